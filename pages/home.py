@@ -1,0 +1,34 @@
+"""Home: the chapter as a map — 1.4.1 ELBO → 1.4.2 VAE — one card per built page.
+
+Deliberately light (no plotly, no torch) so the app's first page renders fast.
+"""
+
+import streamlit as st
+
+from ui.i18n import t
+from ui.registry import SECTIONS, built_pages
+
+st.title(t("home.heading"))
+st.markdown(t("home.intro"))
+
+pages = built_pages()
+for section in SECTIONS:
+    in_section = [p for p in pages if p.section == section]
+    if not in_section:
+        continue
+    st.subheader(t(f"home.section_{section}"))
+    st.caption(t(f"home.section_{section}_blurb"))
+    for row_start in range(0, len(in_section), 3):
+        columns = st.columns(3)
+        for column, page in zip(columns, in_section[row_start : row_start + 3], strict=False):
+            with column.container(border=True, height="stretch"):
+                st.markdown(f"#### {page.icon} {t(f'{page.slug}.title')}")
+                st.caption(t("home.covers", equations=page.equations))
+                st.markdown(t(f"{page.slug}.card"))
+                st.page_link(page.file, label=t("home.open"), icon="➡️")
+
+left, right = st.columns(2)
+with left.expander(t("home.how_title"), expanded=True):
+    st.markdown(t("home.how"))
+with right.expander(t("home.notation_title"), expanded=True):
+    st.markdown(t("home.notation"))

@@ -1,0 +1,84 @@
+"""Real-browser tests: every page in both languages in headless Chromium, plus the
+interactions AppTest cannot see (URL rewriting, the language switch, navigation)."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.support import full_screenshot, wait_settled
+from ui.i18n import catalogue
+from ui.registry import HOME, built_pages
+
+pytestmark = pytest.mark.browser
+PAGES = [HOME, *built_pages()]
+
+
+def heading(page) -> str:
+    return page.locator('[data-testid="stHeading"] h1').first.inner_text().strip()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.slug)
+def test_every_page_renders(page, app_url, info, lang):
+    page.goto(f"{app_url}/{info.url_path}?lang={lang}")
+    wait_settled(page)
+    full_screenshot(page, SCREENSHOTS / f"{info.slug}_{lang}.png")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    expected = catalogue(lang)["home.heading" if info is HOME else f"{info.slug}.title"]
+    assert heading(page) == expected
+    assert f"lang={lang}" in page.url
+    # every formula rendered by KaTeX (a failed parse shows a red .katex-error span)
+    assert page.locator(".katex-error").count() == 0
+    assert page.locator('[data-testid="stPlotlyChart"] .main-svg').count() >= \
+        page.locator('[data-testid="stPlotlyChart"]').count()
+    assert not page.js_errors, page.js_errors
+
+
+def test_language_switch_rewrites_page_and_url(page, app_url):
+    page.goto(f"{app_url}/gaussian-kl?lang=en&mu1=0.5")
+    wait_settled(page)
+    page.locator('[data-testid="stSidebar"] label').filter(has_text="中文").click()
+    page.wait_for_url(re.compile(r"lang=zh"))
+    wait_settled(page)
+    assert heading(page) == catalogue("zh")["kl.title"]
+    assert "mu1=0.5" in page.url  # the view survives the switch
+
+
+def test_shared_link_reproduces_kl_view(page, app_url):
+    page.goto(f"{app_url}/gaussian-kl?mu1=0.5&sigma1=0.7&mu2=-1&sigma2=2&lang=en")
+    wait_settled(page)
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert values[:2] == ["0.8923", "4.8277"]  # KL(p‖q), KL(q‖p) by the closed form
+    for fragment in ("mu1=0.5", "sigma1=0.7", "mu2=-1", "sigma2=2", "lang=en"):
+        assert fragment in page.url
+
+
+def test_slider_keyboard_moves_value_and_url(page, app_url):
+    page.goto(f"{app_url}/gaussian-kl?lang=en")
+    wait_settled(page)
+    thumb = page.locator('[data-testid="stSlider"] input[type="range"]').nth(2)  # μ₂
+    thumb.focus()
+    for _ in range(3):
+        thumb.press("ArrowRight")
+    page.wait_for_url(re.compile(r"mu2=1\.03"))
+    wait_settled(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_navigation_keeps_language(page, app_url):
+    page.goto(f"{app_url}/?lang=zh")
+    wait_settled(page)
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=catalogue("zh")["kl.title"]).click()
+    page.wait_for_url(re.compile(r"/gaussian-kl"))
+    wait_settled(page)
+    assert heading(page) == catalogue("zh")["kl.title"]
+    assert "lang=zh" in page.url
+
+
+def test_garbage_link_warns_in_browser(page, app_url):
+    page.goto(f"{app_url}/gaussian-kl?lang=en&mu1=abc&sigma1=-3&sigma2=1e308")
+    wait_settled(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentWarning"]').count() >= 1
+    assert "sigma1=0.1" in page.url and "sigma2=5" in page.url and "mu1=0" in page.url

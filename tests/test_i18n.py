@@ -1,0 +1,73 @@
+"""The two catalogues match key for key, placeholder for placeholder, and cover every page."""
+
+import re
+import string
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.apptest import english_words
+from ui.i18n import I18N_DIR, LANGS, catalogue
+from ui.registry import HOME, PAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_same_files_in_every_language():
+    files = {lang: sorted(p.name for p in (I18N_DIR / lang).glob("*.toml")) for lang in LANGS}
+    assert files["zh"] == files["en"]
+    assert files["en"], "no catalogue files found"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (I18N_DIR / "en").glob("*.toml")))
+def test_files_parse_and_keys_match(name):
+    keys = {}
+    for lang in LANGS:
+        with (I18N_DIR / lang / name).open("rb") as fh:
+            table = tomllib.load(fh)
+        keys[lang] = set(catalogue(lang)) & {k for k in catalogue(lang) if k.startswith(name[:-5] + ".")}
+        assert table, f"{lang}/{name} is empty"
+    assert keys["en"] == keys["zh"], (
+        f"only in en: {sorted(keys['en'] - keys['zh'])}; only in zh: {sorted(keys['zh'] - keys['en'])}"
+    )
+
+
+def _fields(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def test_placeholders_and_nonempty():
+    en, zh = catalogue("en"), catalogue("zh")
+    for key, text in en.items():
+        assert text.strip() and zh[key].strip(), f"{key} is empty"
+        assert _fields(text) == _fields(zh[key]), f"{key}: placeholders differ between languages"
+
+
+def test_chinese_catalogue_is_chinese():
+    """A zh string with English words and no Chinese at all was probably left untranslated."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    untranslated = [k for k, v in catalogue("zh").items() if not cjk.search(v) and english_words(v)]
+    assert not untranslated, untranslated
+
+
+@pytest.mark.parametrize("page", [HOME, *PAGES], ids=lambda p: p.slug)
+def test_every_built_page_has_title_and_card(page):
+    if not page.built:
+        pytest.skip(f"{page.file} not built yet")
+    for lang in LANGS:
+        assert f"{page.slug}.title" in catalogue(lang)
+        if page is not HOME:
+            assert f"{page.slug}.card" in catalogue(lang)
+
+
+def test_literal_keys_used_in_code_exist():
+    """Every t("namespace.key") with a literal key in the UI code is in the catalogue."""
+    pattern = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-zA-Z0-9_.]+)["']""")
+    sources = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    missing = []
+    for path in sources:
+        for key in pattern.findall(path.read_text(encoding="utf-8")):
+            if key not in catalogue("en"):
+                missing.append(f"{path.name}: {key}")
+    assert not missing, missing

@@ -1,0 +1,49 @@
+"""Small building blocks every page uses: colours, number formatting, metrics, show-code."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+
+import streamlit as st
+
+from ui.i18n import t
+
+# One colour per concept on every page (design.md, "Anatomy of a page").
+P_BLUE = "#1f77b4"  # p, the target / the evidence
+Q_ORANGE = "#ff7f0e"  # q, the variational distribution
+POSTERIOR_GREEN = "#2ca02c"  # the true posterior p(z|x)
+GAP_RED = "#d62728"  # gaps and KL divergences
+NEG_PURPLE = "#9467bd"  # negative parts of a signed area
+PRIOR_GREY = "#7f7f7f"  # the prior N(0, I)
+
+
+def num(value: float, decimals: int = 4) -> str:
+    """A number for display with fixed decimals; '—' rather than 'nan', never '-0.0000'."""
+    if not math.isfinite(value):
+        return "—"
+    if abs(value) < 0.5 * 10.0**-decimals:
+        value = 0.0
+    return f"{value:.{decimals}f}"
+
+
+def tex(value: float, decimals: int = 2) -> str:
+    """A number for substitution into LaTeX; negatives are bracketed so '− (−1)' reads right."""
+    text = f"{value:.{decimals}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")
+    return f"({text})" if text.startswith("-") else text
+
+
+def metric(label: str, value: float, decimals: int = 4, **kwargs) -> None:
+    """``st.metric`` whose label is the math, value in nats to ``decimals`` places."""
+    st.metric(label, num(value, decimals), **kwargs)
+
+
+def show_code(*functions: Callable) -> None:
+    """The "show code" expander: the vae_core source behind the figures, one hop away."""
+    with st.expander(t("common.show_code"), icon="🧾"):
+        for function in functions:
+            st.caption(t("common.show_code_caption", module=function.__module__))
+            st.code(inspect.getsource(function), language="python")

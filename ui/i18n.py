@@ -1,0 +1,68 @@
+"""Bilingual strings: one catalogue per language, split into one TOML file per page.
+
+``assets/i18n/<lang>/<namespace>.toml`` holds that page's strings; a key is addressed as
+``"<namespace>.<key>"`` (nested tables join with dots), e.g. ``t("kl.title")``.
+Both languages must define exactly the same keys (tests/test_i18n.py checks it).
+
+Strings may contain ``str.format`` fields (``{value}``) and Markdown; LaTeX goes through
+``st.latex`` and is never translated.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import streamlit as st
+
+LANGS = ("zh", "en")
+LANG_NAMES = {"zh": "中文", "en": "English"}
+DEFAULT_LANG = "en"
+I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+
+
+def _flatten(table: dict, prefix: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, full))
+        else:
+            out[full] = value
+    return out
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """All strings of one language, flattened to ``namespace.key`` → text."""
+    strings: dict[str, str] = {}
+    for path in sorted((I18N_DIR / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            strings.update(_flatten(tomllib.load(fh), path.stem))
+    return strings
+
+
+def locale_to_lang(locale: str | None) -> str:
+    """Browser locale → app language: zh* → 中文, anything else → English."""
+    if locale and locale.lower().startswith("zh"):
+        return "zh"
+    return DEFAULT_LANG
+
+
+def current_lang() -> str:
+    """The language chosen in the sidebar (app.py owns the widget)."""
+    lang = st.session_state.get("lang")
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(key: str, /, **fields) -> str:
+    """The string ``key`` in the current language, with ``fields`` formatted in.
+
+    A missing key shows as ``⟦key⟧`` rather than crashing the page; the catalogue test
+    makes sure that never ships.
+    """
+    text = catalogue(current_lang()).get(key)
+    if text is None:
+        return f"⟦{key}⟧"
+    return text.format(**fields) if fields else text

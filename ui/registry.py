@@ -1,0 +1,45 @@
+"""The app's pages, in the chapter's order. app.py and the home page both read this list.
+
+A page is linked only once its file exists, so planned pages stay off the map until built.
+Each page's strings live in ``assets/i18n/<lang>/<slug>.toml`` and must include
+``title`` (navigation and card title), ``card`` (one or two sentences: what the learner
+will see) — the home page builds its cards from those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    slug: str  # i18n namespace and widget-key prefix
+    url_path: str  # public, language-neutral: teachers paste these links
+    file: str  # relative to the repository root
+    icon: str
+    section: str  # "elbo" (1.4.1) or "vae" (1.4.2)
+    equations: str  # the chapter's equations the page covers
+
+    @property
+    def built(self) -> bool:
+        return (ROOT / self.file).is_file()
+
+
+HOME = PageInfo("home", "", "pages/home.py", "🗺️", "", "1.4.1–1.4.13")
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("kl", "gaussian-kl", "pages/gaussian_kl.py", "📏", "elbo", "1.4.11"),
+    PageInfo("elbo", "elbo", "pages/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10"),
+    PageInfo("mc", "monte-carlo", "pages/monte_carlo.py", "🎲", "vae", "1.4.13"),
+    PageInfo("reparam", "reparameterization", "pages/reparameterization.py", "🔀", "vae", "1.4.2.2"),
+    PageInfo("latent", "latent", "pages/latent_explorer.py", "🧭", "vae", "1.4.12"),
+)
+
+SECTIONS = ("elbo", "vae")
+
+
+def built_pages() -> list[PageInfo]:
+    return [page for page in PAGES if page.built]
