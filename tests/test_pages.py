@@ -78,3 +78,17 @@ def test_browser_locale_picks_chinese():
     at.run()
     assert at.title[0].value == catalogue("zh")["home.heading"]
     assert at.query_params["lang"] == "zh"
+
+
+@pytest.mark.parametrize("end", ["min", "max"])
+@pytest.mark.parametrize("page", built_pages(), ids=lambda p: p.slug)
+def test_every_slider_at_both_ends(page, end):
+    """All sliders of a page at their minimum (or maximum) at once: every number stays finite."""
+    at = open_page(page.file, "en")
+    for slider in at.slider:
+        slider.set_value(slider.min if end == "min" else slider.max)
+    at.run()
+    assert_clean(at)
+    for metric in at.metric:
+        text = metric.value.lower()
+        assert "nan" not in text and "inf" not in text and "—" not in text, (metric.label, metric.value)
