@@ -1,0 +1,47 @@
+"""The pretrained VAE for the pages: loaded once per server process and shared by all sessions.
+
+``st.cache_resource`` hands every session the same object, so the model stays in eval mode
+and is only ever used for inference (design.md, "Streamlit facts"). torch is imported only
+when a page asks for the model, so pages without it (and the home page) start fast.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import t
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load(model_dir: str, weights_sha256: str):
+    # weights_sha256 is part of the cache key: a retrained model in the same folder is reloaded.
+    from vae_core.checkpoint import load_checkpoint
+
+    return load_checkpoint(model_dir)
+
+
+def pretrained_model():
+    """The shipped VAE, or ``None`` after telling the learner plainly why it is unavailable.
+
+    A missing, truncated or tampered weights file (or model card) never breaks the page: the
+    message says how to restore the files; the rest of the page keeps working.
+    """
+    from vae_core.checkpoint import MODEL_DIR, CheckpointError, load_model_card
+
+    try:
+        card = load_model_card(MODEL_DIR)
+        return _load(str(MODEL_DIR), card["weights_sha256"])
+    except CheckpointError as err:
+        st.error(t("common.model_missing"), icon="🧱")
+        st.code(str(err), language=None, wrap_lines=True)
+        return None
+
+
+def model_card() -> dict | None:
+    """The shipped model card (training record and measured quality), or None if unreadable."""
+    from vae_core.checkpoint import MODEL_DIR, CheckpointError, load_model_card
+
+    try:
+        return load_model_card(MODEL_DIR)
+    except CheckpointError:
+        return None
