@@ -1,0 +1,107 @@
+"""The benchmark modules import, and their pure helpers compute what they claim.
+
+No timing here (benchmarks are not tests); runs in well under a second.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from streamlit.proto.BackMsg_pb2 import BackMsg
+
+from benchmarks import cold_start, latency, load, memory, run_all  # noqa: F401 - they must import
+from benchmarks.common import log_errors, median, p95, percentile, ratio, verdict
+from benchmarks.wsclient import SliderInfo, StreamlitSession
+
+samples = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=60)
+
+
+@given(samples, st.floats(0, 100))
+def test_percentile_matches_numpy(data, q):
+    assert percentile(data, q) == pytest.approx(np.percentile(data, q), rel=1e-9, abs=1e-6)
+
+
+def test_median_p95_and_empty():
+    data = list(range(1, 101))  # 1..100
+    assert median(data) == 50.5
+    assert p95(data) == pytest.approx(95.05)
+    assert math.isnan(median([]))
+
+
+def test_ratio_and_verdict():
+    assert ratio(150.0, 50.0) == 3.0
+    assert math.isnan(ratio(1.0, 0.0)) and math.isnan(ratio(math.nan, 2.0))
+    assert verdict(1.2, 1.3) == "✅"
+    assert verdict(2.6, 1.3) == "❌ (+100%)"
+    assert verdict(math.nan, 1.3) == "—"
+
+
+def test_slope_recovers_a_line():
+    points = [(t, 300.0 + 0.5 * t) for t in range(0, 120, 2)]
+    assert load.slope(points) == pytest.approx(0.5)
+    assert load.slope([(1.0, 5.0)]) == 0.0
+
+
+def test_log_errors_one_line_per_traceback():
+    log = """2026-01-01 INFO start
+Traceback (most recent call last):
+  File "pages/x.py", line 3, in <module>
+    1 / 0
+ZeroDivisionError: division by zero
+all good again
+Traceback (most recent call last):
+  File "pages/y.py", line 9
+    f"{'\\n'}"
+SyntaxError: f-string expression part cannot include a backslash
+"""
+    assert log_errors(log) == ["ZeroDivisionError: division by zero",
+                               "SyntaxError: f-string expression part cannot include a backslash"]
+    assert log_errors("no problems\n") == []
+
+
+@given(st.floats(-10, 10))
+def test_slider_snapping_stays_on_the_grid(value):
+    slider = SliderInfo("id", "", -5.0, 5.0, 0.01, 0.0)
+    snapped = slider.snapped(value)
+    assert -5.0 <= snapped <= 5.0
+    assert abs(round((snapped + 5.0) / 0.01) * 0.01 - (snapped + 5.0)) < 1e-9
+
+
+def test_back_msg_is_what_the_browser_sends():
+    session = StreamlitSession("http://127.0.0.1:8501", "gaussian-kl", "lang=en&mu1=0")
+    first = BackMsg.FromString(session._back_msg())
+    assert first.rerun_script.page_name == "gaussian-kl" and not first.rerun_script.page_script_hash
+    assert first.rerun_script.query_string == "lang=en&mu1=0"
+    assert not first.rerun_script.widget_states.widgets
+
+    session.page_script_hash = "abc"
+    session.cache = {"h1": 1}
+    slider = SliderInfo("kl_mu1_id", "frag1", -5, 5, 0.01, 0.0)
+    move = BackMsg.FromString(session._back_msg(slider, 0.01)).rerun_script
+    assert move.page_script_hash == "abc" and not move.page_name
+    assert move.fragment_id == "frag1"
+    assert list(move.cached_message_hashes) == ["h1"]
+    (state,) = move.widget_states.widgets
+    assert state.id == "kl_mu1_id" and list(state.double_array_value.data) == [0.01]
+
+    select = SliderInfo("n_id", "", 0, 3, 1, 1, options=["100", "1000", "10000", "100000"])
+    (state,) = BackMsg.FromString(session._back_msg(select, 2)).rerun_script.widget_states.widgets
+    assert list(state.string_array_value.data) == ["10000"]
+
+
+def test_parse_sliders_and_tables_render():
+    assert latency.parse_sliders(["kl=2", "mc=0"]) == {"kl": 2, "mc": 0}
+    result = {"moves": 2, "quiet_ms": 400, "targets": [
+        {"name": "trivial app, Streamlit defaults", "kind": "default", "slider": 0, "samples_ms": [80, 82],
+         "server_ms": [10], "server_cpu_ms": 5.0, "errors": [], "dialogs": [], "note": ""},
+        {"name": "trivial app, project config (floor)", "kind": "floor", "slider": 0, "samples_ms": [20, 22],
+         "server_ms": [5], "server_cpu_ms": 3.0, "errors": [], "dialogs": [], "note": ""},
+        {"name": "kl", "kind": "page", "slider": 0, "samples_ms": [105, 107], "server_ms": [40],
+         "server_cpu_ms": 30.0, "errors": [], "dialogs": [], "note": ""},
+    ]}
+    table = run_all.latency_table(result)
+    assert "| kl | 0 | 2 | 106 |" in table
+    assert "| 1.31× | 5.05× |" in table  # 106/81 and 106/21
+    assert "| ❌ (+1%) | ❌ (+1%) (≤ 5×) |" in table  # both targets missed by 1%
