@@ -4,6 +4,8 @@ Pathwise vs score-function gradients of E_q[f(z)] (Mohamed et al., JMLR 2020, §
 per-sample variances, and the same comparison measured on the pretrained VAE.
 """
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -199,8 +201,8 @@ def sweep_figure(kind, mu, sigma, k, shown) -> go.Figure:
             data.append({"type": "scatter", "x": K_GRID, "y": ratio, "mode": "lines",
                          "name": t(f"reparam.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
                          "line": {"color": COLOURS[name], "dash": dash, "width": 2}})
-    notes = [{"x": 0.99, "y": 0, "xref": "paper", "text": t(key), "showarrow": False, "xanchor": "right",
-              "yanchor": anchor, "font": {"size": 12, "color": "#444"}}
+    notes = [{"x": 0.01, "y": 0, "xref": "paper", "text": t(key), "showarrow": False, "xanchor": "left",
+              "yanchor": anchor, "font": {"size": 12, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.8)"}
              for key, anchor in (("reparam.sweep_rp_wins", "bottom"), ("reparam.sweep_sf_wins", "top"))]
     shapes = [hline(1.0, color="black", width=1),
               {"type": "line", "xref": "x", "yref": "y domain", "x0": k, "x1": k, "y0": 0, "y1": 1,
@@ -220,6 +222,22 @@ def cached_running(kind, mu, sigma, k, seed):
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_check(kind, mu, sigma, k, seed):
     return quadrature_gradient(kind, mu, sigma, k), monte_carlo_check(kind, mu, sigma, k, CHECK_N, seed)
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value: float, digits: int = 4) -> str:
+    """A positive number to ``digits`` significant figures, as 1.36×10⁶ when it is very large or small."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e5:
+        magnitude = math.floor(math.log10(abs(value)))
+        decimals = max(0, digits - 1 - magnitude)
+        text = f"{round(value, digits - 1 - magnitude):,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
 
 
 def ratio_text(ratio: float) -> str:
@@ -278,8 +296,8 @@ def variance_table(var, shown) -> str:
     rows = []
     for name in shown:
         ratios = [ratio_text(float(variance_ratio(var.get(name, w), var.get("pathwise", w)))) for w in ("mu", "sigma")]
-        rows.append(f"| {t(f'reparam.est_{name}')} | {float(var.get(name, 'mu')):.4g} "
-                    f"| {float(var.get(name, 'sigma')):.4g} | {ratios[0]} | {ratios[1]} |")
+        rows.append(f"| {t(f'reparam.est_{name}')} | {sci(float(var.get(name, 'mu')))} "
+                    f"| {sci(float(var.get(name, 'sigma')))} | {ratios[0]} | {ratios[1]} |")
     return header + "\n".join(rows)
 
 
@@ -306,8 +324,9 @@ def check_expander(kind, mu, sigma, k, seed, var):
                 _, _, sampled, sampled_se = mc[name][w]
                 exact = float(var.get(name, w))
                 z = (sampled - exact) / sampled_se if sampled_se > 0 else 0.0
-                rows.append(f"| {t(f'reparam.est_{name}')} · {symbol} | {exact:.5g} | {sampled:.5g} ± "
-                            f"{sampled_se:.2g} | {z:+.1f} |")
+                z = 0.0 if abs(z) < 0.05 else z  # no "-0.0"
+                rows.append(f"| {t(f'reparam.est_{name}')} · {symbol} | {sci(exact, 5)} | {sci(sampled, 5)} ± "
+                            f"{sci(sampled_se, 2)} | {z:+.1f} |")
         st.markdown(f"| {t('reparam.col_estimator')} | {t('reparam.check_var_exact')} | "
                     f"{t('reparam.check_var_mc', n=f'{CHECK_N:,}')} | z |\n|---|---|---|---|\n" + "\n".join(rows))
         st.caption(t("reparam.check_var_note"))
@@ -414,7 +433,7 @@ def vae_section(seed: int):
             st.error(t("reparam.vae_no_data"), icon="🧱")
             st.code(str(err), language=None, wrap_lines=True)
             return
-        st.image(np.kron(x.reshape(28, 28) * 255, np.ones((4, 4))).astype(np.uint8), output_format="PNG",
+        st.image(np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8), output_format="PNG", width=140,
                  caption=t("reparam.vae_digit_caption", label=label, index=index))
     samples = cached_vae_samples(model, model_card()["weights_sha256"], index, seed)
     rows = vae_rows(samples)
@@ -429,7 +448,8 @@ def vae_section(seed: int):
         table = [f"| {t('reparam.col_estimator')} | Var ∂μ₁ | Var ∂μ₂ | {t('reparam.vae_total')} |",
                  "|---|---|---|---|"]
         for name, (var, total, total_se) in rows.items():
-            table.append(f"| {t(f'reparam.est_{name}')} | {var[0]:.4g} | {var[1]:.4g} | {total:.4g} ± {total_se:.2g} |")
+            table.append(f"| {t(f'reparam.est_{name}')} | {sci(var[0], 3)} | {sci(var[1], 3)} "
+                         f"| {sci(total, 3)} ± {sci(total_se, 2)} |")
         st.markdown("\n".join(table))
         st.caption(t("reparam.vae_caption", n=f"{VAE_N:,}", seed=seed))
     st.markdown(t("reparam.vae_why"))
