@@ -19,7 +19,6 @@ from vae_core.monte_carlo import (
     exact_moments,
     first_draws,
     histogram,
-    iwae_runs,
     lattice_step,
     loglog_slope,
     pooled_estimate,
@@ -27,12 +26,14 @@ from vae_core.monte_carlo import (
     running_log_mean_exp,
     running_mean_se,
     sample,
+    toy_views,
 )
 from vae_core.toy_model import posterior_kl
 
 L_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 LHIST_OPTIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000)
 REPEATS = 2_000  # histogram repeats
+POINTS = 120  # log-spaced checkpoints per run: 24 per decade is smooth on a log axis and keeps charts light
 STATE = UrlState(
     "mc",
     ChoiceParam("target", "recon", TARGETS),
@@ -60,7 +61,7 @@ RUNS_GREY, EXACT_BLACK, RUN1_DARK = "rgba(120,130,150,0.45)", "#222222", "#3b4a6
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def cached_convergence(target, L, runs, seed, toy):
-    return convergence(target, L, runs, seed, toy)
+    return convergence(target, L, runs, seed, toy, POINTS)
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -69,8 +70,9 @@ def cached_repeats(target, L, seed, toy):
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def cached_iwae(L, runs, seed, toy):
-    return iwae_runs(L, runs, seed, toy)
+def cached_toy_views(L, runs, seed, toy):
+    """recon, kl and IWAE from one pass over the same draws: a toy slider costs one pass, not three."""
+    return toy_views(L, runs, seed, toy, POINTS)
 
 
 def resample():
@@ -94,7 +96,11 @@ def mc_controls():
 
 
 def gapped(n, rows):
-    """Many runs as one trace: x and y concatenated with NaN breaks (one WebGL trace, not 50)."""
+    """Many runs as one line trace, broken by NaN gaps: one SVG path instead of 50 traces.
+
+    At ≤ 120 checkpoints × 50 runs the SVG line is cheap; Scattergl measured ~4× slower here in
+    headless Chromium without a GPU (software WebGL), so the page draws no WebGL at all.
+    """
     k = rows.shape[0]
     x = np.tile(np.append(n.astype(float), np.nan), k)
     y = np.hstack([rows, np.full((k, 1), np.nan)]).ravel()
@@ -124,7 +130,7 @@ def running_figure(conv, runs):
                              fillcolor="rgba(150,150,150,0.25)", name=t("mc.band_exact")))
     if runs > 1:
         gx, gy = gapped(n, conv.mean[1:])
-        fig.add_trace(go.Scattergl(x=gx, y=gy, mode="lines", line={"color": RUNS_GREY, "width": 1},
+        fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": RUNS_GREY, "width": 1},
                                    name=t("mc.run_others"), hoverinfo="skip"))
     for sign in (1, -1):
         fig.add_trace(go.Scatter(x=n[1:], y=conv.mean[0, 1:] + sign * 2 * conv.se[0, 1:], hoverinfo="skip",
@@ -144,7 +150,7 @@ def error_figure(conv, slope):
     rms = np.sqrt(np.mean(err**2, axis=0))
     gx, gy = gapped(n, np.where(err > 0, err, np.nan))
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=gx, y=gy, mode="lines", line={"color": RUNS_GREY, "width": 1},
+    fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": RUNS_GREY, "width": 1},
                                name=t("mc.err_runs"), hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=n, y=np.where(rms > 0, rms, np.nan), line={"color": GAP_RED, "width": 3},
                              name=t("mc.rms", slope=f"{slope:.2f}".replace("-", "−"))))
@@ -159,14 +165,18 @@ def histogram_figure(values, target, L, exact, sd):
     step = lattice_step(target)
     edges, density = histogram(values, lattice=step / L if step else None)
     clt_sd = sd / np.sqrt(L)
-    grid = np.linspace(min(edges[0], exact - 4 * clt_sd), max(edges[-1], exact + 4 * clt_sd), 300)
+    q_lo, q_hi = np.quantile(values, [0.002, 0.998])  # the view: the bulk and the CLT curve, not a far outlier
+    view = [min(q_lo, exact - 4 * clt_sd), max(q_hi, exact + 4 * clt_sd)]
+    pad = 0.04 * (view[1] - view[0])
+    view = [view[0] - pad, view[1] + pad]
+    grid = np.linspace(view[0], view[1], 300)
     normal = np.exp(-0.5 * ((grid - exact) / clt_sd) ** 2) / (clt_sd * np.sqrt(2 * np.pi))
     fig = go.Figure(go.Bar(x=0.5 * (edges[1:] + edges[:-1]), y=density, width=np.diff(edges),
                            marker={"color": "rgba(59,74,107,0.55)", "line": {"width": 0}},
                            name=t("mc.hist_bars", repeats=f"{REPEATS:,}")))
     fig.add_trace(go.Scatter(x=grid, y=normal, line={"color": GAP_RED, "width": 2.5}, name=t("mc.clt")))
     fig.add_vline(x=exact, line={"color": EXACT_BLACK, "width": 1.5})
-    fig.update_xaxes(title_text=t("mc.axis_q"))
+    fig.update_xaxes(title_text=t("mc.axis_q"), range=view)
     fig.update_yaxes(title_text=t("mc.axis_density"))
     return style(fig, height=400).update_layout(bargap=0, hovermode="closest")
 
@@ -183,7 +193,7 @@ def iwae_figure(it, chi2):
     for rows, colour, key in ((it.avg_log, "rgba(255,127,14,0.35)", "avg"), (it.iwae, "rgba(31,119,180,0.35)", "iwae")):
         if rows.shape[0] > 1:
             gx, gy = gapped(n, rows)
-            fig.add_trace(go.Scattergl(x=gx, y=gy, mode="lines", line={"color": colour, "width": 1},
+            fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": colour, "width": 1},
                                        name=t(f"mc.{key}_runs"), hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=n, y=rows.mean(axis=0), name=t(f"mc.{key}_mean"),
                                  line={"color": Q_ORANGE if key == "avg" else P_BLUE, "width": 3}))
@@ -237,7 +247,7 @@ def three_steps(target, seed, toy, conv):
 def iwae_section(L, runs, seed, toy):
     st.subheader(t("mc.iwae_title"))
     st.markdown(t("mc.iwae_text"))
-    it = cached_iwae(L, runs, seed, toy)
+    it = cached_toy_views(L, runs, seed, toy).iwae
     chi2 = chi_square(toy)
     final = it.iwae[:, -1]
     se = final.std(ddof=1) / np.sqrt(runs) if runs > 1 else float("nan")
@@ -322,7 +332,10 @@ def explorer():
     with controls:
         target, L, runs, seed, toy = mc_controls()
     uses_toy = target in TOY_TARGETS
-    conv = cached_convergence(target, L, runs, seed, toy if uses_toy else Toy())
+    if uses_toy:
+        conv = getattr(cached_toy_views(L, runs, seed, toy), target)
+    else:
+        conv = cached_convergence(target, L, runs, seed, Toy())
     err = np.abs(conv.mean - conv.exact)
     slope = loglog_slope(conv.n, np.sqrt(np.mean(err**2, axis=0)))
     with figure:

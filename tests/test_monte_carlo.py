@@ -30,6 +30,7 @@ from vae_core.monte_carlo import (
     run_values,
     running_log_mean_exp,
     running_mean_se,
+    toy_views,
 )
 from vae_core.toy_model import elbo, log_evidence, posterior, posterior_kl
 
@@ -330,3 +331,20 @@ def test_pooled_estimate_matches_all_samples_at_once():
     mean, se = pooled_estimate(conv)
     assert mean == pytest.approx(values.mean(), rel=1e-12)
     assert se == pytest.approx(values.std(ddof=1) / math.sqrt(values.size), rel=1e-9)
+
+
+@pytest.mark.parametrize("toy", [Toy(), NOT_PRIOR, Toy(-4.0, 3.0, 0.1, 4.0, 0.1)])
+def test_toy_views_equal_the_separate_computations(toy):
+    """One pass over the draws (the page's cache) gives the same numbers as the three separate functions."""
+    views = toy_views(3_000, 4, 8, toy, points=50)
+    for target in TOY_TARGETS:
+        alone = convergence(target, 3_000, 4, 8, toy, points=50)
+        conv = getattr(views, target)
+        np.testing.assert_array_equal(conv.n, alone.n)
+        np.testing.assert_allclose(conv.mean, alone.mean, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(conv.se, alone.se, rtol=1e-12, atol=1e-13)
+        assert (conv.exact, conv.sd) == (alone.exact, alone.sd)
+    it = iwae_runs(3_000, 4, 8, toy, points=50)  # log weights via toy_model.log_weights
+    scale = max(1.0, float(np.abs(it.avg_log).max()))
+    np.testing.assert_allclose(views.iwae.iwae, it.iwae, rtol=0, atol=1e-11 * scale)
+    np.testing.assert_allclose(views.iwae.avg_log, it.avg_log, rtol=0, atol=1e-11 * scale)

@@ -187,10 +187,10 @@ def _cumulative_sums(values: np.ndarray, n: np.ndarray) -> np.ndarray:
 def running_mean_se(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Running Q_n = (1/n) Σ_{l≤n} f_l and its standard error ŝ_n/√n at checkpoints n.
 
-    values: (runs, L); returns two (runs, K) arrays. ŝ uses ddof = 1 (NaN at n = 1). Sums are taken
+    values: (..., L); returns two (..., K) arrays. ŝ uses ddof = 1 (NaN at n = 1). Sums are taken
     around each run's first value, so the variance does not suffer cancellation when |E f| ≫ σ.
     """
-    shift = values[:, :1]
+    shift = values[..., :1]
     d = values - shift
     s1 = _cumulative_sums(d, n)
     s2 = _cumulative_sums(d * d, n)
@@ -202,11 +202,50 @@ def running_mean_se(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def convergence(target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300) -> Convergence:
-    """Running estimates of ``target`` for ``runs`` independent runs of L samples (eq. 1.4.13, MC box)."""
+    """Running estimates of ``target`` for ``runs`` independent runs of L samples (eq. 1.4.13, MC box).
+
+    One run at a time (each a vectorized pass over its L samples), so memory stays O(L), not O(runs·L).
+    """
     n = checkpoints(L, points)
-    mean, se = running_mean_se(run_values(target, L, runs, seed, toy), n)
+    mean, se = np.empty((runs, n.size)), np.empty((runs, n.size))
+    for r in range(runs):
+        mean[r], se[r] = running_mean_se(draw_values(target, run_rng(seed, r), (L,), toy), n)
     exact, var = exact_moments(target, toy)
     return Convergence(n, mean, se, exact, float(np.sqrt(var)))
+
+
+class ToyViews(NamedTuple):
+    """Everything the toy model shows, from one set of draws zₗ ~ q per run (see :func:`toy_views`)."""
+
+    recon: Convergence
+    kl: Convergence
+    iwae: Iwae
+
+
+def toy_views(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300) -> ToyViews:
+    """The recon and kl targets and the IWAE view in one pass over the same draws.
+
+    Equal to ``convergence("recon", …)``, ``convergence("kl", …)`` and :func:`iwae_runs` with the same
+    arguments, but each zₗ is drawn and evaluated once: log wₗ = log p(x|zₗ) − (log q(zₗ) − log p(zₗ)),
+    i.e. the recon value minus the kl value (eq. 1.4.12, sample by sample).
+    """
+    n = checkpoints(L, points)
+    out = {key: np.empty((runs, n.size)) for key in ("recon_mean", "recon_se", "kl_mean", "kl_se", "iwae", "avg")}
+    for r in range(runs):
+        z = sample("recon", run_rng(seed, r), (L,), toy)
+        recon, kl = evaluate("recon", z, toy), evaluate("kl", z, toy)
+        out["recon_mean"][r], out["recon_se"][r] = running_mean_se(recon, n)
+        out["kl_mean"][r], out["kl_se"][r] = running_mean_se(kl, n)
+        log_w = recon - kl
+        out["iwae"][r] = running_log_mean_exp(log_w, n)
+        out["avg"][r] = _cumulative_sums(log_w, n) / n
+    convs = []
+    for target in TOY_TARGETS:
+        exact, var = exact_moments(target, toy)
+        convs.append(Convergence(n, out[f"{target}_mean"], out[f"{target}_se"], exact, float(np.sqrt(var))))
+    iwae = Iwae(n, out["iwae"], out["avg"], float(log_evidence(toy.x, toy.w, toy.noise)),
+                float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)))
+    return ToyViews(*convs, iwae)
 
 
 def pooled_estimate(conv: Convergence) -> tuple[float, float]:
@@ -236,11 +275,19 @@ def estimator_repeats(target: str, L: int, repeats: int, seed: int, toy: Toy = D
     return out
 
 
-def histogram(values: np.ndarray, bins: int = 40, lattice: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(edges, density) of ``values``; on a lattice of spacing ``lattice`` the bins are centred on its
-    points and a whole number of spacings wide, so no bin is empty merely by falling between them."""
+def histogram(values: np.ndarray, bins: int = 40, lattice: float | None = None,
+              max_bins: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """(edges, density) of ``values``, integrating to 1 over all of them.
+
+    The bin width is set by the central 99% of the values, so one far outlier (a heavy right tail)
+    does not make the bulk a single bar; the edges still reach every value (at most ``max_bins``).
+    On a lattice of spacing ``lattice`` the bins are centred on its points and a whole number of
+    spacings wide, so no bin is empty merely by falling between them.
+    """
     lo, hi = float(values.min()), float(values.max())
-    width = (hi - lo) / bins if hi > lo else 1.0
+    q_lo, q_hi = (float(v) for v in np.quantile(values, [0.005, 0.995]))
+    width = (q_hi - q_lo) / bins if q_hi > q_lo else (hi - lo) / bins if hi > lo else 1.0
+    width = max(width, (hi - lo) / max_bins)
     if lattice:
         width = lattice * max(1, np.ceil(width / lattice - 1e-9))
         lo, hi = lo - lattice / 2, hi + lattice / 2
@@ -283,12 +330,12 @@ def iwae_runs(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int 
     """For zₗ ~ q (the same draws as the recon/kl targets) and log wₗ = log p(x, zₗ) − log q(zₗ):
     the IWAE estimate log((1/n) Σ wₗ) and the ELBO estimate (1/n) Σ log wₗ as n grows (eqs. 1.4.4–1.4.5)."""
     n = checkpoints(L, points)
-    log_w = np.empty((runs, L))
+    iwae, avg_log = np.empty((runs, n.size)), np.empty((runs, n.size))
     for r in range(runs):
         z = toy.m + toy.s * run_rng(seed, r).standard_normal(L)
-        log_w[r] = log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s)
-    avg_log = _cumulative_sums(log_w, n) / n
-    return Iwae(n, running_log_mean_exp(log_w, n), avg_log, float(log_evidence(toy.x, toy.w, toy.noise)),
+        log_w = log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s)
+        iwae[r], avg_log[r] = running_log_mean_exp(log_w, n), _cumulative_sums(log_w, n) / n
+    return Iwae(n, iwae, avg_log, float(log_evidence(toy.x, toy.w, toy.noise)),
                 float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)))
 
 
