@@ -23,8 +23,10 @@ from vae_core.gradients import (
     pathwise_terms,
     per_sample_variances,
     quadrature_gradient,
+    ratio_with_se,
     running_estimates,
     sample_counts,
+    sample_variance_with_se,
     score_terms,
     vae_gradient_samples,
     variance_ratio,
@@ -398,9 +400,7 @@ def cached_vae_samples(_model, weights_sha256: str, index: int, seed: int):
 
 
 def vae_rows(samples):
-    """(estimator, Var ∂μ₁, Var ∂μ₂, total, its s.e.) per estimator, from the sampled gradients."""
-    from vae_core.gradients import sample_variance_with_se
-
+    """estimator → (per-coordinate Var ∂μⱼ (D_z,), their sum, its standard error), from the samples."""
     rows = {}
     for name in ("pathwise", "score", "baseline"):
         var, se = sample_variance_with_se(getattr(samples, f"{name}_mu"))
@@ -422,8 +422,6 @@ def vae_section(seed: int):
         return
     if model is None:
         return
-    from vae_core.gradients import ratio_with_se
-
     picker, result = st.columns([1, 2.6], gap="large")
     with picker:
         index = STATE.number("digit", t("reparam.vae_digit"))
@@ -435,7 +433,7 @@ def vae_section(seed: int):
             return
         st.image(np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8), output_format="PNG", width=140,
                  caption=t("reparam.vae_digit_caption", label=label, index=index))
-    samples = cached_vae_samples(model, model_card()["weights_sha256"], index, seed)
+    samples = cached_vae_samples(model, (model_card() or {}).get("weights_sha256", ""), index, seed)
     rows = vae_rows(samples)
     with result:
         st.markdown(t("reparam.vae_q", mu=", ".join(f"{m:.3f}" for m in samples.mu),

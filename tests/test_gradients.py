@@ -21,8 +21,10 @@ from vae_core.gradients import (
     pathwise_terms,
     per_sample_variances,
     quadrature_gradient,
+    ratio_with_se,
     running_estimates,
     sample_counts,
+    sample_variance_with_se,
     score_terms,
     vae_gradient_samples,
     variance_ratio,
@@ -289,3 +291,13 @@ def test_vae_estimators_agree_in_mean_and_pathwise_is_far_less_noisy():
             se = np.sqrt(other.var(axis=0) / n + pw.var(axis=0) / n)
             assert np.all(np.abs(diff) < 4 * se), (name, wrt)
     assert s.score_mu.var(axis=0).sum() > 10 * s.pathwise_mu.var(axis=0).sum()
+
+
+def test_sample_variance_standard_error_matches_the_spread_over_repeats():
+    rng = np.random.default_rng(0)
+    draws = rng.standard_normal((2000, 500, 2)) * np.array([1.0, 3.0])  # (repeats, n, D)
+    var, se = sample_variance_with_se(draws, axis=1)  # (repeats, D)
+    assert var.mean(axis=0) == pytest.approx([1.0, 9.0], rel=0.01)
+    assert se.mean(axis=0) == pytest.approx(var.std(axis=0), rel=0.05)  # √(2/n)·σ² for a normal
+    ratio, ratio_se = ratio_with_se(9.0, 0.6, 1.0, 0.05)
+    assert ratio == 9.0 and ratio_se == pytest.approx(9.0 * math.hypot(0.6 / 9.0, 0.05), rel=1e-12)
