@@ -319,7 +319,8 @@ def check_expander(target, toy, conv, runs, L):
         rows = [
             (t("mc.check_closed"), num(conv.exact, 6), num(conv.sd**2, 6), "—"),
             (t("mc.check_quad"), num(quad_mean, 6), num(quad_var, 6), f"{quad_mean - conv.exact:+.1e}"),
-            (t("mc.check_pooled", total=f"{runs * L:,}"), f"{num(pooled, 6)} ± {num(pooled_se, 6)}", "", z),
+            (t("mc.check_pooled", total=f"{runs * L:,}"), f"{num(pooled, 6)} ± {num(pooled_se, 6)}",
+             num(pooled_se**2 * runs * L, 6) if runs * L > 1 else "—", z),
         ]
         head = f"| {t('common.method')} | E f(X) | Var f(X) | {t('common.difference')} |\n|---|---|---|---|\n"
         st.markdown(head + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows))
