@@ -18,7 +18,7 @@ import argparse
 import contextlib
 import json
 
-from benchmarks.common import ROOT, chromium, median, serve, torch_loaded
+from benchmarks.common import ROOT, chromium, log, median, serve, torch_loaded
 from benchmarks.latency import INSTRUMENT_JS, dismiss_dialogs
 from tests.browser.support import wait_settled
 from ui.registry import PAGES
@@ -58,7 +58,7 @@ def measure_once(browser, url_path: str) -> dict:
         }
 
 
-def run(repeats: int = 3, log=print) -> dict:
+def run(repeats: int = 3, log=log) -> dict:
     latent_built = (ROOT / LATENT.file).is_file()
     runs: dict[str, list[dict]] = {"home": [], "latent": []}
     with chromium() as browser:
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.repeats), indent=1, ensure_ascii=False))
+    print(json.dumps(run(args.repeats, log=log), indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

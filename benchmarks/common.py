@@ -34,6 +34,11 @@ BASE_FLAGS = ("--server.headless", "true", "--browser.gatherUsageStats", "false"
 __all__ = ["CHROMIUM_ARGS", "ROOT", "chromium_path"]
 
 
+def log(message: str) -> None:
+    """Progress lines go to stderr, so stdout carries only the result."""
+    print(message, file=sys.stderr, flush=True)
+
+
 # ----------------------------------------------------------------------------- statistics
 def percentile(samples: Sequence[float], q: float) -> float:
     """The q-th percentile (0–100) with linear interpolation between order statistics.

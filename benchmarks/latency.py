@@ -23,7 +23,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from benchmarks.common import TRIVIAL_APP, chromium, cpu_seconds, median, p95, serve
+from benchmarks.common import TRIVIAL_APP, chromium, cpu_seconds, log, median, p95, serve
 from benchmarks.wsclient import StreamlitSession
 from tests.browser.support import wait_settled
 from ui.registry import built_pages
@@ -75,6 +75,7 @@ class Target:
     samples_ms: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)  # send → script_finished, websocket client
     server_cpu_ms: float = float("nan")  # server CPU time per rerun (those websocket moves)
+    server_kb: list[float] = field(default_factory=list)  # bytes the server sent per rerun / 1000
     pid: int = 0  # the server's process
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)  # modals seen on opening (then closed)
@@ -118,6 +119,7 @@ async def _server_share(target: Target, moves: int) -> None:
             slider = session.sliders.get(slider.id, slider)
             if step and not run.errors:
                 target.server_ms.append(run.elapsed_ms)
+                target.server_kb.append(run.bytes_received / 1000)
         if moves:
             target.server_cpu_ms = 1000 * (cpu_seconds(target.pid) - cpu0) / moves
     finally:
@@ -169,7 +171,7 @@ def _move(page, target: Target, step: int, quiet_ms: int, timeout_ms: float) -> 
 
 
 def measure(browser, targets: list[Target], moves: int, warmup: int = 2, quiet_ms: int = 400,
-            timeout_ms: float = 15_000, log=print) -> list[Target]:
+            timeout_ms: float = 15_000, log=log) -> list[Target]:
     """Interleave `moves` measured moves (after `warmup` unmeasured ones) over all targets."""
     opened = []
     try:
@@ -199,7 +201,7 @@ def measure(browser, targets: list[Target], moves: int, warmup: int = 2, quiet_m
 
 
 def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 400,
-        warmup: int = 2, log=print) -> dict:
+        warmup: int = 2, log=log) -> dict:
     """Start the three servers, measure every built page and both trivial references."""
     sliders = {**DEFAULT_SLIDER, **(sliders or {})}
     trivial = str(TRIVIAL_APP.relative_to(TRIVIAL_APP.parents[2]))
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slider", action="append", default=[], metavar="SLUG=INDEX",
                         help="which slider to move on a page (0 = first in the main area)")
     args = parser.parse_args(argv)
-    result = run(args.moves, parse_sliders(args.slider), args.quiet_ms)
+    result = run(args.moves, parse_sliders(args.slider), args.quiet_ms, log=log)
     for t in result["targets"]:
         print(json.dumps({k: t[k] for k in ("name", "errors", "dialogs", "note")}, ensure_ascii=False),
               f"median={median(t['samples_ms']):.1f} p95={p95(t['samples_ms']):.1f}",

@@ -22,7 +22,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from benchmarks.common import cpu_seconds, machine_busy_seconds, median, p95, rss_mb, serve
+from benchmarks.common import cpu_seconds, log, machine_busy_seconds, median, p95, rss_mb, serve
 from benchmarks.wsclient import StreamlitSession
 from ui.registry import HOME, built_pages
 
@@ -53,6 +53,7 @@ class LoadResult:
             per_page[page] = {"moves": len(page_ms), "median_ms": median(page_ms), "p95_ms": p95(page_ms)}
         return {
             "clients": self.clients, "pages": dict(self.pages), "duration_s": self.duration_s,
+            "think_s": list(self.think_s),
             "moves": len(ms),
             "moves_per_s": len(ms) / self.duration_s if self.duration_s else 0.0,
             "median_ms": median(ms), "p95_ms": p95(ms), "max_ms": max(ms, default=float("nan")),
@@ -136,10 +137,12 @@ async def _sample_rss(pid: int, t0: float, stop_at: float, result: LoadResult, e
     result.rss.append((time.monotonic() - t0, rss_mb(pid)))
 
 
-async def _slider_pages(base: str) -> list[str]:
+async def _slider_pages(base: str, only: list[str] | None = None) -> list[str]:
     """URL paths of the built pages that have at least one slider (probed with one session)."""
     found = []
     for info in [HOME, *built_pages()]:
+        if only and info.url_path not in only and info.slug not in only:
+            continue
         session = StreamlitSession(base, info.url_path, "lang=en")
         try:
             await session.load()
@@ -151,8 +154,9 @@ async def _slider_pages(base: str) -> list[str]:
 
 
 async def run_load(base: str, pid: int, clients: int, duration: float,
-                   think: tuple[float, float] = (0.5, 1.5), ramp: float = 5.0, log=print) -> LoadResult:
-    pages = await _slider_pages(base)  # also warms the server: imports, caches
+                   think: tuple[float, float] = (0.5, 1.5), ramp: float = 5.0, pages: list[str] | None = None,
+                   log=log) -> LoadResult:
+    pages = await _slider_pages(base, pages)  # also warms the server: imports, caches
     result = LoadResult(clients, duration, think)
     for i in range(clients):
         path = pages[i % len(pages)]
@@ -175,10 +179,10 @@ async def run_load(base: str, pid: int, clients: int, duration: float,
 
 
 def run(clients: int = 30, duration: float = 120.0, think: tuple[float, float] = (0.5, 1.5),
-        log=print) -> dict:
-    """A fresh server under the project config; N students; summary dict."""
+        pages: list[str] | None = None, log=log) -> dict:
+    """A fresh server under the project config; N students (on `pages`, default all); summary."""
     with serve("app.py") as server:
-        result = asyncio.run(run_load(server.base, server.pid, clients, duration, think, log=log))
+        result = asyncio.run(run_load(server.base, server.pid, clients, duration, think, pages=pages, log=log))
         log_errors = server.new_log_errors()
     summary = result.summary()
     summary["server_log_errors"] = log_errors[:10]
@@ -192,8 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"))
+    parser.add_argument("--pages", action="append", help="only these pages (url path or slug; repeatable)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.clients, args.duration, tuple(args.think)), indent=1))
+    print(json.dumps(run(args.clients, args.duration, tuple(args.think), args.pages, log=log), indent=1))
 
 
 if __name__ == "__main__":

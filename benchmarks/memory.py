@@ -18,7 +18,7 @@ import json
 import random
 import time
 
-from benchmarks.common import chromium, rss_mb, serve, torch_loaded
+from benchmarks.common import chromium, log, rss_mb, serve, torch_loaded
 from benchmarks.wsclient import StreamlitSession
 from tests.browser.support import wait_settled
 from ui.registry import HOME, built_pages
@@ -74,7 +74,7 @@ async def _with_sessions(base: str, pid: int, count: int, settle: float) -> tupl
                 await session.close()
 
 
-def run(sessions: int = 30, settle: float = 2.0, log=print) -> dict:
+def run(sessions: int = 30, settle: float = 2.0, log=log) -> dict:
     with serve("app.py") as server:
         time.sleep(settle)
         idle = rss_mb(server.pid)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.sessions), indent=1, ensure_ascii=False))
+    print(json.dumps(run(args.sessions, log=log), indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # `python benchmarks/run_all.py`: make the repo i
 from benchmarks import cold_start, latency, load, memory  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     fmt,
+    log,
     machine_busy_seconds,
     machine_info,
     markdown_table,
@@ -86,13 +87,13 @@ def latency_table(result: dict) -> str:
             t["name"], str(t["slider"]) if is_page else "0", str(len(t["samples_ms"])), fmt(med),
             fmt(p95(t["samples_ms"])),
             fmt(to_default, 2, "×"), fmt(to_floor, 2, "×"), fmt(median(t["server_ms"])),
-            fmt(t["server_cpu_ms"]),
+            fmt(t["server_cpu_ms"]), fmt(median(t.get("server_kb", []))),
             verdict(to_default, ISSUE_RATIO) if is_page else "",
             (verdict(to_floor, floor_target) + f" (≤ {floor_target:g}×)") if is_page else "",
             "; ".join(notes),
         ])
     header = ["target", "slider #", "moves", "median ms", "p95 ms", "× trivial (defaults)", "× floor",
-              "server ms", "server CPU ms", f"≤ {ISSUE_RATIO}× trivial", "≤ N× floor", "notes"]
+              "server ms", "server CPU ms", "KB sent", f"≤ {ISSUE_RATIO}× trivial", "≤ N× floor", "notes"]
     return markdown_table(header, rows)
 
 
@@ -194,7 +195,9 @@ def report(info: dict, results: dict, noise: dict, args) -> str:
     if "memory" in results:
         out += ["", "## Server memory (RSS)", "", memory_table(results["memory"])]
     if "load" in results:
-        out += ["", "## Classroom load (websocket clients)", "", load_table(results["load"])]
+        think = results["load"].get("think_s", ("?", "?"))
+        out += ["", f"## Classroom load (websocket clients; pause between moves {think[0]}–{think[1]} s)", "",
+                load_table(results["load"])]
     out += ["", "## How busy the machine was", "", noise_table(noise, info["nproc"])]
     return "\n".join(out) + "\n"
 
@@ -210,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="cold starts per page (default 3, quick 1)")
     parser.add_argument("--sessions", type=int, default=30, help="sessions for the memory test")
     parser.add_argument("--clients", type=int, default=30, help="students in the load test")
-    parser.add_argument("--duration", type=float, help="load test seconds (default 120, quick 30)")
+    parser.add_argument("--duration", type=float, help="load test seconds (default 120, quick 20)")
+    parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"),
+                        help="seconds a student pauses between slider moves (uniform; default 0.5 1.5)")
+    parser.add_argument("--load-page", action="append", dest="load_pages", metavar="PAGE",
+                        help="load test only on this page (url path or slug; repeatable; default all)")
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     args = parser.parse_args(argv)
@@ -220,9 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     duration = args.duration or (20.0 if args.quick else 120.0)
     sections = args.only or list(SECTIONS)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
 
     info = machine_info()
     results, noise = {}, {}
@@ -234,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in sections:
         results["memory"] = timed("memory", memory.run, noise, args.sessions, log=log)
     if "load" in sections:
-        results["load"] = timed("load", load.run, noise, args.clients, duration, log=log)
+        results["load"] = timed("load", load.run, noise, args.clients, duration, tuple(args.think),
+                                args.load_pages, log=log)
     text = report(info, results, noise, args)
     print(text)
     if args.out:

@@ -103,5 +103,6 @@ def test_parse_sliders_and_tables_render():
     ]}
     table = run_all.latency_table(result)
     assert "| kl | 0 | 2 | 106 |" in table
+    assert "| 40 | 30 | — |" in table  # server ms, server CPU ms, no KB recorded
     assert "| 1.31× | 5.05× |" in table  # 106/81 and 106/21
     assert "| ❌ (+1%) | ❌ (+1%) (≤ 5×) |" in table  # both targets missed by 1%
