@@ -6,11 +6,10 @@ import secrets
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, metric, num, show_code, tex
 from ui.i18n import t
-from ui.plots import PLOTLY_CONFIG, log_ticks, style
+from ui.plots import PLOTLY_CONFIG, log_ticks
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from vae_core.gaussian import normal_pdf
 from vae_core.jensen import (
@@ -87,6 +86,23 @@ def ledger_range(*values):
     return [lo - pad, hi + pad]
 
 
+# Figures are built as plain dicts and validated once by go.Figure(data, layout): many
+# add_trace/add_vline/update_layout calls (and make_subplots) re-validate every time and cost
+# several times more — most of a slider move's server time on this page.
+def vline(x, yref="y domain", xref="x", **line):
+    return {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": xref, "yref": yref,
+            "line": {"width": 1, **line}}
+
+
+def figure(data, layout, height, legend_top=True):
+    """go.Figure with the house style of ui.plots.style, merged into the layout before validation."""
+    base = {"height": height, "margin": {"l": 10, "r": 10, "t": 40 if legend_top else 20, "b": 10},
+            "hovermode": "x unified" if legend_top else "closest", "transition": {"duration": 0}}
+    if legend_top:
+        base["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+    return go.Figure(data=data, layout={**base, **layout})
+
+
 # --- part 1: Jensen's inequality --------------------------------------------------------------
 
 
@@ -105,6 +121,7 @@ def jensen_controls():
 
 
 def jensen_figure(f, dist, params, result):
+    """The curve f, (E[X], f(E[X])) in blue, (E[X], E[f(X)]) in orange, the gap in red; X's law below."""
     if dist == "two":
         lo, hi = 0.03, 6.2
     else:
@@ -114,37 +131,42 @@ def jensen_figure(f, dist, params, result):
     # keep both points readable: x² on a long right tail would otherwise squash them against 0
     y_top = min(float(curve.max()), 3.0 * max(result.mean_of_f, result.f_of_mean, 1.0))
     y_pad = 0.05 * (y_top - float(curve.min()))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.05)
-    fig.add_trace(go.Scatter(x=xs, y=curve, name=t(f"elbo.f_{f}"), line={"color": "#444", "width": 2.5},
-                             hoverinfo="skip"), 1, 1)
+    mean = result.mean
+    data = [{"type": "scatter", "x": xs, "y": curve, "name": t(f"elbo.f_{f}"), "hoverinfo": "skip",
+             "line": {"color": "#444", "width": 2.5}}]
     if dist == "two":
         pts = np.array([params["x1"], params["x2"]])
         weights = np.array([params["lam"], 1 - params["lam"]])
-        fig.add_trace(go.Scatter(x=pts, y=f_values(f, pts), mode="lines+markers", name=t("elbo.chord"),
-                                 line={"color": PRIOR_GREY, "dash": "dash"},
-                                 marker={"size": 6 + 14 * weights, "color": PRIOR_GREY}), 1, 1)
-        fig.add_trace(go.Bar(x=pts, y=weights, width=0.08, marker_color=PRIOR_GREY, name=t("elbo.dist_of_x"),
-                             showlegend=False), 2, 1)
+        data += [
+            {"type": "scatter", "x": pts, "y": f_values(f, pts), "mode": "lines+markers", "name": t("elbo.chord"),
+             "line": {"color": PRIOR_GREY, "dash": "dash"}, "marker": {"size": 6 + 14 * weights, "color": PRIOR_GREY}},
+            {"type": "bar", "x": pts, "y": weights, "width": 0.08, "marker": {"color": PRIOR_GREY},
+             "name": t("elbo.dist_of_x"), "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
+        ]
     else:
-        fig.add_trace(go.Scatter(x=xs, y=lognormal_pdf(xs, params["lnsigma"]), fill="tozeroy", mode="lines",
-                                 line={"color": PRIOR_GREY}, name=t("elbo.dist_of_x"), showlegend=False), 2, 1)
-    mean = result.mean
-    fig.add_trace(go.Scatter(x=[mean, mean], y=[result.f_of_mean, result.mean_of_f], mode="lines",
-                             line={"color": GAP_RED, "width": 6}, name=t("elbo.gap_segment", gap=num(result.gap))),
-                  1, 1)
-    fig.add_trace(go.Scatter(x=[mean], y=[result.f_of_mean], mode="markers", name="f(E[X])",
-                             marker={"color": P_BLUE, "size": 12, "line": {"color": "white", "width": 1}}), 1, 1)
-    fig.add_trace(go.Scatter(x=[mean], y=[result.mean_of_f], mode="markers", name="E[f(X)]",
-                             marker={"color": Q_ORANGE, "size": 12, "symbol": "diamond",
-                                     "line": {"color": "white", "width": 1}}), 1, 1)
-    for row in (1, 2):
-        fig.add_vline(x=mean, line={"color": PRIOR_GREY, "dash": "dot", "width": 1}, row=row, col=1)
-    fig.add_annotation(x=mean, y=1.0, xref="x2", yref="y2 domain", text="E[X]", showarrow=False, yanchor="bottom",
-                       font={"color": PRIOR_GREY})
-    fig.update_xaxes(title_text="x", row=2, col=1, range=[0, hi])
-    fig.update_yaxes(title_text="f(x)", row=1, col=1, range=[float(curve.min()) - y_pad, y_top + y_pad])
-    fig.update_yaxes(title_text=t("elbo.prob_axis"), row=2, col=1, rangemode="tozero")
-    return style(fig, height=430)
+        data.append({"type": "scatter", "x": xs, "y": lognormal_pdf(xs, params["lnsigma"]), "fill": "tozeroy",
+                     "mode": "lines", "line": {"color": PRIOR_GREY}, "name": t("elbo.dist_of_x"),
+                     "showlegend": False, "xaxis": "x2", "yaxis": "y2"})
+    data += [
+        {"type": "scatter", "x": [mean, mean], "y": [result.f_of_mean, result.mean_of_f], "mode": "lines",
+         "line": {"color": GAP_RED, "width": 6}, "name": t("elbo.gap_segment", gap=num(result.gap))},
+        {"type": "scatter", "x": [mean], "y": [result.f_of_mean], "mode": "markers", "name": "f(E[X])",
+         "marker": {"color": P_BLUE, "size": 12, "line": {"color": "white", "width": 1}}},
+        {"type": "scatter", "x": [mean], "y": [result.mean_of_f], "mode": "markers", "name": "E[f(X)]",
+         "marker": {"color": Q_ORANGE, "size": 12, "symbol": "diamond", "line": {"color": "white", "width": 1}}},
+    ]
+    dotted = {"color": PRIOR_GREY, "dash": "dot"}
+    layout = {
+        "xaxis": {"anchor": "y", "range": [0, hi], "showticklabels": False},
+        "yaxis": {"domain": [0.3, 1.0], "title": {"text": "f(x)"},
+                  "range": [float(curve.min()) - y_pad, y_top + y_pad]},
+        "xaxis2": {"anchor": "y2", "matches": "x", "title": {"text": "x"}},
+        "yaxis2": {"domain": [0.0, 0.22], "title": {"text": t("elbo.prob_axis")}, "rangemode": "tozero"},
+        "shapes": [vline(mean, **dotted), vline(mean, xref="x2", yref="y2 domain", **dotted)],
+        "annotations": [{"x": mean, "y": 1.0, "xref": "x2", "yref": "y2 domain", "text": "E[X]", "showarrow": False,
+                         "yanchor": "bottom", "font": {"color": PRIOR_GREY}}],
+    }
+    return figure(data, layout, height=430)
 
 
 def jensen_latex(f, dist, params, result):
@@ -224,37 +246,36 @@ def ledger_figure(lp, lower, recon, pkl, x_range, height=280, with_decomposition
     from 0; the only bars are the KL terms, which are ≥ 0 and run from the ELBO to the right.
     """
     rows = [t("elbo.bar_ledger")] + ([t("elbo.bar_terms")] if with_decomposition else [])
-    fig = go.Figure()
+    middle = 0.5 * (x_range[0] + x_range[1])
 
     def gap_bar(row, start, width, colour, text, pattern=None):
-        fig.add_trace(go.Bar(
-            y=[row], x=[width], base=[start], orientation="h", width=0.26, text=[text], textposition="inside",
-            insidetextanchor="middle", marker={"color": colour, "pattern": pattern or {}},
-            hovertemplate=f"{text}<extra></extra>"))
-
-    middle = 0.5 * (x_range[0] + x_range[1])
+        return {"type": "bar", "y": [row], "x": [width], "base": [start], "orientation": "h", "width": 0.26,
+                "text": [text], "textposition": "inside", "insidetextanchor": "middle",
+                "marker": {"color": colour, "pattern": pattern or {}}, "hovertemplate": f"{text}<extra></extra>"}
 
     def point(row, value, colour, symbol, label, above):
         side = "left" if value > middle else "right"  # labels grow towards the middle, never off the plot
-        fig.add_trace(go.Scatter(
-            y=[row], x=[value], mode="markers+text", text=[f"{label} = {num(value)}"],
-            textposition=f"{'top' if above else 'bottom'} {side}", textfont={"color": colour, "size": 13},
-            marker={"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
-            hovertemplate=f"{label} = {num(value)}<extra></extra>"))
+        text = f"{label} = {num(value)}"
+        return {"type": "scatter", "y": [row], "x": [value], "mode": "markers+text", "text": [text],
+                "textposition": f"{'top' if above else 'bottom'} {side}", "textfont": {"color": colour, "size": 13},
+                "marker": {"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
+                "hovertemplate": f"{text}<extra></extra>"}
 
-    gap_bar(rows[0], lower, lp - lower, GAP_RED, f"KL(q‖p(z|x)) = {num(lp - lower)}")
+    data = [gap_bar(rows[0], lower, lp - lower, GAP_RED, f"KL(q‖p(z|x)) = {num(lp - lower)}")]
     if with_decomposition:
-        gap_bar(rows[1], lower, pkl, PRIOR_GREY, f"KL(q‖p(z)) = {num(pkl)}", {"shape": "/", "fgcolor": "white"})
-        point(rows[1], recon, "#e377c2", "triangle-up", "E_q[log p(x|z)]", above=True)
-        point(rows[1], lower, Q_ORANGE, "diamond", "ELBO", above=False)
-    point(rows[0], lower, Q_ORANGE, "diamond", "ELBO", above=False)
-    point(rows[0], lp, P_BLUE, "circle", "log p(x)", above=True)
-    fig.add_vline(x=lp, line={"color": P_BLUE, "dash": "dash", "width": 1.5})
-    fig.add_vline(x=0, line={"color": "black", "width": 1})
-    fig.update_layout(barmode="overlay", uniformtext={"minsize": 10, "mode": "hide"}, showlegend=False)
-    fig.update_xaxes(range=x_range, title_text=t("elbo.nats_axis"), zeroline=False)
-    fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], range=[-0.75, len(rows) - 0.25])
-    return style(fig, height=height, legend_top=False)
+        hatch = {"shape": "/", "fgcolor": "white"}
+        data += [gap_bar(rows[1], lower, pkl, PRIOR_GREY, f"KL(q‖p(z)) = {num(pkl)}", hatch),
+                 point(rows[1], recon, "#e377c2", "triangle-up", "E_q[log p(x|z)]", above=True),
+                 point(rows[1], lower, Q_ORANGE, "diamond", "ELBO", above=False)]
+    data += [point(rows[0], lower, Q_ORANGE, "diamond", "ELBO", above=False),
+             point(rows[0], lp, P_BLUE, "circle", "log p(x)", above=True)]
+    layout = {
+        "barmode": "overlay", "uniformtext": {"minsize": 10, "mode": "hide"}, "showlegend": False,
+        "shapes": [vline(lp, color=P_BLUE, dash="dash", width=1.5), vline(0, color="black")],
+        "xaxis": {"range": x_range, "title": {"text": t("elbo.nats_axis")}, "zeroline": False},
+        "yaxis": {"categoryorder": "array", "categoryarray": rows[::-1], "range": [-0.75, len(rows) - 0.25]},
+    }
+    return figure(data, layout, height=height, legend_top=False)
 
 
 def z_grid(*peaks):
@@ -266,33 +287,47 @@ def z_grid(*peaks):
 
 
 def densities_figure(x, w, noise, qmu, qsigma, lp):
+    """Top: the joint log p(x, z) with the observed x; bottom: that slice, prior, posterior and q over z."""
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
     z, (lo, hi) = z_grid((0.0, 1.0), (post_mean, post_sd), (qmu, qsigma))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.42, 0.58], vertical_spacing=0.1,
-                        subplot_titles=(t("elbo.fig_joint"), t("elbo.fig_densities")))
     z_heat = np.linspace(lo, hi, 140)
     x_half = max(4.5, abs(x) + 0.5)
     x_heat = np.linspace(-x_half, x_half, 90)
     log_p = log_joint(z_heat[None, :], x_heat[:, None], w, noise)  # (x rows, z columns)
-    fig.add_trace(go.Heatmap(x=z_heat, y=x_heat, z=np.maximum(log_p, log_p.max() - 12), colorscale="Blues",
-                             showscale=False, hovertemplate="z=%{x:.2f}<br>x=%{y:.2f}<br>log p(x,z)=%{z:.2f}"
-                             "<extra></extra>"), 1, 1)
-    fig.add_hline(y=x, line={"color": Q_ORANGE, "dash": "dash", "width": 2}, row=1, col=1)
-    fig.add_annotation(x=1, y=x, xref="x domain", yref="y", text=t("elbo.observed_x", x=tex(x)), showarrow=False,
-                       xanchor="right", yanchor="bottom", font={"color": Q_ORANGE}, bgcolor="rgba(255,255,255,0.8)")
-    slice_values = np.exp(log_joint(z, x, w, noise))
-    fig.add_trace(go.Scatter(x=z, y=slice_values, fill="tozeroy", mode="lines", line={"color": P_BLUE, "width": 1},
-                             fillcolor="rgba(31,119,180,0.18)",
-                             name=t("elbo.slice", p=num(math.exp(lp)))), 2, 1)
+    data = [
+        {"type": "heatmap", "x0": lo, "dx": z_heat[1] - z_heat[0], "y0": -x_half, "dy": x_heat[1] - x_heat[0],
+         "z": np.maximum(log_p, log_p.max() - 12),
+         "colorscale": "Blues", "showscale": False,
+         "hovertemplate": "z=%{x:.2f}<br>x=%{y:.2f}<br>log p(x,z)=%{z:.2f}<extra></extra>"},
+        {"type": "scatter", "x": z, "y": np.exp(log_joint(z, x, w, noise)), "fill": "tozeroy", "mode": "lines",
+         "line": {"color": P_BLUE, "width": 1}, "fillcolor": "rgba(31,119,180,0.18)",
+         "name": t("elbo.slice", p=num(math.exp(lp))), "xaxis": "x2", "yaxis": "y2"},
+    ]
     for mean, sd, colour, label, dash in ((0.0, 1.0, PRIOR_GREY, "p(z)", "dot"),
                                           (post_mean, post_sd, POSTERIOR_GREEN, "p(z|x)", "solid"),
                                           (qmu, qsigma, Q_ORANGE, "q(z)", "solid")):
-        fig.add_trace(go.Scatter(x=z, y=normal_pdf(z, mean, sd), name=label, line={"color": colour, "dash": dash}),
-                      2, 1)
-    fig.update_xaxes(title_text="z", row=2, col=1)
-    fig.update_yaxes(title_text="x", row=1, col=1)
-    return style(fig, height=540, legend_top=False).update_layout(
-        hovermode="closest", legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0})
+        data.append({"type": "scatter", "x": z, "y": normal_pdf(z, mean, sd), "name": label,
+                     "line": {"color": colour, "dash": dash}, "xaxis": "x2", "yaxis": "y2"})
+    title = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 14, "color": "#777"}}
+    layout = {
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
+        "xaxis": {"anchor": "y", "range": [lo, hi], "showticklabels": False},
+        "yaxis": {"domain": [0.62, 0.95], "title": {"text": "x"}},
+        "xaxis2": {"anchor": "y2", "matches": "x", "title": {"text": "z"}},
+        "yaxis2": {"domain": [0.0, 0.5]},
+        "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": x, "y1": x,
+                    "line": {"color": Q_ORANGE, "dash": "dash", "width": 2}}],
+        "annotations": [
+            {**title, "y": 0.96, "text": t("elbo.fig_joint")},
+            {**title, "y": 0.51, "text": t("elbo.fig_densities")},
+            {"x": 1, "y": x, "xref": "x domain", "yref": "y", "text": t("elbo.observed_x", x=tex(x)),
+             "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"color": Q_ORANGE},
+             "bgcolor": "rgba(255,255,255,0.8)"},
+        ],
+    }
+    return figure(data, layout, height=540, legend_top=False)
 
 
 @st.cache_data(max_entries=32)
@@ -365,49 +400,69 @@ def cached_path(x, w, noise, qmu, qsigma, lr, natural):
 
 
 def landscape_figure(x, w, noise, path, k):
+    """log10 KL(q‖p(z|x)) = log10(log p(x) − ELBO) over (μ_q, σ_q), the path, the optimum."""
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
     m_lo = min(-4.0, post_mean, path.m.min()) - 0.5
     m_hi = max(4.0, post_mean, path.m.max()) + 0.5
     s_lo = min(0.1, post_sd, path.s.min()) / 1.5
     s_hi = max(3.0, path.s.max()) * 1.5
+    # The y axis is log10 σ_q on a *linear* axis with σ-valued tick labels: a uniform grid lets
+    # plotly draw the heatmap as one image (on a log axis it draws every cell, ~10× slower).
     m_grid = np.linspace(m_lo, m_hi, 81)
-    s_grid = np.geomspace(s_lo, s_hi, 71)
+    y_grid = np.linspace(math.log10(s_lo), math.log10(s_hi), 71)
+    s_grid = 10.0**y_grid
     gap = posterior_kl(x, w, noise, m_grid[None, :], s_grid[:, None])  # (σ rows, μ columns)
-    elbo_grid = float(log_evidence(x, w, noise)) - gap
-    fig = go.Figure(go.Heatmap(
-        x=m_grid, y=s_grid, z=np.log10(np.maximum(gap, 1e-3)), customdata=elbo_grid, colorscale="Viridis",
-        reversescale=True, zmin=-3, zmax=4, colorbar={"title": {"text": t("elbo.land_colour")}, **log_ticks(-3, 4)},
-        hovertemplate="μ_q=%{x:.2f}<br>σ_q=%{y:.3f}<br>ELBO=%{customdata:.4f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=path.m, y=path.s, mode="lines+markers", name=t("elbo.path"),
-                             line={"color": "white", "width": 1.5}, marker={"size": 4, "color": "white"},
-                             hovertemplate="μ_q=%{x:.3f}<br>σ_q=%{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[post_mean], y=[post_sd], mode="markers", name=t("elbo.optimum"),
-                             marker={"symbol": "star", "size": 17, "color": POSTERIOR_GREEN,
-                                     "line": {"color": "white", "width": 1.5}}))
-    fig.add_trace(go.Scatter(x=[path.m[0]], y=[path.s[0]], mode="markers", name=t("elbo.start"),
-                             marker={"symbol": "x", "size": 12, "color": Q_ORANGE,
-                                     "line": {"color": "black", "width": 1}}))
-    fig.add_trace(go.Scatter(x=[path.m[k]], y=[path.s[k]], mode="markers", name=t("elbo.at_step", k=k),
-                             marker={"symbol": "circle", "size": 13, "color": Q_ORANGE,
-                                     "line": {"color": "black", "width": 1.5}}))
-    fig.update_xaxes(title_text="μ_q", range=[m_lo, m_hi])
-    fig.update_yaxes(title_text=t("elbo.sigma_log_axis"), type="log", range=[math.log10(s_lo), math.log10(s_hi)],
-                     tickvals=[0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10])
-    return style(fig, height=470, legend_top=False).update_layout(legend={"orientation": "h", "y": -0.18, "x": 0})
+    hover = np.stack([np.broadcast_to(s_grid[:, None], gap.shape), float(log_evidence(x, w, noise)) - gap], -1)
+    ticks = [k * 10.0**e for e in range(math.floor(y_grid[0]), math.ceil(y_grid[-1]) + 1) for k in (1, 2, 5)]
+    ticks = [v for v in ticks if s_lo <= v <= s_hi]
+    if len(ticks) > 10:  # a path that plunged to a tiny σ_q: label decades only
+        ticks = [v for v in ticks if math.log10(v).is_integer()]
+
+    def marker(mx, my, name, **style_):
+        return {"type": "scatter", "x": [mx], "y": [math.log10(my)], "mode": "markers", "name": name,
+                "marker": {"line": {"color": "black", "width": 1}, **style_}}
+
+    data = [
+        {"type": "heatmap", "x0": m_grid[0], "dx": m_grid[1] - m_grid[0], "y0": y_grid[0], "dy": y_grid[1] - y_grid[0],
+         "z": np.log10(np.maximum(gap, 1e-3)), "customdata": hover,
+         "colorscale": "Viridis", "reversescale": True, "zmin": -3, "zmax": 4,
+         "colorbar": {"title": {"text": t("elbo.land_colour")}, **log_ticks(-3, 4)},
+         "hovertemplate": "μ_q=%{x:.2f}<br>σ_q=%{customdata[0]:.3f}<br>ELBO=%{customdata[1]:.4f}<extra></extra>"},
+        {"type": "scatter", "x": path.m, "y": np.log10(path.s), "customdata": path.s, "mode": "lines+markers",
+         "name": t("elbo.path"),
+         "line": {"color": "white", "width": 1.5}, "marker": {"size": 4, "color": "white"},
+         "hovertemplate": "μ_q=%{x:.3f}<br>σ_q=%{customdata:.3f}<extra></extra>"},
+        marker(post_mean, post_sd, t("elbo.optimum"), symbol="star", size=17, color=POSTERIOR_GREEN,
+               line={"color": "white", "width": 1.5}),
+        marker(path.m[0], path.s[0], t("elbo.start"), symbol="x", size=12, color=Q_ORANGE),
+        marker(path.m[k], path.s[k], t("elbo.at_step", k=k), symbol="circle", size=13, color=Q_ORANGE,
+               line={"color": "black", "width": 1.5}),
+    ]
+    layout = {
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        "xaxis": {"title": {"text": "μ_q"}, "range": [m_lo, m_hi]},
+        "yaxis": {"title": {"text": t("elbo.sigma_log_axis")}, "range": [y_grid[0], y_grid[-1]],
+                  "tickvals": np.log10(ticks), "ticktext": [f"{v:g}" for v in ticks]},
+    }
+    return figure(data, layout, height=470, legend_top=False)
 
 
 def progress_figure(path, k):
-    steps = np.arange(path.kl.size)
     kl = np.maximum(path.kl, 1e-10)  # the log axis needs KL > 0; below 1e-10 is rounding
-    fig = go.Figure(go.Scatter(x=steps, y=kl, mode="lines", line={"color": GAP_RED, "width": 2},
-                               name="KL(qₖ‖p(z|x))", hovertemplate="k=%{x}<br>KL=%{y:.3g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[k], y=[kl[k]], mode="markers", marker={"color": Q_ORANGE, "size": 11,
-                                                                       "line": {"color": "black", "width": 1}},
-                             showlegend=False, hoverinfo="skip"))
-    fig.add_hline(y=1e-3, line={"color": PRIOR_GREY, "dash": "dot"})
-    fig.update_xaxes(title_text=t("elbo.step_axis"), range=[0, STEPS])
-    fig.update_yaxes(title_text="KL(qₖ‖p(z|x))", type="log", exponentformat="power")
-    return style(fig, height=230, legend_top=False).update_layout(showlegend=False)
+    data = [
+        {"type": "scatter", "x": np.arange(kl.size), "y": kl, "mode": "lines", "line": {"color": GAP_RED, "width": 2},
+         "name": "KL(qₖ‖p(z|x))", "hovertemplate": "k=%{x}<br>KL=%{y:.3g}<extra></extra>"},
+        {"type": "scatter", "x": [k], "y": [kl[k]], "mode": "markers", "hoverinfo": "skip",
+         "marker": {"color": Q_ORANGE, "size": 11, "line": {"color": "black", "width": 1}}},
+    ]
+    layout = {
+        "showlegend": False,
+        "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "y0": 1e-3, "y1": 1e-3,
+                    "line": {"color": PRIOR_GREY, "dash": "dot", "width": 1}}],
+        "xaxis": {"title": {"text": t("elbo.step_axis")}, "range": [0, STEPS]},
+        "yaxis": {"title": {"text": "KL(qₖ‖p(z|x))"}, "type": "log", "exponentformat": "power"},
+    }
+    return figure(data, layout, height=230, legend_top=False)
 
 
 @st.fragment
@@ -491,20 +546,25 @@ def resample():
 
 
 def weights_figure(counts, edges, est, lp, lower):
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges), marker_color="rgba(127,127,127,0.55)",
-                           name=t("elbo.hist_name"), hovertemplate="log w≈%{x:.3f}: %{y}<extra></extra>"))
-    fig.add_vrect(x0=lower, x1=lp, fillcolor=GAP_RED, opacity=0.15, line_width=0)
+    """Histogram of log w; exact ELBO and log p(x) (solid) and their estimates (dotted); the gap in red."""
+    top = float(counts.max()) * 1.08
+    data = [{"type": "bar", "x": 0.5 * (edges[1:] + edges[:-1]), "y": counts, "width": np.diff(edges),
+             "marker": {"color": "rgba(127,127,127,0.55)"}, "name": t("elbo.hist_name"),
+             "hovertemplate": "log w≈%{x:.3f}: %{y}<extra></extra>"}]
     for value, colour, dash, width, label in (
             (lp, P_BLUE, "solid", 4, "log p(x)"), (lower, Q_ORANGE, "solid", 4, "ELBO"),
             (est.log_evidence, "#0b3c66", "dot", 2, "log (1/L) Σ wᵢ"),
             (est.elbo, "#a14b00", "dot", 2, "(1/L) Σ log wᵢ")):
-        fig.add_trace(go.Scatter(x=[value, value], y=[0, counts.max() * 1.08], mode="lines", name=label,
-                                 line={"color": colour, "dash": dash, "width": width}, hoverinfo="skip"))
-    fig.update_xaxes(title_text=t("elbo.logw_axis"))
-    fig.update_yaxes(title_text=t("elbo.count_axis"))
-    return style(fig, height=330, legend_top=False).update_layout(
-        bargap=0, legend={"orientation": "h", "y": -0.25, "x": 0})
+        data.append({"type": "scatter", "x": [value, value], "y": [0, top], "mode": "lines", "name": label,
+                     "line": {"color": colour, "dash": dash, "width": width}, "hoverinfo": "skip"})
+    layout = {
+        "bargap": 0, "legend": {"orientation": "h", "y": -0.25, "x": 0},
+        "shapes": [{"type": "rect", "x0": lower, "x1": lp, "y0": 0, "y1": 1, "yref": "y domain",
+                    "fillcolor": GAP_RED, "opacity": 0.15, "line": {"width": 0}}],
+        "xaxis": {"title": {"text": t("elbo.logw_axis")}},
+        "yaxis": {"title": {"text": t("elbo.count_axis")}},
+    }
+    return figure(data, layout, height=330, legend_top=False)
 
 
 @st.fragment
