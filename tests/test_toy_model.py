@@ -141,6 +141,14 @@ def test_natural_ascent_reaches_the_posterior_everywhere(case):
     np.testing.assert_allclose(path.elbo + path.kl, lp, atol=1e-9 * max(1.0, abs(path.elbo[0])))
 
 
+def test_ascent_does_not_plunge_when_q_is_much_wider_than_the_posterior():
+    """Regression (found by hypothesis): an unclipped first step sent σ_q to ~1e-11, still raising
+    the ELBO, and 100 steps were not enough to climb back. Clipped steps move log σ_q by ≤ lr·5."""
+    path = ascend_elbo(2.0, 2.0, 0.125, 1.0, 1.0)
+    assert np.all(np.abs(np.diff(np.log(path.s))) <= 0.2 * 5 + 1e-12)
+    assert path.s.min() > 0.5 * float(posterior(2.0, 2.0, 0.125)[1]) and path.kl[-1] < 1e-3
+
+
 def test_ascent_is_deterministic_and_plain_differs():
     a = ascend_elbo(4.0, 3.0, 0.1, -4.0, 3.0)
     b = ascend_elbo(4.0, 3.0, 0.1, -4.0, 3.0)

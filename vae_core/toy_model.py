@@ -19,6 +19,7 @@ check of the three ledger numbers that uses no closed form.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -115,6 +116,7 @@ class AscentPath(NamedTuple):
 
 ARMIJO_C = 1e-4  # sufficient-increase constant of the backtracking line search
 MAX_HALVINGS = 60
+MAX_DIRECTION_NORM = 5.0  # gradient clipping in (m, log s): one step moves them by at most lr·5
 
 
 def ascend_elbo(
@@ -127,9 +129,13 @@ def ascend_elbo(
     gradient is first scaled by the inverse Fisher information of q in (m, log s),
     diag(s², ½) — the natural gradient, which walks at a similar pace whatever the shape of
     the posterior (plain gradient steps must be tiny when the posterior is narrow, because the
-    valley of the landscape is then steep across m and flat along log s). The step size starts
-    at ``lr`` and is halved until the ELBO rises by at least ARMIJO_C·η·(gradient · direction)
-    (backtracking line search), so the ELBO never decreases and nothing diverges.
+    valley of the landscape is then steep across m and flat along log s). The direction is
+    clipped to norm MAX_DIRECTION_NORM (gradient clipping: when q is far wider than the
+    posterior, ∂ELBO/∂log s ≈ −s²/σ_post² is huge, and an unclipped step would accept a plunge
+    of s to ~1e-11 that still raises the ELBO but takes hundreds of steps to climb back from).
+    The step size starts at ``lr`` and is halved until the ELBO rises by at least
+    ARMIJO_C·η·(gradient · direction) (backtracking line search), so the ELBO never decreases
+    and nothing diverges.
 
     Fully deterministic: the same arguments give the same path (a shared URL reproduces it).
     θ = (w, noise) and x stay fixed, so log p(x) is constant along the path and every nat the
@@ -142,6 +148,9 @@ def ascend_elbo(
         for _ in range(steps):
             g_m, g_log_s = (float(g) for g in elbo_gradient(x, w, noise, m, log_s))
             d_m, d_log_s = (np.exp(2.0 * log_s) * g_m, 0.5 * g_log_s) if natural else (g_m, g_log_s)
+            norm = math.hypot(d_m, d_log_s)
+            if norm > MAX_DIRECTION_NORM:
+                d_m, d_log_s = d_m * MAX_DIRECTION_NORM / norm, d_log_s * MAX_DIRECTION_NORM / norm
             slope = g_m * d_m + g_log_s * d_log_s  # ≥ 0: the ascent rate along the direction
             eta = lr
             for _ in range(MAX_HALVINGS):
