@@ -5,7 +5,7 @@ import pytest
 from tests.apptest import assert_clean, metric_value, open_page
 from vae_core.gaussian import kl_normal
 
-PAGE = "pages/gaussian_kl.py"
+PAGE = "views/gaussian_kl.py"
 
 
 def test_shared_link_reproduces_the_view():

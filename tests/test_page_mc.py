@@ -10,7 +10,7 @@ from tests.apptest import assert_clean, metric_value, open_page
 from vae_core.monte_carlo import Toy, convergence, estimator_repeats, exact_moments, iwae_runs
 from vae_core.toy_model import elbo, log_evidence, posterior_kl
 
-PAGE = "pages/monte_carlo.py"
+PAGE = "views/monte_carlo.py"
 EXACT = {"recon": "E_q[log p(x|z)], exact", "kl": "KL(q‖p(z)), exact", "pi": "π, exact", "exp": "E[eˣ], exact",
          "tail": "P(X > 2), exact", "square": "E[X²], exact"}
 

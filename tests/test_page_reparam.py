@@ -14,7 +14,7 @@ from tests.apptest import ROOT, assert_clean, metric_value, open_page
 from ui.i18n import catalogue
 from vae_core.gradients import exact_gradient, per_sample_variances, variance_ratio
 
-PAGE = "pages/reparameterization.py"
+PAGE = "views/reparameterization.py"
 EN = catalogue("en")
 
 

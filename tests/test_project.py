@@ -40,9 +40,9 @@ def _requirement_names(path: Path) -> set[str]:
 def test_runtime_imports_are_exactly_the_requirements():
     """Every third-party module the app imports is pinned, and nothing unused is listed."""
     stdlib = set(sys.stdlib_module_names)
-    local = {"ui", "vae_core", "pages", "tests"}
+    local = {"ui", "vae_core", "views", "tests"}
     imported = set()
-    files = [ROOT / "app.py", *(ROOT / d / f for d in ("pages", "ui", "vae_core")
+    files = [ROOT / "app.py", *(ROOT / d / f for d in ("views", "ui", "vae_core")
                                 for f in sorted(p.name for p in (ROOT / d).glob("*.py")))]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -28,14 +28,14 @@ class PageInfo:
         return (ROOT / self.file).is_file()
 
 
-HOME = PageInfo("home", "", "pages/home.py", "🗺️", "", "1.4.1–1.4.13")
+HOME = PageInfo("home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13")
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("kl", "gaussian-kl", "pages/gaussian_kl.py", "📏", "elbo", "1.4.11"),
-    PageInfo("elbo", "elbo", "pages/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10"),
-    PageInfo("mc", "monte-carlo", "pages/monte_carlo.py", "🎲", "vae", "1.4.13"),
-    PageInfo("reparam", "reparameterization", "pages/reparameterization.py", "🔀", "vae", "1.4.2.2"),
-    PageInfo("latent", "latent", "pages/latent_explorer.py", "🧭", "vae", "1.4.12"),
+    PageInfo("kl", "gaussian-kl", "views/gaussian_kl.py", "📏", "elbo", "1.4.11"),
+    PageInfo("elbo", "elbo", "views/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10"),
+    PageInfo("mc", "monte-carlo", "views/monte_carlo.py", "🎲", "vae", "1.4.13"),
+    PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "1.4.2.2"),
+    PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12"),
 )
 
 SECTIONS = ("elbo", "vae")

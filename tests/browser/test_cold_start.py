@@ -1,0 +1,26 @@
+"""A shared link opened as the very first request of a freshly started server (a Cloud app
+waking up) must get the full app — router, language, URL state — not Streamlit's legacy
+`pages/` mode or a "Page not found" dialog."""
+
+import pytest
+
+from tests.browser.support import streamlit_server, wait_settled
+from ui.i18n import catalogue
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("path", ["reparameterization", "gaussian-kl"])
+def test_deep_link_on_a_cold_server(chromium, path):
+    with streamlit_server() as base:
+        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            page.goto(f"{base}/{path}?lang=zh")
+            wait_settled(page)
+            assert page.locator('[role="dialog"]').count() == 0, page.locator('[role="dialog"]').all_inner_texts()
+            slug = {"reparameterization": "reparam", "gaussian-kl": "kl"}[path]
+            heading = page.locator('[data-testid="stHeading"] h1').first.inner_text().strip()
+            assert heading == catalogue("zh")[f"{slug}.title"]
+            assert page.locator('[data-testid="stSidebar"] label').filter(has_text="English").count() == 1
+        finally:
+            page.close()
