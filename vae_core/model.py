@@ -128,6 +128,15 @@ class VAE(nn.Module):
         """p_θ(x|z): z (N, D_z) -> Bernoulli logits (N, D_x); pixel means are sigmoid(logits)."""
         return self.decoder(z)
 
+    def decode_features(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's last hidden layer h(z) (N, H): decode(z) = decoder_output(h(z)), linear in h.
+        Lets grid quadrature reuse the image-independent part of log p_θ(x|z) across images."""
+        return self.decoder[:-1](z)
+
+    @property
+    def decoder_output(self) -> nn.Linear:
+        return self.decoder[-1]
+
     def forward(self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> VAEOutput:
         """The terms of eq. 1.4.13 for binary x (B, D_x) with L = ``n_samples`` draws per image."""
         mu, logvar = self.encode(x)  # (B, D_z)
