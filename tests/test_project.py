@@ -50,7 +50,8 @@ def test_runtime_imports_are_exactly_the_requirements():
                 imported |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
-    third_party = {name.lower() for name in imported - stdlib - local - {"__future__"}}
+    import_to_dist = {"pil": "pillow"}
+    third_party = {import_to_dist.get(n.lower(), n.lower()) for n in imported - stdlib - local - {"__future__"}}
     assert third_party == _requirement_names(ROOT / "requirements.txt")
 
 

@@ -13,7 +13,11 @@ from importlib import import_module
 # public name -> submodule that defines it (imported on first access)
 _LAZY = {
     "load_digits": "vae_core.data",
+    "DigitsFileError": "vae_core.data",
     "load_pretrained": "vae_core.checkpoint",
+    "load_model_card": "vae_core.checkpoint",
+    "CheckpointError": "vae_core.checkpoint",
+    "pick_device": "vae_core.device",
 }
 
 __all__ = sorted(_LAZY)
