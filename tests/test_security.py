@@ -38,7 +38,7 @@ def test_every_torch_load_is_weights_only():
 
 def test_weights_are_checked_before_loading():
     source = (ROOT / "vae_core" / "checkpoint.py").read_text(encoding="utf-8")
-    assert source.index("file_sha256(weights)") < source.index("torch.load(")
+    assert source.index("file_sha256(weights") < source.index("torch.load(")
 
 
 def test_xsrf_protection_stays_on():
