@@ -1,0 +1,595 @@
+"""The latent explorer: the pretrained VAE's 2-D latent plane — eq. 1.4.12 on a real model.
+
+Move z and watch the decoder p_θ(x|z); the manifold over the prior's quantiles; a straight-line
+interpolation between two digits; and one holdout digit's ELBO ledger with its true posterior
+p(z|x) on a grid, the gap KL(q‖p(z|x)) (eq. 1.4.10) and how far importance sampling gets.
+"""
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, metric, num, show_code, tex
+from ui.i18n import current_lang, t
+from ui.model import model_card, pretrained_model
+from ui.plots import PLOTLY_CONFIG
+from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
+from vae_core import latent
+from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES, DigitsFileError, load_digits, load_holdout_binary
+from vae_core.device import device_description
+
+HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500; sorted by class, 50 per digit
+Z_LIM = 4.0
+STATE = UrlState(
+    "latent",
+    FloatParam("z1", 0.0, -Z_LIM, Z_LIM, 0.01),
+    FloatParam("z2", 0.0, -Z_LIM, Z_LIM, 0.01),
+    IntParam("draw", 0, 0, 2**31 - 1),
+    IntParam("n", 15, 5, 30),
+    IntParam("from", 167, 0, HOLDOUT_SIZE - 1),
+    IntParam("to", 363, 0, HOLDOUT_SIZE - 1),
+    IntParam("idx", 118, 0, HOLDOUT_SIZE - 1),  # a 2 whose q sits beside its posterior
+    ChoiceParam("L", 100, (1, 10, 100, 1000)),
+    ChoiceParam("k", 5000, (1, 10, 100, 1000, 5000)),
+    IntParam("seed", 0, 0, 2**31 - 1),
+)
+MAP_KEY, CLICKED_KEY, SEEN_KEY = "latent_map", "latent_clicked", "latent_seen_selection"
+MAP_SIZE = 470  # pixels of the plotting area; square, so circles look round
+ZOOM = 9  # the decoded digit is shown at 252 × 252 pixels
+FRAMES = 10  # interpolation frames, both ends included
+SWEEP_KS, SWEEP_REPEATS = (1, 10, 100, 1000, 5000), 5
+DOTS = 300  # draws from q shown on the zoomed posterior
+CLOSE_NATS = 0.5  # an importance-sampled estimate this close to log p(x) counts as "close"
+CURRENT = "#f5c400"  # the current z: a yellow star on the map, a yellow frame on the manifold
+DIGIT_COLOURS = ("#3366cc", "#dc3912", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00", "#b82e2e",
+                 "#316395", "#aaaa11")
+
+
+def _figure(data: list[dict], layout: dict, height: int) -> go.Figure:
+    """A plotly figure from plain dicts, without plotly's per-property validation (the map is
+    redrawn on every slider move; tests/test_page_latent.py validates every figure once)."""
+    base = {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "transition": {"duration": 0},
+            "hovermode": "closest", "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0}}
+    return go.Figure(data=data, layout={**base, **layout}, _validate=False)
+
+
+def translucent(colour: str, alpha: float) -> str:
+    """'#rrggbb' → 'rgba(r,g,b,alpha)'."""
+    return f"rgba({int(colour[1:3], 16)},{int(colour[3:5], 16)},{int(colour[5:7], 16)},{alpha})"
+
+
+def data_uri(image: np.ndarray) -> str:
+    """A small image inline as a PNG data URI: it arrives with the rerun's message, so the browser
+    shows it without a second request (media files cost a round trip per slider move)."""
+    return "data:image/png;base64," + base64.b64encode(png(image)).decode("ascii")
+
+
+def png(image: np.ndarray) -> bytes:
+    """uint8 grey (H, W) or RGB (H, W, 3) → PNG bytes (lossless; identical bytes keep the browser's copy)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+# --- cached data and model computations (the model is one shared object: key = sha256 + device) ---
+@st.cache_data(max_entries=1, show_spinner=False)
+def holdout():
+    """The holdout digits as the model card evaluates them (one fixed binarization) and their labels."""
+    return load_holdout_binary(), load_digits("holdout")[1]
+
+
+def model_key(model) -> tuple[str, str]:
+    return (model_card() or {}).get("weights_sha256", ""), str(next(model.parameters()).device)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def codes(_model, key):
+    return latent.encode(_model, holdout()[0])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def manifold_images(_model, key, n: int):
+    return latent.manifold(_model, n)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def manifold_png(_model, key, n: int, row: int, col: int) -> bytes:
+    """The manifold mosaic (ink white on black, as MNIST) with cell (row, col) framed in yellow.
+
+    A palette PNG (254 greys + the frame colour) encodes ~3× faster and smaller than RGB; small
+    grids are doubled so the digits stay crisp on a projector.
+    """
+    gap, side = 2, 28
+    tiles = latent.mosaic(manifold_images(_model, key, n), gap=gap, background=0.35)
+    index = np.rint(254 * tiles).astype(np.uint8)  # palette entries 0..254 are greys
+    top, left = row * (side + gap), col * (side + gap)
+    cell = index[top : top + side, left : left + side].copy()
+    index[max(top - 2, 0) : top + side + 2, max(left - 2, 0) : left + side + 2] = 255  # 255: the frame colour
+    index[top : top + side, left : left + side] = cell
+    if index.shape[0] < 480:
+        index = np.kron(index, np.ones((2, 2), dtype=np.uint8))
+    image = Image.fromarray(index, mode="P")
+    greys = np.repeat(np.rint(np.arange(255) * 255 / 254).astype(np.uint8), 3)
+    image.putpalette([*greys.tolist(), *(int(CURRENT[i : i + 2], 16) for i in (1, 3, 5))])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def digit_posterior(_model, key, idx: int):
+    return latent.digit_posterior(_model, holdout()[0][idx])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def view_box(_model, key, idx: int):
+    return digit_posterior(_model, key, idx).view_box()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def digit_estimates(_model, key, idx: int, samples: int, k: int, seed: int):
+    x = holdout()[0][idx]
+    return latent.elbo_estimate(_model, x, samples, seed), latent.importance_estimate(_model, x, k, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def digit_sweep(_model, key, idx: int, seed: int):
+    return latent.importance_sweep(_model, holdout()[0][idx], SWEEP_KS, SWEEP_REPEATS, seed)
+
+
+# --- callbacks ----------------------------------------------------------------------------------
+def set_z(z1: float, z2: float) -> None:
+    for name, value in (("z1", z1), ("z2", z2)):
+        STATE.set(name, STATE.params[name].snap(float(value)))
+
+
+def sample_prior() -> None:
+    """z ~ N(0, I) from the next seeded draw (the seed is the URL's `draw`)."""
+    draw = STATE.value("draw") + 1
+    STATE.set("draw", draw)
+    set_z(*np.random.default_rng(draw).standard_normal(2))
+
+
+def on_map_select() -> None:
+    """A click on a digit moves z to that digit's μ; a box drag moves z to the box's centre."""
+    selection = (st.session_state.get(MAP_KEY) or {}).get("selection") or {}
+    seen = st.session_state.setdefault(SEEN_KEY, {})
+    picked, box = list(selection.get("pick") or []), dict(selection.get("box") or {})
+    if picked and picked != seen.get("pick"):
+        set_z(picked[0]["z1"], picked[0]["z2"])
+        st.session_state[CLICKED_KEY] = int(picked[0]["idx"])
+    elif box.get("z1") and box.get("z2") and box != seen.get("box"):
+        set_z(np.mean(box["z1"]), np.mean(box["z2"]))
+        st.session_state[CLICKED_KEY] = None
+    seen.update(pick=picked, box=box)
+
+
+def new_seed() -> None:
+    STATE.set("seed", int(np.random.default_rng().integers(0, 2**31 - 1)))
+
+
+# --- figures ------------------------------------------------------------------------------------
+def curve(points: np.ndarray, **trace) -> dict:
+    return {"type": "scatter", "x": points[:, 0], "y": points[:, 1], "mode": "lines", **trace}
+
+
+def rings(mu, sd) -> np.ndarray:
+    """The 1σ and 2σ ellipses of N(μ, diag σ²) as one polyline, separated by a NaN row."""
+    gap = np.full((1, 2), np.nan)
+    return np.concatenate([latent.ellipse(mu, sd, latent.PRIOR_RADII[0]), gap,
+                           latent.ellipse(mu, sd, latent.PRIOR_RADII[1])])
+
+
+STAR = "M0,-1L0.22,-0.31L0.95,-0.31L0.36,0.12L0.59,0.81L0,0.38L-0.59,0.81L-0.36,0.12L-0.95,-0.31L-0.22,-0.31Z"
+
+
+def records(**columns) -> list[dict]:
+    """Vega-Lite inline data: equal-length columns → one dict per row (NaN/None rows dropped)."""
+    names = list(columns)
+    out = []
+    for values in zip(*columns.values(), strict=True):
+        if all(v is not None and (not isinstance(v, float) or np.isfinite(v)) for v in values):
+            out.append({n: round(v, 4) if isinstance(v, float) else v for n, v in zip(names, values, strict=True)})
+    return out
+
+
+def ring_rows(mu, sd) -> list[dict]:
+    """The 1σ and 2σ ellipses of N(μ, diag σ²) as Vega-Lite rows (ring, order, z1, z2)."""
+    out = []
+    for ring, radius in enumerate(latent.PRIOR_RADII):
+        curve = latent.ellipse(mu, sd, radius, points=91)
+        out += records(ring=[ring] * len(curve), o=list(range(len(curve))), z1=curve[:, 0].tolist(),
+                    z2=curve[:, 1].tolist())
+    return out
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def map_base(_model, key, start: int, end: int, idx: int, lang: str) -> dict:
+    """Everything on the map that a z move does not change (built once per view; ``lang`` keys
+    the translated legend)."""
+    mu, sd = codes(_model, key)
+    return map_layers(mu, holdout()[1], start, end, idx, sd[idx], view_box(_model, key, idx))
+
+
+def map_spec(base: dict, z) -> dict:
+    """The latent map as a Vega-Lite spec: the cached layers plus the current z as a star.
+
+    Vega-Lite rather than plotly: this chart is redrawn on every z move, and in Chromium a
+    plotly redraw of it took 120-400 ms against ~50 ms here (measured with benchmarks/)."""
+    star = {"data": {"values": [{"z1": float(z[0]), "z2": float(z[1])}]},
+            "encoding": {"x": base["x"], "y": base["y"]},
+            "mark": {"type": "point", "shape": STAR, "size": 520, "filled": True, "fill": CURRENT, "stroke": "black",
+                     "strokeWidth": 1.5, "opacity": 1}}
+    return {**base["spec"], "layer": [*base["spec"]["layer"], star]}
+
+
+def map_layers(mu, labels, start: int, end: int, idx: int, sd_idx, box) -> dict:
+    """The static layers of the latent map: holdout encoder means by digit, the prior's rings, the
+    interpolation path, digit idx's q(z|x) rings and zoom window; and the axis encodings."""
+    axis = {"scale": {"domain": [-Z_LIM - 0.2, Z_LIM + 0.2], "nice": False, "zero": False},
+            "type": "quantitative"}
+    x = {"field": "z1", **axis, "title": "z₁", "axis": {"tickCount": 9}}
+    y = {"field": "z2", **axis, "title": "z₂", "axis": {"tickCount": 9}}
+    line = {"x": x, "y": y, "order": {"field": "o"}, "detail": {"field": "ring"}}
+    path = latent.interpolation_path(mu[start], mu[end], FRAMES)
+    (cx, cy), half = box
+    centres = records(z1=[float(np.median(mu[labels == d, 0])) for d in range(N_CLASSES)],
+                   z2=[float(np.median(mu[labels == d, 1])) for d in range(N_CLASSES)], digit=list(range(N_CLASSES)))
+    digit_colour = {"field": "digit", "type": "nominal", "scale": {"domain": list(range(N_CLASSES)),
+                                                                   "range": list(DIGIT_COLOURS)}}
+    layers = [
+        {"data": {"values": ring_rows((0, 0), (1, 1))}, "encoding": line,
+         "mark": {"type": "line", "color": PRIOR_GREY, "strokeDash": [6, 4], "strokeWidth": 1.5}},
+        {"data": {"values": [{"x0": cx - half, "x1": cx + half, "y0": cy - half, "y1": cy + half}]},
+         "mark": {"type": "rect", "fill": None, "stroke": POSTERIOR_GREEN, "strokeDash": [2, 3], "strokeWidth": 1.5},
+         "encoding": {"x": {**x, "field": "x0"}, "x2": {"field": "x1"}, "y": {**y, "field": "y0"},
+                      "y2": {"field": "y1"}}},
+        {"data": {"values": records(z1=mu[:, 0].tolist(), z2=mu[:, 1].tolist(), idx=list(range(len(mu))),
+                                 digit=labels.tolist())},
+         "mark": {"type": "circle", "size": 42, "opacity": 0.85, "cursor": "pointer"},
+         "params": [{"name": "pick", "select": {"type": "point", "on": "click", "fields": ["idx", "z1", "z2"],
+                                                "clear": "dblclick"}},
+                    {"name": "box", "select": {"type": "interval", "encodings": ["x", "y"], "clear": "dblclick"}}],
+         "encoding": {"x": x, "y": y,
+                      "color": {**digit_colour, "legend": {"title": t("latent.map_means"), "orient": "bottom",
+                                                           "direction": "horizontal", "columns": 10}},
+                      "tooltip": [{"field": "idx", "title": "#"}, {"field": "digit", "title": t("latent.map_digit")},
+                                  {"field": "z1", "title": "μ₁", "format": ".2f"},
+                                  {"field": "z2", "title": "μ₂", "format": ".2f"}]}},
+        {"data": {"name": "path"}, "mark": {"type": "line", "color": "white", "strokeWidth": 6, "opacity": 0.8},
+         "encoding": line},
+        {"data": {"name": "path"}, "mark": {"type": "line", "color": "#222", "strokeDash": [4, 2], "strokeWidth": 2.5,
+                                            "point": {"color": "#222", "size": 30}},
+         "encoding": line},
+        {"data": {"values": ring_rows(mu[idx], sd_idx)}, "encoding": line,
+         "mark": {"type": "line", "color": Q_ORANGE, "strokeWidth": 2}},
+        {"data": {"values": centres}, "encoding": {"x": x, "y": y, "text": {"field": "digit"}},
+         "mark": {"type": "text", "fontSize": 20, "fontWeight": "bold", "stroke": "white", "strokeWidth": 4,
+                  "strokeOpacity": 0.85}},
+        {"data": {"values": centres}, "encoding": {"x": x, "y": y, "text": {"field": "digit"}, "color": digit_colour},
+         "mark": {"type": "text", "fontSize": 20, "fontWeight": "bold"}},
+    ]
+    path_rows = records(z1=path[:, 0].tolist(), z2=path[:, 1].tolist(), o=list(range(FRAMES)), ring=[0] * FRAMES)
+    spec = {"width": MAP_SIZE, "height": MAP_SIZE, "autosize": {"type": "pad"}, "layer": layers,
+            "datasets": {"path": path_rows}, "config": {"legend": {"labelFontSize": 13, "titleLimit": 0}}}
+    return {"spec": spec, "x": x, "y": y}
+
+
+def posterior_figure(post, imp, box) -> go.Figure:
+    """Zoom on one digit: p(z|x) on the grid (green: 39 % and 86 % highest-density regions), the
+    encoder's q(z|x) rings (orange, same masses), and the first draws from q used by the IS estimate."""
+    (cx, cy), half = box
+    cols = np.flatnonzero(np.abs(post.z1 - cx) <= half)
+    rows = np.flatnonzero(np.abs(post.z2 - cy) <= half)
+    stride = max(1, int(np.ceil(max(len(cols), len(rows)) / 150)))
+    cols, rows = cols[::stride], rows[::stride]
+    log_density = post.log_density()[np.ix_(rows, cols)]
+    inner, outer = post.hpd_levels()
+    density = np.exp(log_density - log_density.max())
+    draws = imp.z[:DOTS]
+    data = [
+        {"type": "heatmap", "x": post.z1[cols], "y": post.z2[rows], "z": density, "showscale": False,
+         "colorscale": [[0, "rgba(255,255,255,0)"], [1, "rgba(44,160,44,0.55)"]], "hoverinfo": "skip"},
+        {"type": "contour", "x": post.z1[cols], "y": post.z2[rows], "z": log_density, "showscale": False,
+         "colorscale": [[0, POSTERIOR_GREEN], [1, POSTERIOR_GREEN]],
+         "contours": {"coloring": "lines", "start": outer, "end": inner, "size": max(inner - outer, 1e-6)},
+         "line": {"color": POSTERIOR_GREEN, "width": 2.5}, "name": t("latent.post_contours"), "showlegend": True,
+         "hoverinfo": "skip"},
+        {"type": "scatter", "x": draws[:, 0], "y": draws[:, 1], "mode": "markers", "hoverinfo": "skip",
+         "name": t("latent.post_draws", shown=len(draws)),
+         "marker": {"size": 4, "color": "rgba(120,60,0,0.45)"}},
+        curve(rings(post.mu_q, post.sd_q), name=t("latent.post_q"), hoverinfo="skip",
+              line={"color": Q_ORANGE, "width": 2.5}),
+        {"type": "scatter", "x": [post.mu_q[0], post.post_mean[0]], "y": [post.mu_q[1], post.post_mean[1]],
+         "mode": "markers", "hoverinfo": "skip", "showlegend": False,
+         "marker": {"symbol": ["x", "cross"], "size": 11, "color": [Q_ORANGE, POSTERIOR_GREEN],
+                    "line": {"color": "white", "width": 1}}},
+    ]
+    layout = {"xaxis": {"range": [cx - half, cx + half], "title": {"text": "z₁"}, "zeroline": False,
+                        "constrain": "domain"},
+              "yaxis": {"range": [cy - half, cy + half], "title": {"text": "z₂"}, "scaleanchor": "x",
+                        "scaleratio": 1, "zeroline": False, "constrain": "domain"},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0}}
+    return _figure(data, layout, height=500)
+
+
+def gap_figure(post, sweep, imp, k: int) -> go.Figure:
+    """log p(x) (exact), the ELBO (exact by quadrature), the gap between them, and importance-
+    sampled estimates for each k (5 seeded repeats and their mean), the chosen k with ± 1 s.e."""
+    ks = np.array(SWEEP_KS, dtype=float)
+    top, bottom = post.log_px, post.elbo_quad
+    lo = min(bottom, float(sweep.min()), imp.log_px - imp.se)
+    hi = max(top, float(sweep.max()), imp.log_px + imp.se)
+    span = max(hi - lo, 1.0)
+    data = [
+        {"type": "scatter", "x": [0.7, 7000, 7000, 0.7], "y": [bottom, bottom, top, top], "fill": "toself",
+         "mode": "none", "fillcolor": translucent(GAP_RED, 0.12), "name": t("latent.gap_band"), "hoverinfo": "skip"},
+        {"type": "scatter", "x": [0.7, 7000], "y": [top, top], "mode": "lines", "line": {"color": P_BLUE, "width": 3},
+         "name": t("latent.gap_logpx", value=num(top, 2))},
+        {"type": "scatter", "x": [0.7, 7000], "y": [bottom, bottom], "mode": "lines",
+         "line": {"color": Q_ORANGE, "width": 3, "dash": "dash"}, "name": t("latent.gap_elbo", value=num(bottom, 2))},
+        {"type": "scatter", "x": np.repeat(ks, SWEEP_REPEATS), "y": sweep.ravel(), "mode": "markers",
+         "marker": {"size": 7, "color": "rgba(31,119,180,0.45)"}, "name": t("latent.gap_repeats", r=SWEEP_REPEATS),
+         "hovertemplate": "k = %{x:,}<br>%{y:.2f}<extra></extra>"},
+        {"type": "scatter", "x": ks, "y": sweep.mean(axis=1), "mode": "lines+markers", "name": t("latent.gap_mean"),
+         "line": {"color": P_BLUE, "width": 1.5, "dash": "dot"}, "marker": {"size": 5}, "hoverinfo": "skip"},
+        {"type": "scatter", "x": [k], "y": [imp.log_px], "mode": "markers", "name": t("latent.gap_chosen", k=k),
+         "error_y": {"type": "constant", "value": imp.se, "color": "black", "thickness": 2, "width": 6},
+         "marker": {"symbol": "diamond", "size": 12, "color": "black"},
+         "hovertemplate": "k = %{x:,}<br>%{y:.2f}<extra></extra>"},
+    ]
+    layout = {"xaxis": {"type": "log", "range": [np.log10(0.7), np.log10(7000)], "title": {"text": "k"},
+                        "tickvals": list(SWEEP_KS), "ticktext": [f"{k:,}" for k in SWEEP_KS]},
+              "yaxis": {"range": [lo - 0.08 * span, hi + 0.08 * span], "title": {"text": t("latent.nats")}},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}}
+    return _figure(data, layout, height=460)
+
+
+# --- sections -----------------------------------------------------------------------------------
+def decoded_digit(model, z, mu, labels):
+    """The decoder's mean image at z, one binary draw from it, and where z sits."""
+    means = latent.decode_means(model, z)[0]
+    seed = STATE.value("seed")
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        st.image(data_uri(latent.upscale(means, ZOOM)), width=28 * ZOOM, caption=t("latent.decoded_caption"))
+        st.image(data_uri(latent.upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
+                 caption=t("latent.sample_caption", seed=seed))
+    nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
+    st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
+                  idx=nearest, label=labels[nearest], dist=num(float(np.linalg.norm(mu[nearest] - z)), 2)))
+
+
+def clicked_digit_actions(labels):
+    """After a click on a digit: send it to the ledger or to an end of the interpolation."""
+    clicked = st.session_state.get(CLICKED_KEY)
+    if clicked is None:
+        st.caption(t("latent.map_help"))
+        return
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(t("latent.clicked", idx=clicked, label=labels[clicked]), width="content")
+        for target, label in (("idx", "latent.to_ledger"), ("from", "latent.to_from"), ("to", "latent.to_to")):
+            if st.button(t(label), key=f"latent_send_{target}"):
+                STATE.set(target, clicked)
+                st.rerun()  # the whole page: the ledger and the path live outside this fragment
+
+
+@st.fragment
+def explorer(model, key):
+    """Everything a z move changes: the map's star, the decoded digit, the manifold's frame."""
+    X, labels = holdout()
+    mu, _ = codes(model, key)
+    idx, start, end = STATE.value("idx"), STATE.value("from"), STATE.value("to")
+    st.subheader(t("latent.map_title"))
+    st.markdown(t("latent.map_intro"))
+    plane, side = st.columns([1.5, 1], gap="medium")
+    with side:
+        picture = st.container()
+        z = np.array([STATE.slider("z1", "z₁"), STATE.slider("z2", "z₂")])
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button(t("latent.sample_prior"), on_click=sample_prior, icon="🎲", help=t("latent.sample_help"))
+            draw = STATE.value("draw")
+            STATE.write("draw", draw)
+            if draw:
+                st.caption(t("latent.draw_caption", draw=draw), width="content")
+        with picture:
+            decoded_digit(model, z, mu, labels)
+    with plane:
+        st.vega_lite_chart(map_spec(map_base(model, key, start, end, idx, current_lang()), z),
+                           key=MAP_KEY, on_select=on_map_select, selection_mode=("pick", "box"), width="content")
+        st.caption(t("latent.map_legend", start=start, end=end, idx=idx))
+        clicked_digit_actions(labels)
+
+    st.subheader(t("latent.manifold_title"))
+    picture, text = st.columns([1.3, 1], gap="large")
+    with text:
+        n = STATE.slider("n", t("latent.manifold_n"))
+        st.markdown(t("latent.manifold_text"))
+        row, col = latent.manifold_cell(z, n)
+        st.caption(t("latent.manifold_cell", row=row + 1, col=col + 1, n=n))
+    picture.image(manifold_png(model, key, n, row, col), output_format="PNG",
+                  caption=t("latent.manifold_caption", n=n, cells=n * n))
+
+
+def interpolation(model, key):
+    X, labels = holdout()
+    mu, _ = codes(model, key)
+    st.subheader(t("latent.interp_title"))
+    st.markdown(t("latent.interp_intro"))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        start = STATE.number("from", t("latent.interp_from"), width=200)
+        end = STATE.number("to", t("latent.interp_to"), width=200)
+        st.button(t("latent.interp_swap"), on_click=lambda: (STATE.set("from", end), STATE.set("to", start)))
+    path = latent.interpolation_path(mu[start], mu[end], FRAMES)
+    frames = latent.decode_means(model, path)
+    strip = latent.mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
+    st.image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
+             caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
+    nearest = [int(labels[np.argmin(np.sum((mu - p) ** 2, axis=1))]) for p in path]
+    st.caption(t("latent.interp_nearest", classes=" → ".join(str(c) for c in nearest)))
+
+
+def ledger_controls():
+    cells = st.columns([1, 1.4, 1.6, 1.2], vertical_alignment="bottom")
+    with cells[0]:
+        idx = STATE.number("idx", t("latent.idx"))
+    with cells[1]:
+        samples = STATE.select_slider("L", t("latent.L"))
+    with cells[2]:
+        k = STATE.select_slider("k", t("latent.k"), format_func=lambda v: f"{v:,}")
+    with cells[3]:
+        seed = STATE.number("seed", t("common.seed"))
+    return idx, samples, k, seed
+
+
+def metric_pm(label: str, value: float, se: float) -> None:
+    """A Monte Carlo estimate: the value, ± one standard error underneath (grey, no arrow)."""
+    st.metric(label, num(value), delta=t("latent.pm_se", se=num(se)), delta_color="off", delta_arrow="off")
+
+
+def ledger(model, key):
+    X, labels = holdout()
+    st.subheader(t("latent.ledger_title"))
+    st.markdown(t("latent.ledger_intro"))
+    idx, samples, k, seed = ledger_controls()
+    with st.spinner(t("latent.computing")):
+        post = digit_posterior(model, key, idx)
+        elbo, imp = digit_estimates(model, key, idx, samples, k, seed)
+        sweep = digit_sweep(model, key, idx, seed)
+    recon = latent.decode_means(model, post.mu_q)[0]
+    images, numbers = st.columns([1, 3.2], gap="large")
+    with images:
+        st.image(latent.upscale(X[idx], 5), output_format="PNG", width=140,
+                 caption=t("latent.ledger_x", idx=idx, label=labels[idx]))
+        st.image(latent.upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
+    with numbers:
+        row = st.columns(3)
+        with row[0]:
+            metric_pm("log p(x|z) (recon)", elbo.recon, elbo.recon_se)
+        with row[1]:
+            metric("KL(q‖p(z))", elbo.kl)
+        with row[2]:
+            metric_pm("ELBO", elbo.elbo, elbo.recon_se)
+        row = st.columns(3)
+        with row[0]:
+            metric("log p(x)", post.log_px, help=t("latent.logpx_help", n=len(post.z1), h=num(post.step, 4)))
+        with row[1]:
+            metric("KL(q‖p(z|x))", post.kl_posterior, help=t("latent.gap_help"))
+        with row[2]:
+            metric_pm(f"log p̂(x), k = {k:,}", imp.log_px, imp.se)
+        st.caption(t("latent.ledger_caption", L=samples, seed=seed, k=f"{k:,}", ess=num(imp.ess, 1)))
+    st.latex(
+        r"\begin{aligned}\mathrm{ELBO}&=\mathbb E_{q}[\log p_\theta(x|z)]-\mathrm{KL}(q\,\|\,p(z))\qquad(1.4.12)\\"
+        rf"&\approx\tfrac1{{{samples}}}\textstyle\sum_l\log p_\theta(x|z^{{(l)}})-\mathrm{{KL}}"
+        rf"={tex(elbo.recon)}-{tex(elbo.kl)}={tex(elbo.elbo)}\qquad(1.4.13)\end{{aligned}}"
+    )
+    st.latex(
+        r"\begin{aligned}\log p(x)&=\mathrm{ELBO}+\mathrm{KL}(q\,\|\,p(z|x))\qquad(1.4.10)\\"
+        rf"{tex(post.log_px)}&={tex(post.elbo_quad)}+{tex(post.kl_posterior)}\end{{aligned}}"
+    )
+    st.caption(t("latent.identity_caption", elbo=num(post.elbo_quad, 2), mc=num(elbo.elbo, 2),
+                  se=num(elbo.recon_se, 2)))
+    zoom, gap = st.columns(2, gap="large")
+    with zoom:
+        st.markdown(f"**{t('latent.post_title')}**")
+        st.plotly_chart(posterior_figure(post, imp, view_box(model, key, idx)), config=PLOTLY_CONFIG)
+        distance = np.sqrt(np.sum(((post.mu_q - post.post_mean) / post.post_sd) ** 2))
+        st.caption(t("latent.post_caption", qmu=f"({num(post.mu_q[0], 3)}, {num(post.mu_q[1], 3)})",
+                     qsd=f"({num(post.sd_q[0], 3)}, {num(post.sd_q[1], 3)})",
+                     pmu=f"({num(post.post_mean[0], 3)}, {num(post.post_mean[1], 3)})",
+                     psd=f"({num(post.post_sd[0], 3)}, {num(post.post_sd[1], 3)})", dist=num(float(distance), 1)))
+    with gap:
+        st.markdown(f"**{t('latent.gap_title')}**")
+        st.plotly_chart(gap_figure(post, sweep, imp, k), config=PLOTLY_CONFIG)
+        st.caption(t("latent.gap_caption", r=SWEEP_REPEATS, seed=seed))
+    short = post.log_px - imp.log_px
+    case = "above" if short < 0 else "close" if short < CLOSE_NATS else "below"
+    outcome = t(f"latent.why_{case}", k=f"{k:,}", short=num(abs(short), 2), over=num(abs(short), 2),
+                ess=num(imp.ess, 1))
+    card_gap = ((model_card() or {}).get("holdout", {}).get("neg_log_px_importance", {}).get("5000", {})
+                .get("gap_to_grid", float("nan")))
+    st.markdown(t("latent.why_short", gap=num(post.kl_posterior, 2), outcome=outcome, card_gap=num(card_gap, 1)))
+    st.info(t("latent.errata"), icon="📝")
+    check_expander(post, elbo)
+
+
+def check_expander(post, elbo):
+    with st.expander(t("common.check"), icon="✅"):
+        h = list(post.log_px_spacings)
+        window = post.log_px_spacings[h[0]]
+        rows = [(t("latent.check_window", h=num(h[0], 4), n=len(post.z1)), num(post.log_px_window, 4), "—")]
+        for spacing in h[1:]:
+            value = post.log_px_spacings[spacing]
+            rows.append((t("latent.check_spacing", h=num(spacing, 4)), num(value, 4), f"{value - window:+.1e}"))
+        rows.append((t("latent.check_coarse"), num(post.log_px_coarse, 4), f"{post.log_px_coarse - window:+.3f}"))
+        outside = post.log_outside - post.log_px
+        rows.append((t("latent.check_outside"), f"e^{outside:.0f}" if np.isfinite(outside) else "0", "—"))
+        rows.append((t("latent.check_post_sum"), f"{post.posterior.sum():.6f}", f"{post.posterior.sum() - 1:+.1e}"))
+        rows.append((t("latent.check_q_mass"), f"{post.q_mass:.6f}", f"{post.q_mass - 1:+.1e}"))
+        z = (elbo.recon - post.recon_quad) / elbo.recon_se if elbo.recon_se > 0 else 0.0
+        rows.append((t("latent.check_recon_quad"), num(post.recon_quad, 4), "—"))
+        rows.append((t("latent.check_recon_mc", L=elbo.samples), f"{num(elbo.recon, 4)} ± {num(elbo.recon_se, 4)}",
+                     t("common.diff_in_se", diff=f"{elbo.recon - post.recon_quad:+.4f}", z=f"{z:+.1f}")))
+        rows.append((t("latent.check_gap_diff"), num(post.gap, 4), "—"))
+        rows.append((t("latent.check_gap_direct"), num(post.kl_posterior, 4), f"{post.kl_posterior - post.gap:+.1e}"))
+        header = f"| {t('latent.check_quantity')} | {t('common.value')} | {t('latent.check_diff')} |\n|---|---|---|\n"
+        st.markdown(header + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows))
+        st.caption(t("latent.check_note"))
+
+
+def about_model(model, card):
+    device = next(model.parameters()).device
+    st.caption(t("latent.device", device=device.type, name=device_description(device)))
+    if not card:
+        return
+    with st.expander(t("latent.about_title"), icon="🧠"):
+        holdout_card = card.get("holdout", {})
+        args, train = card.get("model_args", {}), card.get("training", {})
+        is_gaps = holdout_card.get("neg_log_px_importance", {})
+        st.markdown(t(
+            "latent.about_text",
+            enc="-".join(str(w) for w in [784, *args.get("encoder_hidden", []), 2]),
+            dec="-".join(str(w) for w in [2, *args.get("decoder_hidden", []), 784]),
+            enc_act=args.get("encoder_activation", "?"), dec_act=args.get("decoder_activation", "?"),
+            epochs=train.get("epochs", "?"), train_size=card.get("data", {}).get("train_size", "?"),
+            trained_on=card.get("device", "?"), seconds=f"{card.get('train_wall_seconds', 0):.0f}",
+            n=holdout_card.get("n_images", "?"),
+            neg_elbo=num(holdout_card.get("neg_elbo", {}).get("mean", float("nan")), 2),
+            neg_elbo_se=num(holdout_card.get("neg_elbo", {}).get("se", float("nan")), 2),
+            neg_grid=num(holdout_card.get("neg_log_px_grid", {}).get("mean", float("nan")), 2),
+            neg_is=num(is_gaps.get("5000", {}).get("mean", float("nan")), 2),
+            is_gap=num(is_gaps.get("5000", {}).get("gap_to_grid", float("nan")), 2),
+            sd_median=num(holdout_card.get("grid_check", {}).get("posterior_sd_median", float("nan")), 3),
+            kl=num(holdout_card.get("kl", float("nan")), 2),
+        ))
+        st.caption(t("latent.about_binarization"))
+
+
+def main():
+    st.title(t("latent.title"))
+    st.markdown(t("latent.intro"))
+    STATE.sync()
+    model = pretrained_model()
+    if model is None:
+        return
+    try:
+        holdout()
+    except DigitsFileError as err:
+        st.error(t("latent.no_data"), icon="🧱")
+        st.code(str(err), language=None, wrap_lines=True)
+        return
+    key = model_key(model)
+    about_model(model, model_card())
+    explorer(model, key)
+    interpolation(model, key)
+    ledger(model, key)
+    with st.expander(t("latent.try_title"), icon="🧪"):
+        st.markdown(t("latent.try_text"))
+    show_code(latent.decode_means, latent.manifold, latent.digit_posterior, latent.elbo_estimate,
+              latent.importance_estimate)
+
+
+main()
