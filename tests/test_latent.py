@@ -326,6 +326,15 @@ def test_toy_evidence_recon_and_gap_match_scipy_dblquad():
         lambda z2, z1: math.exp(log_q(z2, z1)) * (log_q(z2, z1) - log_joint(z2, z1) + log_px), **q_box)
     post = latent.digit_posterior(toy, x)
     assert post.log_px == pytest.approx(log_px, abs=1e-4)
+    # P_posterior(z in q's 2σ ellipse) = E_q[1{inside} p(x, z) / q(z)] / p(x), by Monte Carlo over q
+    z = q_mu + q_sd * np.random.default_rng(0).standard_normal((200_000, 2))
+    logits = z @ ToyVAE.W + ToyVAE.B
+    log_w = ((x * logits - np.logaddexp(0.0, logits)).sum(-1) + stats.norm.logpdf(z).sum(-1)
+             - stats.norm.logpdf(z, q_mu, q_sd).sum(-1) - log_px)
+    inside = (((z - q_mu) / q_sd) ** 2).sum(-1) <= 4.0
+    share = np.exp(log_w) * inside
+    assert post.mass_in_q(2.0) == pytest.approx(share.mean(), abs=4 * share.std() / math.sqrt(len(share)))
+    assert post.mass_in_q(1.0) < post.mass_in_q(2.0) < post.mass_in_q(50.0) == pytest.approx(1.0, abs=1e-6)
     assert post.recon_quad == pytest.approx(recon, abs=1e-4)
     assert post.kl_posterior == pytest.approx(gap, abs=1e-4)
     assert post.posterior.sum() == pytest.approx(1.0, abs=1e-7)

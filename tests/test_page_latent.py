@@ -187,6 +187,11 @@ def test_figures_and_map_spec_are_valid(model):
     alt.LayerChart.from_dict({k: v for k, v in spec.items() if k != "autosize"}, validate=True)
     assert {p["name"] for layer in spec["layer"] for p in layer.get("params", [])} == {"pick", "box"}
     assert len(spec["layer"][2]["data"]["values"]) == 500  # one point per holdout digit
+    # z travels as the chart's default dataset (so a z move swaps one row in the live view): every
+    # other layer carries its data inline and there is no named dataset Streamlit could mistake for it
+    assert "datasets" not in spec and not vega.proto.datasets
+    assert all("values" in layer["data"] for layer in spec["layer"][:-1]) and "data" not in spec["layer"][-1]
+    assert vega.proto.HasField("data")
 
 
 def test_model_card_numbers_are_shown():
