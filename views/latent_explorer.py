@@ -46,13 +46,14 @@ SWEEP_KS, SWEEP_REPEATS = (1, 10, 100, 1000, 5000), 5
 DOTS = 300  # draws from q shown on the zoomed posterior
 CLOSE_NATS = 0.5  # an importance-sampled estimate this close to log p(x) counts as "close"
 CURRENT = "#f5c400"  # the current z: a yellow star on the map, a yellow frame on the manifold
+STAR = "M0,-1L0.22,-0.31L0.95,-0.31L0.36,0.12L0.59,0.81L0,0.38L-0.59,0.81L-0.36,0.12L-0.95,-0.31L-0.22,-0.31Z"
 DIGIT_COLOURS = ("#3366cc", "#dc3912", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00", "#b82e2e",
                  "#316395", "#aaaa11")
 
 
 def _figure(data: list[dict], layout: dict, height: int) -> go.Figure:
-    """A plotly figure from plain dicts, without plotly's per-property validation (the map is
-    redrawn on every slider move; tests/test_page_latent.py validates every figure once)."""
+    """A plotly figure from plain dicts, without plotly's per-property validation (it costs more
+    than the rest of the ledger's redraw; tests/test_page_latent.py validates every figure once)."""
     base = {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "transition": {"duration": 0},
             "hovermode": "closest", "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0}}
     return go.Figure(data=data, layout={**base, **layout}, _validate=False)
@@ -113,7 +114,7 @@ def manifold_png(_model, key, n: int, row: int, col: int) -> bytes:
     index[top : top + side, left : left + side] = cell
     if index.shape[0] < 480:
         index = np.kron(index, np.ones((2, 2), dtype=np.uint8))
-    image = Image.fromarray(index, mode="P")
+    image = Image.frombytes("P", index.shape[::-1], np.ascontiguousarray(index).tobytes())
     greys = np.repeat(np.rint(np.arange(255) * 255 / 254).astype(np.uint8), 3)
     image.putpalette([*greys.tolist(), *(int(CURRENT[i : i + 2], 16) for i in (1, 3, 5))])
     buffer = io.BytesIO()
@@ -185,9 +186,6 @@ def rings(mu, sd) -> np.ndarray:
                            latent.ellipse(mu, sd, latent.PRIOR_RADII[1])])
 
 
-STAR = "M0,-1L0.22,-0.31L0.95,-0.31L0.36,0.12L0.59,0.81L0,0.38L-0.59,0.81L-0.36,0.12L-0.95,-0.31L-0.22,-0.31Z"
-
-
 def records(**columns) -> list[dict]:
     """Vega-Lite inline data: equal-length columns → one dict per row (NaN/None rows dropped)."""
     names = list(columns)
@@ -202,9 +200,9 @@ def ring_rows(mu, sd) -> list[dict]:
     """The 1σ and 2σ ellipses of N(μ, diag σ²) as Vega-Lite rows (ring, order, z1, z2)."""
     out = []
     for ring, radius in enumerate(latent.PRIOR_RADII):
-        curve = latent.ellipse(mu, sd, radius, points=91)
-        out += records(ring=[ring] * len(curve), o=list(range(len(curve))), z1=curve[:, 0].tolist(),
-                    z2=curve[:, 1].tolist())
+        points = latent.ellipse(mu, sd, radius, points=91)
+        out += records(ring=[ring] * len(points), o=list(range(len(points))), z1=points[:, 0].tolist(),
+                       z2=points[:, 1].tolist())
     return out
 
 
@@ -242,7 +240,7 @@ def map_layers(mu, labels, start: int, end: int, idx: int, sd_idx, box) -> dict:
     path_rows = records(z1=path[:, 0].tolist(), z2=path[:, 1].tolist(), o=list(range(FRAMES)), ring=[0] * FRAMES)
     (cx, cy), half = box
     centres = records(z1=[float(np.median(mu[labels == d, 0])) for d in range(N_CLASSES)],
-                   z2=[float(np.median(mu[labels == d, 1])) for d in range(N_CLASSES)], digit=list(range(N_CLASSES)))
+                      z2=[float(np.median(mu[labels == d, 1])) for d in range(N_CLASSES)], digit=list(range(N_CLASSES)))
     digit_colour = {"field": "digit", "type": "nominal", "scale": {"domain": list(range(N_CLASSES)),
                                                                    "range": list(DIGIT_COLOURS)}}
     layers = [
@@ -253,7 +251,7 @@ def map_layers(mu, labels, start: int, end: int, idx: int, sd_idx, box) -> dict:
          "encoding": {"x": {**x, "field": "x0"}, "x2": {"field": "x1"}, "y": {**y, "field": "y0"},
                       "y2": {"field": "y1"}}},
         {"data": {"values": records(z1=mu[:, 0].tolist(), z2=mu[:, 1].tolist(), idx=list(range(len(mu))),
-                                 digit=labels.tolist())},
+                                    digit=labels.tolist())},
          "mark": {"type": "circle", "size": 42, "opacity": 0.85, "cursor": "pointer"},
          "params": [{"name": "pick", "select": {"type": "point", "on": "click", "fields": ["idx", "z1", "z2"],
                                                 "clear": "dblclick"}},
@@ -298,7 +296,7 @@ def posterior_figure(post, imp, box) -> go.Figure:
     draws = imp.z[:DOTS]
     data = [
         {"type": "heatmap", "x": post.z1[cols], "y": post.z2[rows], "z": density, "showscale": False,
-         "colorscale": [[0, "rgba(255,255,255,0)"], [1, "rgba(44,160,44,0.55)"]], "hoverinfo": "skip"},
+         "colorscale": [[0, "rgba(255,255,255,0)"], [1, translucent(POSTERIOR_GREEN, 0.55)]], "hoverinfo": "skip"},
         {"type": "contour", "x": post.z1[cols], "y": post.z2[rows], "z": log_density, "showscale": False,
          "colorscale": [[0, POSTERIOR_GREEN], [1, POSTERIOR_GREEN]],
          "contours": {"coloring": "lines", "start": outer, "end": inner, "size": max(inner - outer, 1e-6)},
@@ -306,7 +304,7 @@ def posterior_figure(post, imp, box) -> go.Figure:
          "hoverinfo": "skip"},
         {"type": "scatter", "x": draws[:, 0], "y": draws[:, 1], "mode": "markers", "hoverinfo": "skip",
          "name": t("latent.post_draws", shown=len(draws)),
-         "marker": {"size": 4, "color": "rgba(120,60,0,0.45)"}},
+         "marker": {"size": 4, "color": "rgba(120,60,0,0.45)"}},  # brown: q's draws, darker than q's rings
         curve(rings(post.mu_q, post.sd_q), name=t("latent.post_q"), hoverinfo="skip",
               line={"color": Q_ORANGE, "width": 2.5}),
         {"type": "scatter", "x": [post.mu_q[0], post.post_mean[0]], "y": [post.mu_q[1], post.post_mean[1]],
@@ -338,7 +336,7 @@ def gap_figure(post, sweep, imp, k: int) -> go.Figure:
         {"type": "scatter", "x": [0.7, 7000], "y": [bottom, bottom], "mode": "lines",
          "line": {"color": Q_ORANGE, "width": 3, "dash": "dash"}, "name": t("latent.gap_elbo", value=num(bottom, 2))},
         {"type": "scatter", "x": np.repeat(ks, SWEEP_REPEATS), "y": sweep.ravel(), "mode": "markers",
-         "marker": {"size": 7, "color": "rgba(31,119,180,0.45)"}, "name": t("latent.gap_repeats", r=SWEEP_REPEATS),
+         "marker": {"size": 7, "color": translucent(P_BLUE, 0.45)}, "name": t("latent.gap_repeats", r=SWEEP_REPEATS),
          "hovertemplate": "k = %{x:,}<br>%{y:.2f}<extra></extra>"},
         {"type": "scatter", "x": ks, "y": sweep.mean(axis=1), "mode": "lines+markers", "name": t("latent.gap_mean"),
          "line": {"color": P_BLUE, "width": 1.5, "dash": "dot"}, "marker": {"size": 5}, "hoverinfo": "skip"},
@@ -439,7 +437,7 @@ def interpolation(model, key):
 
 
 def ledger_controls():
-    cells = st.columns([1, 1.4, 1.6, 1.2], vertical_alignment="bottom")
+    cells = st.columns([1, 1.3, 1.5, 1.1, 0.8], vertical_alignment="bottom")
     with cells[0]:
         idx = STATE.number("idx", t("latent.idx"))
     with cells[1]:
@@ -448,6 +446,7 @@ def ledger_controls():
         k = STATE.select_slider("k", t("latent.k"), format_func=lambda v: f"{v:,}")
     with cells[3]:
         seed = STATE.number("seed", t("common.seed"))
+    cells[4].button(t("common.resample"), on_click=new_seed, help=t("common.resample_help"))
     return idx, samples, k, seed
 
 
