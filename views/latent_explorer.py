@@ -451,9 +451,11 @@ def ledger_controls():
 
 
 def percent(share: float) -> str:
-    """A probability as a percentage with enough digits to tell 0.03 % from 0."""
+    """A probability as a percentage with enough digits to tell 0.03 % from 0 (and no 8e-06 %)."""
     value = 100.0 * share
-    return f"{value:.1f} %" if value >= 0.1 or value == 0 else f"{value:.2g} %"
+    if value >= 0.1 or value == 0:
+        return f"{value:.1f} %"
+    return f"{value:.2g} %" if value >= 0.001 else "< 0.001 %"
 
 
 def metric_pm(label: str, value: float, se: float) -> None:
