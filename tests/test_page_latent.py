@@ -203,3 +203,20 @@ def test_model_card_numbers_are_shown():
     assert f"{card['holdout']['neg_elbo']['mean']:.2f}" in about
     assert f"{card['holdout']['neg_log_px_grid']['mean']:.2f}" in about
     assert "`cpu`" in about  # the device the model runs on
+
+
+def test_missing_digits_file_gives_a_plain_message(monkeypatch, tmp_path):
+    import streamlit as st
+
+    from vae_core import data
+
+    monkeypatch.setattr(data, "DIGITS_PATH", tmp_path / "digits.npz")
+    st.cache_data.clear()  # the holdout digits may be cached from an earlier test
+    try:
+        at = open_page(PAGE, "en")
+        assert_clean(at)
+        assert [e.value for e in at.error] == [EN["latent.no_data"]]
+        assert str(tmp_path) in " ".join(c.value for c in at.code)
+        assert not at.metric
+    finally:
+        st.cache_data.clear()

@@ -170,7 +170,7 @@ class DigitPosterior:
     ``log_px`` = log(window integral + coarse mass outside the window), ``log_px_window``,
     ``log_outside`` (−inf when nothing is outside), ``log_px_coarse`` (the locating grid alone),
     ``log_px_spacings`` {spacing: estimate} from the same window at spacings h, 2h, 4h (a
-    refinement check). ``posterior`` (n, n): probability per cell. ``post_mean``, ``post_sd``
+    refinement check). :attr:`posterior` (n, n): probability per cell. ``post_mean``, ``post_sd``
     (2,): moments on the window. q: ``mu_q``, ``sd_q`` (2,); ``q_mass`` its mass on the grid
     (≈ 1); ``recon_quad`` = E_q[log p_θ(x|z)] by quadrature; ``kl_prior`` = KL(q ‖ p(z)) in
     closed form; ``kl_posterior`` = KL(q ‖ p(z|x)) by quadrature of q log(q / p(z|x)).
@@ -185,7 +185,6 @@ class DigitPosterior:
     log_outside: float
     log_px_coarse: float
     log_px_spacings: dict[float, float]
-    posterior: np.ndarray
     post_mean: np.ndarray
     post_sd: np.ndarray
     mu_q: np.ndarray
@@ -194,6 +193,12 @@ class DigitPosterior:
     recon_quad: float
     kl_prior: float
     kl_posterior: float
+
+    @property
+    def posterior(self) -> np.ndarray:
+        """(n, n) p(z|x) h² at the cell centres: the probability of each cell (derived on demand, so a
+        cached DigitPosterior holds one grid, not two)."""
+        return np.exp(self.log_joint - self.log_px) * self.step**2
 
     @property
     def elbo_quad(self) -> float:
@@ -340,7 +345,7 @@ def digit_posterior(
     return DigitPosterior(
         z1=z1, z2=z2, step=step, log_joint=log_joint, log_px=log_px, log_px_window=log_px_window,
         log_outside=log_outside, log_px_coarse=float(coarse.log_px[0]), log_px_spacings=spacings,
-        posterior=posterior, post_mean=post_mean, post_sd=np.sqrt(post_var), mu_q=mu_q, sd_q=sd_q,
+        post_mean=post_mean, post_sd=np.sqrt(post_var), mu_q=mu_q, sd_q=sd_q,
         q_mass=q_mass, recon_quad=recon_quad, kl_prior=kl_prior, kl_posterior=kl_posterior,
     )
 

@@ -122,7 +122,7 @@ def manifold_png(_model, key, n: int, row: int, col: int) -> bytes:
     return buffer.getvalue()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)  # ≤ 1 MB each (a 360² float64 grid)
 def digit_posterior(_model, key, idx: int):
     return latent.digit_posterior(_model, holdout()[0][idx])
 
