@@ -56,6 +56,10 @@ def test_extreme_sliders_stay_finite():
 
 def test_check_table_agrees_with_closed_form():
     at = open_page(PAGE, "en", mu1="0.5", sigma1="0.7", mu2="-1", sigma2="2", n="100000", seed="3")
+    assert not [m for m in at.markdown if m.value.startswith("| Method")]  # closed: nothing computed
+    assert (at.query_params["n"], at.query_params["seed"]) == ("100000", "3")  # ...but kept in the URL
+    at.session_state["kl_check_open"] = True  # what a click on the expander does
+    at.run()
     table = next(m.value for m in at.markdown if m.value.startswith("| Method"))
     closed = f"{float(kl_normal(0.5, 0.7, -1, 2)):.6f}"
     rows = table.splitlines()[2:]

@@ -1,13 +1,16 @@
-"""KL divergence between two univariate Gaussians (eq. 1.4.11; closed form: box after 1.4.12)."""
+"""KL divergence between two univariate Gaussians (eq. 1.4.11; closed form: box after 1.4.12).
 
-import numpy as np
-import plotly.graph_objects as go
+Fragments follow what depends on what, so a control redraws only its own charts: the p and q
+sliders rerun ``explorer``; the landscape's direction and the check's N and seed rerun only
+their nested fragments. The figures are built in ui/figures_kl.py.
+"""
+
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, Q_ORANGE, metric, num, show_code, tex
+from ui.components import metric, num, show_code, tex
+from ui.figures_kl import colour_key_figure, density_figure, landscape_figure
 from ui.i18n import t
-from ui.plots import PLOTLY_CONFIG, log_ticks, style
+from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from vae_core.gaussian import (
     kl_diag_to_standard_normal,
@@ -15,7 +18,6 @@ from vae_core.gaussian import (
     kl_monte_carlo,
     kl_normal,
     kl_quadrature,
-    normal_pdf,
 )
 
 MU_RANGE = {"lo": -5.0, "hi": 5.0, "step": 0.01}
@@ -30,9 +32,7 @@ STATE = UrlState(
     ChoiceParam("n", 1000, (100, 1_000, 10_000, 100_000)),
     IntParam("seed", 0, 0, 2**31 - 1),
 )
-LANDSCAPE_MU = np.linspace(MU_RANGE["lo"], MU_RANGE["hi"], 61)
-LANDSCAPE_SIGMA = np.geomspace(SIGMA_RANGE["lo"], SIGMA_RANGE["hi"], 61)
-KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
+CHECK_OPEN = "kl_check_open"  # the check expander's state: closed, it computes nothing
 
 
 def set_q(mu2, sigma2):
@@ -63,68 +63,6 @@ def kl_controls():
     return mu1, sigma1, mu2, sigma2
 
 
-def x_grid(mu1, sigma1, mu2, sigma2):
-    """A plotting grid covering both densities, dense near each so narrow peaks stay smooth."""
-    lo = min(mu1 - 4 * sigma1, mu2 - 4 * sigma2)
-    hi = max(mu1 + 4 * sigma1, mu2 + 4 * sigma2)
-    near = [np.linspace(m - 4 * s, m + 4 * s, 120) for m, s in ((mu1, sigma1), (mu2, sigma2))]
-    return np.unique(np.concatenate([np.linspace(lo, hi, 200), *near]))
-
-
-def density_figure(mu1, sigma1, mu2, sigma2, kl_pq):
-    x = x_grid(mu1, sigma1, mu2, sigma2)
-    integrand = kl_integrand(x, mu1, sigma1, mu2, sigma2)
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12, row_heights=[0.55, 0.45],
-        subplot_titles=(t("kl.fig_density"), t("kl.fig_integrand")),
-    )
-    fig.add_trace(go.Scatter(x=x, y=normal_pdf(x, mu1, sigma1), name="p(x)", line_color=P_BLUE), 1, 1)
-    fig.add_trace(go.Scatter(x=x, y=normal_pdf(x, mu2, sigma2), name="q(x)", line_color=Q_ORANGE), 1, 1)
-    for part, colour, label in (
-        (np.maximum(integrand, 0), GAP_RED, "kl.integrand_pos"),
-        (np.minimum(integrand, 0), NEG_PURPLE, "kl.integrand_neg"),
-    ):
-        fig.add_trace(
-            go.Scatter(x=x, y=part, fill="tozeroy", mode="none", fillcolor=colour, opacity=0.45,
-                       name=t(label), hoverinfo="skip"), 2, 1,
-        )
-    fig.add_trace(
-        go.Scatter(x=x, y=integrand, name="p·log(p/q)", line={"color": GAP_RED, "width": 1.5}), 2, 1
-    )
-    fig.add_annotation(
-        text=t("kl.area_note", kl=num(kl_pq)), xref="x2 domain", yref="y2 domain", x=0.99, y=0.95,
-        showarrow=False, font={"color": GAP_RED, "size": 14}, bgcolor="rgba(255,255,255,0.8)",
-    )
-    fig.update_xaxes(title_text="x", row=2, col=1)
-    return style(fig, height=520, legend_top=False).update_layout(
-        hovermode="x unified", legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}
-    )
-
-
-def landscape_figure(mu1, sigma1, mu2, sigma2, direction):
-    m2, s2 = np.meshgrid(LANDSCAPE_MU, LANDSCAPE_SIGMA)  # rows: σ₂, columns: μ₂
-    kl = kl_normal(mu1, sigma1, m2, s2) if direction == "pq" else kl_normal(m2, s2, mu1, sigma1)
-    z = np.log10(np.maximum(kl, KL_FLOOR))
-    fig = go.Figure(
-        go.Heatmap(
-            x=LANDSCAPE_MU, y=LANDSCAPE_SIGMA, z=z, customdata=kl, colorscale="Viridis",
-            colorbar={"title": {"text": t(f"kl.land_{direction}")}, **log_ticks(-3, 4)},
-            zmin=-3, zmax=4, hovertemplate="μ₂=%{x:.2f}<br>σ₂=%{y:.2f}<br>KL=%{customdata:.4f}<extra></extra>",
-        )
-    )
-    fig.add_trace(go.Scatter(x=[mu1], y=[sigma1], mode="markers", name=t("kl.minimum"),
-                             marker={"symbol": "star", "size": 16, "color": "white",
-                                     "line": {"color": "black", "width": 1}}))
-    fig.add_trace(go.Scatter(x=[mu2], y=[sigma2], mode="markers", name=t("kl.current_q"),
-                             marker={"symbol": "x", "size": 14, "color": Q_ORANGE,
-                                     "line": {"color": "black", "width": 1}}))
-    fig.update_xaxes(title_text="μ₂")
-    fig.update_yaxes(title_text="σ₂", type="log", tickvals=[0.1, 0.2, 0.5, 1, 2, 5])
-    return style(fig, height=420, legend_top=False).update_layout(
-        legend={"orientation": "h", "y": -0.2, "x": 0}
-    )
-
-
 def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
     return (
         r"\mathrm{KL}(p\,\|\,q)=\log\frac{\sigma_2}{\sigma_1}+\frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2}-\frac12"
@@ -134,13 +72,54 @@ def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
     )
 
 
-def check_expander(mu1, sigma1, mu2, sigma2, kl_pq):
-    with st.expander(t("common.check"), icon="✅"):
+@st.fragment
+def landscape(mu1, sigma1, mu2, sigma2):
+    """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
+    st.subheader(t("kl.landscape_title"))
+    direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
+    chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction,
+                           label_min=t("kl.minimum"), label_q=t("kl.current_q")))
+    chart(colour_key_figure(t(f"kl.land_{direction}"), label_min=t("kl.minimum"), label_q=t("kl.current_q")))
+    st.caption(t("kl.landscape_caption"))
+
+
+def vae_connection(mu1, sigma1, mu2, sigma2):
+    st.subheader(t("kl.vae_title"))
+    st.markdown(t("kl.vae_text"))
+    st.latex(
+        r"\begin{aligned}&\mathrm{KL}\big(\mathcal N(\mu,\operatorname{diag}\sigma^2)\,\|\,\mathcal N(0,I)\big)"
+        r"\\&\quad=\tfrac12\sum_j\big(\mu_j^2+\sigma_j^2-1-\log\sigma_j^2\big)\end{aligned}"
+    )
+    prior_kl = float(kl_diag_to_standard_normal([mu1], [sigma1]))
+    st.markdown(t("kl.vae_now"))
+    st.latex(rf"\tfrac12\big({tex(mu1)}^2+{tex(sigma1)}^2-1-\log {tex(sigma1)}^2\big)={num(prior_kl)}")
+    if mu2 == 0.0 and sigma2 == 1.0:
+        st.success(t("kl.vae_active"), icon="🔗")
+
+
+def keep(name):
+    """Keep a control's value (and its URL parameter) while its widget is not drawn."""
+    value = STATE.value(name)
+    STATE.set(name, value)
+    STATE.write(name, value)
+    return value
+
+
+@st.fragment
+def check(mu1, sigma1, mu2, sigma2, kl_pq):
+    """Closed form vs quadrature vs Monte Carlo, computed only while the expander is open (a closed
+    one costs a slider move nothing); opening it, N and the seed rerun only this fragment."""
+    box = st.expander(t("common.check"), icon="✅", key=CHECK_OPEN, on_change="rerun")
+    if not box.open:
+        keep("n")
+        keep("seed")
+        return
+    with box:
         left, right = st.columns([1, 1])
-        n = left.select_slider(t("kl.check_n"), options=STATE.params["n"].options, key=STATE.key("n"))
-        STATE.write("n", n)
-        seed = right.number_input(t("common.seed"), 0, 2**31 - 1, step=1, key=STATE.key("seed"))
-        STATE.write("seed", seed)
+        with left:
+            n = STATE.select_slider("n", t("kl.check_n"))
+        with right:
+            seed = STATE.number("seed", t("common.seed"))
         quad, quad_err = kl_quadrature(mu1, sigma1, mu2, sigma2)
         mc, mc_se = kl_monte_carlo(mu1, sigma1, mu2, sigma2, n, seed)
         rows = [
@@ -157,6 +136,7 @@ def check_expander(mu1, sigma1, mu2, sigma2, kl_pq):
 
 @st.fragment
 def explorer():
+    """Everything that follows p and q. The presets live here too, so they rerun only this."""
     controls, figure = st.columns([1, 2.2], gap="large")
     with controls:
         mu1, sigma1, mu2, sigma2 = kl_controls()
@@ -169,7 +149,9 @@ def explorer():
         with right:
             metric("KL(q‖p)", kl_qp)
         note.caption(t("kl.asymmetry", diff=num(kl_pq - kl_qp)))
-        st.plotly_chart(density_figure(mu1, sigma1, mu2, sigma2, kl_pq), config=PLOTLY_CONFIG)
+        chart(density_figure(mu1, sigma1, mu2, sigma2, title_density=t("kl.fig_density"),
+                             title_integrand=t("kl.fig_integrand"), label_pos=t("kl.integrand_pos"),
+                             label_neg=t("kl.integrand_neg"), area_note=t("kl.area_note", kl=num(kl_pq))))
 
     st.subheader(t("kl.formula_title"))
     st.latex(r"\mathrm{KL}(p\,\|\,q)=\int p(x)\log\frac{p(x)}{q(x)}\,\mathrm{d}x\qquad(1.4.11)")
@@ -178,25 +160,10 @@ def explorer():
 
     land, vae = st.columns([1.15, 1], gap="large")
     with land:
-        st.subheader(t("kl.landscape_title"))
-        direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
-        st.plotly_chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction), config=PLOTLY_CONFIG)
-        st.caption(t("kl.landscape_caption"))
+        landscape(mu1, sigma1, mu2, sigma2)
     with vae:
-        st.subheader(t("kl.vae_title"))
-        st.markdown(t("kl.vae_text"))
-        st.latex(
-            r"\begin{aligned}&\mathrm{KL}\big(\mathcal N(\mu,\operatorname{diag}\sigma^2)\,\|\,\mathcal N(0,I)\big)"
-            r"\\&\quad=\tfrac12\sum_j\big(\mu_j^2+\sigma_j^2-1-\log\sigma_j^2\big)\end{aligned}"
-        )
-        prior_kl = float(kl_diag_to_standard_normal([mu1], [sigma1]))
-        st.markdown(t("kl.vae_now"))
-        st.latex(
-            rf"\tfrac12\big({tex(mu1)}^2+{tex(sigma1)}^2-1-\log {tex(sigma1)}^2\big)={num(prior_kl)}"
-        )
-        if mu2 == 0.0 and sigma2 == 1.0:
-            st.success(t("kl.vae_active"), icon="🔗")
-    check_expander(mu1, sigma1, mu2, sigma2, kl_pq)
+        vae_connection(mu1, sigma1, mu2, sigma2)
+    check(mu1, sigma1, mu2, sigma2, kl_pq)
 
 
 st.title(t("kl.title"))

@@ -1,0 +1,136 @@
+"""Figures of the Gaussian KL page (views/gaussian_kl.py): numbers and translated labels in,
+a plotly figure out. No widgets, no translation lookups — the page passes the strings.
+
+Speed (docs/benchmarks.md, ui/plots.py): every figure whose spec changes is redrawn from
+scratch in the browser, so each is built in one pass from plain dicts, with as few traces and
+points as the picture needs, and anything that does not depend on the sliders (the colour
+scale of the landscape) lives in a figure of its own that stays byte-identical between moves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, Q_ORANGE
+from ui.plots import fast_figure, log_ticks, rgba
+from vae_core.gaussian import kl_integrand, kl_normal, normal_pdf
+
+KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
+KL_LOG_RANGE = (-3, 4)  # colour scale: log10 KL from 0.001 to 10,000 nats
+COLORSCALE = "Viridis"
+SIGMA_TICKS = (0.1, 0.2, 0.5, 1, 2, 5)
+MIN_MARKER = {"symbol": "star", "size": 16, "color": "white", "line": {"color": "black", "width": 1}}
+Q_MARKER = {"symbol": "x", "size": 14, "color": Q_ORANGE, "line": {"color": "black", "width": 1}}
+TITLE_FONT = {"size": 14, "color": "#777"}
+
+
+def x_grid(mu1: float, sigma1: float, mu2: float, sigma2: float) -> np.ndarray:
+    """A plotting grid covering both densities (±4σ), dense near each so a narrow peak stays smooth.
+
+    ~280 points: 120 across the whole range plus 80 across each density's own ±4σ.
+    """
+    lo = min(mu1 - 4 * sigma1, mu2 - 4 * sigma2)
+    hi = max(mu1 + 4 * sigma1, mu2 + 4 * sigma2)
+    near = [np.linspace(m - 4 * s, m + 4 * s, 80) for m, s in ((mu1, sigma1), (mu2, sigma2))]
+    return np.unique(np.concatenate([np.linspace(lo, hi, 120), *near]))
+
+
+def density_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, *, title_density: str,
+                   title_integrand: str, label_pos: str, label_neg: str, area_note: str) -> go.Figure:
+    """Top: p and q. Bottom: the integrand p·log(p/q) of eq. 1.4.11, its positive part red and its
+    negative part purple, so the signed area (= KL(p‖q), quoted in ``area_note``) can be seen."""
+    x = x_grid(mu1, sigma1, mu2, sigma2)
+    integrand = kl_integrand(x, mu1, sigma1, mu2, sigma2)
+    lower = {"xaxis": "x2", "yaxis": "y2"}
+    data = [
+        {"type": "scatter", "x": x, "y": normal_pdf(x, mu1, sigma1), "name": "p(x)", "line": {"color": P_BLUE}},
+        {"type": "scatter", "x": x, "y": normal_pdf(x, mu2, sigma2), "name": "q(x)", "line": {"color": Q_ORANGE}},
+        {"type": "scatter", "x": x, "y": np.maximum(integrand, 0), "fill": "tozeroy", "mode": "none",
+         "fillcolor": rgba(GAP_RED, 0.45), "name": label_pos, "hoverinfo": "skip", **lower},
+        {"type": "scatter", "x": x, "y": np.minimum(integrand, 0), "fill": "tozeroy", "mode": "none",
+         "fillcolor": rgba(NEG_PURPLE, 0.45), "name": label_neg, "hoverinfo": "skip", **lower},
+        {"type": "scatter", "x": x, "y": integrand, "name": "p·log(p/q)",
+         "line": {"color": GAP_RED, "width": 1.5}, **lower},
+    ]
+    title = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
+             "showarrow": False, "font": TITLE_FONT}
+    return fast_figure(
+        data, 520, {"l": 45, "t": 30, "b": 90}, hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
+        xaxis={"anchor": "y", "showticklabels": False},
+        yaxis={"domain": [0.56, 1.0]},
+        xaxis2={"anchor": "y2", "matches": "x", "title": {"text": "x"}},
+        yaxis2={"domain": [0.0, 0.42]},
+        annotations=[
+            {**title, "y": 1.0, "text": title_density},
+            {**title, "y": 0.44, "text": title_integrand},
+            {"text": area_note, "xref": "x2 domain", "yref": "y2 domain", "x": 0.99, "y": 0.95,
+             "xanchor": "right", "showarrow": False, "font": {"color": GAP_RED, "size": 14},
+             "bgcolor": "rgba(255,255,255,0.8)"},
+        ],
+    )
+
+
+# μ₂ over the slider range [−5, 5] and σ₂ over [0.1, 5] (uniform in log σ), each with a margin so a
+# marker at the end of a slider is still drawn whole.
+LANDSCAPE_MU = np.linspace(-5.5, 5.5, 67)
+LANDSCAPE_LOG_SIGMA = np.linspace(-1.06, math.log10(5.0) + 0.06, 63)
+
+
+def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direction: str, *,
+                     label_min: str, label_q: str) -> go.Figure:
+    """log10 KL over (μ₂, σ₂) with p fixed — KL(p‖q) for ``direction="pq"``, KL(q‖p) for "qp" —
+    with the minimum q = p (star) and the current q (cross). Its colour scale and legend are
+    :func:`colour_key_figure`, a figure of its own that does not change with the sliders.
+
+    The y axis is log10 σ₂ on a *linear* axis with σ-valued ticks: on a uniform grid plotly draws
+    the heatmap as one image (on a log axis it draws each of the ~4,000 cells).
+    """
+    m2, s2 = LANDSCAPE_MU[None, :], 10.0 ** LANDSCAPE_LOG_SIGMA[:, None]  # rows: σ₂, columns: μ₂
+    kl = kl_normal(mu1, sigma1, m2, s2) if direction == "pq" else kl_normal(m2, s2, mu1, sigma1)
+    y = LANDSCAPE_LOG_SIGMA
+
+    def marker(mx, sx, name, style):
+        return {"type": "scatter", "x": [mx], "y": [math.log10(sx)], "mode": "markers", "name": name,
+                "hoverinfo": "skip", "marker": style}
+
+    data = [
+        {"type": "heatmap", "x0": LANDSCAPE_MU[0], "dx": LANDSCAPE_MU[1] - LANDSCAPE_MU[0], "y0": y[0],
+         "dy": y[1] - y[0], "z": np.log10(np.maximum(kl, KL_FLOOR)).astype(np.float32),
+         "customdata": kl.astype(np.float32),  # float32 halves what travels; hover shows 4 digits
+         "colorscale": COLORSCALE, "zmin": KL_LOG_RANGE[0], "zmax": KL_LOG_RANGE[1], "showscale": False,
+         "hovertemplate": "μ₂=%{x:.2f}<br>log₁₀σ₂=%{y:.2f}<br>KL=%{customdata:.4g}<extra></extra>"},
+        marker(mu1, sigma1, label_min, MIN_MARKER),
+        marker(mu2, sigma2, label_q, Q_MARKER),
+    ]
+    return fast_figure(
+        data, 380, {"l": 50, "b": 45}, showlegend=False,
+        xaxis={"title": {"text": "μ₂"}, "range": [LANDSCAPE_MU[0], LANDSCAPE_MU[-1]]},
+        yaxis={"title": {"text": "σ₂"}, "range": [y[0], y[-1]],
+               "tickvals": np.log10(SIGMA_TICKS), "ticktext": [f"{v:g}" for v in SIGMA_TICKS]},
+    )
+
+
+def colour_key_figure(title: str, *, label_min: str, label_q: str) -> go.Figure:
+    """The landscape's key: its colour scale as a horizontal bar (log10 KL from 10⁻³ to 10⁴, real
+    values on the ticks) and what the star and the cross mean. It depends on nothing a slider moves,
+    so it is not redrawn when one does."""
+    lo, hi = KL_LOG_RANGE
+    steps = np.linspace(lo, hi, 141)
+    legend_only = {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip"}
+    return fast_figure(
+        [{"type": "heatmap", "z": steps[None, :], "x0": lo, "dx": steps[1] - steps[0], "y0": 0, "dy": 1,
+          "colorscale": COLORSCALE, "zmin": lo, "zmax": hi, "showscale": False, "hoverinfo": "skip"},
+         {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
+         {**legend_only, "name": label_q, "marker": Q_MARKER}],
+        92, {"l": 50, "r": 28, "t": 34, "b": 22},
+        title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
+               "yanchor": "top"},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
+                "itemclick": False, "itemdoubleclick": False},
+        xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
+        yaxis={"visible": False, "fixedrange": True},
+    )
