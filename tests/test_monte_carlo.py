@@ -348,3 +348,24 @@ def test_toy_views_equal_the_separate_computations(toy):
     scale = max(1.0, float(np.abs(it.avg_log).max()))
     np.testing.assert_allclose(views.iwae.iwae, it.iwae, rtol=0, atol=1e-11 * scale)
     np.testing.assert_allclose(views.iwae.avg_log, it.avg_log, rtol=0, atol=1e-11 * scale)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1_000])
+@pytest.mark.parametrize("target", ["recon", "tail", "exp"])
+def test_blockwise_accumulation_equals_the_whole_array_oracle(target, chunk):
+    """The page never holds a run's L draws at once; small blocks (checkpoints on, between and inside
+    block edges) must give what the whole (runs, L) array gives: running_mean_se and log-mean-exp of
+    prefixes, computed directly."""
+    L, runs, seed, toy = 2_345, 3, 11, NOT_PRIOR
+    n = checkpoints(L, 60)
+    conv = convergence(target, L, runs, seed, toy, points=60, chunk=chunk)
+    mean, se = running_mean_se(run_values(target, L, runs, seed, toy), n)
+    np.testing.assert_allclose(conv.mean, mean, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(conv.se[:, 1:], se[:, 1:], rtol=1e-7, atol=1e-12)
+    views = toy_views(L, runs, seed, toy, points=60, chunk=chunk)
+    log_w = run_values("recon", L, runs, seed, toy) - run_values("kl", L, runs, seed, toy)
+    for k, count in enumerate(n):
+        prefix = log_w[:, :count]
+        np.testing.assert_allclose(views.iwae.avg_log[:, k], prefix.mean(axis=1), rtol=1e-11, atol=1e-11)
+        np.testing.assert_allclose(views.iwae.iwae[:, k], special.logsumexp(prefix, axis=1) - math.log(count),
+                                   rtol=1e-11, atol=1e-11)

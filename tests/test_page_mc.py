@@ -124,8 +124,11 @@ def test_largest_setting_renders_everything_finite():
     assert abs(est - exact_moments("tail")[0]) < 5 * math.sqrt(exact_moments("tail")[1] / 100_000)
 
 
-def test_check_table_agrees_with_the_closed_form():
+def test_check_table_is_lazy_and_agrees_with_the_closed_form():
     at = open_page(PAGE, "en", target="square", L="5000", runs="10", seed="4")
+    assert not any(m.value.startswith("| Method") for m in at.markdown)  # closed: no quadrature per move
+    at.session_state["mc_check_open"] = True
+    at.run()
     table = next(m.value for m in at.markdown if m.value.startswith("| Method"))
     rows = table.splitlines()[2:]
     assert "1.000000" in rows[0] and "2.000000" in rows[0]

@@ -29,6 +29,12 @@ against the truth. Randomness: run r of seed s draws from ``default_rng(SeedSequ
 spawn_key=(0, r)))`` — its own stream, so raising L extends the same path and raising the
 number of runs keeps the earlier runs. The toy targets (recon, kl) and the IWAE weights use the
 same draws zₗ = m + s·εₗ. Values in nats (for the toy-model targets); everything vectorized.
+
+Memory: a run's L draws are generated and reduced in blocks of at most ``CHUNK`` values (the
+same random stream as one big draw), so no call holds a (runs, L) array or even one run's
+100,000 draws at once: every temporary stays ≤ 256 KB. Only the checkpoints are kept. (Large,
+short-lived temporaries in many server threads fragment the allocator's heaps: measured, the
+Monte Carlo page's RSS grew ~35 MiB/min under a classroom load before this.)
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ TARGETS = ("recon", "kl", "pi", "square", "exp", "tail")
 TOY_TARGETS = ("recon", "kl")  # the targets that depend on the toy model's parameters
 TAIL_AT = 2.0
 _RUNS, _REPEATS = 0, 1  # stream purposes in the SeedSequence spawn key
+CHUNK = 1 << 15  # values per block: each float64 temporary ≤ 256 KB
 
 
 class Toy(NamedTuple):
@@ -165,7 +172,7 @@ def first_draws(target: str, seed: int, count: int, toy: Toy = DEFAULT_TOY) -> t
 
 
 def run_values(target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY) -> np.ndarray:
-    """f(Xₗ) for every run: shape (runs, L)."""
+    """f(Xₗ) for every run: shape (runs, L) — all of it in memory, for tests and small L (the page never calls it)."""
     out = np.empty((runs, L))
     for r in range(runs):
         out[r] = draw_values(target, run_rng(seed, r), (L,), toy)
@@ -185,6 +192,85 @@ def _cumulative_sums(values: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values, starts, axis=-1).cumsum(axis=-1)
 
 
+def _blocks(L: int, chunk: int = CHUNK):
+    """(start, stop) of consecutive blocks covering 0 … L − 1, each at most ``chunk`` long."""
+    for start in range(0, L, chunk):
+        yield start, min(start + chunk, L)
+
+
+class _PrefixSums:
+    """Σ_{l ≤ n_k} x_l at the checkpoints n, fed one block of x at a time (in order).
+
+    Within a block the sums between checkpoints are taken as in :func:`_cumulative_sums`; a
+    running total carries across blocks, so the result does not depend on the block size beyond
+    round-off (and is bit-identical to the one-block computation when L ≤ the block size).
+    """
+
+    def __init__(self, n: np.ndarray):
+        self.n, self.out, self.total, self.k = n, np.empty(n.size), 0.0, 0
+
+    def add(self, start: int, x: np.ndarray) -> None:
+        stop = np.searchsorted(self.n, start + x.size, side="right")
+        local = self.n[self.k:stop] - start  # checkpoints inside this block, block-relative
+        head = 0
+        if local.size:
+            segments = np.add.reduceat(x[: local[-1]], np.concatenate(([0], local[:-1])))
+            self.out[self.k:stop] = np.cumsum(np.concatenate(([self.total], segments)))[1:]
+            self.total, head, self.k = float(self.out[stop - 1]), int(local[-1]), int(stop)
+        if head < x.size:
+            self.total += float(x[head:].sum())
+
+
+class _PrefixLogSumExp:
+    """log Σ_{l ≤ n_k} exp(x_l) at the checkpoints n, fed block by block (see :func:`running_log_mean_exp`)."""
+
+    def __init__(self, n: np.ndarray):
+        self.n, self.out, self.total, self.k = n, np.empty(n.size), -np.inf, 0
+
+    def add(self, start: int, x: np.ndarray) -> None:
+        stop = np.searchsorted(self.n, start + x.size, side="right")
+        local = self.n[self.k:stop] - start
+        head = 0
+        if local.size:
+            part, starts = x[: local[-1]], np.concatenate(([0], local[:-1]))
+            top = np.maximum.reduceat(part, starts)  # each segment summed around its own maximum
+            lengths = np.diff(np.append(starts, part.size))
+            seg = np.log(np.add.reduceat(np.exp(part - np.repeat(top, lengths)), starts)) + top
+            self.out[self.k:stop] = np.logaddexp.accumulate(np.concatenate(([self.total], seg)))[1:]
+            self.total, head, self.k = float(self.out[stop - 1]), int(local[-1]), int(stop)
+        if head < x.size:
+            rest = x[head:]
+            top = float(rest.max())
+            self.total = float(np.logaddexp(self.total, np.log(np.exp(rest - top).sum()) + top))
+
+
+class _RunningMeanSe:
+    """:func:`running_mean_se` for one run, fed block by block (sums around the run's first value)."""
+
+    def __init__(self, n: np.ndarray):
+        self.n, self.shift = n, None
+        self.s1, self.s2 = _PrefixSums(n), _PrefixSums(n)
+
+    def add(self, start: int, values: np.ndarray) -> None:
+        if self.shift is None:
+            self.shift = float(values[0])
+        d = values - self.shift
+        self.s1.add(start, d)
+        self.s2.add(start, d * d)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        return _mean_se(self.s1.out, self.s2.out, self.n, self.shift)
+
+
+def _mean_se(s1: np.ndarray, s2: np.ndarray, n: np.ndarray, shift) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error from the shifted prefix sums Σ d and Σ d² (d = f − shift)."""
+    mean = s1 / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.maximum(s2 - s1 * mean, 0.0) / (n - 1)
+        se = np.where(n > 1, np.sqrt(var / n), np.nan)
+    return mean + shift, se
+
+
 def running_mean_se(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Running Q_n = (1/n) Σ_{l≤n} f_l and its standard error ŝ_n/√n at checkpoints n.
 
@@ -193,24 +279,23 @@ def running_mean_se(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.n
     """
     shift = values[..., :1]
     d = values - shift
-    s1 = _cumulative_sums(d, n)
-    s2 = _cumulative_sums(d * d, n)
-    mean = s1 / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.maximum(s2 - s1 * mean, 0.0) / (n - 1)
-        se = np.where(n > 1, np.sqrt(var / n), np.nan)
-    return mean + shift, se
+    return _mean_se(_cumulative_sums(d, n), _cumulative_sums(d * d, n), n, shift)
 
 
-def convergence(target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300) -> Convergence:
+def convergence(target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300,
+                chunk: int = CHUNK) -> Convergence:
     """Running estimates of ``target`` for ``runs`` independent runs of L samples (eq. 1.4.13, MC box).
 
-    One run at a time (each a vectorized pass over its L samples), so memory stays O(L), not O(runs·L).
+    :func:`running_mean_se` of each run's draws, computed one run and one block of ``chunk`` draws
+    at a time: memory O(chunk + runs·checkpoints), never O(runs·L).
     """
     n = checkpoints(L, points)
     mean, se = np.empty((runs, n.size)), np.empty((runs, n.size))
     for r in range(runs):
-        mean[r], se[r] = running_mean_se(draw_values(target, run_rng(seed, r), (L,), toy), n)
+        rng, acc = run_rng(seed, r), _RunningMeanSe(n)
+        for start, stop in _blocks(L, chunk):
+            acc.add(start, draw_values(target, rng, (stop - start,), toy))
+        mean[r], se[r] = acc.result()
     exact, var = exact_moments(target, toy)
     return Convergence(n, mean, se, exact, float(np.sqrt(var)))
 
@@ -223,23 +308,31 @@ class ToyViews(NamedTuple):
     iwae: Iwae
 
 
-def toy_views(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300) -> ToyViews:
+def toy_views(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300,
+              chunk: int = CHUNK) -> ToyViews:
     """The recon and kl targets and the IWAE view in one pass over the same draws.
 
     Equal to ``convergence("recon", …)``, ``convergence("kl", …)`` and :func:`iwae_runs` with the same
     arguments, but each zₗ is drawn and evaluated once: log wₗ = log p(x|zₗ) − (log q(zₗ) − log p(zₗ)),
-    i.e. the recon value minus the kl value (eq. 1.4.12, sample by sample).
+    i.e. the recon value minus the kl value (eq. 1.4.12, sample by sample). Blocks of ``chunk`` draws.
     """
     n = checkpoints(L, points)
     out = {key: np.empty((runs, n.size)) for key in ("recon_mean", "recon_se", "kl_mean", "kl_se", "iwae", "avg")}
     for r in range(runs):
-        z = sample("recon", run_rng(seed, r), (L,), toy)
-        recon, kl = evaluate("recon", z, toy), evaluate("kl", z, toy)
-        out["recon_mean"][r], out["recon_se"][r] = running_mean_se(recon, n)
-        out["kl_mean"][r], out["kl_se"][r] = running_mean_se(kl, n)
-        log_w = recon - kl
-        out["iwae"][r] = running_log_mean_exp(log_w, n)
-        out["avg"][r] = _cumulative_sums(log_w, n) / n
+        rng = run_rng(seed, r)
+        recon_acc, kl_acc = _RunningMeanSe(n), _RunningMeanSe(n)
+        lse, total = _PrefixLogSumExp(n), _PrefixSums(n)
+        for start, stop in _blocks(L, chunk):
+            z = sample("recon", rng, (stop - start,), toy)
+            recon, kl = evaluate("recon", z, toy), evaluate("kl", z, toy)
+            recon_acc.add(start, recon)
+            kl_acc.add(start, kl)
+            log_w = recon - kl
+            lse.add(start, log_w)
+            total.add(start, log_w)
+        out["recon_mean"][r], out["recon_se"][r] = recon_acc.result()
+        out["kl_mean"][r], out["kl_se"][r] = kl_acc.result()
+        out["iwae"][r], out["avg"][r] = lse.out - np.log(n), total.out / n
     convs = []
     for target in TOY_TARGETS:
         exact, var = exact_moments(target, toy)
@@ -265,13 +358,15 @@ def pooled_estimate(conv: Convergence) -> tuple[float, float]:
     return pooled, float(np.sqrt(ss / (total - 1) / total))
 
 
-def estimator_repeats(target: str, L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY) -> np.ndarray:
-    """Q_L computed ``repeats`` times on fresh samples: shape (repeats,) — the estimator's distribution."""
+def estimator_repeats(target: str, L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY,
+                      chunk: int = CHUNK) -> np.ndarray:
+    """Q_L computed ``repeats`` times on fresh samples: shape (repeats,) — the estimator's distribution.
+
+    Drawn in (rows, L) blocks of about ``chunk`` values (the same stream as one big draw).
+    """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_REPEATS,)))
     out = np.empty(repeats)
-    chunk = max(1, 2_000_000 // L)  # keep each (chunk, L) block at ≤ 16 MB
-    for start in range(0, repeats, chunk):
-        stop = min(start + chunk, repeats)
+    for start, stop in _blocks(repeats, max(1, chunk // L)):
         out[start:stop] = draw_values(target, rng, (stop - start, L), toy).mean(axis=1)
     return out
 
@@ -333,9 +428,13 @@ def iwae_runs(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int 
     n = checkpoints(L, points)
     iwae, avg_log = np.empty((runs, n.size)), np.empty((runs, n.size))
     for r in range(runs):
-        z = toy.m + toy.s * run_rng(seed, r).standard_normal(L)
-        log_w = log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s)
-        iwae[r], avg_log[r] = running_log_mean_exp(log_w, n), _cumulative_sums(log_w, n) / n
+        rng, lse, total = run_rng(seed, r), _PrefixLogSumExp(n), _PrefixSums(n)
+        for start, stop in _blocks(L):
+            z = toy.m + toy.s * rng.standard_normal(stop - start)
+            log_w = log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s)
+            lse.add(start, log_w)
+            total.add(start, log_w)
+        iwae[r], avg_log[r] = lse.out - np.log(n), total.out / n
     return Iwae(n, iwae, avg_log, float(log_evidence(toy.x, toy.w, toy.noise)),
                 float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)))
 
@@ -343,8 +442,11 @@ def iwae_runs(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int 
 def iwae_repeats(L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY) -> np.ndarray:
     """The IWAE estimate log((1/L) Σ wₗ) on ``repeats`` independent sets of L draws: shape (repeats,)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_REPEATS,)))
-    z = toy.m + toy.s * rng.standard_normal((repeats, L))
-    return log_mean_exp(log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s), axis=-1)
+    out = np.empty(repeats)
+    for start, stop in _blocks(repeats, max(1, CHUNK // L)):
+        z = toy.m + toy.s * rng.standard_normal((stop - start, L))
+        out[start:stop] = log_mean_exp(log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s), axis=-1)
+    return out
 
 
 def chi_square(toy: Toy = DEFAULT_TOY) -> float:

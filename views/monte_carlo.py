@@ -1,12 +1,19 @@
-"""Monte Carlo estimates as L grows: the chapter's Monte Carlo box, eq. 1.4.13, the CLT and the IWAE bound."""
+"""Monte Carlo estimates as L grows: the chapter's Monte Carlo box, eq. 1.4.13, the CLT and the IWAE bound.
+
+A slider move re-sends only what depends on it (the browser redraws each changed chart from
+scratch): everything lives in the ``explorer`` fragment, charts that do not depend on the moved
+control come out byte-identical and are skipped, and the histogram's own L reruns only its
+fragment. The figures are in ui/figures_mc.py; the sampling (in bounded blocks) in
+vae_core/monte_carlo.py.
+"""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui.components import GAP_RED, P_BLUE, Q_ORANGE, num, show_code, tex
+from ui.components import num, show_code, tex
+from ui.figures_mc import asymptote_from, error_figure, histogram_figure, iwae_figure, running_figure
 from ui.i18n import t
-from ui.plots import PLOTLY_CONFIG, style
+from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from vae_core.monte_carlo import (
     TARGETS,
@@ -18,8 +25,6 @@ from vae_core.monte_carlo import (
     evaluate,
     exact_moments,
     first_draws,
-    histogram,
-    lattice_step,
     loglog_slope,
     pooled_estimate,
     quadrature_moments,
@@ -56,23 +61,29 @@ F_LATEX = {
     "square": r"f(X)=X^2,\quad X\sim\mathcal N(0,1)", "exp": r"f(X)=e^{X},\quad X\sim\mathcal N(0,1)",
     "tail": r"f(X)=\mathbb 1\{X>2\},\quad X\sim\mathcal N(0,1)",
 }
-RUNS_GREY, EXACT_BLACK, RUN1_DARK = "rgba(120,130,150,0.45)", "#222222", "#3b4a6b"
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+# Cached results are small (checkpoints only: ≤ 50 runs × ~120 points), so a few dozen entries
+# cost a few MB and let a classroom share the default view and every revisited position.
+@st.cache_data(max_entries=32, show_spinner=False)
 def cached_convergence(target, L, runs, seed, toy):
     return convergence(target, L, runs, seed, toy, POINTS)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)
 def cached_repeats(target, L, seed, toy):
     return estimator_repeats(target, L, REPEATS, seed, toy)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)
 def cached_toy_views(L, runs, seed, toy):
     """recon, kl and IWAE from one pass over the same draws: a toy slider costs one pass, not three."""
     return toy_views(L, runs, seed, toy, POINTS)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_quadrature(target, toy):
+    return quadrature_moments(target, toy)
 
 
 def resample():
@@ -93,121 +104,6 @@ def mc_controls():
         st.caption(t("mc.toy_note"))
         toy = Toy(*(STATE.slider(name, t(f"mc.{name}")) for name in ("x", "w", "noise", "qmu", "qsigma")))
     return target, L, runs, seed, toy
-
-
-def gapped(n, rows):
-    """Many runs as one line trace, broken by NaN gaps: one SVG path instead of 50 traces.
-
-    At ≤ 120 checkpoints × 50 runs the SVG line is cheap; Scattergl measured ~4× slower here in
-    headless Chromium without a GPU (software WebGL), so the page draws no WebGL at all.
-    """
-    k = rows.shape[0]
-    x = np.tile(np.append(n.astype(float), np.nan), k)
-    y = np.hstack([rows, np.full((k, 1), np.nan)]).ravel()
-    return x, y
-
-
-def y_range(rows, n, centre, spread):
-    """Axis range covering the runs from n ≥ 10 on (the first few samples may be wild) and the funnel."""
-    keep = n >= min(10, n[-1])
-    lo = min(rows[:, keep].min(), centre - 2 * spread / np.sqrt(n[keep][0]))
-    hi = max(rows[:, keep].max(), centre + 2 * spread / np.sqrt(n[keep][0]))
-    pad = 0.08 * (hi - lo) if hi > lo else 1.0
-    return [lo - pad, hi + pad]
-
-
-def hline(n, y, name, colour, width=1.5):
-    """A horizontal reference line as a trace, so it is named in the legend rather than over the data."""
-    return go.Scatter(x=[n[0], n[-1]], y=[y, y], mode="lines", line={"color": colour, "width": width}, name=name,
-                      hovertemplate=f"{name}<extra></extra>")
-
-
-def running_figure(conv, runs):
-    n, exact, funnel = conv.n, conv.exact, 2 * conv.sd / np.sqrt(conv.n)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=n, y=exact + funnel, line={"width": 0}, hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=n, y=exact - funnel, line={"width": 0}, fill="tonexty", hoverinfo="skip",
-                             fillcolor="rgba(150,150,150,0.25)", name=t("mc.band_exact")))
-    if runs > 1:
-        gx, gy = gapped(n, conv.mean[1:])
-        fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": RUNS_GREY, "width": 1},
-                                   name=t("mc.run_others"), hoverinfo="skip"))
-    for sign in (1, -1):
-        fig.add_trace(go.Scatter(x=n[1:], y=conv.mean[0, 1:] + sign * 2 * conv.se[0, 1:], hoverinfo="skip",
-                                 line={"color": Q_ORANGE, "width": 1.5, "dash": "dash"},
-                                 name=t("mc.band_run"), showlegend=sign == 1, legendgroup="band"))
-    fig.add_trace(go.Scatter(x=n, y=conv.mean[0], line={"color": RUN1_DARK, "width": 2.5}, name=t("mc.run_first"),
-                             hovertemplate="n=%{x:,}<br>Q_n=%{y:.4f}<extra></extra>"))
-    fig.add_trace(hline(n, exact, t("mc.exact_line", value=num(exact)), EXACT_BLACK))
-    fig.update_xaxes(type="log", title_text=t("mc.axis_n"))
-    fig.update_yaxes(range=y_range(conv.mean, n, exact, conv.sd), title_text="Q<sub>n</sub>")
-    return style(fig, height=430).update_layout(hovermode="closest")
-
-
-def error_figure(conv, slope):
-    n = conv.n
-    err = np.abs(conv.mean - conv.exact)
-    rms = np.sqrt(np.mean(err**2, axis=0))
-    gx, gy = gapped(n, np.where(err > 0, err, np.nan))
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": RUNS_GREY, "width": 1},
-                               name=t("mc.err_runs"), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=n, y=np.where(rms > 0, rms, np.nan), line={"color": GAP_RED, "width": 3},
-                             name=t("mc.rms", slope=f"{slope:.2f}".replace("-", "−"))))
-    fig.add_trace(go.Scatter(x=n, y=conv.sd / np.sqrt(n), line={"color": EXACT_BLACK, "width": 2, "dash": "dash"},
-                             name=t("mc.reference")))
-    fig.update_xaxes(type="log", title_text=t("mc.axis_n"))
-    fig.update_yaxes(type="log", title_text=t("mc.axis_err"), exponentformat="power")
-    return style(fig, height=400).update_layout(hovermode="closest")
-
-
-def histogram_figure(values, target, L, exact, sd):
-    step = lattice_step(target)
-    edges, density = histogram(values, lattice=step / L if step else None)
-    clt_sd = sd / np.sqrt(L)
-    q_lo, q_hi = np.quantile(values, [0.002, 0.998])  # the view: the bulk and the CLT curve, not a far outlier
-    view = [min(q_lo, exact - 4 * clt_sd), max(q_hi, exact + 4 * clt_sd)]
-    pad = 0.04 * (view[1] - view[0])
-    view = [view[0] - pad, view[1] + pad]
-    grid = np.linspace(view[0], view[1], 300)
-    normal = np.exp(-0.5 * ((grid - exact) / clt_sd) ** 2) / (clt_sd * np.sqrt(2 * np.pi))
-    fig = go.Figure(go.Bar(x=0.5 * (edges[1:] + edges[:-1]), y=density, width=np.diff(edges),
-                           marker={"color": "rgba(59,74,107,0.55)", "line": {"width": 0}},
-                           name=t("mc.hist_bars", repeats=f"{REPEATS:,}")))
-    fig.add_trace(go.Scatter(x=grid, y=normal, line={"color": GAP_RED, "width": 2.5}, name=t("mc.clt")))
-    fig.add_vline(x=exact, line={"color": EXACT_BLACK, "width": 1.5})
-    fig.update_xaxes(title_text=t("mc.axis_q"), range=view)
-    fig.update_yaxes(title_text=t("mc.axis_density"))
-    return style(fig, height=400).update_layout(bargap=0, hovermode="closest")
-
-
-def asymptote_from(chi2):
-    """The delta method's bias χ²/(2L) holds once the average weight is concentrated: L ≥ 10 χ²."""
-    return max(1.0, 10.0 * chi2) if np.isfinite(chi2) else np.inf
-
-
-def iwae_figure(it, chi2):
-    n, gap = it.n, it.log_px - it.elbo
-    fig = go.Figure()
-    fig.add_hrect(y0=it.elbo, y1=it.log_px, fillcolor=GAP_RED, opacity=0.08, line_width=0)
-    for rows, colour, key in ((it.avg_log, "rgba(255,127,14,0.35)", "avg"), (it.iwae, "rgba(31,119,180,0.35)", "iwae")):
-        if rows.shape[0] > 1:
-            gx, gy = gapped(n, rows)
-            fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": colour, "width": 1},
-                                       name=t(f"mc.{key}_runs"), hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=n, y=rows.mean(axis=0), name=t(f"mc.{key}_mean"),
-                                 line={"color": Q_ORANGE if key == "avg" else P_BLUE, "width": 3}))
-    keep = n >= asymptote_from(chi2)
-    if keep.any() and chi2 > 0:
-        fig.add_trace(go.Scatter(x=n[keep], y=it.log_px - chi2 / (2 * n[keep]), name=t("mc.asymptote"),
-                                 line={"color": P_BLUE, "width": 2, "dash": "dot"}))
-    fig.add_trace(hline(n, it.log_px, f"log p(x) = {num(it.log_px)}", P_BLUE))
-    fig.add_trace(hline(n, it.elbo, f"ELBO = {num(it.elbo)}", Q_ORANGE))
-    lo = min(it.elbo - 0.6 * max(gap, 0.05), np.quantile(it.avg_log[:, n >= min(10, n[-1])], 0.02))
-    hi = max(it.log_px + 0.35 * max(gap, 0.05), np.quantile(it.iwae[:, n >= min(10, n[-1])], 0.98))
-    fig.update_xaxes(type="log", title_text=t("mc.axis_n"))
-    fig.update_yaxes(range=[lo, hi], title_text=t("mc.axis_nats"))
-    return style(fig, height=460).update_layout(hovermode="closest")
 
 
 def metric_pm(label, value, se, key="mc.pm_se", **fields):
@@ -260,7 +156,7 @@ def iwae_section(L, runs, seed, toy):
         st.metric("KL(q‖p(z|x))", num(float(posterior_kl(toy.x, toy.w, toy.noise, toy.m, toy.s))))
     with cols[3]:
         metric_pm(t("mc.iwae_metric", L=f"{L:,}"), float(final.mean()), se, "mc.pm_se_runs", runs=runs)
-    st.plotly_chart(iwae_figure(it, chi2), config=PLOTLY_CONFIG)
+    chart(iwae_figure(it, chi2))
     st.caption(t("mc.iwae_caption"))
     if not np.isfinite(chi2):
         st.warning(t("mc.chi_inf"), icon="⚠️")
@@ -303,7 +199,7 @@ def clt_section(target, seed, toy, exact, sd):
         st.info(t("mc.zero_hist"), icon="🎯")
         return
     values = cached_repeats(target, L, seed, toy)
-    st.plotly_chart(histogram_figure(values, target, L, exact, sd), config=PLOTLY_CONFIG)
+    chart(histogram_figure(values, target, L, exact, sd, REPEATS))
     st.latex(r"Q_L\ \dot\sim\ \mathcal N\Big(\mathbb E f(X),\ \frac{\sigma^2}{L}\Big)")
     st.latex(rf"\sigma^2=\operatorname{{Var}}f(X)={tex(sd**2, 4)},\quad"
              rf"\frac{{\sigma}}{{\sqrt{{L}}}}={tex(sd / np.sqrt(L), 4)}")
@@ -311,8 +207,12 @@ def clt_section(target, seed, toy, exact, sd):
 
 
 def check_expander(target, toy, conv, runs, L):
-    with st.expander(t("common.check"), icon="✅"):
-        quad_mean, quad_var = quadrature_moments(target, toy)
+    # computed only while open: the quadrature would otherwise rerun on every toy-slider move
+    check = st.expander(t("common.check"), icon="✅", key="mc_check_open", on_change="rerun")
+    if not check.open:
+        return
+    with check:
+        quad_mean, quad_var = cached_quadrature(target, toy)
         pooled, pooled_se = pooled_estimate(conv)
         z = t("common.diff_in_se", diff=f"{pooled - conv.exact:+.4f}", z=f"{(pooled - conv.exact) / pooled_se:+.1f}") \
             if pooled_se > 0 else f"{pooled - conv.exact:+.1e}"
@@ -349,14 +249,14 @@ def explorer():
         with cols[2]:
             st.metric(t("mc.m_slope"), f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—",
                       delta=t("mc.slope_theory"), delta_color="off", delta_arrow="off")
-        st.plotly_chart(running_figure(conv, runs), config=PLOTLY_CONFIG)
+        chart(running_figure(conv))
         st.caption(t("mc.running_caption"))
     three_steps(target, seed, toy, conv)
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader(t("mc.err_title"))
         if conv.sd > 0:
-            st.plotly_chart(error_figure(conv, slope), config=PLOTLY_CONFIG)
+            chart(error_figure(conv, slope))
             st.caption(t("mc.err_caption"))
         else:
             st.info(t("mc.zero_var", why=t(f"mc.zero_{target}")), icon="🎯")

@@ -1,0 +1,172 @@
+"""Figures of the Monte Carlo page (views/monte_carlo.py): plain functions, numbers in, figures out.
+
+What a slider move costs is mostly the browser drawing every chart whose spec changed (see
+ui/plots.py), so each figure here is lean: many runs share one NaN-gapped line trace, bands are
+one filled polygon, the histogram is one filled step line rather than hundreds of bars, and the
+long arrays travel as float32 (half the bytes; the lines are drawn to a pixel, far coarser).
+Figures are built with the house layout (:func:`ui.plots.layout`) but without plotly's
+per-property validation (:func:`lean_figure`); tests/test_figures_mc_reparam.py validates every
+builder at defaults and at the extremes instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.components import GAP_RED, P_BLUE, Q_ORANGE, num
+from ui.i18n import t
+from ui.plots import layout
+from vae_core.monte_carlo import Convergence, Iwae, histogram, lattice_step
+
+RUNS_GREY, EXACT_BLACK, RUN1_DARK = "rgba(120,130,150,0.45)", "#222222", "#3b4a6b"
+HIST_FILL, HIST_LINE = "rgba(59,74,107,0.55)", "rgba(59,74,107,0.8)"
+CURVE_POINTS = 200  # a smooth curve (the CLT normal) needs ~200 points, not 1,000
+
+
+# Margins wide enough for the tick labels and axis titles (plus room on the right for the last
+# log-axis label, "10k", which plotly hides past the div). With the house margins (10 px) every
+# axis "auto-margin" push makes plotly.js draw the whole figure a second time: measured, half
+# of each chart's drawing time. A wider label than planned still gets its push (and the redraw).
+MARGIN = {"l": 76, "r": 30, "b": 60}
+
+
+def lean_figure(data: list[dict], height: int, legend_top: bool = True, **extra) -> go.Figure:
+    """:func:`ui.plots.figure` with :data:`MARGIN`, built without validation.
+
+    Validating the house template alone takes ~10 ms per figure on the server (measured), and
+    this page draws four figures per move for 30 students at once; the tests validate instead.
+    """
+    extra["margin"] = {**MARGIN, **extra.get("margin", {})}
+    return go.Figure(data=data, layout=layout(height, legend_top, **extra), _validate=False)
+
+
+def gapped(n: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Many runs as one line trace broken by NaN gaps: one SVG path instead of one trace per run.
+
+    rows: (runs, K) values at the checkpoints n (K,); returns float32 x and y of length runs·(K + 1).
+    Scattergl measured ~4× slower in headless Chromium without a GPU, so the page draws no WebGL.
+    """
+    k = rows.shape[0]
+    x = np.tile(np.append(n.astype(np.float32), np.float32(np.nan)), k)
+    y = np.hstack([rows, np.full((k, 1), np.nan)]).astype(np.float32).ravel()
+    return x, y
+
+
+def y_range(rows: np.ndarray, n: np.ndarray, centre: float, spread: float) -> list[float]:
+    """Axis range covering the runs from n ≥ 10 on (the first few samples may be wild) and the funnel."""
+    keep = n >= min(10, n[-1])
+    lo = min(float(rows[:, keep].min()), centre - 2 * spread / np.sqrt(n[keep][0]))
+    hi = max(float(rows[:, keep].max()), centre + 2 * spread / np.sqrt(n[keep][0]))
+    pad = 0.08 * (hi - lo) if hi > lo else 1.0
+    return [lo - pad, hi + pad]
+
+
+def hline(n: np.ndarray, y: float, name: str, colour: str, width: float = 1.5) -> dict:
+    """A horizontal reference line as a trace, so it is named in the legend rather than over the data."""
+    return {"type": "scatter", "x": [float(n[0]), float(n[-1])], "y": [y, y], "mode": "lines",
+            "line": {"color": colour, "width": width}, "name": name, "hovertemplate": f"{name}<extra></extra>"}
+
+
+def log_n_axis() -> dict:
+    return {"type": "log", "title": {"text": t("mc.axis_n")}}
+
+
+def running_figure(conv: Convergence) -> go.Figure:
+    """Q_n of every run against n, run 1 with its own ±2 s.e. band, and the exact ± 2σ/√n funnel."""
+    n, exact = conv.n.astype(float), conv.exact
+    funnel = 2 * conv.sd / np.sqrt(n)
+    data = [{"type": "scatter", "x": np.concatenate([n, n[::-1]]),
+             "y": np.concatenate([exact + funnel, (exact - funnel)[::-1]]), "fill": "toself", "mode": "lines",
+             "line": {"width": 0}, "fillcolor": "rgba(150,150,150,0.25)", "hoverinfo": "skip",
+             "name": t("mc.band_exact")}]
+    if conv.mean.shape[0] > 1:
+        gx, gy = gapped(conv.n, conv.mean[1:])
+        data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "line": {"color": RUNS_GREY, "width": 1},
+                     "name": t("mc.run_others"), "hoverinfo": "skip"})
+    if n.size > 1:  # run 1 ± 2 s.e.: both edges in one trace (no s.e. from a single sample)
+        edges = conv.mean[0, 1:] + np.multiply.outer([2.0, -2.0], conv.se[0, 1:])
+        gx, gy = gapped(conv.n[1:], edges)
+        data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "hoverinfo": "skip",
+                     "line": {"color": Q_ORANGE, "width": 1.5, "dash": "dash"}, "name": t("mc.band_run")})
+    data += [{"type": "scatter", "x": n, "y": conv.mean[0], "mode": "lines",
+              "line": {"color": RUN1_DARK, "width": 2.5}, "name": t("mc.run_first"),
+              "hovertemplate": "n=%{x:,}<br>Q_n=%{y:.4f}<extra></extra>"},
+             hline(n, exact, t("mc.exact_line", value=num(exact)), EXACT_BLACK)]
+    return lean_figure(data, 430, hovermode="closest", xaxis=log_n_axis(),
+                       yaxis={"range": y_range(conv.mean, conv.n, exact, conv.sd),
+                              "title": {"text": "Q<sub>n</sub>"}})
+
+
+def error_figure(conv: Convergence, slope: float) -> go.Figure:
+    """|Q_n − exact| of every run and their root mean square on log–log axes, next to σ/√n."""
+    n = conv.n.astype(float)
+    err = np.abs(conv.mean - conv.exact)
+    rms = np.sqrt(np.mean(err**2, axis=0))
+    gx, gy = gapped(conv.n, np.where(err > 0, err, np.nan))
+    data = [{"type": "scatter", "x": gx, "y": gy, "mode": "lines", "line": {"color": RUNS_GREY, "width": 1},
+             "name": t("mc.err_runs"), "hoverinfo": "skip"},
+            {"type": "scatter", "x": n, "y": np.where(rms > 0, rms, np.nan), "mode": "lines",
+             "line": {"color": GAP_RED, "width": 3}, "name": t("mc.rms", slope=f"{slope:.2f}".replace("-", "−"))},
+            {"type": "scatter", "x": n, "y": conv.sd / np.sqrt(n), "mode": "lines",
+             "line": {"color": EXACT_BLACK, "width": 2, "dash": "dash"}, "name": t("mc.reference")}]
+    return lean_figure(data, 400, hovermode="closest", xaxis=log_n_axis(),
+                       yaxis={"type": "log", "title": {"text": t("mc.axis_err")}, "exponentformat": "power"})
+
+
+def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: float, repeats: int) -> go.Figure:
+    """Histogram of repeated Q_L (one filled step line) under the CLT's normal N(exact, σ²/L)."""
+    step = lattice_step(target)
+    edges, density = histogram(values, lattice=step / L if step else None)
+    clt_sd = sd / np.sqrt(L)
+    q_lo, q_hi = np.quantile(values, [0.002, 0.998])  # the view: the bulk and the CLT curve, not a far outlier
+    view = [min(float(q_lo), exact - 4 * clt_sd), max(float(q_hi), exact + 4 * clt_sd)]
+    pad = 0.04 * (view[1] - view[0])
+    view = [view[0] - pad, view[1] + pad]
+    grid = np.linspace(view[0], view[1], CURVE_POINTS)
+    normal = np.exp(-0.5 * ((grid - exact) / clt_sd) ** 2) / (clt_sd * np.sqrt(2 * np.pi))
+    # the bars' outline: up at each left edge, across, down at the last right edge
+    x = np.concatenate([edges[:1], edges])
+    y = np.concatenate([[0.0], density, [0.0]])
+    data = [{"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"shape": "hv", "color": HIST_LINE,
+                                                                           "width": 1},
+             "fill": "tozeroy", "fillcolor": HIST_FILL, "name": t("mc.hist_bars", repeats=f"{repeats:,}"),
+             "hovertemplate": "%{x:.4g}: %{y:.3g}<extra></extra>"},
+            {"type": "scatter", "x": grid, "y": normal, "mode": "lines", "line": {"color": GAP_RED, "width": 2.5},
+             "name": t("mc.clt"), "hoverinfo": "skip"}]
+    exact_line = {"type": "line", "xref": "x", "yref": "y domain", "x0": exact, "x1": exact, "y0": 0, "y1": 1,
+                  "line": {"color": EXACT_BLACK, "width": 1.5}}
+    return lean_figure(data, 400, hovermode="closest", shapes=[exact_line],
+                       xaxis={"title": {"text": t("mc.axis_q")}, "range": view},
+                       yaxis={"title": {"text": t("mc.axis_density")}, "rangemode": "tozero"})
+
+
+def asymptote_from(chi2: float) -> float:
+    """The delta method's bias χ²/(2L) holds once the average weight is concentrated: L ≥ 10 χ²."""
+    return max(1.0, 10.0 * chi2) if np.isfinite(chi2) else np.inf
+
+
+def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
+    """IWAE (log of the mean weight) and the mean log weight against n, between ELBO and log p(x)."""
+    n, gap = it.n.astype(float), it.log_px - it.elbo
+    data = []
+    for rows, colour, key in ((it.avg_log, "rgba(255,127,14,0.35)", "avg"), (it.iwae, "rgba(31,119,180,0.35)", "iwae")):
+        if rows.shape[0] > 1:
+            gx, gy = gapped(it.n, rows)
+            data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "line": {"color": colour, "width": 1},
+                         "name": t(f"mc.{key}_runs"), "hoverinfo": "skip"})
+        data.append({"type": "scatter", "x": n, "y": rows.mean(axis=0), "mode": "lines", "name": t(f"mc.{key}_mean"),
+                     "line": {"color": Q_ORANGE if key == "avg" else P_BLUE, "width": 3}})
+    keep = n >= asymptote_from(chi2)
+    if keep.any() and chi2 > 0:
+        data.append({"type": "scatter", "x": n[keep], "y": it.log_px - chi2 / (2 * n[keep]), "mode": "lines",
+                     "name": t("mc.asymptote"), "line": {"color": P_BLUE, "width": 2, "dash": "dot"}})
+    data += [hline(n, it.log_px, f"log p(x) = {num(it.log_px)}", P_BLUE),
+             hline(n, it.elbo, f"ELBO = {num(it.elbo)}", Q_ORANGE)]
+    early = it.n >= min(10, it.n[-1])
+    lo = min(it.elbo - 0.6 * max(gap, 0.05), float(np.quantile(it.avg_log[:, early], 0.02)))
+    hi = max(it.log_px + 0.35 * max(gap, 0.05), float(np.quantile(it.iwae[:, early], 0.98)))
+    gap_band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": it.elbo, "y1": it.log_px,
+                "fillcolor": GAP_RED, "opacity": 0.08, "line": {"width": 0}, "layer": "below"}
+    return lean_figure(data, 460, hovermode="closest", xaxis=log_n_axis(), shapes=[gap_band],
+                       yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}})
