@@ -1,21 +1,20 @@
 """The reparameterization trick (section 1.4.2.2): z = μ + σ⊙ε, and why VAEs train with it.
 
 Pathwise vs score-function gradients of E_q[f(z)] (Mohamed et al., JMLR 2020, §3–§5), exact
-per-sample variances, and the same comparison measured on the pretrained VAE.
+per-sample variances, and the same comparison measured on the pretrained VAE. The figures (the
+chapter's two graphs and three charts) are built in ui/figures_reparam.py; a slider move re-sends
+only the charts that depend on it (the ε map ignores f, k and the baseline switch).
 """
 
-import math
-
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, PRIOR_GREY, Q_ORANGE, metric, num, show_code, tex
+from ui.components import metric, num, show_code, tex
+from ui.figures_reparam import graph, map_figure, ratio_text, sci, spread_figure, sweep_figure
 from ui.i18n import t
-from ui.plots import PLOTLY_CONFIG
+from ui.plots import chart
 from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from vae_core.gradients import (
-    ESTIMATORS,
     FUNCTIONS,
     exact_gradient,
     expectation,
@@ -43,46 +42,12 @@ STATE = UrlState(
     BoolParam("baseline", True),
     IntParam("digit", 0, 0, HOLDOUT_SIZE - 1),
 )
-# One colour per estimator on this page (p/q/gap colours keep their meaning elsewhere).
-COLOURS = {"pathwise": "#0f9d8a", "score": "#c2185b", "baseline": NEG_PURPLE}
 N_SHOWN = 30  # ε samples drawn as linked points
-AXIS = 7.0  # fixed x-range ±AXIS, so a moving μ or σ visibly moves the same points
 RUNS, MAX_L = 5, 10_000  # independent runs in the spread chart, and their largest sample count
+COUNTS = sample_counts(MAX_L, 50)  # sample sizes L at which the running estimates are shown
 K_GRID = np.geomspace(0.1, 10.0, 120)
 CHECK_N, VAE_N = 100_000, 4_000
 LATEX_F = {"quad": r"(z-k)^2", "cos": r"\cos(kz)", "gauss": r"e^{-kz^2}"}
-
-
-def graph(kind: str) -> str:
-    """The chapter's two figures of section 1.4.2.2 as Graphviz DOT, labels in the page language.
-
-    Plain-text labels only: the browser's Graphviz mis-spaces HTML labels with mixed fonts.
-    """
-    stochastic = 'shape=box, style="dashed,filled"'
-    lines = ["digraph {", 'rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.32',
-             'node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", color="#999", fontsize=12]',
-             'edge [color="#666", fontsize=11]',
-             f'x [label="{t("reparam.g_x")}"]',
-             f'enc [label="{t("reparam.g_encoder")} q_φ(z|x)", fillcolor="#ffe6cc", color="{Q_ORANGE}"]',
-             'musig [label="μ, σ", shape=ellipse]',
-             f'dec [label="{t("reparam.g_decoder")} p_θ(x|z)", fillcolor="#dbe9f6", color="{P_BLUE}"]',
-             'rec [label="log p_θ(x|z)"]', 'kl [label="KL(q_φ(z|x) ‖ p(z))"]',
-             f'elbo [label="ELBO ({t("reparam.g_eq")})", style="rounded,filled,bold"]',
-             "x -> enc -> musig; dec -> rec -> elbo; musig -> kl -> elbo"]
-    if kind == "sample":
-        lines += [f'z [label="{t("reparam.g_sample")}\\nz ~ N(μ, σ²)", {stochastic}, fillcolor="#fbe3e3", '
-                  f'color="{GAP_RED}", fontcolor="{GAP_RED}"]',
-                  "musig -> z -> dec",
-                  f'z -> musig [style=dashed, color="{GAP_RED}", fontcolor="{GAP_RED}", constraint=false, '
-                  f'label="  ✗ {t("reparam.g_blocked")}"]']
-    else:
-        lines += [f'eps [label="ε ~ N(0, I)\\n{t("reparam.g_noise")}", {stochastic}, fillcolor="#ececec", '
-                  f'color="{PRIOR_GREY}"]',
-                  f'z [label="z = μ + σ ⊙ ε", fillcolor="#e3f4ef", color="{COLOURS["pathwise"]}"]',
-                  "{rank=same; musig; eps} musig -> z; eps -> z; z -> dec",
-                  f'z -> musig [style=dashed, color="{COLOURS["pathwise"]}", fontcolor="{COLOURS["pathwise"]}", '
-                  'constraint=false, label="  ✓ ∂z/∂μ = 1, ∂z/∂σ = ε"]']
-    return "\n".join([*lines, "}"])
 
 
 def set_view(**values):
@@ -94,159 +59,20 @@ def new_seed():
     STATE.set("seed", int(np.random.default_rng().integers(0, 2**31 - 1)))
 
 
-def figure(data: list[dict], layout: dict, height: int) -> go.Figure:
-    """A plotly figure from plain dicts, built without plotly's per-property validation.
-
-    Validation costs ~10× the rest of a slider move here (150 ms vs 13 ms for the spread chart);
-    tests/test_page_reparam.py validates every figure of this page once instead.
-    """
-    base = {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "transition": {"duration": 0},
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, "hovermode": "closest"}
-    return go.Figure(data=data, layout={**base, **layout}, _validate=False)
-
-
-def hline(y: float, xref: str = "x", **line) -> dict:
-    """A horizontal line across one subplot, as a layout shape."""
-    return {"type": "line", "xref": f"{xref} domain", "yref": xref.replace("x", "y"), "x0": 0, "x1": 1,
-            "y0": y, "y1": y, "line": line}
-
-
-def map_figure(mu: float, sigma: float, eps: np.ndarray) -> go.Figure:
-    """Two parallel axes: ε ~ N(0, 1) on top, z = μ + σε below, one line per sample."""
-    z = mu + sigma * eps
-    grid = np.linspace(-AXIS, AXIS, 281)
-    top, bottom = 1.0, 0.0
-    # densities to a common scale (N(0, 1) peaks at 0.35 axis units); q's peak is capped so a
-    # narrow q stays on the chart
-    q_bell = 0.35 * min(1.0 / sigma, 1.6) * np.exp(-0.5 * ((grid - mu) / sigma) ** 2)
-    nan = np.full_like(eps, np.nan)
-    marker = {"color": eps, "colorscale": "RdBu", "cmin": -2.5, "cmax": 2.5, "size": 9,
-              "line": {"color": "#333", "width": 0.5}}
-    data = [
-        {"type": "scatter", "x": np.column_stack([eps, z, nan]).ravel(), "y": np.tile([top, bottom, np.nan], len(eps)),
-         "mode": "lines", "line": {"color": "rgba(120,120,120,0.45)", "width": 1}, "hoverinfo": "skip",
-         "showlegend": False},
-        {"type": "scatter", "x": grid, "y": top + 0.35 * np.exp(-0.5 * grid**2), "mode": "lines", "fill": "toself",
-         "fillcolor": "rgba(127,127,127,0.22)", "line": {"color": PRIOR_GREY, "width": 1}, "name": "N(0, 1)",
-         "hoverinfo": "skip"},
-        {"type": "scatter", "x": grid, "y": bottom - q_bell, "mode": "lines", "line": {"color": Q_ORANGE, "width": 1.5},
-         "name": f"q = N({mu:.2f}, {sigma:.2f}²)", "hoverinfo": "skip"},
-        *({"type": "scatter", "x": xs, "y": np.full_like(xs, y), "mode": "markers", "marker": marker,
-           "showlegend": False, "customdata": np.arange(1, len(eps) + 1),
-           "hovertemplate": f"#%{{customdata}}: {label} = %{{x:.2f}}<extra></extra>"}
-          for xs, y, label in ((eps, top, "ε"), (z, bottom, "z"))),
-        {"type": "scatter", "x": [eps[0], z[0]], "y": [top, bottom], "mode": "lines+markers",
-         "line": {"color": "black", "width": 2.5}, "marker": {"size": 13, "color": "black"},
-         "name": t("reparam.map_first"), "hoverinfo": "skip"},
-    ]
-    notes = [{"x": float(np.clip(x, -AXIS, AXIS)), "y": y, "yshift": shift, "text": text, "showarrow": False,
-              "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 13}}
-             for x, y, text, shift in ((eps[0], top, f"ε₁ = {eps[0]:.2f}", 22),
-                                       (z[0], bottom, f"z₁ = {z[0]:.2f}", -22))]
-    notes += [{"x": -AXIS, "y": y, "text": f"<b>{text}</b>", "showarrow": False, "xanchor": "left", "yshift": 14}
-              for y, text in ((top, "ε"), (bottom, "z = μ + σε"))]
-    layout = {"xaxis": {"range": [-AXIS, AXIS], "zeroline": False, "dtick": 1},
-              "yaxis": {"range": [-0.6, 1.5], "showticklabels": False, "showgrid": False, "zeroline": False},
-              "annotations": notes, "legend": {"orientation": "h", "y": -0.08, "x": 0},
-              "shapes": [hline(top, color="#bbb", width=1), hline(bottom, color="#bbb", width=1)]}
-    return figure(data, layout, height=360)
-
-
-def spread_figure(kind, mu, sigma, k, shown, seed) -> go.Figure:
-    """Running estimates of ∂/∂μ and ∂/∂σ for RUNS runs vs L, with the exact ±2 s.d./√L band."""
-    counts = sample_counts(MAX_L, 50)
-    runs = cached_running(kind, mu, sigma, k, seed)
-    var = per_sample_variances(kind, mu, sigma, k)
-    exact = exact_gradient(kind, mu, sigma, k)
-    gap = np.full((RUNS, 1), np.nan)
-    data, layout, shapes = [], {}, []
-    for col, wrt in enumerate(("mu", "sigma")):
-        axis = "x" if col == 0 else "x2"
-        refs = {"xaxis": axis, "yaxis": axis.replace("x", "y")}
-        centre = float(exact[col])
-        sd = {name: float(np.sqrt(var.get(name, wrt))) for name in shown}
-        size = {name: counts[counts >= (2 if name == "baseline" else 1)] for name in shown}
-        for name in shown:  # bands first
-            half = 2.0 * sd[name] / np.sqrt(size[name])
-            data.append({"type": "scatter", **refs, "x": np.concatenate([size[name], size[name][::-1]]),
-                         "y": np.concatenate([centre + half, (centre - half)[::-1]]), "fill": "toself",
-                         "fillcolor": COLOURS[name], "opacity": 0.3 if name == "pathwise" else 0.14,
-                         "line": {"width": 0}, "hoverinfo": "skip", "legendgroup": name, "showlegend": False})
-        for name in sorted(shown, key=lambda n: n == "pathwise"):  # the pathwise runs on top
-            keep = counts >= size[name][0]
-            data.append({"type": "scatter", **refs, "x": np.tile(np.append(size[name], np.nan), RUNS),
-                         "y": np.hstack([runs[name][:, keep, col], gap]).ravel(), "mode": "lines",
-                         "line": {"color": COLOURS[name], "width": 2 if name == "pathwise" else 1.2},
-                         "name": t(f"reparam.est_{name}"), "legendgroup": name, "showlegend": col == 0,
-                         "hoverinfo": "skip", "legendrank": ESTIMATORS.index(name)})
-        half = 2.2 * max(sd.values()) / np.sqrt(3.0) or 1.0
-        shapes.append(hline(centre, axis, color="black", dash="dash", width=1.5))
-        domain = [0.0, 0.46] if col == 0 else [0.54, 1.0]
-        layout[f"xaxis{col + 1 if col else ''}"] = {"type": "log", "domain": domain, "anchor": refs["yaxis"],
-                                                     "title": {"text": t("reparam.axis_L")}}
-        layout[f"yaxis{col + 1 if col else ''}"] = {"range": [centre - half, centre + half], "anchor": axis}
-    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": t("reparam.exact"),
-                 "line": {"color": "black", "dash": "dash"}})
-    titles = [{"text": title, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
-               "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
-              for title, x in (("∂/∂μ E_q[f]", 0.23), ("∂/∂σ E_q[f]", 0.77))]
-    return figure(data, {**layout, "shapes": shapes, "annotations": titles, "hovermode": False}, height=430)
-
-
-def sweep_figure(kind, mu, sigma, k, shown) -> go.Figure:
-    """Per-sample variance ratio SF / RP over a grid of k, at the current μ, σ (Mohamed et al., Fig. 2)."""
-    var = per_sample_variances(kind, mu, sigma, K_GRID)
-    data = []
-    for name in [s for s in shown if s != "pathwise"]:
-        for wrt, dash in (("mu", "solid"), ("sigma", "dot")):
-            ratio = np.clip(variance_ratio(var.get(name, wrt), var.get("pathwise", wrt)), 1e-8, 1e8)
-            data.append({"type": "scatter", "x": K_GRID, "y": ratio, "mode": "lines",
-                         "name": t(f"reparam.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
-                         "line": {"color": COLOURS[name], "dash": dash, "width": 2}})
-    notes = [{"x": 0.01, "y": 0, "xref": "paper", "text": t(key), "showarrow": False, "xanchor": "left",
-              "yanchor": anchor, "font": {"size": 12, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.8)"}
-             for key, anchor in (("reparam.sweep_rp_wins", "bottom"), ("reparam.sweep_sf_wins", "top"))]
-    shapes = [hline(1.0, color="black", width=1),
-              {"type": "line", "xref": "x", "yref": "y domain", "x0": k, "x1": k, "y0": 0, "y1": 1,
-               "line": {"color": PRIOR_GREY, "dash": "dash"}}]
-    layout = {"xaxis": {"type": "log", "title": {"text": "k"}},
-              "yaxis": {"type": "log", "title": {"text": t("reparam.sweep_axis")}, "exponentformat": "power",
-                        "dtick": 1},
-              "annotations": notes, "shapes": shapes, "hovermode": "x unified"}
-    return figure(data, layout, height=420)
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_running(kind, mu, sigma, k, seed):
+    return running_estimates(kind, mu, sigma, k, COUNTS, RUNS, seed)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cached_running(kind, mu, sigma, k, seed):
-    return running_estimates(kind, mu, sigma, k, sample_counts(MAX_L, 50), RUNS, seed)
+def cached_sweep(kind, mu, sigma):
+    """Per-sample variances over the whole k grid: independent of k itself, so a k move reuses them."""
+    return per_sample_variances(kind, mu, sigma, K_GRID)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_check(kind, mu, sigma, k, seed):
     return quadrature_gradient(kind, mu, sigma, k), monte_carlo_check(kind, mu, sigma, k, CHECK_N, seed)
-
-
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def sci(value: float, digits: int = 4) -> str:
-    """A positive number to ``digits`` significant figures, as 1.36×10⁶ when it is very large or small."""
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e5:
-        magnitude = math.floor(math.log10(abs(value)))
-        decimals = max(0, digits - 1 - magnitude)
-        text = f"{round(value, digits - 1 - magnitude):,.{decimals}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
-
-
-def ratio_text(ratio: float) -> str:
-    """A variance ratio for display: three significant figures, always finite."""
-    if ratio >= 1e6 or ratio < 1e-3:
-        return f"{ratio:.2e}×"
-    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.3g}×"
 
 
 def exact_latex(kind: str, mu: float, sigma: float, k: float) -> str:
@@ -343,7 +169,7 @@ def explorer(seed: int):
     with right:
         sigma = STATE.slider("sigma", t("reparam.sigma_label"))
     eps = np.random.default_rng(seed).standard_normal(N_SHOWN)
-    st.plotly_chart(map_figure(mu, sigma, eps), config=PLOTLY_CONFIG)
+    chart(map_figure(mu, sigma, eps))
     st.caption(t("reparam.map_controls_note", n=N_SHOWN, seed=seed))
     left, right = st.columns([1, 1.2], gap="large")
     left.latex(rf"\begin{{aligned}}z_1&=\mu+\sigma\,\epsilon_1\\&={tex(mu)}+{tex(sigma)}\times{tex(float(eps[0]))}"
@@ -368,7 +194,7 @@ def explorer(seed: int):
     for cell, wrt, symbol in ((cells[2], "mu", "μ"), (cells[3], "sigma", "σ")):
         ratio = float(variance_ratio(var.get("score", wrt), var.get("pathwise", wrt)))
         cell.metric(f"Var SF / Var RP ({symbol})", ratio_text(ratio), help=t("reparam.ratio_help"))
-    st.plotly_chart(spread_figure(kind, mu, sigma, k, shown, seed), config=PLOTLY_CONFIG)
+    chart(spread_figure(cached_running(kind, mu, sigma, k, seed), COUNTS, var, (d_mu, d_sigma), shown))
     st.caption(t("reparam.spread_caption", runs=RUNS, seed=seed))
     st.latex(exact_latex(kind, mu, sigma, k))
     st.markdown(f"**{t('reparam.table_title')}**")
@@ -379,7 +205,7 @@ def explorer(seed: int):
         st.markdown(t("reparam.nuance"))
     with sweep:
         st.markdown(f"**{t('reparam.sweep_title')}**")
-        st.plotly_chart(sweep_figure(kind, mu, sigma, k, shown), config=PLOTLY_CONFIG)
+        chart(sweep_figure(cached_sweep(kind, mu, sigma), K_GRID, k, shown))
         st.caption(t("reparam.sweep_caption"))
     check_expander(kind, mu, sigma, k, seed, var)
 

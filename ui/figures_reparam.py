@@ -1,0 +1,213 @@
+"""Figures of the reparameterization page (views/reparameterization.py): plain functions, numbers in,
+figures out — the chapter's two computation graphs (Graphviz) and three plotly charts.
+
+Speed (see ui/plots.py and ui/figures_mc.py): the browser redraws every chart whose spec changed,
+so the figures are lean (runs share one NaN-gapped trace per estimator and axis, bands are single
+polygons), built in one pass from plain dicts with the house layout and without plotly's
+per-property validation (the tests validate them), and their margins leave room for the tick
+labels and titles: an axis that has to push a margin makes plotly.js draw the figure twice.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, PRIOR_GREY, Q_ORANGE
+from ui.i18n import t
+from ui.plots import layout
+from vae_core.gradients import ESTIMATORS, PerSampleVariances, variance_ratio
+
+# One colour per estimator on this page (p/q/gap colours keep their meaning elsewhere).
+COLOURS = {"pathwise": "#0f9d8a", "score": "#c2185b", "baseline": NEG_PURPLE}
+AXIS = 7.0  # the map's fixed x-range ±AXIS, so a moving μ or σ visibly moves the same points
+BELL_POINTS = 201  # a smooth bell over ±7 needs ~200 points
+
+
+def lean_figure(data: list[dict], height: int, legend_top: bool = True, **extra) -> go.Figure:
+    """The house layout (:func:`ui.plots.layout`) around plain trace dicts, built without validation.
+
+    Validating the house template alone costs ~10 ms per figure on the server (measured); the
+    page sends up to three figures per slider move, so tests/test_figures_mc_reparam.py
+    validates every builder instead.
+    """
+    return go.Figure(data=data, layout=layout(height, legend_top, **extra), _validate=False)
+
+
+def graph(kind: str) -> str:
+    """The chapter's two figures of section 1.4.2.2 as Graphviz DOT, labels in the page language.
+
+    kind "sample": z drawn inside the network (no gradient reaches μ, σ); "reparam": z = μ + σ⊙ε.
+    Plain-text labels only: the browser's Graphviz mis-spaces HTML labels with mixed fonts.
+    """
+    stochastic = 'shape=box, style="dashed,filled"'
+    lines = ["digraph {", 'rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.32',
+             'node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", color="#999", fontsize=12]',
+             'edge [color="#666", fontsize=11]',
+             f'x [label="{t("reparam.g_x")}"]',
+             f'enc [label="{t("reparam.g_encoder")} q_φ(z|x)", fillcolor="#ffe6cc", color="{Q_ORANGE}"]',
+             'musig [label="μ, σ", shape=ellipse]',
+             f'dec [label="{t("reparam.g_decoder")} p_θ(x|z)", fillcolor="#dbe9f6", color="{P_BLUE}"]',
+             'rec [label="log p_θ(x|z)"]', 'kl [label="KL(q_φ(z|x) ‖ p(z))"]',
+             f'elbo [label="ELBO ({t("reparam.g_eq")})", style="rounded,filled,bold"]',
+             "x -> enc -> musig; dec -> rec -> elbo; musig -> kl -> elbo"]
+    if kind == "sample":
+        lines += [f'z [label="{t("reparam.g_sample")}\\nz ~ N(μ, σ²)", {stochastic}, fillcolor="#fbe3e3", '
+                  f'color="{GAP_RED}", fontcolor="{GAP_RED}"]',
+                  "musig -> z -> dec",
+                  f'z -> musig [style=dashed, color="{GAP_RED}", fontcolor="{GAP_RED}", constraint=false, '
+                  f'label="  ✗ {t("reparam.g_blocked")}"]']
+    else:
+        lines += [f'eps [label="ε ~ N(0, I)\\n{t("reparam.g_noise")}", {stochastic}, fillcolor="#ececec", '
+                  f'color="{PRIOR_GREY}"]',
+                  f'z [label="z = μ + σ ⊙ ε", fillcolor="#e3f4ef", color="{COLOURS["pathwise"]}"]',
+                  "{rank=same; musig; eps} musig -> z; eps -> z; z -> dec",
+                  f'z -> musig [style=dashed, color="{COLOURS["pathwise"]}", fontcolor="{COLOURS["pathwise"]}", '
+                  'constraint=false, label="  ✓ ∂z/∂μ = 1, ∂z/∂σ = ε"]']
+    return "\n".join([*lines, "}"])
+
+
+def hline(y: float, xref: str = "x", **line) -> dict:
+    """A horizontal line across one subplot, as a layout shape."""
+    return {"type": "line", "xref": f"{xref} domain", "yref": xref.replace("x", "y"), "x0": 0, "x1": 1,
+            "y0": y, "y1": y, "line": line}
+
+
+def map_figure(mu: float, sigma: float, eps: np.ndarray) -> go.Figure:
+    """Two parallel axes: ε ~ N(0, 1) on top, z = μ + σε below, one line per sample (eps: (N,))."""
+    z = mu + sigma * eps
+    grid = np.linspace(-AXIS, AXIS, BELL_POINTS)
+    top, bottom = 1.0, 0.0
+    # densities to a common scale (N(0, 1) peaks at 0.35 axis units); q's peak is capped so a
+    # narrow q stays on the chart
+    q_bell = 0.35 * min(1.0 / sigma, 1.6) * np.exp(-0.5 * ((grid - mu) / sigma) ** 2)
+    nan = np.full_like(eps, np.nan)
+    marker = {"color": eps, "colorscale": "RdBu", "cmin": -2.5, "cmax": 2.5, "size": 9,
+              "line": {"color": "#333", "width": 0.5}}
+    data = [
+        {"type": "scatter", "x": np.column_stack([eps, z, nan]).ravel(), "y": np.tile([top, bottom, np.nan], len(eps)),
+         "mode": "lines", "line": {"color": "rgba(120,120,120,0.45)", "width": 1}, "hoverinfo": "skip",
+         "showlegend": False},
+        {"type": "scatter", "x": grid, "y": top + 0.35 * np.exp(-0.5 * grid**2), "mode": "lines", "fill": "toself",
+         "fillcolor": "rgba(127,127,127,0.22)", "line": {"color": PRIOR_GREY, "width": 1}, "name": "N(0, 1)",
+         "hoverinfo": "skip"},
+        {"type": "scatter", "x": grid, "y": bottom - q_bell, "mode": "lines", "line": {"color": Q_ORANGE, "width": 1.5},
+         "name": f"q = N({mu:.2f}, {sigma:.2f}²)", "hoverinfo": "skip"},
+        # ε and z markers in one trace (same colours, same hover): 2N points
+        {"type": "scatter", "x": np.concatenate([eps, z]), "y": np.repeat([top, bottom], len(eps)), "mode": "markers",
+         "marker": {**marker, "color": np.concatenate([eps, eps])}, "showlegend": False,
+         "customdata": [[i + 1, label] for label in ("ε", "z") for i in range(len(eps))],
+         "hovertemplate": "#%{customdata[0]}: %{customdata[1]} = %{x:.2f}<extra></extra>"},
+        {"type": "scatter", "x": [eps[0], z[0]], "y": [top, bottom], "mode": "lines+markers",
+         "line": {"color": "black", "width": 2.5}, "marker": {"size": 13, "color": "black"},
+         "name": t("reparam.map_first"), "hoverinfo": "skip"},
+    ]
+    notes = [{"x": float(np.clip(x, -AXIS, AXIS)), "y": y, "yshift": shift, "text": text, "showarrow": False,
+              "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 13}}
+             for x, y, text, shift in ((eps[0], top, f"ε₁ = {eps[0]:.2f}", 22),
+                                       (z[0], bottom, f"z₁ = {z[0]:.2f}", -22))]
+    notes += [{"x": -AXIS, "y": y, "text": f"<b>{text}</b>", "showarrow": False, "xanchor": "left", "yshift": 14}
+              for y, text in ((top, "ε"), (bottom, "z = μ + σε"))]
+    return lean_figure(data, 360, hovermode="closest", margin={"l": 24, "r": 16, "b": 36},
+                       xaxis={"range": [-AXIS, AXIS], "zeroline": False, "dtick": 1, "showgrid": True},
+                       yaxis={"range": [-0.6, 1.5], "showticklabels": False, "showgrid": False, "zeroline": False},
+                       annotations=notes,
+                       shapes=[hline(top, color="#bbb", width=1), hline(bottom, color="#bbb", width=1)])
+
+
+def spread_figure(runs: dict[str, np.ndarray], counts: np.ndarray, var: PerSampleVariances,
+                  exact: tuple[float, float], shown: tuple[str, ...]) -> go.Figure:
+    """Running estimates of ∂/∂μ and ∂/∂σ against L, side by side, with the exact ±2 s.d./√L bands.
+
+    runs: estimator → (runs, len(counts), 2) from vae_core.gradients.running_estimates; var: exact
+    per-sample variances; exact: (∂/∂μ, ∂/∂σ) of E_q[f].
+    """
+    n_runs = next(iter(runs.values())).shape[0]
+    gap = np.full((n_runs, 1), np.nan)
+    data, axes, shapes = [], {}, []
+    for col, wrt in enumerate(("mu", "sigma")):
+        axis = "x" if col == 0 else "x2"
+        refs = {"xaxis": axis, "yaxis": axis.replace("x", "y")}
+        centre = float(exact[col])
+        sd = {name: float(np.sqrt(var.get(name, wrt))) for name in shown}
+        size = {name: counts[counts >= (2 if name == "baseline" else 1)].astype(float) for name in shown}
+        for name in shown:  # bands first
+            half = 2.0 * sd[name] / np.sqrt(size[name])
+            data.append({"type": "scatter", **refs, "x": np.concatenate([size[name], size[name][::-1]]),
+                         "y": np.concatenate([centre + half, (centre - half)[::-1]]), "fill": "toself",
+                         "mode": "lines", "fillcolor": COLOURS[name],
+                         "opacity": 0.3 if name == "pathwise" else 0.14,
+                         "line": {"width": 0}, "hoverinfo": "skip", "legendgroup": name, "showlegend": False})
+        for name in sorted(shown, key=lambda n: n == "pathwise"):  # the pathwise runs on top
+            keep = counts >= size[name][0]
+            data.append({"type": "scatter", **refs, "x": np.tile(np.append(size[name], np.nan), n_runs),
+                         "y": np.hstack([runs[name][:, keep, col], gap]).ravel(), "mode": "lines",
+                         "line": {"color": COLOURS[name], "width": 2 if name == "pathwise" else 1.2},
+                         "name": t(f"reparam.est_{name}"), "legendgroup": name, "showlegend": col == 0,
+                         "hoverinfo": "skip", "legendrank": ESTIMATORS.index(name)})
+        half = 2.2 * max(sd.values()) / np.sqrt(3.0) or 1.0
+        shapes.append(hline(centre, axis, color="black", dash="dash", width=1.5))
+        suffix = "2" if col else ""
+        axes[f"xaxis{suffix}"] = {"type": "log", "domain": [0.0, 0.46] if col == 0 else [0.54, 1.0],
+                                  "anchor": refs["yaxis"], "title": {"text": t("reparam.axis_L")}}
+        axes[f"yaxis{suffix}"] = {"range": [centre - half, centre + half], "anchor": axis}
+    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": t("reparam.exact"),
+                 "line": {"color": "black", "dash": "dash"}})
+    titles = [{"text": title, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
+               "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
+              for title, x in (("∂/∂μ E_q[f]", 0.23), ("∂/∂σ E_q[f]", 0.77))]
+    # legend under the plots: the subplot titles sit above them
+    return lean_figure(data, 450, legend_top=False, hovermode=False, annotations=titles, shapes=shapes,
+                       margin={"l": 76, "r": 24, "t": 34, "b": 110},
+                       legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, **axes)
+
+
+def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: tuple[str, ...]) -> go.Figure:
+    """Per-sample variance ratio SF / RP over a grid of k at the current μ, σ (Mohamed et al., Fig. 2).
+
+    var: per_sample_variances over k_grid (arrays of len(k_grid)); k: the current k, marked.
+    """
+    data = []
+    for name in [s for s in shown if s != "pathwise"]:
+        for wrt, dash in (("mu", "solid"), ("sigma", "dot")):
+            ratio = np.clip(variance_ratio(var.get(name, wrt), var.get("pathwise", wrt)), 1e-8, 1e8)
+            data.append({"type": "scatter", "x": k_grid, "y": ratio, "mode": "lines",
+                         "name": t(f"reparam.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
+                         "line": {"color": COLOURS[name], "dash": dash, "width": 2}})
+    notes = [{"x": 0.01, "y": 0, "xref": "paper", "text": t(key), "showarrow": False, "xanchor": "left",
+              "yanchor": anchor, "font": {"size": 12, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.8)"}
+             for key, anchor in (("reparam.sweep_rp_wins", "bottom"), ("reparam.sweep_sf_wins", "top"))]
+    shapes = [hline(1.0, color="black", width=1),
+              {"type": "line", "xref": "x", "yref": "y domain", "x0": k, "x1": k, "y0": 0, "y1": 1,
+               "line": {"color": PRIOR_GREY, "dash": "dash"}}]
+    return lean_figure(data, 440, hovermode="x unified", annotations=notes, shapes=shapes,
+                       margin={"l": 76, "r": 24, "b": 56},
+                       xaxis={"type": "log", "title": {"text": "k"}},
+                       yaxis={"type": "log", "title": {"text": t("reparam.sweep_axis")}, "exponentformat": "power",
+                              "dtick": 1})
+
+
+# --- numbers in the tables and metrics ------------------------------------------------------
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value: float, digits: int = 4) -> str:
+    """A positive number to ``digits`` significant figures, as 1.36×10⁶ when it is very large or small."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e5:
+        magnitude = math.floor(math.log10(abs(value)))
+        decimals = max(0, digits - 1 - magnitude)
+        text = f"{round(value, digits - 1 - magnitude):,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+def ratio_text(ratio: float) -> str:
+    """A variance ratio for display: three significant figures, always finite."""
+    if ratio >= 1e6 or ratio < 1e-3:
+        return f"{ratio:.2e}×"
+    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.3g}×"
