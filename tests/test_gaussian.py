@@ -83,7 +83,8 @@ def test_diag_formula_matches_torch_multivariate():
     mu = np.array([0.3, -1.2, 2.0])
     sigma = np.array([0.5, 1.7, 0.2])
     q = torch.distributions.MultivariateNormal(torch.tensor(mu), torch.diag(torch.tensor(sigma) ** 2))
-    prior = torch.distributions.MultivariateNormal(torch.zeros(3, dtype=torch.float64), torch.eye(3, dtype=torch.float64))
+    prior = torch.distributions.MultivariateNormal(torch.zeros(3, dtype=torch.float64),
+                                                   torch.eye(3, dtype=torch.float64))
     oracle = torch.distributions.kl_divergence(q, prior).item()
     assert kl_diag_to_standard_normal(mu, sigma) == pytest.approx(oracle, rel=1e-12)
     # with one dimension it is the chapter's formula with q = N(0, 1)
