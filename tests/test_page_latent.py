@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import ROOT, assert_clean, metric_value, open_page
 from ui.i18n import catalogue
 
 PAGE = "views/latent_explorer.py"
@@ -192,6 +192,28 @@ def test_figures_and_map_spec_are_valid(model):
     assert "datasets" not in spec and not vega.proto.datasets
     assert all("values" in layer["data"] for layer in spec["layer"][:-1]) and "data" not in spec["layer"][-1]
     assert vega.proto.HasField("data")
+    import pyarrow as pa  # the default dataset is the slider's z, as an Arrow table (see point_table)
+
+    table = pa.ipc.open_stream(vega.proto.data.data).read_all()
+    assert table.column_names == ["z1", "z2"] and table.to_pylist() == [{"z1": 0.0, "z2": 0.0}]
+
+
+def test_no_page_imports_pandas():
+    """pandas would add ~37 MiB to every server (see point_table); run every page in a clean
+    interpreter and check that nothing pulled it in."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tests.apptest import open_page; from ui.registry import built_pages\n"
+            "for p in built_pages():\n"
+            "    at = open_page(p.file, 'en', z1='1.5', z2='-0.5')\n"
+            "    assert not at.exception, p.slug\n"
+            "    print(p.slug, 'pandas' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.split("\n")
+    assert any(line.startswith("latent ") for line in lines)
+    assert [line for line in lines if line.endswith("True")] == []
 
 
 def test_model_card_numbers_are_shown():
