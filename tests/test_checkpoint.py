@@ -13,14 +13,7 @@ from vae_core.checkpoint import CheckpointError, load_checkpoint, load_model_car
 from vae_core.data import DIGITS_PATH, N_PIXELS, file_sha256
 from vae_core.model import VAE, VAEConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_cpu_thread():
-    """One torch thread: on the shared 2-core machine, 2 threads stall whenever other jobs run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 @pytest.fixture()

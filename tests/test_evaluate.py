@@ -19,14 +19,7 @@ from vae_core.evaluate import (
     log_standard_normal,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_cpu_thread():
-    """One torch thread: on the shared 2-core machine, 2 threads stall whenever other jobs run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 class ToyVAE(torch.nn.Module):

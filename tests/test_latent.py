@@ -15,27 +15,10 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 from vae_core import latent
 from vae_core.evaluate import bernoulli_log_likelihood, log_px_grid
 
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
+
 Z = st.floats(-4.0, 4.0, allow_nan=False)
 DIGITS = (7, 118, 28)  # a well-fit 0; a 2 whose q sits beside its posterior; a 0 with a wide, two-lobed posterior
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_cpu_thread():
-    """One torch thread: on the shared 2-core machine, 2 threads stall whenever other jobs run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def model():
-    from vae_core.checkpoint import CheckpointError, load_pretrained
-
-    try:
-        return load_pretrained("cpu")
-    except CheckpointError as err:
-        pytest.skip(f"pretrained model unavailable: {err}")
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,7 @@ from vae_core.data import N_PIXELS
 from vae_core.evaluate import bernoulli_log_likelihood, kl_to_standard_normal, log_diag_normal
 from vae_core.model import VAE, VAEConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_cpu_thread():
-    """One torch thread: on the shared 2-core machine, 2 threads stall whenever other jobs run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 SMALL = VAEConfig(encoder_hidden=[32], decoder_hidden=[16, 32], encoder_activation="tanh", decoder_activation="elu")
 

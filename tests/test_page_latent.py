@@ -22,16 +22,6 @@ ZOOM = 9  # the page shows the decoded digit at 28 × 9 pixels
 
 
 @pytest.fixture(scope="module")
-def model():
-    from vae_core.checkpoint import CheckpointError, load_pretrained
-
-    try:
-        return load_pretrained("cpu")
-    except CheckpointError as err:
-        pytest.skip(f"pretrained model unavailable: {err}")
-
-
-@pytest.fixture(scope="module")
 def holdout():
     from vae_core.data import load_digits, load_holdout_binary
 

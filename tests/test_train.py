@@ -11,14 +11,7 @@ import torch
 from vae_core import checkpoint, train
 from vae_core.model import VAEConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_cpu_thread():
-    """One torch thread: on the shared 2-core machine, 2 threads stall whenever other jobs run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 TINY = VAEConfig(encoder_hidden=[32], decoder_hidden=[32], encoder_activation="tanh")
 

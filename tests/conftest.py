@@ -1,0 +1,27 @@
+"""Fixtures shared by the tests that run the torch model. torch is imported inside them, so test
+modules that do not use them never load it; a module opts in with
+``pytestmark = pytest.mark.usefixtures("one_cpu_thread")`` and asks for ``model`` by name."""
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def one_cpu_thread():
+    """One torch thread: on the shared 2-core machine, 2 threads stall whenever other jobs run."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def model():
+    """The shipped model on the CPU, or a skip that says why it could not be loaded."""
+    from vae_core.checkpoint import CheckpointError, load_pretrained
+
+    try:
+        return load_pretrained("cpu")
+    except CheckpointError as err:
+        pytest.skip(f"pretrained model unavailable: {err}")
