@@ -16,12 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.browser.support import CHROMIUM_ARGS, ROOT, chromium_path, free_port
+from tests.browser.support import CHROMIUM_ARGS, ROOT, chromium_path, free_port, wait_healthy
 
 BENCH_DIR = Path(__file__).resolve().parent
 TRIVIAL_APP = BENCH_DIR / "apps" / "trivial.py"
@@ -193,22 +192,6 @@ def log_errors(text: str) -> list[str]:
     return errors
 
 
-def _wait_healthy(proc: subprocess.Popen, base: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"streamlit did not answer on {base} within {timeout} s")
-        time.sleep(0.02)
-
-
 @contextlib.contextmanager
 def serve(script: str | Path = "app.py", *, defaults: bool = False, extra_args: Sequence[str] = (),
           timeout: float = 90.0) -> Iterator[Server]:
@@ -239,7 +222,7 @@ def serve(script: str | Path = "app.py", *, defaults: bool = False, extra_args: 
             spawned_at = time.time()
             proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            _wait_healthy(proc, base, timeout)
+            wait_healthy(proc, base, timeout)
             yield Server(base, proc, spawned_at, time.time(), log_path)
         finally:
             proc.terminate()

@@ -46,6 +46,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(proc: subprocess.Popen, base: str, timeout: float, poll: float = 0.02) -> None:
+    """Block until the server at ``base`` answers /_stcore/health; fail fast if it exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}: {' '.join(map(str, proc.args))}")
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"streamlit did not answer on {base} within {timeout} s")
+        time.sleep(poll)
+
+
 @contextlib.contextmanager
 def streamlit_server(script: str | Path = "app.py", port: int | None = None, timeout: float = 60.0,
                      extra_args: tuple[str, ...] = ()) -> Iterator[str]:
@@ -57,19 +74,7 @@ def streamlit_server(script: str | Path = "app.py", port: int | None = None, tim
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode}: {' '.join(cmd)}")
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not answer on {base} within {timeout} s")
-            time.sleep(0.2)
+        wait_healthy(proc, base, timeout, poll=0.2)
         yield base
     finally:
         proc.terminate()
