@@ -6,6 +6,7 @@ Run with ``streamlit run app.py``.
 import streamlit as st
 
 from ui.i18n import LANG_NAMES, LANGS, current_lang, locale_to_lang, t
+from ui.memory import schedule_trim
 from ui.registry import HOME, SECTIONS, built_pages
 from ui.state import WRITTEN_KEY, note_written
 
@@ -44,3 +45,5 @@ st.navigation(nav).run()
 for name in list(st.query_params):
     if name not in st.session_state[WRITTEN_KEY]:
         del st.query_params[name]
+
+schedule_trim()  # give the rerun's freed temporaries back to the OS, off the rerun's clock (ui/memory.py)
