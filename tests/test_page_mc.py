@@ -7,10 +7,12 @@ import re
 import pytest
 
 from tests.apptest import assert_clean, metric_value, open_page
+from ui.i18n import catalogue
 from vae_core.monte_carlo import Toy, convergence, estimator_repeats, exact_moments, iwae_runs
 from vae_core.toy_model import elbo, log_evidence, posterior_kl
 
 PAGE = "views/monte_carlo.py"
+EN = catalogue("en")
 EXACT = {"recon": "E_q[log p(x|z)], exact", "kl": "KL(q‖p(z)), exact", "pi": "π, exact", "exp": "E[eˣ], exact",
          "tail": "P(X > 2), exact", "square": "E[X²], exact"}
 
@@ -135,3 +137,18 @@ def test_check_table_is_lazy_and_agrees_with_the_closed_form():
     assert "1.000000" in rows[1] and "2.000000" in rows[1]  # quadrature
     pooled = convergence("square", 5_000, 10, 4).mean[:, -1].mean()  # equal runs: the mean of the run means
     assert f"{pooled:.6f}" in rows[2] and "50,000 samples" in rows[2]
+
+
+def test_no_standard_error_is_never_shown_as_certainty():
+    """One run has no spread to take a s.e. from, and ten draws that all miss the tail give a sample
+    s.e. of 0 although the estimator's true s.e. is 0.047: both say so instead of '± 0.0000'."""
+    at = open_page(PAGE, "en", target="tail", L="10", runs="1", seed="0")
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas["$Q_L$, run 1, L = 10"] == EN["mc.se_all_equal"]
+    assert deltas["IWAE, L = 10"] == EN["mc.se_one_run"]
+    table = next(m.value for m in at.markdown if m.value.startswith("| L |"))
+    assert all(row.count("± —") == 1 for row in table.splitlines()[2:])
+    assert EN["mc.one_run_note"] in [c.value for c in at.caption]
+    at = open_page(PAGE, "en", target="tail", L="10000", runs="2", seed="0")  # draws vary: a real s.e.
+    delta = {m.label: m.proto.delta for m in at.metric}["$Q_L$, run 1, L = 10,000"]
+    assert delta.startswith("± ") and float(delta.split()[1]) > 0

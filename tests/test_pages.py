@@ -92,3 +92,10 @@ def test_every_slider_at_both_ends(page, end):
     for metric in at.metric:
         text = metric.value.lower()
         assert "nan" not in text and "inf" not in text and "—" not in text, (metric.label, metric.value)
+
+
+def test_home_cards_name_equations_ranges_and_sections_correctly():
+    captions = {c.value for c in open_page("views/home.py", "en").caption}
+    assert {"Covers eq. 1.4.11", "Covers eqs. 1.4.1–1.4.10", "Covers §1.4.2.2"} <= captions
+    captions = {c.value for c in open_page("views/home.py", "zh").caption}
+    assert {"对应式 1.4.11", "对应第 1.4.2.2 节"} <= captions

@@ -55,6 +55,14 @@ def test_choice_and_bool():
     n = ChoiceParam("n", 1000, (100, 1000, 10000))
     assert n.parse("10000") == (10000, None)
     assert n.parse("7") == (1000, "common.url_bad_choice")
+    # the same number spelled another way is that option; a near miss or a non-number is not
+    assert [n.parse(raw)[0] for raw in ("1e4", "10,000", "10000.0", " 100 ")] == [10000, 10000, 10000, 100]
+    assert n.parse("10001") == (1000, "common.url_bad_choice")
+    assert n.parse("nan") == n.parse("inf") == n.parse("1e400") == (1000, "common.url_bad_choice")
+    lr = ChoiceParam("lr", 0.2, (0.05, 0.2, 1.0))
+    assert lr.parse("1") == (1.0, None) and lr.parse(".2") == (0.2, None)
+    words = ChoiceParam("f", "log", ("log", "sqrt"))
+    assert words.parse("1") == ("log", "common.url_bad_choice")
     flag = BoolParam("joint", False)
     assert flag.parse("1") == (True, None) and flag.parse("off") == (False, None)
     assert flag.parse("maybe") == (False, "common.url_bad_choice")

@@ -21,7 +21,7 @@ class PageInfo:
     file: str  # relative to the repository root
     icon: str
     section: str  # "elbo" (1.4.1) or "vae" (1.4.2)
-    equations: str  # the chapter's equations the page covers
+    equations: str  # the chapter's equations the page covers ("1.4.11", "1.4.1–1.4.10"), or "§1.4.2.2"
 
     @property
     def built(self) -> bool:
@@ -34,7 +34,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("kl", "gaussian-kl", "views/gaussian_kl.py", "📏", "elbo", "1.4.11"),
     PageInfo("elbo", "elbo", "views/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10"),
     PageInfo("mc", "monte-carlo", "views/monte_carlo.py", "🎲", "vae", "1.4.13"),
-    PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "1.4.2.2"),
+    PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "§1.4.2.2"),
     PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12"),
 )
 

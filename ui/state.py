@@ -100,16 +100,27 @@ class IntParam:
 
 @dataclass(frozen=True)
 class ChoiceParam:
-    """One of a fixed set of options; the URL holds ``str(option)``."""
+    """One of a fixed set of options; the URL holds ``str(option)``. Numeric options also accept any
+    spelling of the same number (``1`` for ``1.0``, ``1e4`` or ``10,000`` for ``10000``): a teacher
+    typing a link should not have to guess how Python prints it."""
 
     name: str
     default: Any
     options: tuple
 
     def parse(self, raw: str) -> tuple[Any, str | None]:
+        text = raw.strip()
         for option in self.options:
-            if str(option) == raw.strip():
+            if str(option) == text:
                 return option, None
+        if all(isinstance(o, int | float) and not isinstance(o, bool) for o in self.options):
+            try:
+                number = float(text.replace(",", "").replace("_", ""))
+            except ValueError:
+                number = math.nan
+            for option in self.options:
+                if math.isclose(number, option, rel_tol=1e-9):
+                    return option, None
         return self.default, "common.url_bad_choice"
 
     def fmt(self, value: Any) -> str:

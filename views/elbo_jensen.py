@@ -362,6 +362,7 @@ def model_sections():
         r"\frac{\sigma_\varepsilon^2}{w^2+\sigma_\varepsilon^2}\Big)\qquad(1.4.2),"
         r"\qquad q(z)=\mathcal N(\mu_q,\ \sigma_q^2)\end{aligned}"
     )
+    st.info(t("elbo.erratum_posterior"), icon="📝")
     controls, main = st.columns([1, 2.2], gap="large")
     with controls:
         x, w, noise, qmu, qsigma = model_controls()

@@ -12,6 +12,13 @@ st.title(t("home.heading"))
 st.markdown(t("home.intro"))
 
 pages = built_pages()
+def covers(equations: str) -> str:
+    """'Covers eq. 1.4.11' / 'Covers eqs. 1.4.1–1.4.10' / 'Covers §1.4.2.2', in the current language."""
+    if equations.startswith("§"):
+        return t("home.covers_section", section=equations[1:])
+    return t("home.covers_range" if "–" in equations else "home.covers", equations=equations)
+
+
 for section in SECTIONS:
     in_section = [p for p in pages if p.section == section]
     if not in_section:
@@ -23,7 +30,7 @@ for section in SECTIONS:
         for column, page in zip(columns, in_section[row_start : row_start + 3], strict=False):
             with column.container(border=True, height="stretch"):
                 st.markdown(f"#### {page.icon} {t(f'{page.slug}.title')}")
-                st.caption(t("home.covers", equations=page.equations))
+                st.caption(covers(page.equations))
                 st.markdown(t(f"{page.slug}.card"))
                 st.page_link(page.file, label=t("home.open"), icon="➡️")
 

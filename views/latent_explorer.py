@@ -509,7 +509,8 @@ def ledger(model, key):
             metric("KL(q‖p(z|x))", post.kl_posterior, help=t("latent.gap_help"))
         with row[2]:
             metric_pm(f"log p̂(x), k = {k:,}", imp.log_px, imp.se)
-        st.caption(t("latent.ledger_caption", L=samples, seed=seed, k=f"{k:,}", ess=num(imp.ess, 1)))
+        st.caption(t("latent.ledger_caption" if elbo.samples > 1 else "latent.ledger_caption_one", L=samples,
+                     seed=seed, k=f"{k:,}", ess=num(imp.ess, 1)))
     st.latex(
         r"\begin{aligned}\mathrm{ELBO}&=\mathbb E_{q}[\log p_\theta(x|z)]-\mathrm{KL}(q\,\|\,p(z))\qquad(1.4.12)\\"
         rf"&\approx\tfrac1{{{samples}}}\textstyle\sum_l\log p_\theta(x|z^{{(l)}})-\mathrm{{KL}}"
@@ -519,8 +520,8 @@ def ledger(model, key):
         r"\begin{aligned}\log p(x)&=\mathrm{ELBO}+\mathrm{KL}(q\,\|\,p(z|x))\qquad(1.4.10)\\"
         rf"{tex(post.log_px)}&={tex(post.elbo_quad)}+{tex(post.kl_posterior)}\end{{aligned}}"
     )
-    st.caption(t("latent.identity_caption", elbo=num(post.elbo_quad, 2), mc=num(elbo.elbo, 2),
-                  se=num(recon_se, 2)))
+    st.caption(t("latent.identity_caption" if elbo.samples > 1 else "latent.identity_caption_one",
+                 elbo=num(post.elbo_quad, 2), mc=num(elbo.elbo, 2), se=num(recon_se, 2)))
     zoom, gap = st.columns(2, gap="large")
     with zoom:
         st.markdown(f"**{t('latent.post_title')}**")

@@ -106,10 +106,20 @@ def mc_controls():
     return target, L, runs, seed, toy
 
 
-def metric_pm(label, value, se, key="mc.pm_se", **fields):
+def se_text(se, key="mc.pm_se", *, can_vary=True, **fields):
+    """'± s.e.' for a Monte Carlo estimate — or why there is none: one run (se is NaN), or every draw
+    equal although the target can vary (a sample s.e. of 0 would read as certainty; e.g. no tail hit)."""
+    if not np.isfinite(se):
+        return t("mc.se_one_run")
+    if se == 0 and can_vary:
+        return t("mc.se_all_equal")
+    return t(key, se=num(se), **fields)
+
+
+def metric_pm(label, value, se, key="mc.pm_se", *, can_vary=True, **fields):
     """A Monte Carlo estimate: the value, and ± one standard error underneath (grey, no arrow)."""
-    delta = t(key, se=num(se), **fields) if np.isfinite(se) else None
-    st.metric(label, num(value), delta=delta, delta_color="off", delta_arrow="off")
+    st.metric(label, num(value), delta=se_text(se, key, can_vary=can_vary, **fields), delta_color="off",
+              delta_arrow="off")
 
 
 def three_steps(target, seed, toy, conv):
@@ -125,12 +135,14 @@ def three_steps(target, seed, toy, conv):
     left, right = st.columns([1, 1.25], gap="large")
     left.markdown(head + "\n".join(rows))
     count = f"{conv.n[-1]:,}".replace(",", "{,}")
+    se = float(conv.se[0, -1])
+    pm = rf"\pm{num(se)}" if np.isfinite(se) and (se > 0 or conv.sd == 0) else ""
     with right:
         st.latex(F_LATEX[target])
         st.latex(
             r"\begin{aligned}\mathbb E_p[f(X)]&=\int f(x)\,p(x)\,\mathrm dx\qquad(1.4.6)\\"
             r"&\approx Q_L=\frac1L\sum_{l=1}^{L}f(X_l)\\"
-            rf"{num(conv.exact)}&\approx {num(conv.mean[0, -1])}\quad(L={count})\end{{aligned}}"
+            rf"{num(conv.exact)}&\approx {num(conv.mean[0, -1])}{pm}\quad(L={count})\end{{aligned}}"
         )
         st.latex(
             r"\begin{aligned}&\mathbb E_{q}[\log p_\theta(x\mid z)]-\mathrm{KL}(q\,\|\,p(z))\\"
@@ -164,14 +176,14 @@ def iwae_section(L, runs, seed, toy):
     left, right = st.columns([1.1, 1], gap="large")
     with left:
         st.latex(r"\mathcal L_L=\mathbb E\Big[\log\frac1L\sum_{l=1}^{L}\frac{p(x,z_l)}{q(z_l)}\Big],\quad z_l\sim q")
-        st.latex(r"\mathrm{ELBO}=\mathcal L_1\le\mathcal L_2\le\dots\le\mathcal L_L\le\log p(x)\qquad(1.4.5)")
+        st.latex(r"\mathrm{ELBO}=\mathcal L_1\le\mathcal L_2\le\dots\le\mathcal L_L\le\log p(x)")
         st.latex(rf"\log p(x)-\mathcal L_1=\mathrm{{KL}}(q\,\|\,p(z\mid x))={num(gap)}")
         chi_tex = tex(chi2, 3) if np.isfinite(chi2) else r"\infty"
         st.latex(rf"\log p(x)-\mathcal L_L\approx\frac{{\chi^2(p(z\mid x)\,\|\,q)}}{{2L}}=\frac{{{chi_tex}}}{{2L}}")
         st.caption(t("mc.iwae_formula_note"))
     with right:
         st.markdown(iwae_table(it, L, runs, chi2, gap))
-        st.caption(t("mc.iwae_table_note", runs=runs))
+        st.caption(t("mc.iwae_table_note", runs=runs) if runs > 1 else t("mc.one_run_note"))
 
 
 def iwae_table(it, L, runs, chi2, gap):
@@ -180,7 +192,7 @@ def iwae_table(it, L, runs, chi2, gap):
     lines = []
     for k in (k for k in (1, 10, 100, 1_000, 10_000, 100_000) if k <= L):
         col = it.iwae[:, np.searchsorted(it.n, k)]
-        pm = f" ± {num(col.std(ddof=1) / np.sqrt(runs))}" if runs > 1 else ""
+        pm = f" ± {num(col.std(ddof=1) / np.sqrt(runs))}" if runs > 1 else " ± —"
         if k == 1:
             theory = t("mc.theory_gap", gap=num(gap))
         elif k >= asymptote_from(chi2):
@@ -245,7 +257,8 @@ def explorer():
             st.metric(t("mc.m_exact", symbol=SYMBOL[target]), num(conv.exact), delta_color="off", delta_arrow="off",
                       delta=t("mc.exact_se", se=num(conv.sd / np.sqrt(L))))
         with cols[1]:
-            metric_pm(t("mc.m_estimate", L=f"{L:,}"), float(conv.mean[0, -1]), float(conv.se[0, -1]))
+            metric_pm(t("mc.m_estimate", L=f"{L:,}"), float(conv.mean[0, -1]), float(conv.se[0, -1]),
+                      can_vary=conv.sd > 0)
         with cols[2]:
             st.metric(t("mc.m_slope"), f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—",
                       delta=t("mc.slope_theory"), delta_color="off", delta_arrow="off")

@@ -263,7 +263,8 @@ def vae_section(seed: int):
     rows = vae_rows(samples)
     with result:
         st.markdown(t("reparam.vae_q", mu=", ".join(f"{m:.3f}" for m in samples.mu),
-                      sigma=", ".join(f"{s:.3f}" for s in samples.sigma), logp=num(float(samples.log_px.mean()), 1)))
+                      sigma=", ".join(f"{s:.3f}" for s in samples.sigma), logp=num(float(samples.log_px.mean()), 1),
+                      se=num(float(samples.log_px.std(ddof=1) / np.sqrt(samples.log_px.size)), 2)))
         cells = st.columns(2)
         for cell, name in zip(cells, ("score", "baseline"), strict=True):
             ratio, se = ratio_with_se(rows[name][1], rows[name][2], rows["pathwise"][1], rows["pathwise"][2])
