@@ -41,6 +41,19 @@ def metric(label: str, value: float, decimals: int = 4, **kwargs) -> None:
     st.metric(label, num(value, decimals), **kwargs)
 
 
+def metric_note(label: str, value: str, note: str | None) -> None:
+    """``st.metric`` with a grey note under the value (no arrow, no colour): an estimate's ± s.e.
+    (or why it has none), an exact s.e., a theory value."""
+    st.metric(label, value, delta=note, delta_color="off", delta_arrow="off")
+
+
+def page_footer(slug: str, *functions: Callable) -> None:
+    """Every page ends alike: the "things to try" expander, then the code behind the figures."""
+    with st.expander(t(f"{slug}.try_title"), icon="🧪"):
+        st.markdown(t(f"{slug}.try_text"))
+    show_code(*functions)
+
+
 def show_code(*functions: Callable) -> None:
     """The "show code" expander: the vae_core source behind the figures, one hop away."""
     with st.expander(t("common.show_code"), icon="🧾"):

@@ -12,7 +12,7 @@ import secrets
 import numpy as np
 import streamlit as st
 
-from ui.components import metric, num, show_code, tex
+from ui.components import metric, num, page_footer, tex
 from ui.figures_elbo import (
     densities_figure,
     jensen_figure,
@@ -388,7 +388,5 @@ st.markdown(t("elbo.contents"))
 STATE.sync()
 jensen_section()
 model_sections()
-with st.expander(t("elbo.try_title"), icon="🧪"):
-    st.markdown(t("elbo.try_text"))
-show_code(log_evidence, posterior, elbo, posterior_kl, elbo_gradient, ascend_elbo, weight_estimates,
-          two_point, lognormal)
+page_footer("elbo", log_evidence, posterior, elbo, posterior_kl, elbo_gradient, ascend_elbo, weight_estimates,
+            two_point, lognormal)

@@ -7,7 +7,7 @@ their nested fragments. The figures are built in ui/figures_kl.py.
 
 import streamlit as st
 
-from ui.components import metric, num, show_code, tex
+from ui.components import metric, num, page_footer, tex
 from ui.figures_kl import colour_key_figure, density_figure, landscape_figure
 from ui.i18n import t
 from ui.plots import chart
@@ -170,6 +170,4 @@ st.title(t("kl.title"))
 st.markdown(t("kl.intro"))
 STATE.sync()
 explorer()
-with st.expander(t("kl.try_title"), icon="🧪"):
-    st.markdown(t("kl.try_text"))
-show_code(kl_normal, kl_integrand, kl_diag_to_standard_normal, kl_quadrature, kl_monte_carlo)
+page_footer("kl", kl_normal, kl_integrand, kl_diag_to_standard_normal, kl_quadrature, kl_monte_carlo)

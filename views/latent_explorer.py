@@ -14,7 +14,7 @@ import pyarrow as pa
 import streamlit as st
 from PIL import Image
 
-from ui.components import metric, num, show_code, tex
+from ui.components import metric, metric_note, num, page_footer, tex
 from ui.figures_latent import (
     CURRENT,
     FRAMES,
@@ -292,8 +292,7 @@ def percent(share: float) -> str:
 def metric_pm(label: str, value: float, se: float) -> None:
     """A Monte Carlo estimate: the value, ± one standard error underneath (grey, no arrow); a
     single draw has no standard error to show."""
-    delta = t("latent.pm_se", se=num(se)) if np.isfinite(se) else t("latent.pm_none")
-    st.metric(label, num(value), delta=delta, delta_color="off", delta_arrow="off")
+    metric_note(label, num(value), t("common.pm_se", se=num(se)) if np.isfinite(se) else t("latent.pm_none"))
 
 
 def ledger(model, key):
@@ -442,10 +441,8 @@ def main():
     explorer(model, key)
     interpolation(model, key)
     ledger(model, key)
-    with st.expander(t("latent.try_title"), icon="🧪"):
-        st.markdown(t("latent.try_text"))
-    show_code(latent.decode_means, latent.manifold, latent.digit_posterior, latent.elbo_estimate,
-              latent.importance_estimate)
+    page_footer("latent", latent.decode_means, latent.manifold, latent.digit_posterior, latent.elbo_estimate,
+                latent.importance_estimate)
 
 
 main()

@@ -10,7 +10,7 @@ vae_core/monte_carlo.py.
 import numpy as np
 import streamlit as st
 
-from ui.components import num, show_code, tex
+from ui.components import metric_note, num, page_footer, tex
 from ui.figures_mc import asymptote_from, error_figure, histogram_figure, iwae_figure, running_figure
 from ui.i18n import t
 from ui.plots import chart
@@ -106,7 +106,7 @@ def mc_controls():
     return target, L, runs, seed, toy
 
 
-def se_text(se, key="mc.pm_se", *, can_vary=True, **fields):
+def se_text(se, key="common.pm_se", *, can_vary=True, **fields):
     """'± s.e.' for a Monte Carlo estimate — or why there is none: one run (se is NaN), or every draw
     equal although the target can vary (a sample s.e. of 0 would read as certainty; e.g. no tail hit)."""
     if not np.isfinite(se):
@@ -114,12 +114,6 @@ def se_text(se, key="mc.pm_se", *, can_vary=True, **fields):
     if se == 0 and can_vary:
         return t("mc.se_all_equal")
     return t(key, se=num(se), **fields)
-
-
-def metric_pm(label, value, se, key="mc.pm_se", *, can_vary=True, **fields):
-    """A Monte Carlo estimate: the value, and ± one standard error underneath (grey, no arrow)."""
-    st.metric(label, num(value), delta=se_text(se, key, can_vary=can_vary, **fields), delta_color="off",
-              delta_arrow="off")
 
 
 def three_steps(target, seed, toy, conv):
@@ -167,7 +161,8 @@ def iwae_section(L, runs, seed, toy):
     with cols[2]:
         st.metric("KL(q‖p(z|x))", num(float(posterior_kl(toy.x, toy.w, toy.noise, toy.m, toy.s))))
     with cols[3]:
-        metric_pm(t("mc.iwae_metric", L=f"{L:,}"), float(final.mean()), se, "mc.pm_se_runs", runs=runs)
+        metric_note(t("mc.iwae_metric", L=f"{L:,}"), num(final.mean()),
+                    se_text(se, "mc.pm_se_runs", runs=runs))
     chart(iwae_figure(it, chi2))
     st.caption(t("mc.iwae_caption"))
     if not np.isfinite(chi2):
@@ -254,14 +249,14 @@ def explorer():
     with figure:
         cols = st.columns(3)
         with cols[0]:
-            st.metric(t("mc.m_exact", symbol=SYMBOL[target]), num(conv.exact), delta_color="off", delta_arrow="off",
-                      delta=t("mc.exact_se", se=num(conv.sd / np.sqrt(L))))
+            metric_note(t("mc.m_exact", symbol=SYMBOL[target]), num(conv.exact),
+                        t("mc.exact_se", se=num(conv.sd / np.sqrt(L))))
         with cols[1]:
-            metric_pm(t("mc.m_estimate", L=f"{L:,}"), float(conv.mean[0, -1]), float(conv.se[0, -1]),
-                      can_vary=conv.sd > 0)
+            metric_note(t("mc.m_estimate", L=f"{L:,}"), num(conv.mean[0, -1]),
+                        se_text(float(conv.se[0, -1]), can_vary=conv.sd > 0))
         with cols[2]:
-            st.metric(t("mc.m_slope"), f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—",
-                      delta=t("mc.slope_theory"), delta_color="off", delta_arrow="off")
+            slope_text = f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—"
+            metric_note(t("mc.m_slope"), slope_text, t("mc.slope_theory"))
         chart(running_figure(conv))
         st.caption(t("mc.running_caption"))
     three_steps(target, seed, toy, conv)
@@ -283,6 +278,4 @@ st.title(t("mc.title"))
 st.markdown(t("mc.intro"))
 STATE.sync()
 explorer()
-with st.expander(t("mc.try_title"), icon="🧪"):
-    st.markdown(t("mc.try_text"))
-show_code(sample, evaluate, exact_moments, running_mean_se, running_log_mean_exp, chi_square)
+page_footer("mc", sample, evaluate, exact_moments, running_mean_se, running_log_mean_exp, chi_square)

@@ -9,7 +9,7 @@ only the charts that depend on it (the ε map ignores f, k and the baseline swit
 import numpy as np
 import streamlit as st
 
-from ui.components import metric, num, show_code, tex
+from ui.components import metric, num, page_footer, tex
 from ui.figures_reparam import graph, map_figure, ratio_text, sci, spread_figure, sweep_figure
 from ui.i18n import t
 from ui.plots import chart
@@ -301,7 +301,5 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.button(t("common.resample"), on_click=new_seed, help=t("common.resample_help"))
 explorer(page_seed)
 vae_section(page_seed)
-with st.expander(t("reparam.try_title"), icon="🧪"):
-    st.markdown(t("reparam.try_text"))
-show_code(pathwise_terms, score_terms, exact_gradient, per_sample_variances, running_estimates,
-          vae_gradient_samples)
+page_footer("reparam", pathwise_terms, score_terms, exact_gradient, per_sample_variances, running_estimates,
+            vae_gradient_samples)
