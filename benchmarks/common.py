@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.browser.support import CHROMIUM_ARGS, ROOT, chromium_path, free_port, wait_healthy
+from tests.browser.support import CHROMIUM_ARGS, ROOT, chromium_path, free_port, stop, wait_healthy
 
 BENCH_DIR = Path(__file__).resolve().parent
 TRIVIAL_APP = BENCH_DIR / "apps" / "trivial.py"
@@ -225,12 +225,7 @@ def serve(script: str | Path = "app.py", *, defaults: bool = False, extra_args: 
             wait_healthy(proc, base, timeout)
             yield Server(base, proc, spawned_at, time.time(), log_path)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -63,6 +63,16 @@ def wait_healthy(proc: subprocess.Popen, base: str, timeout: float, poll: float 
         time.sleep(poll)
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a server; kill it if it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def streamlit_server(script: str | Path = "app.py", port: int | None = None, timeout: float = 60.0,
                      extra_args: tuple[str, ...] = ()) -> Iterator[str]:
@@ -77,11 +87,7 @@ def streamlit_server(script: str | Path = "app.py", port: int | None = None, tim
         wait_healthy(proc, base, timeout, poll=0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
