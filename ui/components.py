@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 import streamlit as st
 
@@ -45,6 +45,16 @@ def metric_note(label: str, value: str, note: str | None) -> None:
     """``st.metric`` with a grey note under the value (no arrow, no colour): an estimate's ± s.e.
     (or why it has none), an exact s.e., a theory value."""
     st.metric(label, value, delta=note, delta_color="off", delta_arrow="off")
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table (the "check" expanders' layout). Every cell is escaped, so a ``|`` in a
+    label such as ``KL(q‖p(z|x))`` stays inside its cell."""
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
 
 
 def page_footer(slug: str, *functions: Callable) -> None:

@@ -1,5 +1,5 @@
-"""Figures of the ELBO page (views/elbo_jensen.py): numbers and translated labels in, a plotly
-figure out. No widgets, no translation lookups — the page passes the strings.
+"""Figures of the ELBO page (views/elbo_jensen.py): numbers in, a plotly figure with its labels in
+the current language (``t()``) out. No widgets.
 
 Speed (docs/benchmarks.md, ui/plots.py): every figure whose spec changes is redrawn from scratch
 in the browser, so each is built in one pass from plain dicts with the fast template, with as
@@ -14,7 +14,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num
+from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
+from ui.i18n import t
 from ui.plots import fast_figure, log_ticks, rgba
 from vae_core.gaussian import normal_pdf
 from vae_core.jensen import Jensen, f_values, lognormal_pdf, lognormal_quantile
@@ -51,12 +52,13 @@ def ledger_range(*values: float) -> list[float]:
 # --- part 1: Jensen's inequality ------------------------------------------------------------------
 
 
-def jensen_figure(f: str, dist: str, params: dict, result: Jensen, *, curve_name: str, chord: str,
-                  dist_of_x: str, gap_label: str, prob_axis: str) -> go.Figure:
+def jensen_figure(f: str, dist: str, params: dict, result: Jensen) -> go.Figure:
     """The curve f, (E[X], f(E[X])) in blue, (E[X], E[f(X)]) in orange, the gap in red; X's law below.
 
     ``params`` holds ``lam``, ``x1``, ``x2`` (two points) or ``lnsigma`` (log-normal).
     """
+    curve_name, chord, dist_of_x = t(f"elbo.f_{f}"), t("elbo.chord"), t("elbo.dist_of_x")
+    gap_label, prob_axis = t("elbo.gap_segment", gap=num(result.gap)), t("elbo.prob_axis")
     if dist == "two":
         lo, hi = 0.03, 6.2
     else:
@@ -146,10 +148,9 @@ def _ledger_traces(rows: list[str], lp: float, lower: float, recon: float | None
     return data, labels
 
 
-def ledger_figure(lp: float, lower: float, recon: float, pkl: float, *, row_ledger: str, row_terms: str,
-                  nats_axis: str) -> go.Figure:
+def ledger_figure(lp: float, lower: float, recon: float, pkl: float) -> go.Figure:
     """Both ledgers of part 2 — eq. 1.4.10 (top row) and eq. 1.4.12 (bottom row) — on one nats axis."""
-    rows = [row_ledger, row_terms]
+    rows, nats_axis = [t("elbo.bar_ledger"), t("elbo.bar_terms")], t("elbo.nats_axis")
     x_range = ledger_range(lp, lower, recon)
     data, labels = _ledger_traces(rows, lp, lower, recon, pkl, x_range, {})
     return fast_figure(
@@ -169,9 +170,11 @@ def z_grid(*peaks: tuple[float, float]) -> tuple[np.ndarray, tuple[float, float]
     return np.unique(np.concatenate([np.linspace(lo, hi, 150), *near])), (lo, hi)
 
 
-def densities_figure(x: float, w: float, noise: float, qmu: float, qsigma: float, *, slice_label: str,
-                     title_joint: str, title_densities: str, observed: str) -> go.Figure:
+def densities_figure(x: float, w: float, noise: float, qmu: float, qsigma: float) -> go.Figure:
     """Top: the joint log p(x, z) with the observed x; bottom: that slice, prior, posterior and q over z."""
+    slice_label = t("elbo.slice", p=num(math.exp(float(log_evidence(x, w, noise)))))
+    title_joint, title_densities = t("elbo.fig_joint"), t("elbo.fig_densities")
+    observed = t("elbo.observed_x", x=tex(x))
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
     z, (lo, hi) = z_grid((0.0, 1.0), (post_mean, post_sd), (qmu, qsigma))
     z_heat = np.linspace(lo, hi, 140)
@@ -219,14 +222,15 @@ STEP_MARKER = {"symbol": "circle", "size": 13, "color": Q_ORANGE, "line": {"colo
 LAND_X, SIDE_X = (0.0, 0.5), (0.62, 1.0)  # the landscape's width, and that of the two panels beside it
 
 
-def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, x_range: list[float], *,
-                    row_ledger: str, nats_axis: str, sigma_axis: str, step_axis: str, at_step: str) -> go.Figure:
+def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, x_range: list[float]) -> go.Figure:
     """Part 3 in one figure (a step move redraws one chart, not three):
 
     left, log10 KL(q‖p(z|x)) = log10(log p(x) − ELBO) over (μ_q, σ_q) with the path, its start, step k
     and the optimum; right, the ledger of eq. 1.4.10 at step k (on part 2's nats axis ``x_range``) over
     KL(qₖ‖p(z|x)) against k. The landscape's colour scale and legend are :func:`optimize_key_figure`.
     """
+    row_ledger, nats_axis, sigma_axis = t("elbo.bar_ledger"), t("elbo.nats_axis"), t("elbo.sigma_log_axis")
+    step_axis, at_step = t("elbo.step_axis"), t("elbo.at_step", k=k)
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
     lp = float(log_evidence(x, w, noise))
     m_lo = min(-4.0, post_mean, path.m.min()) - 0.5
@@ -285,9 +289,11 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
     )
 
 
-def optimize_key_figure(title: str, *, path: str, optimum: str, start: str, step: str) -> go.Figure:
+def optimize_key_figure() -> go.Figure:
     """The landscape's key: its colour scale (log10 KL, reversed Viridis, real values on the ticks) and
     legend. It depends on no slider, so it is not redrawn when one moves."""
+    title, path, optimum = t("elbo.land_colour"), t("elbo.path"), t("elbo.optimum")
+    start, step = t("elbo.start"), t("elbo.step_axis")
     lo, hi = GAP_LOG_RANGE
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "hoverinfo": "skip"}
@@ -314,8 +320,9 @@ def optimize_key_figure(title: str, *, path: str, optimum: str, start: str, step
 
 
 def weights_figure(counts: np.ndarray, edges: np.ndarray, elbo_hat: float, log_evidence_hat: float, lp: float,
-                   lower: float, *, hist_name: str, logw_axis: str, count_axis: str) -> go.Figure:
+                   lower: float) -> go.Figure:
     """Histogram of log w; exact ELBO and log p(x) (solid) and their estimates (dotted); the gap in red."""
+    hist_name, logw_axis, count_axis = t("elbo.hist_name"), t("elbo.logw_axis"), t("elbo.count_axis")
     top = float(counts.max()) * 1.08
     data = [{"type": "bar", "x": 0.5 * (edges[1:] + edges[:-1]), "y": counts, "width": np.diff(edges),
              "marker": {"color": "rgba(127,127,127,0.55)", "line": {"color": "white", "width": 0.5}},

@@ -45,3 +45,20 @@ def model_card() -> dict | None:
         return load_model_card(MODEL_DIR)
     except CheckpointError:
         return None
+
+
+def model_key(model) -> tuple[str, str]:
+    """What stands in for the (unhashable) model in ``st.cache_data`` keys: its weights' sha256 and
+    its device. Pass the model itself as an ``_``-prefixed argument next to this key."""
+    return (model_card() or {}).get("weights_sha256", ""), str(next(model.parameters()).device)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def holdout():
+    """The holdout digits as the model card evaluates them (one fixed binarization) and their labels.
+
+    Raises ``vae_core.data.DigitsFileError`` when the data file is missing or damaged.
+    """
+    from vae_core.data import load_digits, load_holdout_binary
+
+    return load_holdout_binary(), load_digits("holdout")[1]

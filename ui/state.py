@@ -14,6 +14,7 @@ values silently (we must warn) and ties widget keys to URL names (we prefix keys
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +172,19 @@ class UrlState:
     def set(self, name: str, value: Any) -> None:
         """Set a control's value — for preset buttons' ``on_click`` callbacks."""
         st.session_state[self.key(name)] = value
+
+    def keep(self, name: str) -> Any:
+        """Keep a control's value (and its URL parameter) on a run that does not draw its widget:
+        Streamlit drops the state of a widget that is not drawn, and the URL must still hold it."""
+        value = self.value(name)
+        self.set(name, value)
+        self.write(name, value)
+        return value
+
+    def new_seed(self, name: str = "seed") -> None:
+        """``on_click`` callback of a "Resample" button: a fresh random seed in the parameter's range."""
+        p = self.params[name]
+        self.set(name, p.lo + secrets.randbelow(p.hi - p.lo + 1))
 
     def sync(self) -> None:
         """Seed every control that has no state yet from the URL; warn about bad values.

@@ -46,23 +46,13 @@ import numpy as np
 from scipy import integrate, special
 
 from vae_core.gaussian import normal_logpdf
-from vae_core.toy_model import elbo, log_evidence, log_weights, posterior, prior_kl, reconstruction_term
+from vae_core.toy_model import Toy, elbo, log_evidence, log_weights, posterior, prior_kl, reconstruction_term
 
 TARGETS = ("recon", "kl", "pi", "square", "exp", "tail")
 TOY_TARGETS = ("recon", "kl")  # the targets that depend on the toy model's parameters
 TAIL_AT = 2.0
 _RUNS, _REPEATS = 0, 1  # stream purposes in the SeedSequence spawn key
 CHUNK = 1 << 15  # values per block: each float64 temporary ≤ 256 KB
-
-
-class Toy(NamedTuple):
-    """The ELBO page's linear-Gaussian model and its q: p(z) = N(0,1), p(x|z) = N(w z, noise²), q = N(m, s²)."""
-
-    x: float = 1.5
-    w: float = 1.0
-    noise: float = 0.5
-    m: float = 0.0
-    s: float = 1.0
 
 
 DEFAULT_TOY = Toy()

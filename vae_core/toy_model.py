@@ -29,6 +29,16 @@ from scipy import integrate
 from vae_core.gaussian import LOG_2PI, kl_normal, normal_logpdf
 
 
+class Toy(NamedTuple):
+    """The ELBO page's linear-Gaussian model and its q: p(z) = N(0,1), p(x|z) = N(w z, noise²), q = N(m, s²)."""
+
+    x: float = 1.5
+    w: float = 1.0
+    noise: float = 0.5
+    m: float = 0.0
+    s: float = 1.0
+
+
 def log_evidence(x: ArrayLike, w: ArrayLike, noise: ArrayLike) -> np.ndarray:
     """log p(x) = log N(x; 0, w² + noise²) — the evidence, exact (eq. 1.4.1)."""
     return normal_logpdf(x, 0.0, np.sqrt(np.asarray(w, float) ** 2 + np.asarray(noise, float) ** 2))

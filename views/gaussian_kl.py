@@ -7,7 +7,7 @@ their nested fragments. The figures are built in ui/figures_kl.py.
 
 import streamlit as st
 
-from ui.components import metric, num, page_footer, tex
+from ui.components import md_table, metric, num, page_footer, tex
 from ui.figures_kl import colour_key_figure, landscape_figure
 from ui.i18n import t
 from ui.live.kl import kl_view
@@ -91,22 +91,14 @@ def vae_connection(mu1, sigma1, mu2, sigma2):
         st.success(t("kl.vae_active"), icon="🔗")
 
 
-def keep(name):
-    """Keep a control's value (and its URL parameter) while its widget is not drawn."""
-    value = STATE.value(name)
-    STATE.set(name, value)
-    STATE.write(name, value)
-    return value
-
-
 @st.fragment
 def check(mu1, sigma1, mu2, sigma2, kl_pq):
     """Closed form vs quadrature vs Monte Carlo, computed only while the expander is open (a closed
     one costs a slider move nothing); opening it, N and the seed rerun only this fragment."""
     box = st.expander(t("common.check"), icon="✅", key=CHECK_OPEN, on_change="rerun")
     if not box.open:
-        keep("n")
-        keep("seed")
+        STATE.keep("n")
+        STATE.keep("seed")
         return
     with box:
         left, right = st.columns([1, 1])
@@ -123,8 +115,7 @@ def check(mu1, sigma1, mu2, sigma2, kl_pq):
              t("common.diff_in_se", diff=f"{mc - kl_pq:+.4f}", z=f"{(mc - kl_pq) / mc_se:+.1f}")
              if mc_se > 0 else f"{mc - kl_pq:+.1e}"),
         ]
-        header = f"| {t('common.method')} | KL(p‖q) | {t('common.difference')} |\n|---|---|---|\n"
-        st.markdown(header + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows))
+        st.markdown(md_table((t("common.method"), "KL(p‖q)", t("common.difference")), rows))
         st.caption(t("kl.check_note"))
 
 

@@ -10,35 +10,30 @@ vae_core/monte_carlo.py.
 import numpy as np
 import streamlit as st
 
-from ui.components import metric_note, num, page_footer, tex
-from ui.figures_mc import asymptote_from, error_figure, histogram_figure, iwae_figure, running_figure
+from ui import mc_data as data
+from ui.components import md_table, metric_note, num, page_footer, tex
+from ui.figures_mc import error_figure, histogram_figure, iwae_figure, running_figure
 from ui.i18n import t
 from ui.plots import chart
-from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
+from ui.state import ChoiceParam, IntParam, UrlState, option_labels
+from ui.toy import TOY_NAMES, TOY_PARAMS
 from vae_core.monte_carlo import (
     TARGETS,
     TOY_TARGETS,
-    Toy,
     chi_square,
-    convergence,
-    estimator_repeats,
     evaluate,
     exact_moments,
     first_draws,
     loglog_slope,
     pooled_estimate,
-    quadrature_moments,
     running_log_mean_exp,
     running_mean_se,
     sample,
-    toy_views,
 )
-from vae_core.toy_model import posterior_kl
+from vae_core.toy_model import Toy, posterior_kl
 
 L_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 LHIST_OPTIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000)
-REPEATS = 2_000  # histogram repeats
-POINTS = 120  # log-spaced checkpoints per run: 24 per decade is smooth on a log axis and keeps charts light
 STATE = UrlState(
     "mc",
     ChoiceParam("target", "recon", TARGETS),
@@ -46,48 +41,8 @@ STATE = UrlState(
     IntParam("runs", 20, 1, 50),
     IntParam("seed", 0, 0, 2**31 - 1),
     ChoiceParam("Lhist", 10, LHIST_OPTIONS),
-    FloatParam("x", 1.5, -4.0, 4.0, 0.01),  # the ELBO page's toy model: same names, defaults, ranges
-    FloatParam("w", 1.0, -3.0, 3.0, 0.01),
-    FloatParam("noise", 0.5, 0.1, 3.0, 0.01),
-    FloatParam("qmu", 0.0, -4.0, 4.0, 0.01),
-    FloatParam("qsigma", 1.0, 0.1, 3.0, 0.01),
+    *TOY_PARAMS,  # the ELBO page's toy model: same names, defaults, ranges
 )
-SYMBOL = {"recon": "E_q[log p(x|z)]", "kl": "KL(q‖p(z))", "pi": "π", "square": "E[X²]", "exp": "E[eˣ]",
-          "tail": "P(X > 2)"}
-F_LATEX = {
-    "recon": r"f(z)=\log p(x\mid z)=\log\mathcal N(x;\,wz,\ \mathrm{noise}^2),\quad z\sim q",
-    "kl": r"f(z)=\log q(z)-\log p(z),\quad z\sim q",
-    "pi": r"f(U)=4\cdot\mathbb 1\{U_1^2+U_2^2\le 1\},\quad U\sim\mathrm{Unif}[0,1]^2",
-    "square": r"f(X)=X^2,\quad X\sim\mathcal N(0,1)", "exp": r"f(X)=e^{X},\quad X\sim\mathcal N(0,1)",
-    "tail": r"f(X)=\mathbb 1\{X>2\},\quad X\sim\mathcal N(0,1)",
-}
-
-
-# Cached results are small (checkpoints only: ≤ 50 runs × ~120 points), so a few dozen entries
-# cost a few MB and let a classroom share the default view and every revisited position.
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_convergence(target, L, runs, seed, toy):
-    return convergence(target, L, runs, seed, toy, POINTS)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_repeats(target, L, seed, toy):
-    return estimator_repeats(target, L, REPEATS, seed, toy)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_toy_views(L, runs, seed, toy):
-    """recon, kl and IWAE from one pass over the same draws: a toy slider costs one pass, not three."""
-    return toy_views(L, runs, seed, toy, POINTS)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def cached_quadrature(target, toy):
-    return quadrature_moments(target, toy)
-
-
-def resample():
-    STATE.set("seed", int(np.random.default_rng().integers(0, 2**31 - 1)))
 
 
 def mc_controls():
@@ -97,23 +52,13 @@ def mc_controls():
     runs = STATE.slider("runs", t("mc.runs"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         seed = STATE.number("seed", t("common.seed"), width=170)
-        st.button(t("common.resample"), on_click=resample, help=t("common.resample_help"), icon="🎲")
-    v = {name: STATE.value(name) for name in ("x", "w", "noise", "qmu", "qsigma")}
+        st.button(t("common.resample"), on_click=STATE.new_seed, help=t("common.resample_help"), icon="🎲")
+    v = {name: STATE.value(name) for name in TOY_NAMES}
     with st.expander(t("mc.toy_expander", **{k: f"{val:g}" for k, val in v.items()}), icon="🧩",
                      expanded=target in TOY_TARGETS):
         st.caption(t("mc.toy_note"))
-        toy = Toy(*(STATE.slider(name, t(f"mc.{name}")) for name in ("x", "w", "noise", "qmu", "qsigma")))
+        toy = Toy(*(STATE.slider(name, t(f"mc.{name}")) for name in TOY_NAMES))
     return target, L, runs, seed, toy
-
-
-def se_text(se, key="common.pm_se", *, can_vary=True, **fields):
-    """'± s.e.' for a Monte Carlo estimate — or why there is none: one run (se is NaN), or every draw
-    equal although the target can vary (a sample s.e. of 0 would read as certainty; e.g. no tail hit)."""
-    if not np.isfinite(se):
-        return t("mc.se_one_run")
-    if se == 0 and can_vary:
-        return t("mc.se_all_equal")
-    return t(key, se=num(se), **fields)
 
 
 def three_steps(target, seed, toy, conv):
@@ -123,16 +68,14 @@ def three_steps(target, seed, toy, conv):
     draws, values = first_draws(target, seed, 6, toy)
     shown = [f"({u1:.3f}, {u2:.3f})" for u1, u2 in draws] if target == "pi" else [f"{d:.3f}" for d in draws]
     running = np.cumsum(values) / np.arange(1, values.size + 1)
-    head = f"| l | {t('mc.col_draw')} | {t('mc.col_f')} | {t('mc.col_avg')} |\n|---|---|---|---|\n"
-    rows = [f"| {i + 1} | {d} | {num(v)} | {num(r)} |"
-            for i, (d, v, r) in enumerate(zip(shown, values, running, strict=True))]
+    rows = [(str(i + 1), d, num(v), num(r)) for i, (d, v, r) in enumerate(zip(shown, values, running, strict=True))]
     left, right = st.columns([1, 1.25], gap="large")
-    left.markdown(head + "\n".join(rows))
+    left.markdown(md_table(("l", t("mc.col_draw"), t("mc.col_f"), t("mc.col_avg")), rows))
     count = f"{conv.n[-1]:,}".replace(",", "{,}")
     se = float(conv.se[0, -1])
     pm = rf"\pm{num(se)}" if np.isfinite(se) and (se > 0 or conv.sd == 0) else ""
     with right:
-        st.latex(F_LATEX[target])
+        st.latex(data.F_LATEX[target])
         st.latex(
             r"\begin{aligned}\mathbb E_p[f(X)]&=\int f(x)\,p(x)\,\mathrm dx\qquad(1.4.6)\\"
             r"&\approx Q_L=\frac1L\sum_{l=1}^{L}f(X_l)\\"
@@ -149,7 +92,7 @@ def three_steps(target, seed, toy, conv):
 def iwae_section(L, runs, seed, toy):
     st.subheader(t("mc.iwae_title"))
     st.markdown(t("mc.iwae_text"))
-    it = cached_toy_views(L, runs, seed, toy).iwae
+    it = data.cached_toy_views(L, runs, seed, toy).iwae
     chi2 = chi_square(toy)
     final = it.iwae[:, -1]
     se = final.std(ddof=1) / np.sqrt(runs) if runs > 1 else float("nan")
@@ -162,7 +105,7 @@ def iwae_section(L, runs, seed, toy):
         st.metric("KL(q‖p(z|x))", num(float(posterior_kl(toy.x, toy.w, toy.noise, toy.m, toy.s))))
     with cols[3]:
         metric_note(t("mc.iwae_metric", L=f"{L:,}"), num(final.mean()),
-                    se_text(se, "mc.pm_se_runs", runs=runs))
+                    data.se_text(se, "mc.pm_se_runs", runs=runs))
     chart(iwae_figure(it, chi2))
     st.caption(t("mc.iwae_caption"))
     if not np.isfinite(chi2):
@@ -177,36 +120,19 @@ def iwae_section(L, runs, seed, toy):
         st.latex(rf"\log p(x)-\mathcal L_L\approx\frac{{\chi^2(p(z\mid x)\,\|\,q)}}{{2L}}=\frac{{{chi_tex}}}{{2L}}")
         st.caption(t("mc.iwae_formula_note"))
     with right:
-        st.markdown(iwae_table(it, L, runs, chi2, gap))
+        st.markdown(md_table(*data.iwae_table(it, L, runs, chi2, gap)))
         st.caption(t("mc.iwae_table_note", runs=runs) if runs > 1 else t("mc.one_run_note"))
-
-
-def iwae_table(it, L, runs, chi2, gap):
-    """Mean IWAE over runs at L = 1, 10, 100, …: the bias shrinking, next to what theory predicts."""
-    head = f"| L | {t('mc.col_iwae')} | {t('mc.col_bias')} | {t('mc.col_theory')} |\n|---|---|---|---|\n"
-    lines = []
-    for k in (k for k in (1, 10, 100, 1_000, 10_000, 100_000) if k <= L):
-        col = it.iwae[:, np.searchsorted(it.n, k)]
-        pm = f" ± {num(col.std(ddof=1) / np.sqrt(runs))}" if runs > 1 else " ± —"
-        if k == 1:
-            theory = t("mc.theory_gap", gap=num(gap))
-        elif k >= asymptote_from(chi2):
-            theory = num(chi2 / (2 * k))
-        else:
-            theory = "—"
-        lines.append(f"| {k:,} | {num(col.mean())} | {num(it.log_px - col.mean())}{pm} | {theory} |")
-    return head + "\n".join(lines)
 
 
 @st.fragment
 def clt_section(target, seed, toy, exact, sd):
-    st.subheader(t("mc.hist_title", repeats=f"{REPEATS:,}"))
+    st.subheader(t("mc.hist_title", repeats=f"{data.REPEATS:,}"))
     L = STATE.select_slider("Lhist", t("mc.Lhist"), format_func=lambda v: f"{v:,}")
     if sd == 0:
         st.info(t("mc.zero_hist"), icon="🎯")
         return
-    values = cached_repeats(target, L, seed, toy)
-    chart(histogram_figure(values, target, L, exact, sd, REPEATS))
+    values = data.cached_repeats(target, L, seed, toy)
+    chart(histogram_figure(values, target, L, exact, sd, data.REPEATS))
     st.latex(r"Q_L\ \dot\sim\ \mathcal N\Big(\mathbb E f(X),\ \frac{\sigma^2}{L}\Big)")
     st.latex(rf"\sigma^2=\operatorname{{Var}}f(X)={tex(sd**2, 4)},\quad"
              rf"\frac{{\sigma}}{{\sqrt{{L}}}}={tex(sd / np.sqrt(L), 4)}")
@@ -219,7 +145,7 @@ def check_expander(target, toy, conv, runs, L):
     if not check.open:
         return
     with check:
-        quad_mean, quad_var = cached_quadrature(target, toy)
+        quad_mean, quad_var = data.cached_quadrature(target, toy)
         pooled, pooled_se = pooled_estimate(conv)
         z = t("common.diff_in_se", diff=f"{pooled - conv.exact:+.4f}", z=f"{(pooled - conv.exact) / pooled_se:+.1f}") \
             if pooled_se > 0 else f"{pooled - conv.exact:+.1e}"
@@ -229,8 +155,7 @@ def check_expander(target, toy, conv, runs, L):
             (t("mc.check_pooled", total=f"{runs * L:,}"), f"{num(pooled, 6)} ± {num(pooled_se, 6)}",
              num(pooled_se**2 * runs * L, 6) if runs * L > 1 else "—", z),
         ]
-        head = f"| {t('common.method')} | E f(X) | Var f(X) | {t('common.difference')} |\n|---|---|---|---|\n"
-        st.markdown(head + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows))
+        st.markdown(md_table((t("common.method"), "E f(X)", "Var f(X)", t("common.difference")), rows))
         st.caption(t("mc.check_note"))
 
 
@@ -241,19 +166,19 @@ def explorer():
         target, L, runs, seed, toy = mc_controls()
     uses_toy = target in TOY_TARGETS
     if uses_toy:
-        conv = getattr(cached_toy_views(L, runs, seed, toy), target)
+        conv = getattr(data.cached_toy_views(L, runs, seed, toy), target)
     else:
-        conv = cached_convergence(target, L, runs, seed, Toy())
+        conv = data.cached_convergence(target, L, runs, seed, Toy())
     err = np.abs(conv.mean - conv.exact)
     slope = loglog_slope(conv.n, np.sqrt(np.mean(err**2, axis=0)))
     with figure:
         cols = st.columns(3)
         with cols[0]:
-            metric_note(t("mc.m_exact", symbol=SYMBOL[target]), num(conv.exact),
+            metric_note(t("mc.m_exact", symbol=data.SYMBOL[target]), num(conv.exact),
                         t("mc.exact_se", se=num(conv.sd / np.sqrt(L))))
         with cols[1]:
             metric_note(t("mc.m_estimate", L=f"{L:,}"), num(conv.mean[0, -1]),
-                        se_text(float(conv.se[0, -1]), can_vary=conv.sd > 0))
+                        data.se_text(float(conv.se[0, -1]), can_vary=conv.sd > 0))
         with cols[2]:
             slope_text = f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—"
             metric_note(t("mc.m_slope"), slope_text, t("mc.slope_theory"))
