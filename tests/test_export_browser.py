@@ -7,13 +7,33 @@ import numpy as np
 
 from vae_core.checkpoint import load_checkpoint, load_model_card
 from vae_core.data import file_sha256
-from vae_core.export_browser import BIN_NAME, EXPORT_DIR, MANIFEST_NAME, export, export_arrays, load_export
+from vae_core.export_browser import (
+    BIN_NAME,
+    CODES_NAME,
+    EXPORT_DIR,
+    MANIFEST_NAME,
+    export,
+    export_arrays,
+    load_export,
+)
 
 
 def test_committed_export_is_what_the_cli_writes(tmp_path):
     export(tmp_path, update_card=False)
     assert (tmp_path / BIN_NAME).read_bytes() == (EXPORT_DIR / BIN_NAME).read_bytes()
     assert json.loads((tmp_path / MANIFEST_NAME).read_text()) == json.loads((EXPORT_DIR / MANIFEST_NAME).read_text())
+    assert (tmp_path / CODES_NAME).read_text() == (EXPORT_DIR / CODES_NAME).read_text()
+
+
+def test_holdout_codes_are_the_encoders_output():
+    from vae_core.data import load_digits, load_holdout_binary
+    from vae_core.latent import encode
+
+    codes = json.loads((EXPORT_DIR / CODES_NAME).read_text())
+    mu, sd = encode(load_checkpoint(None, "cpu"), load_holdout_binary())
+    np.testing.assert_allclose(codes["mu"], mu, atol=5.1e-5, rtol=0)
+    np.testing.assert_allclose(codes["sigma"], sd, atol=5.1e-5, rtol=0)
+    assert codes["labels"] == load_digits("holdout")[1].tolist()
 
 
 def test_export_holds_the_checkpoint_tensors_bit_for_bit():

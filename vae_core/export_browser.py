@@ -5,7 +5,9 @@ The live latent pad decodes and the drawing pad encodes at every frame in the br
 
 - ``static/model/vae_f32.bin`` — every tensor of the state_dict, float32 little-endian, concatenated;
 - ``static/model/vae.json`` — the manifest: architecture, each tensor's name, shape and offset (in
-  floats), the sha256 of the .bin and of the checkpoint it came from.
+  floats), the sha256 of the .bin and of the checkpoint it came from;
+- ``static/model/holdout_codes.json`` — the encoder's q(z|x) = N(μ, diag σ²) for the 500 holdout digits
+  (the model card's fixed binarization) and their labels: the latent map's dots, drawn client-side.
 
 The trained checkpoint in ``assets/model/`` stays the truth: the export is regenerated from it, the
 model card records the export's sha256, and tests hold the browser's outputs equal to torch's
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPORT_DIR = ROOT / "static" / "model"
 BIN_NAME = "vae_f32.bin"
 MANIFEST_NAME = "vae.json"
+CODES_NAME = "holdout_codes.json"
 EXPORT_FORMAT = 1
 
 
@@ -52,10 +55,24 @@ def export_arrays(model_dir: Path | None = None) -> tuple[dict, bytes]:
     return manifest, b"".join(chunks)
 
 
+def holdout_codes(model_dir: Path | None = None) -> dict:
+    """μ and σ of q(z|x) for every holdout digit (4 decimals: 1e-4 in z is far below a pixel of the
+    map) and the digits' labels."""
+    from vae_core.data import load_digits, load_holdout_binary
+    from vae_core.latent import encode
+
+    mu, sd = encode(load_checkpoint(model_dir, "cpu"), load_holdout_binary())
+    return {"mu": np.round(mu, 4).tolist(), "sigma": np.round(sd, 4).tolist(),
+            "labels": load_digits("holdout")[1].astype(int).tolist()}
+
+
 def export(out_dir: Path = EXPORT_DIR, model_dir: Path | None = None, update_card: bool = True) -> dict:
-    """Write the .bin and the manifest to ``out_dir``; record them in the model card. Returns the manifest."""
+    """Write the .bin, the manifest and the holdout codes to ``out_dir``; record them in the model
+    card. Returns the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest, payload = export_arrays(model_dir)
+    (out_dir / CODES_NAME).write_text(json.dumps(holdout_codes(model_dir), separators=(",", ":")) + "\n",
+                                      encoding="utf-8")
     (out_dir / BIN_NAME).write_bytes(payload)
     manifest["sha256"] = file_sha256(out_dir / BIN_NAME)
     manifest["bytes"] = len(payload)
@@ -64,7 +81,7 @@ def export(out_dir: Path = EXPORT_DIR, model_dir: Path | None = None, update_car
         card_path = Path(model_dir or MODEL_DIR) / CARD_NAME
         card = json.loads(card_path.read_text(encoding="utf-8"))
         card["browser_export"] = {
-            "files": [f"static/model/{BIN_NAME}", f"static/model/{MANIFEST_NAME}"],
+            "files": [f"static/model/{BIN_NAME}", f"static/model/{MANIFEST_NAME}", f"static/model/{CODES_NAME}"],
             "sha256": manifest["sha256"], "bytes": manifest["bytes"], "dtype": "float32",
             "command": "python -m vae_core.export_browser",
         }
