@@ -43,17 +43,22 @@ export class Slider {
       this.showValue();
       o.onInput(this.value);
     });
-    this.input.addEventListener("pointerdown", () => { this.dragging = true; });
+    // A pointer gesture reports on pointerup; the "change" event that the browser fires around
+    // it (before or after, depending on the browser) must not report the same gesture again.
+    this.pointerGesture = false;
     const release = () => {
       if (!this.dragging) return;
       this.dragging = false;
+      this.pointerGesture = true;
       clearTimeout(this.timer);
       o.onRelease();
     };
+    this.input.addEventListener("pointerdown", () => { this.dragging = true; this.pointerGesture = false; });
     this.input.addEventListener("pointerup", release);
     this.input.addEventListener("pointercancel", release);
     this.input.addEventListener("change", () => {
       if (this.dragging) return; // the pointerup that follows reports
+      if (this.pointerGesture) { this.pointerGesture = false; return; }
       clearTimeout(this.timer);
       this.timer = setTimeout(() => o.onRelease(), KEY_REST_MS);
     });

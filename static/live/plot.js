@@ -530,7 +530,10 @@ export function mountOnce(component, create) {
     view = create(parentElement);
     parentElement.__liveView = view;
   }
-  view.report = (values) => component.setStateValue("release", values);
+  view.report = (values) => {
+    window.__liveRelease = performance.now(); // benchmarks: a release starts the settling rerun
+    component.setStateValue("release", values);
+  };
   view.update(component.data);
   // Streamlit may call the cleanup of an earlier, superseded mount after a later one ran: only
   // the latest mount's cleanup (the real unmount) tears the view down.
