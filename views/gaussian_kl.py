@@ -7,7 +7,7 @@ their nested fragments. The figures are built in ui/figures_kl.py.
 
 import streamlit as st
 
-from ui.components import md_table, metric, num, page_footer, tex
+from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.figures_kl import colour_key_figure, landscape_figure
 from ui.i18n import t
 from ui.live.kl import kl_view
@@ -148,7 +148,7 @@ def explorer():
 
 
 st.title(t("kl.title"))
-st.markdown(t("kl.intro"))
+intro("kl.intro")
 STATE.sync()
 explorer()
 page_footer("kl", kl_normal, kl_integrand, kl_diag_to_standard_normal, kl_quadrature, kl_monte_carlo)

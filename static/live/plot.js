@@ -166,7 +166,8 @@ export class Graphics {
     this.width = width;
     this.height = height;
     this.theme = th;
-    this.fontSize = width < 420 ? 13 : 14;
+    // 14 px everywhere, 18 px in presenter mode (readable from the back of a lecture hall)
+    this.fontSize = document.documentElement.classList.contains("st-present") ? 18 : 14;
   }
 
   font(size = this.fontSize, weight = "normal") { return `${weight} ${size}px ${this.theme.font}`; }
