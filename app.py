@@ -8,7 +8,7 @@ import streamlit as st
 from ui.i18n import LANG_NAMES, LANGS, current_lang, locale_to_lang, t
 from ui.live.present import presenter_switch
 from ui.memory import schedule_trim
-from ui.registry import HOME, SECTIONS, built_pages
+from ui.registry import HOME, LESSON, SECTIONS, built_pages
 from ui.share import share_box
 from ui.state import PRESENT_KEY, WRITTEN_KEY, BoolParam, note_written
 
@@ -51,7 +51,7 @@ def _page(info):
     return st.Page(info.file, title=t(f"{info.slug}.title"), icon=info.icon, url_path=info.url_path)
 
 
-nav = {"": [st.Page(HOME.file, title=t("home.title"), icon=HOME.icon, default=True)]}
+nav = {"": [st.Page(HOME.file, title=t("home.title"), icon=HOME.icon, default=True), _page(LESSON)]}
 for section in SECTIONS:
     pages = [_page(p) for p in built_pages() if p.section == section]
     if pages:

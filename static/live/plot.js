@@ -120,11 +120,22 @@ export class Plot {
     this.width = 0;
     this.height = opts.height;
     this.pending = false;
-    this.resize = new ResizeObserver(() => this.invalidate());
+    this.resize = new ResizeObserver(() => { this.fit = undefined; this.invalidate(); });
     this.resize.observe(container);
   }
 
   setLabel(label) { this.canvas.setAttribute("aria-label", label); }
+
+  /** The height to draw at: the view's own, or in presenter mode at most what is left of the
+   * window below the chart's top (measured when the chart is mounted or resized, not per frame). */
+  fittedHeight() {
+    if (!document.documentElement.classList.contains("st-present")) return this.height;
+    if (this.fit === undefined) {
+      const top = this.canvas.getBoundingClientRect().top;
+      this.fit = Math.round(window.innerHeight - top - 12);
+    }
+    return Math.max(this.opts.minHeight || 260, Math.min(this.height, this.fit));
+  }
 
   setHeight(height) {
     if (height !== this.height) { this.height = height; this.invalidate(); }
@@ -141,7 +152,7 @@ export class Plot {
     const width = Math.max(1, Math.floor(this.container.clientWidth));
     if (!this.container.isConnected || width < 10) return;
     const dpr = window.devicePixelRatio || 1;
-    const height = this.height;
+    const height = this.fittedHeight();
     if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
       this.canvas.width = Math.round(width * dpr);
       this.canvas.height = Math.round(height * dpr);
