@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui.i18n import LANG_NAMES, LANGS, current_lang, locale_to_lang, t
 from ui.live.present import presenter_switch
+from ui.live.section import scroll_to
 from ui.memory import schedule_trim
 from ui.registry import HOME, LESSON, SECTIONS, built_pages
 from ui.share import share_box
@@ -45,6 +46,9 @@ if presenting:
                        on_click=lambda: st.session_state.update({PRESENT_KEY: False}))
 with st.sidebar:
     presenter_switch(presenting)
+    # `section=` (a short link to one part of a page) stays in the URL, so the link reproduces
+    if scroll_to(st.query_params.get("section")):
+        note_written("section")
 
 
 def _page(info):

@@ -63,3 +63,13 @@ def test_share_shows_a_qr_code_of_this_exact_view(page, app_url):
     assert link.endswith("/gaussian-kl?lang=en&mu1=0.5&sigma1=1&mu2=1&sigma2=1.5&land=pq&n=1000&seed=0")
     image = page.locator('[data-testid="stPopoverBody"] img').first
     assert image.get_attribute("src").startswith("data:image/svg+xml")
+
+
+@pytest.mark.parametrize(("path", "anchor"), [("gaussian-kl", "vae"), ("gaussian-kl", "landscape")])
+def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
+    page = projector
+    page.goto(f"{app_url}/{path}?lang=en&section={anchor}")
+    wait_settled(page)
+    page.wait_for_function("(id) => { const e = document.getElementById(id); if (!e) return false;"
+                           " const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < 200; }", arg=anchor)
+    assert f"section={anchor}" in page.url  # the short link survives the page's own URL writes
