@@ -287,6 +287,7 @@ def test_a_new_submission_replaces_the_sessions_previous_training(rig):
     trainer.release("a")
     _wait(q, lambda: old.epoch == 0)
     new = q.submit("a", FakeConfig("a2"))
+    assert q.position("a") == 1  # waits for its own previous training to finish its epoch
     trainer.release("a")  # the epoch under way finishes; no other starts
     _wait(q, lambda: old.ended and new.state == tq.RUNNING)
     assert old.reason == "cancelled" and q.job("a") is new and q.position("a") == 0

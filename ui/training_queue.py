@@ -180,12 +180,13 @@ class TrainingQueue:
         """0 if the session's job is running (or paused in the slot), k ≥ 1 if k − 1 jobs wait before
         it, None if it has no job in the queue."""
         with self._cond:
-            if self._running is not None and self._running.session_id == session_id:
+            job = self._jobs.get(session_id)
+            if job is None or job.ended:
+                return None
+            if job is self._running:
                 return 0
-            for place, job in enumerate(self._waiting, start=1):
-                if job.session_id == session_id:
-                    return place
-            return None
+            # behind the running job (possibly this session's own previous one, still finishing its epoch)
+            return 1 + next(place for place, waiting in enumerate(self._waiting) if waiting is job)
 
     def status(self) -> dict:
         """{"running": session id or None, "waiting": number of queued jobs}."""
