@@ -17,6 +17,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,8 @@ from vae_core.model import VAE, VAEConfig
 DEFAULT_THREADS = 1
 EVAL_SEED = 31_415
 OBJECTIVES = ("elbo", "iwae", "piwae")
+# on_epoch(epoch, model): called with epoch 0 (the initialization) and after every epoch
+EpochCallback = Callable[[int, VAE], None]
 
 
 @dataclass
@@ -119,11 +122,32 @@ def _lr_factor(cfg: TrainConfig, total_steps: int):
     return factor
 
 
+def _observe(on_epoch: EpochCallback | None, epoch: int, model: VAE) -> None:
+    """Let ``on_epoch`` look at the model in eval mode, without gradients; training resumes in train
+    mode. It uses its own random generators, never the training ones (order_gen, noise_gen), and
+    the training loop draws nothing from torch's global generator after the initialization, so an
+    observer leaves the training numerically unchanged."""
+    if on_epoch is None:
+        return
+    model.eval()
+    with torch.inference_mode():
+        on_epoch(epoch, model)
+    model.train()
+
+
 def train_model(
-    model_cfg: VAEConfig, cfg: TrainConfig, device: torch.device, progress: bool = True
+    model_cfg: VAEConfig,
+    cfg: TrainConfig,
+    device: torch.device,
+    progress: bool = True,
+    on_epoch: EpochCallback | None = None,
 ) -> tuple[VAE, list[float]]:
     """Train a VAE from scratch; returns the model (eval mode) and the per-epoch mean training loss
-    (−objective, nats per image, on the dynamically binarized batches)."""
+    (−objective, nats per image, on the dynamically binarized batches).
+
+    ``on_epoch(epoch, model)``, if given, is called with epoch 0 before the first step and with
+    epochs 1…N after each epoch (model in eval mode, under ``torch.inference_mode``); it must not
+    modify the model (``vae_core.timeline`` uses it for snapshots)."""
     torch.manual_seed(cfg.seed)
     model = VAE(model_cfg).to(device)
     images, _ = load_digits("train")
@@ -146,7 +170,8 @@ def train_model(
     step = 0
     bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
     model.train()
-    for _ in bar:
+    _observe(on_epoch, 0, model)
+    for epoch in bar:
         total = 0.0
         for rows in torch.randperm(n_train, generator=order_gen).split(cfg.batch_size):
             means = shift_images(data[rows.to(device)], cfg.shift_pixels, noise_gen).reshape(-1, N_PIXELS)
@@ -173,6 +198,7 @@ def train_model(
             total += float(loss.detach()) * len(rows)
         history.append(total / n_train)
         bar.set_postfix(loss=f"{history[-1]:.2f}", lr=f"{schedule.get_last_lr()[0]:.1e}")
+        _observe(on_epoch, epoch + 1, model)
     model.eval()
     return model, history
 
