@@ -69,9 +69,6 @@ def ledger_metrics(post):
         metric("E_q[log p(x|z)]", post.recon_quad, help=t("draw.recon_help"))
     with row[1]:
         metric("KL(q‖p(z))", post.kl_prior, help=t("draw.kl_help"))
-    with row[2]:
-        st.metric(t("draw.q_label"), f"({num(post.mu_q[0], 3)}, {num(post.mu_q[1], 3)})",
-                  delta=f"σ = ({num(post.sd_q[0], 3)}, {num(post.sd_q[1], 3)})", delta_color="off", delta_arrow="off")
 
 
 def ledger(model, key, packed):

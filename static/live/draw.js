@@ -274,7 +274,7 @@ class DrawView {
   layout(width) {
     const wide = width >= 560;
     const img = wide ? 116 : Math.min(112, Math.floor((width - 24) / 3));
-    const map = wide ? Math.min(width - img - 90, 430) : Math.min(width - 54, 430);
+    const map = wide ? Math.min(width - img - 90, 430) : Math.min(width - 62, 430);
     const legend = 56;
     return { wide, img, map, height: wide ? Math.max(map + 48 + legend, 3 * (img + 26) + 10) : img + 30 + map + 48 + legend };
   }
@@ -302,7 +302,7 @@ class DrawView {
       g.ctx.strokeStyle = th.axis;
       g.ctx.strokeRect(x + 0.5, y + 0.5, L.img - 1, L.img - 1);
     });
-    const left = L.wide ? L.img + 70 : 44;
+    const left = L.wide ? L.img + 70 : 52;
     const top = L.wide ? 12 : L.img + 42;
     const panel = mapPanel(g, { left, top, size: L.map });
     drawLatentMap(panel, this.codes, palette, { dim: true });
