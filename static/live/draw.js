@@ -316,8 +316,9 @@ class DrawView {
       panel.hline(mu[1], { color: palette.q, width: 1, dash: [3, 4] });
       panel.vline(mu[0], { color: palette.q, width: 1, dash: [3, 4] });
       panel.ellipse(mu[0], mu[1], 2 * sd[0], 2 * sd[1], { color: palette.q, width: 2, fill: "rgba(255,127,14,0.35)" });
-      panel.points([mu[0]], [mu[1]], { color: palette.q, r: 5, stroke: th.dark ? "#000" : "#fff" });
+      panel.points([mu[0]], [mu[1]], { color: palette.q, r: 4, stroke: th.dark ? "#000" : "#fff" });
       panel.unclip();
+      this.inset(g, panel, mu, sd);
       signature = pair(mu);
       this.muOut.set(signature);
       this.sdOut.set(pair(sd));
@@ -334,6 +335,30 @@ class DrawView {
     ];
     g.legend(legend, L.wide ? left - 40 : 0, top + L.map + 40, { maxWidth: L.wide ? L.map + 50 : g.width });
     return signature;
+  }
+
+  /** q is narrow (σ ≈ 0.02–0.06): a corner inset shows its 1σ and 2σ ellipses to scale, magnified. */
+  inset(g, panel, mu, sd) {
+    const { text, palette } = this.data;
+    const size = Math.round(Math.min(110, panel.width * 0.3));
+    const half = Math.max(0.05, 3 * Math.max(sd[0], sd[1]));
+    const box = { left: panel.left + panel.width - size - 6, top: panel.top + 6, width: size, height: size };
+    const zoom = g.panel(box, [mu[0] - half, mu[0] + half], [mu[1] - half, mu[1] + half]);
+    const ctx = g.ctx;
+    ctx.save();
+    ctx.fillStyle = g.theme.dark ? "rgba(14,17,23,0.92)" : "rgba(255,255,255,0.92)";
+    ctx.fillRect(box.left, box.top, size, size);
+    ctx.strokeStyle = g.theme.axis;
+    ctx.strokeRect(box.left + 0.5, box.top + 0.5, size - 1, size - 1);
+    ctx.restore();
+    zoom.clip();
+    zoom.ellipse(mu[0], mu[1], 2 * sd[0], 2 * sd[1], { color: palette.q, width: 2, fill: "rgba(255,127,14,0.25)" });
+    zoom.ellipse(mu[0], mu[1], sd[0], sd[1], { color: palette.q, width: 1.5, dash: [3, 3] });
+    zoom.points([mu[0]], [mu[1]], { color: palette.q, r: 2.5 });
+    zoom.unclip();
+    const factor = Math.round((panel.x[1] - panel.x[0]) / (2 * half));
+    g.text(text.inset.replace("{zoom}", String(factor)), box.left + 4, box.top + size - 4,
+      { color: g.theme.muted, size: 12 });
   }
 
   destroy() { this.resize.disconnect(); this.plot.destroy(); }

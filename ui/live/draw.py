@@ -11,7 +11,7 @@ from ui.live import mount, register, released
 _VIEW = register("draw")
 _TEXT_KEYS = ("pad_aria", "pad_help", "undo", "clear", "undo_aria", "clear_aria", "empty", "grey_label",
               "binary_label", "recon_label", "map_aria", "legend_q", "legend_trail", "legend_prior", "loading",
-              "model_failed", "drawing", "settled")
+              "model_failed", "drawing", "settled", "inset")
 
 
 def draw_view(state) -> str:
@@ -24,7 +24,7 @@ def draw_view(state) -> str:
         if problem is None:  # the browser never sends an empty pad; anything else is ignored
             state.set("draw", value)
 
-    text = {name: t(f"draw.{name}") for name in _TEXT_KEYS}
+    text = {name: t(f"draw.{name}", zoom="{zoom}") for name in _TEXT_KEYS}
     mount(_VIEW, key, {"image": state.value("draw"), "text": text}, on_release)
     packed = state.value("draw")
     state.write("draw", packed)
