@@ -48,7 +48,7 @@ class DrawView {
     const padCol = el(wrap, "div", "draw-pad-col");
     this.pad = el(padCol, "canvas", "draw-pad");
     this.pad.tabIndex = 0;
-    this.pad.setAttribute("role", "img");
+    this.pad.setAttribute("role", "application"); // keys go to the pad (arrows, Space), not the reader
     this.help = el(padCol, "div", "draw-help");
     this.help.id = "draw-pad-help";
     this.pad.setAttribute("aria-describedby", this.help.id);
@@ -143,6 +143,10 @@ class DrawView {
   }
 
   begin(p) {
+    if (this.data.starter && this.baseBits && !this.strokes.length && this.current === this.data.image) {
+      this.baseBits = null; // the starter digit is only a placeholder: your first stroke starts afresh
+      this.raster.clear();
+    }
     this.penDown = true;
     this.strokes.push([p]);
     this.inked = 0;

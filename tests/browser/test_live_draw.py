@@ -162,3 +162,35 @@ def test_touch_on_a_phone(chromium, app_url):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+def _png(array) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_replaces_the_digit_and_bad_files_get_a_message(page, app_url):
+    page.goto(f"{app_url}/draw?lang=en")
+    wait_settled(page)
+    start = draw_param(page.url)
+    page.get_by_text("Upload a picture instead").click()
+    scan = np.full((200, 160), 240, dtype=np.uint8)  # a dark '1' on light paper
+    scan[30:170, 70:88] = 20
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": _png(scan)})
+    page.wait_for_function("u => !window.location.href.includes(u)", arg=start)
+    wait_settled(page)
+    assert page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="one.png").count() == 1
+    packed = draw_param(page.url)
+    page.wait_for_function("el => el.closest('.draw-root').parentNode.__liveView.current === "
+                           f"'{packed}'", arg=page.locator(PAD).element_handle())
+    blank = np.full((50, 50), 255, dtype=np.uint8)
+    uploader.set_input_files({"name": "blank.png", "mimeType": "image/png", "buffer": _png(blank)})
+    page.locator('[data-testid="stAlertContentError"]').filter(has_text="No ink found").wait_for()
+    assert draw_param(page.url) == packed  # a bad file leaves the digit alone
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -25,7 +25,8 @@ def draw_view(state) -> str:
             state.set("draw", value)
 
     text = {name: t(f"draw.{name}", zoom="{zoom}") for name in _TEXT_KEYS}
-    mount(_VIEW, key, {"image": state.value("draw"), "text": text}, on_release)
     packed = state.value("draw")
+    starter = packed == state.params["draw"].default
+    mount(_VIEW, key, {"image": packed, "starter": starter, "text": text}, on_release)
     state.write("draw", packed)
     return packed
