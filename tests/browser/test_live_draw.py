@@ -128,14 +128,17 @@ def test_keyboard_draws_a_stroke(page, app_url):
     page.goto(f"{app_url}/draw?lang=en")
     wait_settled(page)
     start_url = page.url
-    pad_box(page)
     pad = page.locator(PAD)
+    pad.evaluate("el => el.scrollIntoView({block: 'center'})")
     pad.focus()
     for key in ["ArrowUp"] * 10 + [" "] + ["ArrowDown"] * 20 + [" "]:
         pad.press(key)
     page.wait_for_function("u => window.location.href !== u", arg=start_url)
     wait_settled(page)
-    assert page.locator(PAD).evaluate(STROKES_JS) != []
+    strokes = pad.evaluate(STROKES_JS)
+    assert len(strokes) == 1 and len(strokes[0]) == 21
+    # the starter 2 gave way to the first stroke: the digit is that stroke alone
+    assert draw_param(page.url) == pack(binarize(preprocess_strokes(strokes)))
     assert metric(page, "ELBO") <= metric(page, "log p(x)")
 
 
