@@ -74,12 +74,14 @@ def released(key: str) -> dict:
     return dict(state.get("release") or {})
 
 
-def state_view(component: Callable[..., Any], state, names: tuple[str, ...], data: dict) -> dict:
+def state_view(component: Callable[..., Any], state, names: tuple[str, ...], data: dict,
+               key: str = "live") -> dict:
     """Mount a live view whose controls are the URL-state parameters ``names`` of a page's
     :class:`ui.state.UrlState`: the browser starts from their values and ranges, a finished gesture
     writes them back (parsed like a URL value, so nothing the browser sends can break the page),
-    and the URL follows. Returns the current values."""
-    key = state.key("live")
+    and the URL follows. Returns the current values. ``key`` (prefixed by the page) tells apart
+    several live views on one page."""
+    key = state.key(key)
 
     def on_release() -> None:
         for name, raw in released(key).items():
