@@ -8,6 +8,7 @@ import pytest
 from tests.apptest import assert_clean, metric_value, open_page
 from vae_core.jensen import lognormal, two_point
 from vae_core.toy_model import (
+    ascend_elbo,
     elbo,
     log_evidence,
     posterior_kl,
@@ -41,7 +42,7 @@ def test_issue_link_reproduces_the_view_and_agrees_with_quadrature():
     assert lower == pytest.approx(quad["elbo"], abs=5e-5)
     assert kl == pytest.approx(quad["posterior_kl"], abs=5e-5)
     assert {k: at.query_params[k] for k in DONE_WHEN} == DONE_WHEN
-    assert at.slider(key="elbo_qsigma").value == 0.6
+    assert at.session_state["elbo_qsigma"] == 0.6  # the live ledger starts from it
     # the derivations and the ledger formula carry the same numbers
     assert any(f"{lp:.4f}={lower:.4f}+{kl:.4f}" in el.value for el in at.get("latex"))
 
@@ -56,8 +57,11 @@ def test_defaults_in_chinese():
 def test_moving_q_keeps_log_evidence_and_moves_the_split():
     at = open_page(PAGE, "en")
     lp0, lower0, kl0 = ledger(at)
-    at.slider(key="elbo_qmu").set_value(0.8).run()
-    at.slider(key="elbo_qsigma").set_value(0.5).run()
+    # What a finished drag on the live ledger does (its release callback sets the page state).
+    at.session_state["elbo_qmu"] = 0.8
+    at.run()
+    at.session_state["elbo_qsigma"] = 0.5
+    at.run()
     assert_clean(at)
     lp, lower, kl = ledger(at)
     assert lp == lp0  # q is not the model: the evidence does not move
@@ -142,9 +146,39 @@ def test_jensen_two_point_and_lognormal():
     assert metric_value(at, "|E[f(X)] − f(E[X])|") == pytest.approx(0.75, abs=5e-5)  # = Var X
     assert any("convex" in m.value for m in at.markdown)
     at.radio(key="elbo_dist").set_value("lognormal").run()
-    at.slider(key="elbo_lnsigma").set_value(0.9).run()
+    at.session_state["elbo_lnsigma"] = 0.9  # a release of the live Jensen view's σ
+    at.run()
     assert metric_value(at, "|E[f(X)] − f(E[X])|") == pytest.approx(lognormal("square", 0.9).gap, abs=5e-5)
     assert at.query_params["lam"] == "0.25"  # the hidden two-point controls keep their values in the URL
     at = open_page(PAGE, "zh", f="log", dist="lognormal", lnsigma="1.2")
     assert metric_value(at, "|E[f(X)] − f(E[X])|") == pytest.approx(1.2**2 / 2, abs=5e-5)
     assert math.isclose(metric_value(at, "E[f(X)]"), 0.0, abs_tol=1e-12)
+
+
+def test_release_of_the_optimizer_animation_settles_part_3():
+    """What the live ledger reports at the end of "Optimize q": q unchanged, step = 100."""
+    at = open_page(PAGE, "en", **DONE_WHEN)
+    lower0 = metric_value(at, "ELBO")
+    at.session_state["elbo_step"] = 100
+    at.run()
+    assert_clean(at)
+    path = ascend_elbo(2.0, 1.5, 0.8, 0.3, 0.6, steps=100, lr=0.2, natural=True)
+    assert metric_value(at, "ELBO(qₖ)") == pytest.approx(float(path.elbo[-1]), abs=5e-5)
+    assert metric_value(at, "KL(qₖ‖p(z|x))") == pytest.approx(float(path.kl[-1]), abs=5e-5)
+    assert metric_value(at, "ELBO") == lower0  # part 2's metrics stay those of the start q
+    assert at.query_params["step"] == "100"
+    # a preset is a new start: the step goes back to 0, so the live ledger shows that q
+    {b.label: b for b in at.button}["q = prior N(0, 1)"].click().run()
+    assert at.query_params["step"] == "0" and at.query_params["qmu"] == "0"
+    assert metric_value(at, "KL(qₖ‖p(z|x))") == metric_value(at, "KL(q‖p(z|x))")
+
+
+def test_optimizer_settings_change_the_path():
+    """opt and lr change part 3's path (in a browser they rerun parts 2–4: the live ledger plays that path)."""
+    at = open_page(PAGE, "en", step="5")
+    before = metric_value(at, "ELBO(qₖ)")
+    at.select_slider(key="elbo_lr").set_value(0.05).run()
+    assert_clean(at)
+    path = ascend_elbo(1.5, 1.0, 0.5, 0.0, 1.0, steps=100, lr=0.05, natural=True)
+    assert metric_value(at, "ELBO(qₖ)") == pytest.approx(float(path.elbo[5]), abs=5e-5) != before
+    assert at.query_params["lr"] == "0.05"

@@ -54,8 +54,10 @@ def jensen_latex(f, dist, params, result, convex: bool) -> str:
 
 # --- preset callbacks (the page passes its UrlState) ---------------------------------------------
 def set_q(state: UrlState, mu, sigma) -> None:
+    """A new q is a new start: the optimizer's step goes back to 0, so the live ledger shows that q."""
     state.set("qmu", state.params["qmu"].snap(mu))
     state.set("qsigma", state.params["qsigma"].snap(sigma))
+    state.set("step", 0)
 
 
 def set_q_to_posterior(state: UrlState) -> None:

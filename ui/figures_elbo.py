@@ -16,9 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
 from ui.i18n import t
-from ui.plots import fast_figure, log_ticks, rgba
-from vae_core.gaussian import normal_pdf
-from vae_core.jensen import Jensen, f_values, lognormal_pdf, lognormal_quantile
+from ui.plots import fast_figure, log_ticks
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
 
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term
@@ -47,62 +45,6 @@ def ledger_range(*values: float) -> list[float]:
     lo, hi = -nice_bound(-min(0.0, *values)), nice_bound(max(0.0, *values))
     pad = 0.04 * (hi - lo or 1.0)
     return [lo - pad, hi + pad]
-
-
-# --- part 1: Jensen's inequality ------------------------------------------------------------------
-
-
-def jensen_figure(f: str, dist: str, params: dict, result: Jensen) -> go.Figure:
-    """The curve f, (E[X], f(E[X])) in blue, (E[X], E[f(X)]) in orange, the gap in red; X's law below.
-
-    ``params`` holds ``lam``, ``x1``, ``x2`` (two points) or ``lnsigma`` (log-normal).
-    """
-    curve_name, chord, dist_of_x = t(f"elbo.f_{f}"), t("elbo.chord"), t("elbo.dist_of_x")
-    gap_label, prob_axis = t("elbo.gap_segment", gap=num(result.gap)), t("elbo.prob_axis")
-    if dist == "two":
-        lo, hi = 0.03, 6.2
-    else:
-        lo, hi = 0.03, max(3.0, float(lognormal_quantile(0.99, params["lnsigma"])))
-    xs = np.linspace(lo, hi, 200)
-    curve = f_values(f, xs)
-    # keep both points readable: x² on a long right tail would otherwise squash them against 0
-    y_top = min(float(curve.max()), 3.0 * max(result.mean_of_f, result.f_of_mean, 1.0))
-    y_pad = 0.05 * (y_top - float(curve.min()))
-    mean = result.mean
-    below = {"showlegend": False, "xaxis": "x2", "yaxis": "y2"}
-    data = [{"type": "scatter", "x": xs, "y": curve, "name": curve_name, "hoverinfo": "skip",
-             "line": {"color": "#444", "width": 2.5}}]
-    if dist == "two":
-        pts = np.array([params["x1"], params["x2"]])
-        weights = np.array([params["lam"], 1 - params["lam"]])
-        data += [
-            {"type": "scatter", "x": pts, "y": f_values(f, pts), "mode": "lines+markers", "name": chord,
-             "line": {"color": PRIOR_GREY, "dash": "dash"}, "marker": {"size": 6 + 14 * weights, "color": PRIOR_GREY}},
-            {"type": "bar", "x": pts, "y": weights, "width": 0.08, "marker": {"color": PRIOR_GREY},
-             "name": dist_of_x, **below},
-        ]
-    else:
-        data.append({"type": "scatter", "x": xs, "y": lognormal_pdf(xs, params["lnsigma"]), "fill": "tozeroy",
-                     "mode": "lines", "line": {"color": PRIOR_GREY}, "name": dist_of_x, **below})
-    data += [
-        {"type": "scatter", "x": [mean, mean], "y": [result.f_of_mean, result.mean_of_f], "mode": "lines",
-         "line": {"color": GAP_RED, "width": 6}, "name": gap_label},
-        {"type": "scatter", "x": [mean], "y": [result.f_of_mean], "mode": "markers", "name": "f(E[X])",
-         "marker": {"color": P_BLUE, "size": 12, "line": {"color": "white", "width": 1}}},
-        {"type": "scatter", "x": [mean], "y": [result.mean_of_f], "mode": "markers", "name": "E[f(X)]",
-         "marker": {"color": Q_ORANGE, "size": 12, "symbol": "diamond", "line": {"color": "white", "width": 1}}},
-    ]
-    return fast_figure(
-        data, 430, {"l": 55, "t": 70, "b": 45}, legend_top=True,
-        xaxis={"anchor": "y", "range": [0, hi], "showticklabels": False},
-        yaxis={"domain": [0.3, 1.0], "title": {"text": "f(x)"},
-               "range": [float(curve.min()) - y_pad, y_top + y_pad]},
-        xaxis2={"anchor": "y2", "matches": "x", "title": {"text": "x"}},
-        yaxis2={"domain": [0.0, 0.22], "title": {"text": prob_axis}, "rangemode": "tozero"},
-        shapes=[vline(mean, **DOTTED), vline(mean, xref="x2", yref="y2 domain", **DOTTED)],
-        annotations=[{"x": mean, "y": 1.0, "xref": "x2", "yref": "y2 domain", "text": "E[X]", "showarrow": False,
-                      "yanchor": "bottom", "font": {"color": PRIOR_GREY}}],
-    )
 
 
 # --- part 2: the ledger and the densities ---------------------------------------------------------
@@ -148,20 +90,6 @@ def _ledger_traces(rows: list[str], lp: float, lower: float, recon: float | None
     return data, labels
 
 
-def ledger_figure(lp: float, lower: float, recon: float, pkl: float) -> go.Figure:
-    """Both ledgers of part 2 — eq. 1.4.10 (top row) and eq. 1.4.12 (bottom row) — on one nats axis."""
-    rows, nats_axis = [t("elbo.bar_ledger"), t("elbo.bar_terms")], t("elbo.nats_axis")
-    x_range = ledger_range(lp, lower, recon)
-    data, labels = _ledger_traces(rows, lp, lower, recon, pkl, x_range, {})
-    return fast_figure(
-        data, 280, {"l": 80, "t": 20, "b": 45}, annotations=labels,
-        barmode="overlay", uniformtext={"minsize": 10, "mode": "hide"}, showlegend=False,
-        shapes=[vline(lp, color=P_BLUE, dash="dash", width=1.5), vline(0, color="black")],
-        xaxis={"range": x_range, "title": {"text": nats_axis}},
-        yaxis={"categoryorder": "array", "categoryarray": rows[::-1], "range": [-0.75, 1.75]},
-    )
-
-
 def z_grid(*peaks: tuple[float, float]) -> tuple[np.ndarray, tuple[float, float]]:
     """A z grid covering every (mean, sd) given (±4 sd), dense near each so narrow peaks stay smooth."""
     lo = min(m - 4 * s for m, s in peaks)
@@ -170,42 +98,30 @@ def z_grid(*peaks: tuple[float, float]) -> tuple[np.ndarray, tuple[float, float]
     return np.unique(np.concatenate([np.linspace(lo, hi, 150), *near])), (lo, hi)
 
 
-def densities_figure(x: float, w: float, noise: float, qmu: float, qsigma: float) -> go.Figure:
-    """Top: the joint log p(x, z) with the observed x; bottom: that slice, prior, posterior and q over z."""
-    slice_label = t("elbo.slice", p=num(math.exp(float(log_evidence(x, w, noise)))))
-    title_joint, title_densities = t("elbo.fig_joint"), t("elbo.fig_densities")
-    observed = t("elbo.observed_x", x=tex(x))
+def joint_figure(x: float, w: float, noise: float) -> go.Figure:
+    """The joint log p(x, z) over (z, x) with the observed x as a dashed line; the slice along that
+    line, the prior, the posterior and q over z are the live ledger's lower panel (static/live/ledger.js).
+    Depends on the model only, so moving q leaves it byte-identical (not redrawn)."""
+    title_joint, observed = t("elbo.fig_joint"), t("elbo.observed_x", x=tex(x))
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
-    z, (lo, hi) = z_grid((0.0, 1.0), (post_mean, post_sd), (qmu, qsigma))
+    _, (lo, hi) = z_grid((0.0, 1.0), (post_mean, post_sd))
     z_heat = np.linspace(lo, hi, 140)
     x_half = max(4.5, abs(x) + 0.5)
     x_heat = np.linspace(-x_half, x_half, 90)
     log_p = log_joint(z_heat[None, :], x_heat[:, None], w, noise)  # (x rows, z columns)
-    below = {"xaxis": "x2", "yaxis": "y2"}
     data = [
         {"type": "heatmap", "x0": lo, "dx": z_heat[1] - z_heat[0], "y0": -x_half, "dy": x_heat[1] - x_heat[0],
          "z": np.maximum(log_p, log_p.max() - 12).astype(np.float32), "colorscale": "Blues", "showscale": False,
          "hovertemplate": "z=%{x:.2f}<br>x=%{y:.2f}<br>log p(x,z)=%{z:.2f}<extra></extra>"},
-        {"type": "scatter", "x": z, "y": np.exp(log_joint(z, x, w, noise)), "fill": "tozeroy", "mode": "lines",
-         "line": {"color": P_BLUE, "width": 1}, "fillcolor": rgba(P_BLUE, 0.18), "name": slice_label, **below},
     ]
-    for mean, sd, colour, label, dash in ((0.0, 1.0, PRIOR_GREY, "p(z)", "dot"),
-                                          (post_mean, post_sd, POSTERIOR_GREEN, "p(z|x)", "solid"),
-                                          (qmu, qsigma, Q_ORANGE, "q(z)", "solid")):
-        data.append({"type": "scatter", "x": z, "y": normal_pdf(z, mean, sd), "name": label,
-                     "line": {"color": colour, "dash": dash}, **below})
     return fast_figure(
-        data, 540, {"l": 45, "t": 20, "b": 80},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
-        xaxis={"anchor": "y", "range": [lo, hi], "showticklabels": False},
-        yaxis={"domain": [0.62, 0.95], "title": {"text": "x"}},
-        xaxis2={"anchor": "y2", "matches": "x", "title": {"text": "z"}},
-        yaxis2={"domain": [0.0, 0.5]},
+        data, 300, {"l": 45, "t": 30, "b": 45},
+        xaxis={"range": [lo, hi], "title": {"text": "z"}},
+        yaxis={"title": {"text": "x"}},
         shapes=[{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": x, "y1": x,
                  "line": {"color": Q_ORANGE, "dash": "dash", "width": 2}}],
         annotations=[
-            {**TITLE, "y": 0.96, "text": title_joint},
-            {**TITLE, "y": 0.51, "text": title_densities},
+            {**TITLE, "y": 1.0, "text": title_joint},
             {"x": 1, "y": x, "xref": "x domain", "yref": "y", "text": observed, "showarrow": False,
              "xanchor": "right", "yanchor": "bottom", "font": {"color": Q_ORANGE}, "bgcolor": "rgba(255,255,255,0.8)"},
         ],

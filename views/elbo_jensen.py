@@ -1,9 +1,11 @@
 """The ELBO: Jensen's gap and log p(x) = ELBO + KL(q‖p(z|x)) on an exact model (eqs. 1.4.1–1.4.10).
 
-Fragments follow what depends on what: part 1's controls rerun only part 1; the model and q
-sliders rerun parts 2–4 (all of them show that model and that q); the optimizer's controls, the
-sample size and seed, and the check expander rerun only their own nested fragments. The figures
-are built in ui/figures_elbo.py.
+Fragments follow what depends on what: part 1's controls rerun only part 1; the model sliders,
+q and the optimizer's controls rerun parts 2–4 (all of them show that model and that q, and the
+live ledger plays the optimizer's path); the sample size and seed, and the check expander rerun
+only their own nested fragments. Two live views draw in the browser while you drag (ui/live/elbo.py):
+part 1's Jensen picture and part 2's ledger, which also plays "Optimize q". The plotly figures are
+built in ui/figures_elbo.py.
 """
 
 import math
@@ -15,6 +17,7 @@ from ui import elbo_data as data
 from ui import figures_elbo as fig
 from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.i18n import t
+from ui.live.elbo import jensen_view, ledger_view
 from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from ui.toy import TOY_PARAMS
@@ -42,72 +45,67 @@ CHECK_OPEN = "elbo_check_open"  # the check expander's state: closed, it compute
 
 # --- part 1: Jensen's inequality --------------------------------------------------------------
 
-def jensen_controls():
-    f = STATE.choice("f", t("elbo.f_label"), option_labels("elbo.f_"))
-    dist = STATE.choice("dist", t("elbo.dist_label"), option_labels("elbo.dist_"), widget=st.radio)
-    if dist == "two":
-        params = {"lam": STATE.slider("lam", t("elbo.lam")), "x1": STATE.slider("x1", t("elbo.x1")),
-                  "x2": STATE.slider("x2", t("elbo.x2"))}
-        STATE.keep("lnsigma")
-    else:
-        params = {"lnsigma": STATE.slider("lnsigma", t("elbo.lnsigma"))}
-        for name in ("lam", "x1", "x2"):
-            STATE.keep(name)
-    return f, dist, params
+def jensen_choice():
+    """f and X's law (a click reruns part 1); λ, x₁, x₂ and σ are the live view's sliders."""
+    left, right = st.columns([1, 1.3], gap="large")
+    with left:
+        f = STATE.choice("f", t("elbo.f_label"), option_labels("elbo.f_"))
+    with right:
+        dist = STATE.choice("dist", t("elbo.dist_label"), option_labels("elbo.dist_"), widget=st.radio)
+    return f, dist
 
 
 @st.fragment
 def jensen_section():
     st.header(t("elbo.s1_title"), anchor="part1")
     st.markdown(t("elbo.s1_intro"))
-    controls, main = st.columns([1, 2.2], gap="large")
-    with controls:
-        f, dist, params = jensen_controls()
+    f, dist = jensen_choice()
+    params = jensen_view(STATE, f, dist)  # drawn in the browser while you drag; settles here on release
     result = two_point(f, params["x1"], params["x2"], params["lam"]) if dist == "two" \
         else lognormal(f, params["lnsigma"])
-    with main:
-        for col, (label, value) in zip(st.columns(3), (("f(E[X])", result.f_of_mean), ("E[f(X)]", result.mean_of_f),
-                                                        ("|E[f(X)] − f(E[X])|", result.gap)), strict=True):
-            with col:
-                metric(label, value)
-        chart(fig.jensen_figure(f, dist, params, result))
-        st.latex(data.jensen_latex(f, dist, params, result, is_convex(f)))
-        st.markdown(t("elbo.convex_reads" if is_convex(f) else "elbo.concave_reads"))
-        if dist == "lognormal" and f in ("log", "neglog"):
-            st.caption(t("elbo.lognormal_gap_note", sigma=tex(params["lnsigma"]), gap=num(result.gap)))
+    st.caption(t("live_elbo.live_hint"))
+    for col, (label, value) in zip(st.columns(3), (("f(E[X])", result.f_of_mean), ("E[f(X)]", result.mean_of_f),
+                                                    ("|E[f(X)] − f(E[X])|", result.gap)), strict=True):
+        with col:
+            metric(label, value)
+    st.latex(data.jensen_latex(f, dist, params, result, is_convex(f)))
+    st.markdown(t("elbo.convex_reads" if is_convex(f) else "elbo.concave_reads"))
+    if dist == "lognormal" and f in ("log", "neglog"):
+        st.caption(t("elbo.lognormal_gap_note", sigma=tex(params["lnsigma"]), gap=num(result.gap)))
     st.info(t("elbo.erratum_jensen"), icon="📝")
 
 
 # --- part 2: the ledger -----------------------------------------------------------------------
 
-def model_controls():
-    """Sliders → the toy model: (x, w, noise) for the model and data, (qmu, qsigma) for q."""
+def model_controls() -> tuple[float, float, float]:
+    """The model θ and the data x (a move reruns parts 2–4); q's μ and σ are the live ledger's."""
     st.markdown(f"**:blue[{t('elbo.theta_header')}]**")
-    x = STATE.slider("x", t("elbo.x"))
-    w = STATE.slider("w", t("elbo.w"))
-    noise = STATE.slider("noise", t("elbo.noise"))
-    st.markdown(f"**:orange[{t('elbo.q_header')}]**")
-    qmu = STATE.slider("qmu", t("elbo.qmu"))
-    qsigma = STATE.slider("qsigma", t("elbo.qsigma"))
+    values = []
+    for name, col in zip(("x", "w", "noise"), st.columns(3, gap="medium"), strict=True):
+        with col:
+            values.append(STATE.slider(name, t(f"elbo.{name}")))
+    return tuple(values)
+
+
+def q_notes(toy):
+    """Presets under the live ledger (a click reruns parts 2–4 and the view follows), the posterior."""
     st.caption(t("common.presets"))
     with st.container(horizontal=True):
         st.button(t("elbo.preset_prior"), on_click=data.set_q, args=(STATE, 0.0, 1.0))
         st.button(t("elbo.preset_posterior"), on_click=data.set_q_to_posterior, args=(STATE,))
-    post_mean, post_sd = (float(v) for v in toy_model.posterior(x, w, noise))
+    post_mean, post_sd = (float(v) for v in toy_model.posterior(*toy[:3]))
     st.caption(t("elbo.posterior_now", m=num(post_mean, 3), s=num(post_sd, 3)))
     if not (-4 <= post_mean <= 4 and 0.1 <= post_sd <= 3):
         st.caption(t("elbo.posterior_off_sliders"))
     st.caption(t("elbo.theta_note"))
-    return toy_model.Toy(x, w, noise, qmu, qsigma)
 
 
 def ledger_section(toy, ledger):
     data.ledger_metrics(ledger, PREV_KEY)
-    chart(fig.ledger_figure(ledger["lp"], ledger["elbo"], ledger["recon"], ledger["prior_kl"]))
-    st.caption(t("elbo.ledger_caption"))
     for formula in data.ledger_latex(ledger):
         st.latex(formula)
-    chart(fig.densities_figure(*toy))
+    st.caption(t("elbo.ledger_caption"))
+    chart(fig.joint_figure(*toy[:3]))
     st.caption(t("elbo.densities_caption"))
 
 
@@ -125,18 +123,17 @@ def check(toy, ledger):
 
 # --- part 3: optimize q -----------------------------------------------------------------------
 
-@st.fragment
-def optimize_section(toy, x_range):
+def optimize_section(toy, path, x_range):
+    """Not a fragment: the optimizer's settings change the path the live ledger above plays."""
     st.header(t("elbo.s3_title"), anchor="part3")
     st.markdown(t("elbo.s3_intro"))
     c1, c2, c3 = st.columns([1.1, 1.2, 2], gap="medium")
     with c1:
-        method = STATE.choice("opt", t("elbo.opt_label"), option_labels("elbo.opt_"), widget=st.radio)
+        STATE.choice("opt", t("elbo.opt_label"), option_labels("elbo.opt_"), widget=st.radio)
     with c2:
-        lr = STATE.select_slider("lr", t("elbo.lr_label"))
+        STATE.select_slider("lr", t("elbo.lr_label"))
     with c3:
         k = STATE.slider("step", t("elbo.step_label"))
-    path = data.cached_path(toy, lr, method == "natural")
     lp = float(toy_model.log_evidence(*toy[:3]))
     left, right, note = st.columns([1, 1, 2.2], vertical_alignment="bottom")
     with left:
@@ -215,16 +212,18 @@ def model_sections():
     st.markdown(t("elbo.s2_intro"))
     st.latex(data.TOY_LATEX)
     st.info(t("elbo.erratum_posterior"), icon="📝")
-    controls, main = st.columns([1, 2.2], gap="large")
-    with controls:
-        toy = model_controls()
+    x, w, noise = model_controls()
+    method, lr = STATE.value("opt"), STATE.value("lr")  # part 3's widgets; the live ledger plays that path
+    toy = toy_model.Toy(x, w, noise, STATE.value("qmu"), STATE.value("qsigma"))
+    path = data.cached_path(toy, lr, method == "natural")
+    ledger_view(STATE, toy, path, method, lr)  # q and the ledger move in the browser; settle here on release
+    q_notes(toy)
     ledger = data.ledger_numbers(toy)
     lp, lower = ledger["lp"], ledger["elbo"]
-    with main:
-        ledger_section(toy, ledger)
+    ledger_section(toy, ledger)
     check(toy, ledger)
 
-    optimize_section(toy, fig.ledger_range(lp, lower))
+    optimize_section(toy, path, fig.ledger_range(lp, lower))
 
     st.header(t("elbo.s4_title"), anchor="part4")
     st.markdown(t("elbo.s4_intro"))
