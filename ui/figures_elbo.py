@@ -19,7 +19,7 @@ from ui.i18n import t
 from ui.plots import fast_figure, log_ticks
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
 
-RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term
+RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term (the live ledger, ui/live/elbo.py)
 GAP_LOG_RANGE = (-3, 4)  # the landscape's colours: log10 KL from 0.001 to 10,000 nats
 TITLE = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
          "showarrow": False, "font": {"size": 14, "color": "#777"}}
@@ -50,26 +50,26 @@ def ledger_range(*values: float) -> list[float]:
 # --- part 2: the ledger and the densities ---------------------------------------------------------
 
 
-def _ledger_traces(rows: list[str], lp: float, lower: float, recon: float | None, pkl: float | None,
-                   x_range: list[float], axes: dict) -> tuple[list[dict], list[dict]]:
-    """Eq. 1.4.10 (and, with ``recon``/``pkl``, eq. 1.4.12) as points on one nats axis; bars only for
-    the gaps. The ELBO and log p(x) are usually negative, so they are positions, never bars from 0;
-    the only bars are the KL terms, which are ≥ 0 and run from the ELBO to the right.
+def _ledger_traces(row: str, lp: float, lower: float, x_range: list[float],
+                   axes: dict) -> tuple[list[dict], list[dict]]:
+    """Eq. 1.4.10 as points on one nats axis, the gap as a bar. The ELBO and log p(x) are usually
+    negative, so they are positions, never bars from 0; the only bar is the KL, which is ≥ 0 and runs
+    from the ELBO to the right. (Part 2's live ledger, static/live/ledger.js, draws the same picture
+    with eq. 1.4.12's row below.)
 
     Returns the traces and the points' labels, as annotations pinned a fixed number of pixels above or
     below the row (a trace's own text would sit on the bar's edge)."""
     middle = 0.5 * (x_range[0] + x_range[1])
     refs = {"xref": axes.get("xaxis", "x"), "yref": axes.get("yaxis", "y")}
 
-    def gap_bar(row, start, width, colour, text, pattern=None):
+    def gap_bar(start, width, colour, text):
         return {"type": "bar", "y": [row], "x": [width], "base": [start], "orientation": "h", "width": 0.26,
                 "text": [text], "textposition": "inside", "insidetextanchor": "middle",
-                "marker": {"color": colour, "pattern": pattern or {}}, "hovertemplate": f"{text}<extra></extra>",
-                **axes}
+                "marker": {"color": colour}, "hovertemplate": f"{text}<extra></extra>", **axes}
 
     labels = []
 
-    def point(row, value, colour, symbol, label, above):
+    def point(value, colour, symbol, label, above):
         text = f"{label} = {num(value)}"
         labels.append({"x": value, "y": row, **refs, "text": text, "showarrow": False,
                        "xanchor": "right" if value > middle else "left",  # grow towards the middle
@@ -79,14 +79,9 @@ def _ledger_traces(rows: list[str], lp: float, lower: float, recon: float | None
                 "marker": {"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
                 "hovertemplate": f"{text}<extra></extra>", **axes}
 
-    data = [gap_bar(rows[0], lower, lp - lower, GAP_RED, f"KL(q‖p(z|x)) = {num(lp - lower)}")]
-    if recon is not None:
-        hatch = {"shape": "/", "fgcolor": "white", "fillmode": "overlay", "size": 10, "solidity": 0.2}
-        data += [gap_bar(rows[1], lower, pkl, PRIOR_GREY, f"KL(q‖p(z)) = {num(pkl)}", hatch),
-                 point(rows[1], recon, RECON_PINK, "triangle-up", "E_q[log p(x|z)]", above=True),
-                 point(rows[1], lower, Q_ORANGE, "diamond", "ELBO", above=False)]
-    data += [point(rows[0], lower, Q_ORANGE, "diamond", "ELBO", above=False),
-             point(rows[0], lp, P_BLUE, "circle", "log p(x)", above=True)]
+    data = [gap_bar(lower, lp - lower, GAP_RED, f"KL(q‖p(z|x)) = {num(lp - lower)}"),
+            point(lower, Q_ORANGE, "diamond", "ELBO", above=False),
+            point(lp, P_BLUE, "circle", "log p(x)", above=True)]
     return data, labels
 
 
@@ -168,7 +163,7 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
 
     kl = np.maximum(path.kl, 1e-10)  # the log axis needs KL > 0; below 1e-10 is rounding
     side_ledger, progress = {"xaxis": "x2", "yaxis": "y2"}, {"xaxis": "x3", "yaxis": "y3"}
-    ledger, labels = _ledger_traces([row_ledger], lp, float(path.elbo[k]), None, None, x_range, side_ledger)
+    ledger, labels = _ledger_traces(row_ledger, lp, float(path.elbo[k]), x_range, side_ledger)
     data = [
         {"type": "heatmap", "x0": m_grid[0], "dx": m_grid[1] - m_grid[0], "y0": y_grid[0], "dy": y_grid[1] - y_grid[0],
          "z": np.log10(np.maximum(gap, 1e-3)).astype(np.float32), "customdata": (lp - gap).astype(np.float32),

@@ -16,7 +16,6 @@ const Q_NAMES = ["qmu", "qsigma"];
 const STEPS_PER_SECOND = 10; // at 1×: the default path (100 steps) plays in 10 s, 2.5 s at 4×
 const SPEEDS = [0.5, 1, 2, 4];
 const REST_MS = 400; // step clicks that follow each other within this are one gesture
-const RECON_PINK = "#e377c2"; // ui.figures_elbo.RECON_PINK
 // The optimizer's buttons fit the controls column: tighter than live.css's default buttons.
 const STYLE = `.ledger-buttons .live-button { padding: 0.2rem 0.55rem; }
 .ledger-buttons { align-items: center; gap: 0.35rem; }`;
@@ -291,7 +290,7 @@ class LedgerView {
     bar(1, L.elbo, L.lp, palette.gap, `KL(q‖p(z|x)) = ${fmt(L.kl)}`);
     bar(0, L.elbo, L.elbo + L.priorKl, palette.prior, `KL(q‖p(z)) = ${fmt(L.priorKl)}`, true);
     p.unclip();
-    point(0, L.recon, RECON_PINK, "triangle-up", "E_q[log p(x|z)]", true);
+    point(0, L.recon, this.data.recon_colour, "triangle-up", "E_q[log p(x|z)]", true);
     point(0, L.elbo, palette.q, "diamond", "ELBO", false);
     point(1, L.elbo, palette.q, "diamond", "ELBO", false);
     point(1, L.lp, palette.p, "circle", "log p(x)", true);

@@ -13,6 +13,7 @@ Each reports to Python once per gesture (release, key rest, pause or end of the 
 
 from __future__ import annotations
 
+from ui.figures_elbo import RECON_PINK
 from ui.i18n import t
 from ui.live import register, state_view
 from vae_core.toy_model import AscentPath, Toy
@@ -50,6 +51,6 @@ def ledger_view(state, toy: Toy, path: AscentPath, method: str, lr: float) -> di
                   "step_once", "reset", "speed", "play_aria", "pause_aria", "step_aria", "reset_aria", "speed_aria",
                   "reduced_motion")
     text["step_of"] = t("live_elbo.step_of", k="{k}", n="{n}")
-    data = {"model": {"x": toy.x, "w": toy.w, "noise": toy.noise},
+    data = {"model": {"x": toy.x, "w": toy.w, "noise": toy.noise}, "recon_colour": RECON_PINK,
             "path": {"m": path.m.tolist(), "s": path.s.tolist()}, "text": text}
     return state_view(_LEDGER, state, LEDGER_NAMES, data, key="live_ledger")
