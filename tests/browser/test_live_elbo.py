@@ -244,3 +244,33 @@ def test_reduced_motion_gets_the_final_state_at_once(page, app_url):
     steps_seen = {int(s.split("|")[0]) for s in page.evaluate(SIGNATURES_JS, "ledger")}
     assert steps_seen == {0, 100}  # the start and the settled end, nothing in between
     assert readouts(page, "qmu") == final_state()[1]
+
+
+def test_touch_drag_on_a_phone(chromium, app_url):
+    """A finger on a 390×844 phone drags σ_q: the ledger follows, nothing is sent until the finger lifts."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                   locale="en-US")
+    page = context.new_page()
+    try:
+        sent = SentFrames(page)
+        open_elbo(page, app_url)
+        slider = page.locator('input[data-name="qsigma"]')
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        x0, y = box["x"] + 9 + 0.31 * (box["width"] - 18), box["y"] + box["height"] / 2  # the thumb at σ_q = 1
+        cdp = context.new_cdp_session(page)
+        mark = sent.mark()
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y}]})
+        seen = []
+        for i in range(1, 16):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + 8 * i, "y": y}]})
+            seen.append(readouts(page, "qsigma")[2])
+        assert len(set(seen)) >= 10 and sent.since(mark) == 0
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_url(re.compile(r"qsigma=(?!1&)\d"))
+        wait_settled(page)
+        qsigma = float(re.search(r"qsigma=([\d.]+)", page.url).group(1))
+        assert readouts(page, "qsigma")[2] == fmt(float(toy_model.posterior_kl(1.5, 1, 0.5, 0, qsigma)))
+        assert settled_metrics(page)["KL(q‖p(z|x))"] == readouts(page, "qsigma")[2]
+    finally:
+        context.close()
