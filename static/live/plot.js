@@ -206,7 +206,7 @@ export class Graphics {
 
   /**
    * A horizontal legend from (px, py), wrapping at the canvas width. Items: {label, color, kind}
-   * with kind "line" | "dash" | "fill" | "marker" | "ring". Returns the height it used.
+   * with kind "line" | "dash" | "fill" | "marker" | "diamond" | "ring". Returns the height it used.
    */
   legend(items, px, py, { maxWidth, measure = false } = {}) {
     const ctx = this.ctx;
@@ -236,6 +236,12 @@ export class Graphics {
     if (item.kind === "fill") {
       ctx.fillStyle = rgba(item.color, item.alpha ?? 0.45);
       ctx.fillRect(x, y - 6, 20, 12);
+    } else if (item.kind === "diamond") {
+      ctx.beginPath();
+      ctx.moveTo(x + 10, y - 6); ctx.lineTo(x + 16, y); ctx.lineTo(x + 10, y + 6); ctx.lineTo(x + 4, y);
+      ctx.closePath();
+      ctx.fillStyle = item.color;
+      ctx.fill();
     } else if (item.kind === "marker" || item.kind === "ring") {
       ctx.beginPath();
       ctx.arc(x + 10, y, 5, 0, 2 * Math.PI);
