@@ -124,7 +124,7 @@ class JensenView {
       { label: text.dist_of_x, color: palette.prior, kind: "fill" },
       { label: text.gap.replace("{gap}", fmt(jgap)), color: palette.gap, width: 6 },
       { label: "f(E[X])", color: palette.p, kind: "marker" },
-      { label: "E[f(X)]", color: palette.q, kind: "marker" },
+      { label: "E[f(X)]", color: palette.q, kind: "diamond" },
     ];
     const left = 62, right = 14;
     const legendH = g.legendHeight(legend, left) + 8;
