@@ -67,7 +67,7 @@ class JensenView {
     this.dragging = false;
     this.refit = true;
     this.plot.invalidate();
-    this.report({ ...this.values });
+    this.report({ ...this.values, gesture: Date.now() }); // always new: see ledger.js send()
   }
 
   /** [E[X], f(E[X]), E[f(X)]] for the current state (jensen_math.js). */

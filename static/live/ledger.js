@@ -116,7 +116,9 @@ class LedgerView {
   /** One report per gesture: q's values and the step shown (part 3 of the page follows it). */
   send() {
     clearTimeout(this.timer);
-    this.report({ qmu: this.values.qmu, qsigma: this.values.qsigma, step: this.k });
+    // ``gesture`` makes every report new: Streamlit does not rerun for a state value equal to the last one,
+    // yet the page may have moved since (part 3's step slider, a preset). state_view ignores the key.
+    this.report({ qmu: this.values.qmu, qsigma: this.values.qsigma, step: this.k, gesture: Date.now() });
   }
 
   play() {

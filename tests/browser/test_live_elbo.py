@@ -244,6 +244,15 @@ def test_reduced_motion_gets_the_final_state_at_once(page, app_url):
     steps_seen = {int(s.split("|")[0]) for s in page.evaluate(SIGNATURES_JS, "ledger")}
     assert steps_seen == {0, 100}  # the start and the settled end, nothing in between
     assert readouts(page, "qmu") == final_state()[1]
+    # part 3's step slider moves the view; the same report as before ("step 100") must still rerun
+    thumb = page.get_by_role("slider", name="Show step k")
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    page.wait_for_url(re.compile(r"step=99(&|$)"))
+    wait_settled(page)
+    assert ledger.get_by_text("Step k = 99 of 100").count() == 1
+    ledger.get_by_role("button", name="Play gradient ascent on the ELBO, starting from your q").click()
+    page.wait_for_url(re.compile(r"step=100(&|$)"))
 
 
 def test_touch_drag_on_a_phone(chromium, app_url):
