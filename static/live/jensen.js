@@ -127,12 +127,12 @@ class JensenView {
       { label: "E[f(X)]", color: palette.q, kind: "diamond" },
     ];
     const left = 62, right = 14;
-    const legendH = g.legendHeight(legend, left) + 8;
+    const legendH = g.legendHeight(legend, 8) + 8;
     const top = legendH + 8, xAxisH = 2 * g.fontSize + 16, gapH = 14;
     const plotH = g.height - top - xAxisH - gapH;
     const h1 = Math.round(plotH * 0.72), h2 = plotH - h1;
     const w = g.width - left - right;
-    g.legend(legend, left, 0);
+    g.legend(legend, 8, 0);
     const upper = g.panel({ left, top, width: w, height: h1 }, this.x.span, this.y.span);
     const lower = g.panel({ left, top: top + h1 + gapH, width: w, height: h2 }, this.x.span, this.yDist.span);
 
