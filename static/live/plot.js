@@ -550,7 +550,9 @@ export function mountOnce(component, create) {
   }
   view.report = (values) => {
     window.__liveRelease = performance.now(); // benchmarks: a release starts the settling rerun
-    component.setStateValue("release", values);
+    // Streamlit does not rerun for a state value equal to the last one; a preset may have moved the
+    // page since, so every gesture is new (Python reads the names it knows and ignores "gesture").
+    component.setStateValue("release", { ...values, gesture: Date.now() });
   };
   view.update(component.data);
   // Streamlit may call the cleanup of an earlier, superseded mount after a later one ran: only

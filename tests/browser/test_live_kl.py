@@ -82,3 +82,21 @@ def test_preset_moves_the_live_view(page, app_url):
     wait_settled(page)
     assert page.locator('input[data-name="mu1"]').input_value() == "-1"
     assert page.locator(".live-readout-value").first.inner_text() == f"{float(kl_normal(-1, 2, 0.5, 0.7)):.4f}"
+
+
+def test_dragging_back_after_a_preset_settles_again(page, app_url):
+    """Release at μ₂ = 0; the preset q = p moves μ₂ to 2; releasing at μ₂ = 0 again reports the very
+    values of the first release, and must still rerun (Streamlit skips a state equal to the last)."""
+    page.goto(f"{app_url}/gaussian-kl?lang=en&mu1=2&sigma1=1&mu2=1&sigma2=1")
+    wait_settled(page)
+    slider = 'input[data-name="mu2"]'
+    drag_range(page, slider, lambda: None, [0.5, 0.6, 0.5])
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"mu2=0&"))
+    wait_settled(page)
+    page.get_by_role("button", name="q = p").click()
+    page.wait_for_url(re.compile(r"mu2=2&"))
+    wait_settled(page)
+    drag_range(page, slider, lambda: None, [0.5, 0.6, 0.5])
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"mu2=0&"))
