@@ -90,6 +90,14 @@ def lan_address() -> str | None:
     return None
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
     """Terminate; kill if still there after `timeout` seconds."""
     if proc is None or proc.poll() is not None:
@@ -165,6 +173,9 @@ class Cluster:
         try:
             for replica in self.members:
                 self._spawn(replica)
+            # HAProxy counts a server as up until its first check fails, so start it only once every
+            # replica answers: /_lb/ready then means ready, and no early student meets a 503.
+            self.wait_ready(timeout, self.replicas_healthy)
             self.dns = TinyDNS(APP_HOST, addresses).start()
             self._check_config()
             self._spawn_haproxy()
@@ -202,15 +213,14 @@ class Cluster:
 
     def ready(self) -> bool:
         """HAProxy answers and sees every replica healthy."""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_lb/ready", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return _answers(f"http://127.0.0.1:{self.port}/_lb/ready")
 
-    def wait_ready(self, timeout: float) -> None:
+    def replicas_healthy(self) -> bool:
+        return all(_answers(f"http://{r.address}:{r.port}/_stcore/health") for r in self.members)
+
+    def wait_ready(self, timeout: float, condition=None) -> None:
         deadline = time.monotonic() + timeout
-        while not self.ready():
+        while not (condition or self.ready)():
             if self.lb is not None and self.lb.poll() is not None:
                 raise RuntimeError(f"haproxy exited (code {self.lb.returncode}); see {self.log_dir}/haproxy.log")
             for replica in self.members:
