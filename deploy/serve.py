@@ -199,7 +199,7 @@ class Cluster:
 
     def _check_config(self) -> None:
         env = {**os.environ, **self.haproxy_env()}
-        check = subprocess.run([self.haproxy, "-c", "-q", "-f", str(HAPROXY_CFG)], env=env,
+        check = subprocess.run([self.haproxy, "-c", "-f", str(HAPROXY_CFG)], env=env,
                                capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"haproxy rejected {HAPROXY_CFG}: {check.stdout}{check.stderr}")

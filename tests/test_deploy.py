@@ -92,13 +92,13 @@ def ready(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def launcher(tmp_path: Path, replicas: int):
+def launcher(tmp_path: Path, replicas: int, script: str = TRIVIAL):
     """`python -m deploy.serve` as a user runs it; yields (process, port, status file)."""
     _needs_haproxy()
     port = free_port()
     status = tmp_path / "status.json"
     cmd = [sys.executable, "-m", "deploy.serve", "--replicas", str(replicas), "--port", str(port),
-           "--host", "127.0.0.1", "--script", TRIVIAL, "--status-file", str(status), "--log-dir", str(tmp_path)]
+           "--host", "127.0.0.1", "--script", script, "--status-file", str(status), "--log-dir", str(tmp_path)]
     with open(tmp_path / "launcher.log", "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
