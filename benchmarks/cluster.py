@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,6 +91,7 @@ def launch(replicas: int, timeout: float = 120.0) -> Iterator[Launched]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)  # tracebacks from its logs are in the summary
 
 
 async def warm_every_replica(launched: Launched) -> None:

@@ -214,7 +214,8 @@ async def _reconnect(session: StreamlitSession, stop_at: float, result: LoadResu
                     "ms": 1000 * (time.monotonic() - lost_at), "attempts": attempts, "page": session.url_path,
                     "view_same": same and session.query == query, "sliders_compared": compared,
                     "before": before, "after": session.replicas[-1] if session.replicas else "?",
-                    "failed_attempts": failures[:3]})
+                    "failed_attempts": failures[:3], "page_not_found": run.page_not_found,
+                    "errors": run.errors[:3], "query_after": session.query[:200]})
                 return True
             failures.append(f"{time.monotonic() - lost_at:.1f} s: load {run.status}")
             await session.close()
