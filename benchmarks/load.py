@@ -175,7 +175,7 @@ def view_matches_url(session: StreamlitSession, query: str) -> tuple[bool, int]:
     params = dict(urllib.parse.parse_qsl(query))
     compared = 0
     for slider in session.main_sliders():
-        name = slider.id.rsplit("-", 1)[-1].split("_", 1)[-1]
+        name = slider.live or slider.id.rsplit("-", 1)[-1].split("_", 1)[-1]  # a live view names its values
         if slider.options or name not in params:
             continue
         try:

@@ -68,9 +68,9 @@ def test_tab_stays_on_its_replica_and_survives_its_death(chromium, tmp_path):
             wait_settled(page)
             assert page.url == url
             assert page.locator('[data-testid="stMetricValue"]').all_inner_texts()[:2] == KL_VALUES
-            thumb = page.locator('[data-testid="stSlider"] input[type="range"]').nth(2)  # μ₂
-            thumb.focus()
-            thumb.press("ArrowRight")
+            control = page.locator('input[data-name="mu2"]')  # μ₂ of the live KL view
+            control.focus()
+            control.press("ArrowRight")
             page.wait_for_url(re.compile(r"mu2=-0\.99"))
             wait_settled(page)
             # the reload takes /static/… files and the favicon from the browser's cache, which still
