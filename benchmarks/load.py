@@ -11,6 +11,11 @@ server's per move (what limits how many students two cores can serve), the simul
 own, and everything else's on the machine (noise from other work).
 
     python -m benchmarks.load --clients 30 --duration 120
+
+Against several replicas behind HAProxy (``python -m deploy.serve``) see ``benchmarks/cluster.py``:
+there each student keeps its cookies like a browser (``sticky``), the benchmark checks that every
+response of one tab came from one replica, and a student whose replica dies reconnects as the
+browser does and must see the same view, restored from its URL.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import asyncio
 import json
 import random
 import time
+import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 
 from benchmarks.common import cpu_seconds, log, machine_busy_seconds, median, p95, rss_mb, serve
@@ -42,6 +49,11 @@ class LoadResult:
     server_cpu_s: float = 0.0  # CPU time the server used during the run
     client_cpu_s: float = 0.0  # CPU time this process (the simulated students) used
     machine_cpu_s: float = 0.0  # CPU time everything on the machine used
+    # behind a load balancer (sticky students; benchmarks/cluster.py)
+    lives: list[list[str]] = field(default_factory=list)  # replicas that answered, per websocket life
+    first_replica: Counter = field(default_factory=Counter)  # replica → students that started there
+    disconnects: int = 0  # websockets the server closed (a killed replica)
+    reconnects: list[dict] = field(default_factory=list)  # one per disconnect that came back
 
     def summary(self) -> dict:
         ms = [m for _, _, m in self.moves]
@@ -71,6 +83,13 @@ class LoadResult:
             "other_cores": (self.machine_cpu_s - self.server_cpu_s - self.client_cpu_s) / self.duration_s
             if self.duration_s else float("nan"),
             "per_page": per_page,
+            "sticky": {
+                "lives": len(self.lives),
+                "lives_on_one_replica": sum(len(set(life)) <= 1 for life in self.lives),
+                "students_per_replica": dict(sorted(self.first_replica.items())),
+                "disconnects": self.disconnects,
+                "reconnects": self.reconnects,
+            } if self.lives else None,
         }
 
 
@@ -93,12 +112,14 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 async def _student(base: str, path: str, seed: int, start_delay: float, stop_at: float,
-                   think: tuple[float, float], t0: float, result: LoadResult) -> None:
+                   think: tuple[float, float], t0: float, result: LoadResult, sticky: bool = False) -> None:
     rng = random.Random(seed)
     await asyncio.sleep(start_delay)
-    session = StreamlitSession(base, path, "lang=" + ("zh" if seed % 2 else "en"))
+    session = StreamlitSession(base, path, "lang=" + ("zh" if seed % 2 else "en"), sticky=sticky)
     try:
         try:
+            if sticky:  # a browser loads the page's HTML first; the sticky cookie comes with it
+                await asyncio.to_thread(session.open_page)
             await session.connect()
         except Exception as exc:  # noqa: BLE001 - a refused student is an error, not a crash
             result.errors.append(f"{path}: connect: {exc!s:.120}")
@@ -108,26 +129,102 @@ async def _student(base: str, path: str, seed: int, start_delay: float, stop_at:
         result.errors += [f"{path or 'home'}: load: {e}" for e in first.errors]
         result.page_not_found += first.page_not_found
         result.bytes_received += first.bytes_received
+        if sticky and session.replicas:
+            result.first_replica[session.replicas[0]] += 1
         while time.monotonic() + think[1] < stop_at:
-            await asyncio.sleep(rng.uniform(*think))
-            sliders = session.main_sliders()
-            if not sliders:
-                run = await session.rerun()  # a page without sliders: the student reloads it
+            pause = rng.uniform(*think)
+            if sticky:  # a browser notices a closed websocket at once, not at its next move
+                lost = await session.closed_within(pause)
             else:
-                slider = rng.choice(sliders)
-                steps = rng.choice((-3, -2, -1, 1, 2, 3))
-                value = slider.snapped(slider.value + steps * slider.step)
-                if value == slider.value:
-                    value = slider.snapped(slider.value - steps * slider.step)
-                run = await session.rerun(slider, value)
-            result.moves.append((time.monotonic() - t0, path, run.elapsed_ms))
-            result.bytes_received += run.bytes_received
-            result.page_not_found += run.page_not_found
-            result.errors += [f"{path or 'home'}: {e}" for e in run.errors]
-            if run.status in ("closed", "io"):
+                await asyncio.sleep(pause)
+                lost = False
+            if not lost:
+                sliders = session.main_sliders()
+                if not sliders:
+                    run = await session.rerun()  # a page without sliders: the student reloads it
+                else:
+                    slider = rng.choice(sliders)
+                    steps = rng.choice((-3, -2, -1, 1, 2, 3))
+                    value = slider.snapped(slider.value + steps * slider.step)
+                    if value == slider.value:
+                        value = slider.snapped(slider.value - steps * slider.step)
+                    run = await session.rerun(slider, value)
+                lost = sticky and run.status in ("closed", "io")
+                if not lost:
+                    result.moves.append((time.monotonic() - t0, path, run.elapsed_ms))
+                    result.bytes_received += run.bytes_received
+                    result.page_not_found += run.page_not_found
+                    result.errors += [f"{path or 'home'}: {e}" for e in run.errors]
+                    if run.status in ("closed", "io"):
+                        return
+                    continue
+            result.disconnects += 1  # its replica went away: come back as the browser does
+            if not await _reconnect(session, stop_at, result):
                 return
     finally:
+        if sticky:
+            result.lives.append(list(session.replicas))
         await session.close()
+
+
+def view_matches_url(session: StreamlitSession, query: str) -> tuple[bool, int]:
+    """Do the page's sliders show the values its URL names? → (all equal, how many compared).
+
+    A slider's key is its page prefix + its URL parameter (``kl_mu1`` ↔ ``mu1``, design.md "State
+    in the URL"); select sliders (text options) are not compared."""
+    params = dict(urllib.parse.parse_qsl(query))
+    compared = 0
+    for slider in session.main_sliders():
+        name = slider.live or slider.id.rsplit("-", 1)[-1].split("_", 1)[-1]  # a live view names its values
+        if slider.options or name not in params:
+            continue
+        try:
+            wanted = float(params[name])
+        except ValueError:
+            continue
+        compared += 1
+        if abs(wanted - slider.value) > 1e-9 * max(1.0, abs(wanted)):
+            return False, compared
+    return True, compared
+
+
+async def _reconnect(session: StreamlitSession, stop_at: float, result: LoadResult,
+                     retry_s: float = 0.5) -> bool:
+    """Reconnect like Streamlit's frontend (ping /_stcore/health, then a new websocket, retrying
+    every `retry_s`), open the page from its URL, and check it shows the same view."""
+    lost_at = time.monotonic()
+    query = session.query
+    before = session.replicas[-1] if session.replicas else "?"
+    result.lives.append(list(session.replicas))
+    await session.close()
+    session.replicas = []
+    attempts = 0
+    failures: list[str] = []
+    while time.monotonic() < stop_at + 30:
+        attempts += 1
+        try:
+            await asyncio.to_thread(session.get, "/_stcore/health")
+            session.page_script_hash = ""  # a new server session: ask for the page by its URL path
+            session.cache.clear()
+            await session.connect()
+            run = await session.load()
+            if run.status == "ok":
+                same, compared = view_matches_url(session, query)
+                result.reconnects.append({
+                    "ms": 1000 * (time.monotonic() - lost_at), "attempts": attempts, "page": session.url_path,
+                    "view_same": same and session.query == query, "sliders_compared": compared,
+                    "before": before, "after": session.replicas[-1] if session.replicas else "?",
+                    "failed_attempts": failures[:3], "page_not_found": run.page_not_found,
+                    "errors": run.errors[:3], "query_after": session.query[:200]})
+                return True
+            failures.append(f"{time.monotonic() - lost_at:.1f} s: load {run.status}")
+            await session.close()
+        except Exception as exc:  # noqa: BLE001 - refused, 503, reset: the browser just tries again
+            failures.append(f"{time.monotonic() - lost_at:.1f} s: {exc!r:.100}")
+            await session.close()
+        await asyncio.sleep(retry_s)
+    result.errors.append(f"{session.url_path}: no reconnect after {attempts} attempts")
+    return False
 
 
 async def _sample_rss(pid: int, t0: float, stop_at: float, result: LoadResult, every: float = 2.0):
@@ -155,7 +252,9 @@ async def _slider_pages(base: str, only: list[str] | None = None) -> list[str]:
 
 async def run_load(base: str, pid: int, clients: int, duration: float,
                    think: tuple[float, float] = (0.5, 1.5), ramp: float = 5.0, pages: list[str] | None = None,
-                   log=log) -> LoadResult:
+                   log=log, sticky: bool = False, during=None) -> LoadResult:
+    """`during(t0, stop_at)`, if given, is an extra coroutine run alongside the students (the cluster
+    benchmark samples each replica's memory and kills one mid-class with it)."""
     pages = await _slider_pages(base, pages)  # also warms the server: imports, caches
     result = LoadResult(clients, duration, think)
     for i in range(clients):
@@ -166,10 +265,12 @@ async def run_load(base: str, pid: int, clients: int, duration: float,
     t0 = time.monotonic()
     stop_at = t0 + duration
     tasks = [asyncio.create_task(_sample_rss(pid, t0, stop_at, result))]
+    if during is not None:
+        tasks.append(asyncio.create_task(during(t0, stop_at)))
     for i in range(clients):
         tasks.append(asyncio.create_task(_student(
             base, pages[i % len(pages)], seed=i, start_delay=ramp * i / clients, stop_at=stop_at,
-            think=think, t0=t0, result=result)))
+            think=think, t0=t0, result=result, sticky=sticky)))
     await asyncio.gather(*tasks)
     result.duration_s = time.monotonic() - t0
     result.server_cpu_s = cpu_seconds(pid) - cpu0[0]

@@ -4,6 +4,11 @@
     python -m benchmarks.run_all --quick          # fewer moves/repeats, 20 s load: ~2–4 min
     python -m benchmarks.run_all --only latency --only load --duration 60
     python -m benchmarks.run_all --out /tmp/bench.md --json /tmp/bench.json
+    python -m benchmarks.run_all --only cluster --replicas 1 2 --cluster-clients 30 60 100 --duration 25
+    python -m benchmarks.run_all --only cluster --replicas 2 --cluster-clients 120 --think 3 8 --kill-at 20
+
+The cluster section (several replicas behind HAProxy, ``python -m deploy.serve``; needs haproxy)
+runs only when asked for with ``--only cluster``.
 
 Targets (issue 6, design.md "Latency budget"): slider → render ≤ 1.3× a trivial one-slider
 app under Streamlit's defaults, which under our config reads ≤ 5× the floor app (≤ 2× for
@@ -25,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run_all.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import cold_start, latency, live_frames, load, memory  # noqa: E402
+from benchmarks import cluster, cold_start, latency, live_frames, load, memory  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     fmt,
     log,
@@ -39,7 +44,8 @@ from benchmarks.common import (  # noqa: E402
     verdict,
 )
 
-SECTIONS = ("latency", "live", "cold", "memory", "load")
+SECTIONS = ("latency", "live", "cold", "memory", "load")  # the default set
+ALL_SECTIONS = (*SECTIONS, "cluster")
 ISSUE_RATIO = 1.3  # × the trivial app with Streamlit defaults
 FLOOR_RATIO = 5.0  # × the floor app (our config); design.md
 LATENT_FLOOR_RATIO = 2.0
@@ -169,6 +175,55 @@ def load_table(r: dict) -> str:
     return table
 
 
+def cluster_table(runs: list[dict]) -> str:
+    """One row per run; p95 also as a ratio to the 1-replica run of the same class in this call."""
+    one = {(r["clients"], tuple(r["think_s"])): r["p95_ms"] for r in runs if r["replicas"] == 1}
+    rows = []
+    for r in runs:
+        sticky = r.get("sticky") or {}
+        spread = " / ".join(str(n) for n in sticky.get("students_per_replica", {}).values())
+        rss = " / ".join(fmt(v["max_mb"]) for v in r.get("rss_replicas", {}).values())
+        tabs = f"{sticky.get('lives_on_one_replica', 0)}/{sticky.get('lives', 0)}"
+        rows.append([
+            str(r["replicas"]), str(r["clients"]), f"{r['think_s'][0]:g}–{r['think_s'][1]:g}", fmt(r["duration_s"]),
+            str(r["moves"]), fmt(r["moves_per_s"], 1), fmt(r["median_ms"]), fmt(r["p95_ms"]),
+            fmt(ratio(r["p95_ms"], one.get((r["clients"], tuple(r["think_s"])), math.nan)), 2, "×"),
+            fmt(r["max_ms"]), str(r["errors"]), spread, rss, fmt(r["server_cpu_ms_per_move"]),
+            fmt(r["server_cores"], 2), fmt(r["haproxy_cores"], 2), fmt(r["other_cores"], 2), tabs,
+            "✅" if r["errors"] == 0 else "❌", verdict(r["p95_ms"], LOAD_P95_MS),
+        ])
+    header = ["replicas", "students", "pause s", "s", "reruns", "reruns/s", "median ms", "p95 ms",
+              "p95 × 1 replica", "max ms", "errors", "students per replica", "RSS MiB per replica (max)",
+              "server CPU ms/rerun", "server cores", "HAProxy cores", "others' cores",
+              "tabs on one replica", "0 errors", f"p95 ≤ {LOAD_P95_MS:g} ms"]
+    table = markdown_table(header, rows)
+    samples = [s for r in runs for s in r.get("error_samples", []) + r.get("server_log_errors", [])]
+    if samples:
+        table += "\n\nFirst errors: " + "; ".join(f"`{s[:100]}`" for s in samples[:5])
+    return table
+
+
+def kill_table(runs: list[dict]) -> str:
+    rows = []
+    for r in runs:
+        sticky = r["sticky"] or {}
+        back = sticky.get("reconnects", [])
+        ms = [b["ms"] for b in back]
+        landed = {}
+        for b in back:
+            landed[b["after"]] = landed.get(b["after"], 0) + 1
+        rows.append([
+            str(r["replicas"]), str(r["clients"]), f"{r['kills'][0]['t']:.0f}", str(sticky.get("disconnects", 0)),
+            str(len(back)), f"{sum(b['view_same'] for b in back)}/{len(back)}", fmt(median(ms)),
+            fmt(max(ms, default=math.nan)),
+            ", ".join(f"{k} ×{v}" for k, v in sorted(landed.items())),
+            fmt(max((b["attempts"] for b in back), default=math.nan)), str(r["errors"]),
+        ])
+    header = ["replicas", "students", "killed at s", "students disconnected", "reconnected", "same view (URL)",
+              "lost → view back, median ms", "max ms", "landed on", "max attempts", "errors"]
+    return markdown_table(header, rows)
+
+
 def noise_table(noise: dict, nproc: str) -> str:
     rows = [[name, fmt(v["wall_s"]), f"{v['other_cores']:.2f} of {nproc}", v["loadavg"]] for name, v in noise.items()]
     return markdown_table(["section", "wall s", "CPU used by other processes (cores)", "load avg (1 min) at end"],
@@ -202,6 +257,12 @@ def report(info: dict, results: dict, noise: dict, args) -> str:
         think = results["load"].get("think_s", ("?", "?"))
         out += ["", f"## Classroom load (websocket clients; pause between moves {think[0]}–{think[1]} s)", "",
                 load_table(results["load"])]
+    if "cluster" in results:
+        out += ["", "## Several replicas behind HAProxy (python -m deploy.serve; sticky websocket clients)", "",
+                cluster_table(results["cluster"])]
+        kills = [r for r in results["cluster"] if r.get("kills")]
+        if kills:
+            out += ["", "### A replica killed mid-class", "", kill_table(kills)]
     out += ["", "## How busy the machine was", "", noise_table(noise, info["nproc"])]
     return "\n".join(out) + "\n"
 
@@ -210,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6 moves, 1 cold start, 20 s load")
-    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only these (repeatable)")
+    parser.add_argument("--only", action="append", choices=ALL_SECTIONS, help="run only these (repeatable)")
     parser.add_argument("--moves", type=int, help="latency moves per target (default 20, quick 6)")
     parser.add_argument("--slider", action="append", default=[], metavar="SLUG=INDEX",
                         help="which slider to move on a page (0 = first in the main area)")
@@ -222,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds a student pauses between slider moves (uniform; default 0.5 1.5)")
     parser.add_argument("--load-page", action="append", dest="load_pages", metavar="PAGE",
                         help="load test only on this page (url path or slug; repeatable; default all)")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2],
+                        help="cluster: replica counts, one launcher each, runs interleaved (default 1 2)")
+    parser.add_argument("--cluster-clients", type=int, nargs="+", default=[30, 60, 100], metavar="N",
+                        help="cluster: class sizes (default 30 60 100); seconds per run: --duration (default 25)")
+    parser.add_argument("--kill-at", type=float, metavar="S",
+                        help="cluster: kill replica 1 this many seconds into each run (it is restarted)")
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     args = parser.parse_args(argv)
@@ -246,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     if "load" in sections:
         results["load"] = timed("load", load.run, noise, args.clients, duration, tuple(args.think),
                                 args.load_pages, log=log)
+    if "cluster" in sections:
+        results["cluster"] = timed("cluster", cluster.run, noise, args.replicas, args.cluster_clients,
+                                   args.duration or 25.0, tuple(args.think), args.kill_at, log=log)
     text = report(info, results, noise, args)
     print(text)
     if args.out:

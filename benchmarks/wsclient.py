@@ -23,6 +23,11 @@ the client's ACKs by 40 ms while the server (Nagle) holds back its next small fr
 adds ~40 ms to every rerun that Chromium does not see (measured: trivial app 44 ms → 6 ms, the
 browser's own websocket frames show ~10 ms).
 
+Behind a load balancer (``sticky=True``, ``python -m deploy.serve``) it also keeps cookies like a
+browser: it first GETs the page (where HAProxy sets the sticky cookie), then sends the cookies with
+the websocket handshake and every image request, and records which replica answered each of them
+(HAProxy's ``X-Replica`` header), so the benchmark can check that a tab stays on its replica.
+
 What it leaves out: rendering (React, plotly, KaTeX: that is the browser's CPU, not the
 server's) and the values of widgets it does not move (the server keeps those in the session's
 state, so the script sees the same values).
@@ -81,8 +86,12 @@ class StreamlitSession:
     """One browser tab's worth of Streamlit session, over a websocket."""
 
     def __init__(self, base: str, url_path: str = "", query: str = "", locale: str = "en-US",
-                 timeout: float = 30.0):
+                 timeout: float = 30.0, sticky: bool = False):
         self.base = base.rstrip("/")
+        self.sticky = sticky
+        self.cookies: dict[str, str] = {}
+        self.replicas: list[str] = []  # X-Replica of each response (page, websocket, images), in order
+        self._closed: asyncio.Future | None = None
         self.url_path = url_path
         self.query = query
         self.locale = locale
@@ -98,8 +107,45 @@ class StreamlitSession:
     async def connect(self) -> None:
         uri = self.base.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         self.ws = await websockets.connect(uri + "/_stcore/stream", subprotocols=["streamlit"],
-                                           max_size=None, open_timeout=self.timeout)
+                                           max_size=None, open_timeout=self.timeout,
+                                           additional_headers=self._headers() or None)
+        if self.sticky:
+            self._note_response(self.ws.response.headers)
+            self._closed = asyncio.ensure_future(self.ws.wait_closed())
         self._quickack()
+
+    # --------------------------------------------------------------------- cookies (sticky)
+    def _headers(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+
+    def _note_response(self, headers) -> None:
+        """Keep Set-Cookie values, as a browser does; note which replica answered."""
+        replica = headers.get("X-Replica")
+        if replica:
+            self.replicas.append(replica)
+        for cookie in headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+
+    def get(self, path: str) -> int:
+        """A plain HTTP GET with the session's cookies (blocking; run it in a thread)."""
+        request = urllib.request.Request(self.base + path, headers=self._headers())
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            self._note_response(response.headers)
+            return len(response.read())
+
+    def open_page(self) -> int:
+        """What a browser does before the websocket: GET the page's HTML (the sticky cookie comes here)."""
+        return self.get(f"/{self.url_path}" + (f"?{self.query}" if self.query else ""))
+
+    async def closed_within(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if the server closes the websocket (a browser notices at once)."""
+        if self.ws is None or self._closed is None:
+            return True
+        done, _ = await asyncio.wait({self._closed}, timeout=seconds)
+        return bool(done)
 
     def _quickack(self) -> None:
         """ACK at once (Linux); see the module docstring for why."""
@@ -111,6 +157,9 @@ class StreamlitSession:
                 pass
 
     async def close(self) -> None:
+        if self._closed is not None:
+            self._closed.cancel()
+            self._closed = None
         if self.ws is not None:
             await self.ws.close()
             self.ws = None
@@ -190,7 +239,10 @@ class StreamlitSession:
 
     def _fetch(self, url: str) -> int:
         full = url if url.startswith("http") else self.base + "/" + url.lstrip("/")
-        with urllib.request.urlopen(full, timeout=self.timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(full, headers=self._headers()),
+                                    timeout=self.timeout) as response:
+            if self.sticky:
+                self._note_response(response.headers)
             return len(response.read())
 
     async def rerun(self, widget: SliderInfo | None = None, value: float | None = None) -> RunResult:

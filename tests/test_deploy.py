@@ -1,0 +1,269 @@
+"""Self-hosting (deploy/): the launcher starts, restarts and stops its processes; HAProxy keeps a
+browser on one replica (page requests and the websocket alike) and spreads new browsers; compose
+and the launcher share one HAProxy file.
+
+Tests that need HAProxy skip locally without it and fail under CI (CI=true), where .ci/run
+installs it. Every wait polls with a deadline; no sleep is an assertion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from deploy import serve
+from deploy.dns import TinyDNS, answer
+from tests.browser.support import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+TRIVIAL = "benchmarks/apps/trivial.py"  # starts in well under a second; the launcher is under test
+COOKIE = "STREAMLIT_REPLICA"
+
+
+def _needs_haproxy() -> str:
+    path = serve.haproxy_path()
+    if path is None:
+        reason = "haproxy is not installed (Debian: apt-get install haproxy)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"deploy tests cannot run under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+def poll(condition, timeout: float, what: str, every: float = 0.1):
+    """Call `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def get(url: str, cookie: str | None = None) -> tuple[str, str | None]:
+    """GET url → (X-Replica, the sticky cookie set, if any)."""
+    request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        set_cookie = response.headers.get("Set-Cookie") or ""
+        value = set_cookie.split(";")[0].split("=", 1)[1] if set_cookie.startswith(COOKIE + "=") else None
+        return response.headers["X-Replica"], value
+
+
+def read_status(path: Path) -> dict | None:
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads(path.read_text())
+    return None
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped) is not alive
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_lb/ready", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def launcher(tmp_path: Path, replicas: int, script: str = TRIVIAL):
+    """`python -m deploy.serve` as a user runs it; yields (process, port, status file)."""
+    _needs_haproxy()
+    port = free_port()
+    status = tmp_path / "status.json"
+    cmd = [sys.executable, "-m", "deploy.serve", "--replicas", str(replicas), "--port", str(port),
+           "--host", "127.0.0.1", "--script", script, "--status-file", str(status), "--log-dir", str(tmp_path)]
+    with open(tmp_path / "launcher.log", "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        poll(lambda: proc.poll() is not None or (read_status(status) and ready(port)), 60, "the launcher")
+        assert proc.poll() is None, (tmp_path / "launcher.log").read_text()
+        yield proc, port, status
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for pid in _all_pids(read_status(status) or {}):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _all_pids(status: dict) -> list[int]:
+    return [p for p in [status.get("haproxy_pid"), *(r["pid"] for r in status.get("replicas", []))] if p]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """Two replicas of the trivial app behind HAProxy, for the whole module."""
+    with launcher(tmp_path_factory.mktemp("cluster"), replicas=2) as running:
+        yield running
+
+
+# ----------------------------------------------------------------------------- no HAProxy needed
+def _query(name: str, qtype: int = 1) -> bytes:
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    return struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + labels + struct.pack("!HH", qtype, 1)
+
+
+def test_dns_answers_the_replicas_name_with_every_address():
+    reply = answer(_query("Replicas.Example"), "replicas.example", ["127.77.0.1", "127.77.0.2"])
+    ident, flags, qd, an = struct.unpack("!HHHH", reply[:8])
+    assert (ident, flags & 0x8000, flags & 0xF, qd, an) == (0x1234, 0x8000, 0, 1, 2)
+    assert [socket.inet_ntoa(reply[i - 4 : i]) for i in (len(reply) - 16, len(reply))] == ["127.77.0.1", "127.77.0.2"]
+    assert struct.unpack("!HHHH", answer(_query("replicas.example", 28), "replicas.example", ["127.0.0.1"])[:8])[3] == 0
+    assert answer(_query("other.example"), "replicas.example", ["127.0.0.1"])[3] & 0xF == 3  # NXDOMAIN
+
+
+def test_dns_server_over_udp():
+    dns = TinyDNS("replicas.example", ["127.77.0.9"]).start()
+    try:
+        host, port = dns.address.split(":")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(5)
+            sock.sendto(_query("replicas.example"), (host, int(port)))
+            assert sock.recv(512).endswith(socket.inet_aton("127.77.0.9"))
+    finally:
+        dns.stop()
+
+
+def test_compose_and_launcher_feed_the_same_haproxy_file():
+    compose = (ROOT / "compose.yaml").read_text()
+    assert "./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in compose
+    assert serve.HAPROXY_CFG == ROOT / "deploy" / "haproxy.cfg"
+    config = serve.HAPROXY_CFG.read_text()
+    code = "\n".join(line for line in config.splitlines() if not line.lstrip().startswith("#"))
+    used = set(re.findall(r"\$\{([A-Z_]+)\}", code))
+    assert used == set(serve.Cluster().haproxy_env())  # the launcher sets every variable the file reads …
+    for name in used:  # … and so does compose
+        assert re.search(rf"^\s+{name}: ", compose, flags=re.M), name
+    assert "replicas: ${REPLICAS:-2}" in compose and "REPLICAS: ${REPLICAS:-2}" in compose  # one knob
+    assert "cookie STREAMLIT_REPLICA insert" in config and "balance source" not in config
+
+
+def test_compose_file_validates():
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        pytest.skip("docker-compose is not installed (Debian: apt-get install docker-compose)")
+    result = subprocess.run([tool, "-f", str(ROOT / "compose.yaml"), "config", "-q"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_kubernetes_manifest_is_complete():
+    text = (ROOT / "deploy" / "k8s" / "elbo-vae.yaml").read_text()
+    for needed in ("kind: Deployment", "kind: Service", "kind: Ingress", "readinessProbe:", "livenessProbe:",
+                   "{path: /_stcore/health, port: http}", "nginx.ingress.kubernetes.io/affinity: cookie",
+                   "runAsNonRoot: true"):
+        assert needed in text, needed
+    assert "sessionAffinity: ClientIP" not in text  # would put a NATed class on one pod
+    with contextlib.suppress(ImportError):
+        import yaml  # not a project dependency; a structural check where it happens to be installed
+
+        docs = {d["kind"]: d for d in yaml.safe_load_all(text)}
+        container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["port"] == container["ports"][0]["name"]
+        assert docs["Service"]["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
+        assert docs["Ingress"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == \
+            docs["Service"]["metadata"]["name"]
+
+
+def test_dockerfile_basics():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.12-slim" in text and "USER student" in text and "/_stcore/health" in text
+    assert "torch-2.13.0%2Bcpu-cp312" in (ROOT / "requirements.txt").read_text()  # what the image installs
+
+
+def test_haproxy_accepts_the_launchers_configuration(tmp_path):
+    haproxy = _needs_haproxy()
+    env = {**os.environ, **serve.Cluster(replicas=3, port=free_port()).haproxy_env(), "DNS_SERVER": "127.0.0.1:53"}
+    result = subprocess.run([haproxy, "-c", "-f", str(serve.HAPROXY_CFG)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ----------------------------------------------------------------------------- stickiness
+def test_same_cookie_same_replica_also_for_the_websocket(cluster):
+    _, port, _ = cluster
+    base = f"http://127.0.0.1:{port}"
+    replica, cookie = get(base + "/")
+    assert cookie, "HAProxy set no sticky cookie"
+    assert {get(base + path, cookie)[0] for path in ("/", "/_stcore/health", "/?x=1") * 3} == {replica}
+
+    import asyncio
+
+    import websockets
+
+    async def handshake() -> str:
+        uri = f"ws://127.0.0.1:{port}/_stcore/stream"
+        async with websockets.connect(uri, subprotocols=["streamlit"],
+                                      additional_headers={"Cookie": f"{COOKIE}={cookie}"}) as ws:
+            return ws.response.headers["X-Replica"]
+
+    assert {asyncio.run(handshake()) for _ in range(3)} == {replica}
+
+
+def test_new_browsers_spread_over_replicas(cluster):
+    _, port, _ = cluster
+    # every request comes from 127.0.0.1, like a classroom behind one NAT: IP stickiness would fail
+    seen = [get(f"http://127.0.0.1:{port}/") for _ in range(8)]
+    assert {replica for replica, _ in seen} == {"app1", "app2"}
+    assert len({cookie for _, cookie in seen}) == 2  # one cookie value per replica
+
+
+# ----------------------------------------------------------------------------- supervision
+def test_a_killed_replica_and_a_killed_haproxy_are_restarted(cluster):
+    _, port, status_path = cluster
+    before = read_status(status_path)
+    victim = before["replicas"][0]
+    os.kill(victim["pid"], signal.SIGKILL)
+    after = poll(lambda: (s := read_status(status_path)) and s["replicas"][0]["pid"] not in (None, victim["pid"])
+                 and s, 30, "the replica to be restarted")
+    assert after["replicas"][0]["restarts"] == victim["restarts"] + 1
+    assert after["replicas"][1]["pid"] == before["replicas"][1]["pid"]  # the other one untouched
+    poll(lambda: ready(port), 30, "HAProxy to see both replicas healthy again")
+
+    os.kill(after["haproxy_pid"], signal.SIGKILL)
+    poll(lambda: (s := read_status(status_path)) and s["haproxy_pid"] != after["haproxy_pid"], 30,
+         "HAProxy to be restarted")
+    poll(lambda: ready(port), 30, "the restarted HAProxy")
+
+
+def test_sigterm_stops_every_process(tmp_path):
+    with launcher(tmp_path, replicas=1) as (proc, port, status_path):
+        pids = _all_pids(read_status(status_path))
+        assert len(pids) == 2 and all(alive(p) for p in pids)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        poll(lambda: not any(alive(p) for p in pids), 15, "the replica and HAProxy to exit")
+        assert not status_path.exists()
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
