@@ -71,8 +71,13 @@ class Digit {
 class LatentBase {
   constructor(root, name) {
     link(root);
+    // A grid: the map on the left, the digit (head) and the controls on the right; on a phone the
+    // head goes above the map, so a finger on the map never hides the digit it is changing.
     this.wrap = el(root, "div", `live-root latent-root latent-${name}`);
-    this.status = el(this.wrap, "div", "latent-status");
+    this.figure = el(this.wrap, "div", "latent-map");
+    this.head = el(this.wrap, "div", "latent-head");
+    this.controls = el(this.wrap, "div", "live-controls latent-controls");
+    this.status = el(this.head, "div", "latent-status");
     this.model = null;
     this.codes = null;
     Promise.all([loadModel(), loadCodes()]).then(([model, codes]) => {
@@ -110,18 +115,17 @@ class PadView extends LatentBase {
     this.values = null;
     this.dragging = false;
     this.keyTimer = null;
-    const figure = el(this.wrap, "div", "live-figure latent-map");
-    this.plot = new Plot(figure, { height: 480, name: "latent", render: (g) => this.render(g) });
+    this.plot = new Plot(this.figure, { height: 480, name: "latent", render: (g) => this.render(g) });
     const canvas = this.plot.canvas;
     canvas.classList.add("live-pad");
     canvas.tabIndex = 0;
     canvas.setAttribute("role", "application");
-    this.side = el(this.wrap, "div", "live-controls latent-side");
-    this.digit = new Digit(this.side);
-    const readouts = el(this.side, "div", "live-readouts latent-readouts");
+    this.digit = new Digit(this.head);
+    const numbers = el(this.head, "div", "latent-numbers");
+    const readouts = el(numbers, "div", "live-readouts latent-readouts");
     this.zOut = new Readout(readouts, "z");
     this.logp = new Readout(readouts, "log p(z)");
-    this.near = el(this.side, "div", "live-note latent-nearest");
+    this.near = el(numbers, "div", "live-note latent-nearest");
     this.sliders = {};
     this.bindPointer(canvas);
     canvas.addEventListener("keydown", (e) => this.key(e));
@@ -130,7 +134,7 @@ class PadView extends LatentBase {
   build(data) {
     for (const name of NAMES) {
       const r = data.ranges[name];
-      this.sliders[name] = new Slider(this.side, {
+      this.sliders[name] = new Slider(this.controls, {
         name, label: data.text[name], aria: data.text[`${name}_aria`], min: r.lo, max: r.hi, step: r.step,
         value: data.values[name], color: CURRENT,
         onInput: (v) => { this.values[name] = v; this.dragging = true; this.plot.invalidate(); },
@@ -279,29 +283,27 @@ class PathView extends LatentBase {
     this.direction = 1;
     this.playing = false;
     this.last = null;
-    const figure = el(this.wrap, "div", "live-figure latent-map");
-    this.plot = new Plot(figure, { height: 360, name: "latent_path", render: (g) => this.render(g) });
-    this.side = el(this.wrap, "div", "live-controls latent-side");
-    const digits = el(this.side, "div", "latent-digits");
+    this.plot = new Plot(this.figure, { height: 360, name: "latent_path", render: (g) => this.render(g) });
+    const digits = el(this.head, "div", "latent-digits");
     const start = new Digit(digits, "latent-end");
     this.digit = new Digit(digits);
     this.ends = [start, new Digit(digits, "latent-end")];
-    const readouts = el(this.side, "div", "live-readouts latent-readouts");
+    const readouts = el(this.head, "div", "live-readouts latent-readouts");
     this.zOut = new Readout(readouts, "z");
-    this.buttons = el(this.side, "div", "live-buttons");
+    this.buttons = el(this.controls, "div", "live-buttons");
     this.play = button(this.buttons, "▶", () => this.toggle(), { className: "latent-play" });
-    this.note = el(this.side, "div", "live-note latent-reduced");
+    this.note = el(this.controls, "div", "live-note latent-reduced");
     this.reduced = reducedMotion();
     this.wrap.classList.toggle("latent-reduced-motion", this.reduced);
   }
 
   build(data) {
     const { text } = data;
-    this.speed = new Slider(this.side, {
+    this.speed = new Slider(this.controls, {
       name: "speed", label: text.speed, aria: text.speed_aria, min: 0.25, max: 3, step: 0.25, value: 1,
       format: (v) => `${v.toFixed(2)}×`, onInput: () => {}, onRelease: () => {},
     });
-    this.scrub = new Slider(this.side, {
+    this.scrub = new Slider(this.controls, {
       name: "t", label: "t", aria: text.t_aria, min: 0, max: 1, step: 0.01, value: 0, color: CURRENT,
       onInput: (v) => { this.pause(); this.t = v; this.plot.invalidate(); }, onRelease: () => {},
     });
