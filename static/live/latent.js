@@ -97,13 +97,15 @@ class LatentBase {
     return mapPanel(g, { left: 40, top: 8, bottom: 40 });
   }
 
-  /** The interpolation path from μ_start to μ_end: dotted black on a white halo, ends as rings. */
+  /** The interpolation path from μ_start to μ_end: dotted black on a white halo (light on dark), ends as dots. */
   drawPath(panel, a, b) {
     const [xa, ya] = this.codes.mu[a], [xb, yb] = this.codes.mu[b];
+    const dark = panel.g.theme.dark;
+    const [halo, ink] = dark ? ["rgba(14,17,23,0.8)", "#e6e6e6"] : ["rgba(255,255,255,0.8)", "#222"];
     panel.clip();
-    panel.segment(xa, ya, xb, yb, { color: "rgba(255,255,255,0.8)", width: 6 });
-    panel.segment(xa, ya, xb, yb, { color: "#222", width: 2.5, dash: [4, 2] });
-    panel.points([xa, xb], [ya, yb], { color: "#222", r: 4.5, stroke: "#fff" });
+    panel.segment(xa, ya, xb, yb, { color: halo, width: 6 });
+    panel.segment(xa, ya, xb, yb, { color: ink, width: 2.5, dash: [4, 2] });
+    panel.points([xa, xb], [ya, yb], { color: ink, r: 4.5, stroke: dark ? "#000" : "#fff" });
     panel.unclip();
   }
 }
