@@ -64,6 +64,7 @@ def live_data(at) -> dict[str, dict]:
     for element in at.get("bidi_component"):
         assert element.proto.component_name == "live_latent"
         data = json.loads(element.proto.json)
+        data = data[0] if isinstance(data, list) else data  # ui.live.mount wraps it (no pandas)
         out[data["mode"]] = data
     return out
 

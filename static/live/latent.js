@@ -7,7 +7,7 @@
 //     speed, or scrub t); reduced-motion users see the two end frames and scrub by hand. Never reports.
 // Input events only change state; drawing happens once per frame in Plot.render.
 
-import { Plot, fmt, mountOnce, reducedMotion } from "./plot.js";
+import { Plot, fmt, mountOnce, reducedMotion, viewData } from "./plot.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { loadModel } from "./model.js";
 import { CURRENT, Z_LIM, digitCanvas, drawLatentMap, loadCodes, mapPanel, star } from "./latent_map.js";
@@ -389,6 +389,6 @@ class PathView extends LatentBase {
 }
 
 export function mount(component) {
-  const View = component.data.mode === "path" ? PathView : PadView;
+  const View = viewData(component).mode === "path" ? PathView : PadView;
   return mountOnce(component, (root) => new View(root));
 }
