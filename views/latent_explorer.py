@@ -2,8 +2,8 @@
 
 Drag z over the latent map and watch the decoder p_θ(x|z), live in the browser (ui/live/latent.py);
 the manifold over the prior's quantiles; a straight-line interpolation between two digits, played
-as an animation; and one holdout digit's ELBO ledger with its true posterior
-p(z|x) on a grid, the gap KL(q‖p(z|x)) (eq. 1.4.10) and how far importance sampling gets.
+as an animation; and one holdout digit's ELBO ledger with its true posterior p(z|x) on a grid, the
+gap KL(q‖p(z|x)) (eq. 1.4.10) and how far importance sampling gets.
 """
 
 import numpy as np
