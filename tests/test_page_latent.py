@@ -58,11 +58,14 @@ def expected_sample(model, z1: float, z2: float, seed: int = 0) -> np.ndarray:
     return np.repeat(np.repeat(draw, SAMPLE_ZOOM, axis=0), SAMPLE_ZOOM, axis=1)
 
 
+def latent_components(at) -> list:
+    return [e for e in at.get("bidi_component") if e.proto.component_name == "live_latent"]
+
+
 def live_data(at) -> dict[str, dict]:
     """The live views' data as the browser receives it, by element key suffix (pad, path)."""
     out = {}
-    for element in at.get("bidi_component"):
-        assert element.proto.component_name == "live_latent"
+    for element in latent_components(at):
         data = json.loads(element.proto.json)
         data = data[0] if isinstance(data, list) else data  # ui.live.mount wraps it (no pandas)
         out[data["mode"]] = data
@@ -202,7 +205,7 @@ def test_figures_are_valid_and_the_live_views_get_small_data(model):
     assert set(views) == {"pad", "path"}
     assert views["pad"]["marks"]["idx"] == 7 and views["path"]["path"] == {"from": 50, "to": 450}
     assert views["pad"]["ranges"]["z1"] == {"lo": -4.0, "hi": 4.0, "step": 0.01}
-    for element in at.get("bidi_component"):
+    for element in latent_components(at):
         assert len(element.proto.json) < 4000, len(element.proto.json)
 
 
