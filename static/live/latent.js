@@ -86,7 +86,8 @@ class LatentBase {
       this.status.textContent = "";
       this.plot.invalidate();
     }).catch((err) => {
-      this.status.textContent = (this.data?.text.load_error || "{error}").replace("{error}", String(err.message || err));
+      const message = this.data?.text.load_error || "{error}";
+      this.status.textContent = message.replace("{error}", String(err.message || err));
     });
   }
 
@@ -94,7 +95,10 @@ class LatentBase {
   mapPanel(g, max) {
     const want = Math.max(220, Math.min(max, Math.round(g.width - 6)));
     if (want !== this.plot.height) this.plot.setHeight(want);
-    return mapPanel(g, { left: 40, top: 8, bottom: 40 });
+    // Square, and centred when the canvas is wider than tall (presenter mode fits its height).
+    const side = Math.max(120, Math.min(g.width - 50, g.height - 48));
+    const left = 40 + Math.max(0, Math.floor((g.width - 50 - side) / 2));
+    return mapPanel(g, { left, top: 8, bottom: 40, size: side });
   }
 
   /** The interpolation path from μ_start to μ_end: dotted black on a white halo (light on dark), ends as dots. */
@@ -117,7 +121,8 @@ class PadView extends LatentBase {
     this.values = null;
     this.dragging = false;
     this.keyTimer = null;
-    this.plot = new Plot(this.figure, { height: 480, name: "latent", render: (g) => this.render(g) });
+    this.plot = new Plot(this.figure, { height: 480, minHeight: 420, name: "latent",
+      render: (g) => this.render(g) });
     const canvas = this.plot.canvas;
     canvas.classList.add("live-pad");
     canvas.tabIndex = 0;
@@ -285,7 +290,8 @@ class PathView extends LatentBase {
     this.direction = 1;
     this.playing = false;
     this.last = null;
-    this.plot = new Plot(this.figure, { height: 360, name: "latent_path", render: (g) => this.render(g) });
+    this.plot = new Plot(this.figure, { height: 360, minHeight: 320, name: "latent_path",
+      render: (g) => this.render(g) });
     const digits = el(this.head, "div", "latent-digits");
     const start = new Digit(digits, "latent-end");
     this.digit = new Digit(digits);

@@ -146,8 +146,9 @@ def test_click_on_a_dot_selects_that_digit(page, app_url):
     gaps = np.sort(np.linalg.norm(mu[:, None] - mu[None], axis=-1), axis=1)[:, 1]
     i = int(np.argmax(np.where(np.abs(mu).max(axis=1) < 3.8, gaps, 0)))  # the loneliest dot on the map
     box = page.locator(PAD).bounding_box()
-    side = min(box["width"] - 50, box["height"] - 48)  # latent_map.mapPanel(left 40, top 8, bottom 40)
-    px = box["x"] + 40 + (mu[i, 0] + 4.2) / 8.4 * side
+    side = min(box["width"] - 50, box["height"] - 48)  # latent.js mapPanel: a centred square
+    left = 40 + (box["width"] - 50 - side) // 2
+    px = box["x"] + left + (mu[i, 0] + 4.2) / 8.4 * side
     py = box["y"] + 8 + (4.2 - mu[i, 1]) / 8.4 * side
     page.mouse.click(px, py)
     label = int(load_digits("holdout")[1][i])
