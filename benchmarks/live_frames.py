@@ -34,6 +34,8 @@ class LiveView:
 
 VIEWS = [
     LiveView("kl", "gaussian-kl?lang=en", 'input[data-name="mu2"]'),
+    LiveView("latent", "latent?lang=en", "canvas.live-pad", kind="pad"),
+    LiveView("latent_path", "latent?lang=en", "button.latent-play", kind="play"),
 ]
 
 

@@ -1,6 +1,10 @@
-"""The latent explorer through AppTest: a shared link reproduces the view, the decoded digit is the
-decoder's output at the sliders' z, buttons and the map's selections move z and the ledger, and
-every number on the ledger equals vae_core computed independently here."""
+"""The latent explorer through AppTest: a shared link reproduces the view, the settled draw is the
+decoder's at the released z, buttons and clicks on the pad move z and the ledger, the live views get
+small data (no weights), and every number on the ledger equals vae_core computed independently here.
+
+AppTest cannot drive the live pad (a browser component): a finished drag's outcome is seeded by
+setting the page's URL-state session keys, as the pad's release callback does
+(tests/browser/test_live_latent.py drives the real pad in Chromium)."""
 
 import base64
 import io
@@ -18,7 +22,7 @@ from ui.i18n import catalogue
 
 PAGE = "views/latent_explorer.py"
 EN, ZH = catalogue("en"), catalogue("zh")
-ZOOM = 9  # the page shows the decoded digit at 28 × 9 pixels
+SAMPLE_ZOOM = 3  # the server's binary draw x ~ p_θ(x|z) is shown at 28 × 3 pixels
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +42,34 @@ def data_uri_images(at) -> list[np.ndarray]:
     return out
 
 
-def decoded_digit(at) -> np.ndarray:
-    big = [image for image in data_uri_images(at) if image.shape == (28 * ZOOM, 28 * ZOOM)]
-    assert len(big) == 1, [image.shape for image in data_uri_images(at)]
-    return big[0]
+def settled_sample(at) -> np.ndarray:
+    small = [image for image in data_uri_images(at) if image.shape == (28 * SAMPLE_ZOOM, 28 * SAMPLE_ZOOM)]
+    assert len(small) == 1, [image.shape for image in data_uri_images(at)]
+    return small[0]
 
 
-def expected_digit(model, z1: float, z2: float) -> np.ndarray:
-    """The decoder called directly: sigmoid of its logits, as grey levels, upscaled by repetition."""
+def expected_sample(model, z1: float, z2: float, seed: int = 0) -> np.ndarray:
+    """The decoder called directly (sigmoid of its logits), one seeded Bernoulli draw, upscaled."""
+    from vae_core.latent import bernoulli_sample
+
     with torch.no_grad():
-        means = torch.sigmoid(model.decode(torch.tensor([[z1, z2]], dtype=torch.float32)))[0].double().numpy()
-    grey = np.rint(255 * means.reshape(28, 28)).astype(np.uint8)
-    return np.repeat(np.repeat(grey, ZOOM, axis=0), ZOOM, axis=1)
+        means = torch.sigmoid(model.decode(torch.tensor([[z1, z2]], dtype=torch.float32)))[0].numpy()
+    draw = 255 * bernoulli_sample(means, seed).reshape(28, 28)  # ink white, as upscale() writes it
+    return np.repeat(np.repeat(draw, SAMPLE_ZOOM, axis=0), SAMPLE_ZOOM, axis=1)
+
+
+def latent_components(at) -> list:
+    return [e for e in at.get("bidi_component") if e.proto.component_name == "live_latent"]
+
+
+def live_data(at) -> dict[str, dict]:
+    """The live views' data as the browser receives it, by element key suffix (pad, path)."""
+    out = {}
+    for element in latent_components(at):
+        data = json.loads(element.proto.json)
+        data = data[0] if isinstance(data, list) else data  # ui.live.mount wraps it (no pandas)
+        out[data["mode"]] = data
+    return out
 
 
 def texts(at) -> str:
@@ -66,8 +86,9 @@ def test_shared_link_reproduces_the_view_in_chinese(model, holdout):
     assert at.title[0].value == ZH["latent.title"]
     params = {k: at.query_params[k] for k in ("z1", "z2", "idx", "lang")}
     assert params == {"z1": "1.5", "z2": "-0.5", "idx": "7", "lang": "zh"}
-    assert (at.slider(key="latent_z1").value, at.slider(key="latent_z2").value) == (1.5, -0.5)
-    np.testing.assert_array_equal(decoded_digit(at), expected_digit(model, 1.5, -0.5))
+    assert (at.session_state["latent_z1"], at.session_state["latent_z2"]) == (1.5, -0.5)
+    assert live_data(at)["pad"]["values"] == {"z1": 1.5, "z2": -0.5}  # the pad starts from the link's z
+    np.testing.assert_array_equal(settled_sample(at), expected_sample(model, 1.5, -0.5))
     # the ledger of digit 7, each number recomputed here from vae_core
     x = holdout[0][7]
     post = latent.digit_posterior(model, x)
@@ -82,16 +103,23 @@ def test_shared_link_reproduces_the_view_in_chinese(model, holdout):
     assert metric_value(at, "ELBO") <= metric_value(at, "log p(x)")
 
 
-def test_moving_a_slider_redecodes_the_digit_and_updates_the_url(model):
+def test_a_released_z_updates_the_url_and_the_server_views(model):
+    from vae_core.latent import log_prior_density, manifold_cell
+
     at = open_page(PAGE, "en")
     assert_clean(at)
-    np.testing.assert_array_equal(decoded_digit(at), expected_digit(model, 0.0, 0.0))
-    at.slider(key="latent_z1").set_value(-2.37).run()
-    at.slider(key="latent_z2").set_value(3.99).run()
+    np.testing.assert_array_equal(settled_sample(at), expected_sample(model, 0.0, 0.0))
+    # What a finished drag on the pad does (its release callback sets the page state).
+    at.session_state["latent_z1"] = -2.37
+    at.session_state["latent_z2"] = 3.99
+    at.run()
     assert_clean(at)
     assert (at.query_params["z1"], at.query_params["z2"]) == ("-2.37", "3.99")
-    np.testing.assert_array_equal(decoded_digit(at), expected_digit(model, -2.37, 3.99))
-    assert "**z = (-2.37, 3.99)**" in texts(at)
+    np.testing.assert_array_equal(settled_sample(at), expected_sample(model, -2.37, 3.99))
+    assert f"**z = (-2.37, 3.99)** · log p(z) = {log_prior_density((-2.37, 3.99)):.2f} nats" in texts(at)
+    row, col = manifold_cell((-2.37, 3.99), 15)
+    assert EN["latent.manifold_cell"].format(row=row + 1, col=col + 1, n=15) in texts(at)
+    assert live_data(at)["pad"]["values"] == {"z1": -2.37, "z2": 3.99}
 
 
 def test_sample_from_the_prior_is_seeded_and_sets_the_sliders(model):
@@ -100,13 +128,14 @@ def test_sample_from_the_prior_is_seeded_and_sets_the_sliders(model):
     assert_clean(at)
     z = np.round(np.random.default_rng(1).standard_normal(2), 2)
     assert at.query_params["draw"] == "1"
-    assert (at.slider(key="latent_z1").value, at.slider(key="latent_z2").value) == (z[0], z[1])
-    np.testing.assert_array_equal(decoded_digit(at), expected_digit(model, z[0], z[1]))
+    assert (at.session_state["latent_z1"], at.session_state["latent_z2"]) == (z[0], z[1])
+    assert live_data(at)["pad"]["values"] == {"z1": z[0], "z2": z[1]}  # the pad's star follows
+    np.testing.assert_array_equal(settled_sample(at), expected_sample(model, z[0], z[1]))
     assert EN["latent.draw_caption"].format(draw=1) in texts(at)
 
 
 def test_a_clicked_digit_goes_to_the_ledger_and_the_interpolation(holdout):
-    """AppTest cannot click the chart; the selection callback's outcome is seeded instead."""
+    """AppTest cannot click the pad; the release callback's outcome is seeded instead."""
     at = open_page(PAGE, "en")
     at.session_state["latent_clicked"] = 250
     at.run()
@@ -163,29 +192,31 @@ def test_ledger_controls_drive_the_estimates(model, holdout):
     assert metric_value(at, "ELBO") < metric_value(at, "log p(x)") == pytest.approx(post.log_px, abs=1e-4)
 
 
-def test_figures_and_map_spec_are_valid(model):
-    """The page builds figures from plain dicts without validation; validate them once here."""
-    import altair as alt
-
-    at = open_page(PAGE, "en")
+def test_figures_are_valid_and_the_live_views_get_small_data(model):
+    """The page builds figures from plain dicts without validation; validate them once here. The live
+    views get indices, a box and strings — the weights and codes are static files, not rerun data."""
+    at = open_page(PAGE, "en", idx="7", **{"from": "50", "to": "450"})
     charts = at.get("plotly_chart")
     assert len(charts) == 2
     for chart in charts:
         go.Figure(json.loads(chart.proto.spec))  # raises on an invalid property
-    (vega,) = at.get("vega_lite_chart")
-    spec = json.loads(vega.proto.spec)
-    alt.LayerChart.from_dict({k: v for k, v in spec.items() if k != "autosize"}, validate=True)
-    assert {p["name"] for layer in spec["layer"] for p in layer.get("params", [])} == {"pick", "box"}
-    assert len(spec["layer"][2]["data"]["values"]) == 500  # one point per holdout digit
-    # z travels as the chart's default dataset (so a z move swaps one row in the live view): every
-    # other layer carries its data inline and there is no named dataset Streamlit could mistake for it
-    assert "datasets" not in spec and not vega.proto.datasets
-    assert all("values" in layer["data"] for layer in spec["layer"][:-1]) and "data" not in spec["layer"][-1]
-    assert vega.proto.HasField("data")
-    import pyarrow as pa  # the default dataset is the slider's z, as an Arrow table (see point_table)
+    assert not at.get("vega_lite_chart")  # the map is drawn in the browser now
+    views = live_data(at)
+    assert set(views) == {"pad", "path"}
+    assert views["pad"]["marks"]["idx"] == 7 and views["path"]["path"] == {"from": 50, "to": 450}
+    assert views["pad"]["ranges"]["z1"] == {"lo": -4.0, "hi": 4.0, "step": 0.01}
+    for element in latent_components(at):
+        assert len(element.proto.json) < 4000, len(element.proto.json)
 
-    table = pa.ipc.open_stream(vega.proto.data.data).read_all()
-    assert table.column_names == ["z1", "z2"] and table.to_pylist() == [{"z1": 0.0, "z2": 0.0}]
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_live_views_speak_the_page_language(lang):
+    cat = catalogue(lang)
+    at = open_page(PAGE, lang, **{"from": "50", "to": "450"})
+    views = live_data(at)
+    assert views["pad"]["text"]["pad_aria"] == cat["live_latent.pad_aria"]
+    assert views["path"]["text"]["path_aria"] == cat["live_latent.path_aria"].format(start=50, end=450)
+    assert cat["live_latent.map_intro"] in texts(at)
 
 
 def test_no_page_imports_pandas():

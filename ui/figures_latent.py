@@ -1,25 +1,23 @@
-"""Figures of the latent explorer (views/latent_explorer.py): the Vega-Lite latent map's static
-layers and the plotly zoom on one digit's posterior and its gap. Pure builders: data in, spec out;
-the page caches them and decides what to redraw."""
+"""Figures of the latent explorer (views/latent_explorer.py): the plotly zoom on one digit's posterior
+and its gap. Pure builders: data in, spec out; the page caches them and decides what to redraw. The
+latent map itself is drawn in the browser (static/live/latent_map.js and latent.js), in the class
+colours below."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num
+from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, Q_ORANGE, num
 from ui.i18n import t
 from ui.plots import rgba
 from vae_core import latent
-from vae_core.data import N_CLASSES
 
 Z_LIM = 4.0  # the map's and the sliders' range of z₁, z₂
-MAP_SIZE = 470  # pixels of the plotting area; square, so circles look round
 FRAMES = 10  # interpolation frames, both ends included
 SWEEP_KS, SWEEP_REPEATS = (1, 10, 100, 1000, 5000), 5
 DOTS = 300  # draws from q shown on the zoomed posterior
 CURRENT = "#f5c400"  # the current z: a yellow star on the map, a yellow frame on the manifold
-STAR = "M0,-1L0.22,-0.31L0.95,-0.31L0.36,0.12L0.59,0.81L0,0.38L-0.59,0.81L-0.36,0.12L-0.95,-0.31L-0.22,-0.31Z"
 DIGIT_COLOURS = ("#3366cc", "#dc3912", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00", "#b82e2e",
                  "#316395", "#aaaa11")
 
@@ -41,94 +39,6 @@ def rings(mu, sd) -> np.ndarray:
     gap = np.full((1, 2), np.nan)
     return np.concatenate([latent.ellipse(mu, sd, latent.PRIOR_RADII[0]), gap,
                            latent.ellipse(mu, sd, latent.PRIOR_RADII[1])])
-
-
-def records(**columns) -> list[dict]:
-    """Vega-Lite inline data: equal-length columns → one dict per row (NaN/None rows dropped)."""
-    names = list(columns)
-    out = []
-    for values in zip(*columns.values(), strict=True):
-        if all(v is not None and (not isinstance(v, float) or np.isfinite(v)) for v in values):
-            out.append({n: round(v, 4) if isinstance(v, float) else v for n, v in zip(names, values, strict=True)})
-    return out
-
-
-def ring_rows(mu, sd) -> list[dict]:
-    """The 1σ and 2σ ellipses of N(μ, diag σ²) as Vega-Lite rows (ring, order, z1, z2)."""
-    out = []
-    for ring, radius in enumerate(latent.PRIOR_RADII):
-        points = latent.ellipse(mu, sd, radius, points=91)
-        out += records(ring=[ring] * len(points), o=list(range(len(points))), z1=points[:, 0].tolist(),
-                       z2=points[:, 1].tolist())
-    return out
-
-
-def map_spec(base: dict) -> dict:
-    """The latent map as a Vega-Lite spec: the cached static layers, plus a star for z that reads
-    the chart's default dataset (one row, z1 and z2).
-
-    Vega-Lite rather than plotly, and z as data rather than spec: the map follows every z move.
-    With the spec unchanged between moves Streamlit swaps the one-row dataset inside the live
-    Vega view instead of rebuilding the chart (a plotly redraw of this map took 120-400 ms in
-    Chromium, measured with benchmarks/)."""
-    star = {"encoding": {"x": base["x"], "y": base["y"]},
-            "mark": {"type": "point", "shape": STAR, "size": 520, "filled": True, "fill": CURRENT, "stroke": "black",
-                     "strokeWidth": 1.5, "opacity": 1}}
-    return {**base["spec"], "layer": [*base["spec"]["layer"], star]}
-
-
-def map_layers(mu, labels, start: int, end: int, idx: int, sd_idx, box) -> dict:
-    """The static layers of the latent map: holdout encoder means by digit, the prior's rings, the
-    interpolation path, digit idx's q(z|x) rings and zoom window; and the axis encodings."""
-    axis = {"scale": {"domain": [-Z_LIM - 0.2, Z_LIM + 0.2], "nice": False, "zero": False},
-            "type": "quantitative"}
-    x = {"field": "z1", **axis, "title": "z₁", "axis": {"tickCount": 9}}
-    y = {"field": "z2", **axis, "title": "z₂", "axis": {"tickCount": 9}}
-    line = {"x": x, "y": y, "order": {"field": "o"}, "detail": {"field": "ring"}}
-    path = latent.interpolation_path(mu[start], mu[end], FRAMES)
-    path_rows = records(z1=path[:, 0].tolist(), z2=path[:, 1].tolist(), o=list(range(FRAMES)), ring=[0] * FRAMES)
-    (cx, cy), half = box
-    centres = records(z1=[float(np.median(mu[labels == d, 0])) for d in range(N_CLASSES)],
-                      z2=[float(np.median(mu[labels == d, 1])) for d in range(N_CLASSES)], digit=list(range(N_CLASSES)))
-    digit_colour = {"field": "digit", "type": "nominal", "scale": {"domain": list(range(N_CLASSES)),
-                                                                   "range": list(DIGIT_COLOURS)}}
-    layers = [
-        {"data": {"values": ring_rows((0, 0), (1, 1))}, "encoding": line,
-         "mark": {"type": "line", "color": PRIOR_GREY, "strokeDash": [6, 4], "strokeWidth": 1.5}},
-        {"data": {"values": [{"x0": cx - half, "x1": cx + half, "y0": cy - half, "y1": cy + half}]},
-         "mark": {"type": "rect", "fill": None, "stroke": POSTERIOR_GREEN, "strokeDash": [2, 3], "strokeWidth": 1.5},
-         "encoding": {"x": {**x, "field": "x0"}, "x2": {"field": "x1"}, "y": {**y, "field": "y0"},
-                      "y2": {"field": "y1"}}},
-        {"data": {"values": records(z1=mu[:, 0].tolist(), z2=mu[:, 1].tolist(), idx=list(range(len(mu))),
-                                    digit=labels.tolist())},
-         "mark": {"type": "circle", "size": 42, "opacity": 0.85, "cursor": "pointer"},
-         "params": [{"name": "pick", "select": {"type": "point", "on": "click", "fields": ["idx", "z1", "z2"],
-                                                "clear": "dblclick"}},
-                    {"name": "box", "select": {"type": "interval", "encodings": ["x", "y"], "clear": "dblclick"}}],
-         "encoding": {"x": x, "y": y,
-                      "color": {**digit_colour, "legend": {"title": t("latent.map_means"), "orient": "bottom",
-                                                           "direction": "horizontal", "columns": 10}},
-                      "tooltip": [{"field": "idx", "title": "#"}, {"field": "digit", "title": t("latent.map_digit")},
-                                  {"field": "z1", "title": "μ₁", "format": ".2f"},
-                                  {"field": "z2", "title": "μ₂", "format": ".2f"}]}},
-        {"data": {"values": path_rows}, "mark": {"type": "line", "color": "white", "strokeWidth": 6, "opacity": 0.8},
-         "encoding": line},
-        {"data": {"values": path_rows}, "encoding": line,
-         "mark": {"type": "line", "color": "#222", "strokeDash": [4, 2], "strokeWidth": 2.5,
-                  "point": {"color": "#222", "size": 30}}},
-        {"data": {"values": ring_rows(mu[idx], sd_idx)}, "encoding": line,
-         "mark": {"type": "line", "color": Q_ORANGE, "strokeWidth": 2}},
-        {"data": {"values": centres}, "encoding": {"x": x, "y": y, "text": {"field": "digit"}},
-         "mark": {"type": "text", "fontSize": 20, "fontWeight": "bold", "stroke": "white", "strokeWidth": 4,
-                  "strokeOpacity": 0.85}},
-        {"data": {"values": centres}, "encoding": {"x": x, "y": y, "text": {"field": "digit"}, "color": digit_colour},
-         "mark": {"type": "text", "fontSize": 20, "fontWeight": "bold"}},
-    ]
-    # every static layer carries its data inline: Streamlit treats a lone named dataset as the
-    # chart's default data, which the star (below) needs for itself
-    spec = {"width": MAP_SIZE, "height": MAP_SIZE, "autosize": {"type": "pad"}, "layer": layers,
-            "config": {"legend": {"labelFontSize": 13, "titleLimit": 0}}}
-    return {"spec": spec, "x": x, "y": y}
 
 
 def posterior_figure(post, imp, box) -> go.Figure:

@@ -1,4 +1,4 @@
-"""The latent explorer's data side: cached model computations, images as PNG, the map's callbacks
+"""The latent explorer's data side: cached model computations, images as PNG, callbacks
 and the tables the page prints (views/latent_explorer.py lays them out).
 
 The model is one shared object (``st.cache_resource``); every cached function takes it as
@@ -12,18 +12,17 @@ import io
 import math
 
 import numpy as np
-import pyarrow as pa
 import streamlit as st
 from PIL import Image
 
 from ui.components import metric_note, num
-from ui.figures_latent import CURRENT, SWEEP_KS, SWEEP_REPEATS, map_layers
+from ui.figures_latent import CURRENT, SWEEP_KS, SWEEP_REPEATS
 from ui.i18n import t
 from ui.model import holdout
 from ui.state import UrlState
 from vae_core import latent
 
-MAP_KEY, CLICKED_KEY, SEEN_KEY = "latent_map", "latent_clicked", "latent_seen_selection"
+CLICKED_KEY = "latent_clicked"  # the holdout digit last clicked on the latent pad (or None)
 
 
 # --- images ---------------------------------------------------------------------------------------
@@ -96,26 +95,6 @@ def digit_sweep(_model, key, idx: int, seed: int):
     return latent.importance_sweep(_model, holdout()[0][idx], SWEEP_KS, SWEEP_REPEATS, seed)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def map_base(_model, key, start: int, end: int, idx: int, lang: str) -> dict:
-    """Everything on the map that a z move does not change (built once per view; ``lang`` keys
-    the translated legend)."""
-    mu, sd = codes(_model, key)
-    return map_layers(mu, holdout()[1], start, end, idx, sd[idx], view_box(_model, key, idx))
-
-
-def point_table(z) -> pa.Table:
-    """The map's one-row dataset (z1, z2) as an Arrow table built from raw buffers.
-
-    Streamlit turns a dict (or a DataFrame) into Arrow through pandas, and even ``pa.array`` of a
-    list or ndarray imports pandas to check the input's type; that import alone costs the server
-    ~37 MiB of RSS (measured), and nothing else in the app needs pandas. ``from_buffers`` does not.
-    """
-    column = [pa.Array.from_buffers(pa.float64(), 1, [None, pa.py_buffer(np.float64(v).tobytes())])
-              for v in (z[0], z[1])]
-    return pa.Table.from_arrays(column, names=["z1", "z2"])
-
-
 # --- callbacks (the page passes its UrlState) ----------------------------------------------------
 def set_z(state: UrlState, z1: float, z2: float) -> None:
     for name, value in (("z1", z1), ("z2", z2)):
@@ -127,20 +106,6 @@ def sample_prior(state: UrlState) -> None:
     draw = state.value("draw") + 1
     state.set("draw", draw)
     set_z(state, *np.random.default_rng(draw).standard_normal(2))
-
-
-def on_map_select(state: UrlState) -> None:
-    """A click on a digit moves z to that digit's μ; a box drag moves z to the box's centre."""
-    selection = (st.session_state.get(MAP_KEY) or {}).get("selection") or {}
-    seen = st.session_state.setdefault(SEEN_KEY, {})
-    picked, box = list(selection.get("pick") or []), dict(selection.get("box") or {})
-    if picked and picked != seen.get("pick"):
-        set_z(state, picked[0]["z1"], picked[0]["z2"])
-        st.session_state[CLICKED_KEY] = int(picked[0]["idx"])
-    elif box.get("z1") and box.get("z2") and box != seen.get("box"):
-        set_z(state, np.mean(box["z1"]), np.mean(box["z2"]))
-        st.session_state[CLICKED_KEY] = None
-    seen.update(pick=picked, box=box)
 
 
 # --- readouts -------------------------------------------------------------------------------------

@@ -1,19 +1,19 @@
 """The latent explorer: the pretrained VAE's 2-D latent plane — eq. 1.4.12 on a real model.
 
-Move z and watch the decoder p_θ(x|z); the manifold over the prior's quantiles; a straight-line
-interpolation between two digits; and one holdout digit's ELBO ledger with its true posterior
-p(z|x) on a grid, the gap KL(q‖p(z|x)) (eq. 1.4.10) and how far importance sampling gets.
+Drag z over the latent map and watch the decoder p_θ(x|z), live in the browser (ui/live/latent.py);
+the manifold over the prior's quantiles; a straight-line interpolation between two digits, played
+as an animation; and one holdout digit's ELBO ledger with its true posterior p(z|x) on a grid, the
+gap KL(q‖p(z|x)) (eq. 1.4.10) and how far importance sampling gets.
 """
-
-from functools import partial
 
 import numpy as np
 import streamlit as st
 
 from ui import latent_data as data
 from ui.components import md_table, metric, num, page_footer, tex
-from ui.figures_latent import FRAMES, SWEEP_REPEATS, Z_LIM, gap_figure, map_spec, posterior_figure
-from ui.i18n import current_lang, t
+from ui.figures_latent import FRAMES, SWEEP_REPEATS, Z_LIM, gap_figure, posterior_figure
+from ui.i18n import t
+from ui.live.latent import latent_pad, latent_path
 from ui.model import holdout, model_card, model_key, pretrained_model
 from ui.plots import PLOTLY_CONFIG
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
@@ -35,22 +35,30 @@ STATE = UrlState(
     ChoiceParam("k", 5000, (1, 10, 100, 1000, 5000)),
     IntParam("seed", 0, 0, 2**31 - 1),
 )
-ZOOM = 9  # the decoded digit is shown at 252 × 252 pixels
 CLOSE_NATS = 0.5  # an importance-sampled estimate this close to log p(x) counts as "close"
 
 
 # --- sections -----------------------------------------------------------------------------------
-def decoded_digit(model, z, mu, labels):
-    """The decoder's mean image at z, one binary draw from it, and where z sits."""
+def settled_digit(model, z, mu, labels):
+    """What the server computes for the released z: one binary draw from p_θ(x|z), log p(z) and the
+    nearest holdout μ (the pad shows the decoder's mean, computed in the browser, during the drag)."""
     means = latent.decode_means(model, z)[0]
     seed = STATE.value("seed")
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        st.image(data.data_uri(latent.upscale(means, ZOOM)), width=28 * ZOOM, caption=t("latent.decoded_caption"))
+    nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         st.image(data.data_uri(latent.upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
                  caption=t("latent.sample_caption", seed=seed))
-    nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
-    st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
-                  idx=nearest, label=labels[nearest], dist=num(float(np.linalg.norm(mu[nearest] - z)), 2)))
+        with st.container():
+            st.caption(t("live_latent.settled"))
+            st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
+                          idx=nearest, label=labels[nearest], dist=num(float(np.linalg.norm(mu[nearest] - z)), 2)))
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.button(t("latent.sample_prior"), on_click=data.sample_prior, args=(STATE,), icon="🎲",
+                          help=t("latent.sample_help"))
+                draw = STATE.value("draw")
+                STATE.write("draw", draw)
+                if draw:
+                    st.caption(t("latent.draw_caption", draw=draw), width="content")
 
 
 def clicked_digit_actions(labels):
@@ -69,32 +77,18 @@ def clicked_digit_actions(labels):
 
 @st.fragment
 def explorer(model, key):
-    """Everything a z move changes: the map's star, the decoded digit, the manifold's frame."""
+    """Everything a z move changes. The pad draws while you drag (in the browser); its release reruns
+    only this fragment: the URL, the server's draw and readout, the manifold's frame."""
     X, labels = holdout()
     mu, _ = data.codes(model, key)
     idx, start, end = STATE.value("idx"), STATE.value("from"), STATE.value("to")
     st.subheader(t("latent.map_title"))
-    st.markdown(t("latent.map_intro"))
-    plane, side = st.columns([1.5, 1], gap="medium")
-    with side:
-        picture = st.container()
-        z = np.array([STATE.slider("z1", "z₁"), STATE.slider("z2", "z₂")])
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.button(t("latent.sample_prior"), on_click=data.sample_prior, args=(STATE,), icon="🎲",
-                      help=t("latent.sample_help"))
-            draw = STATE.value("draw")
-            STATE.write("draw", draw)
-            if draw:
-                st.caption(t("latent.draw_caption", draw=draw), width="content")
-        with picture:
-            decoded_digit(model, z, mu, labels)
-    with plane:
-        st.vega_lite_chart(data.point_table(z),
-                           map_spec(data.map_base(model, key, start, end, idx, current_lang())),
-                           key=data.MAP_KEY, on_select=partial(data.on_map_select, STATE),
-                           selection_mode=("pick", "box"), width="content")
-        st.caption(t("latent.map_legend", start=start, end=end, idx=idx))
-        clicked_digit_actions(labels)
+    st.markdown(t("live_latent.map_intro"))
+    z = np.array(latent_pad(STATE, idx=idx, start=start, end=end, box=data.view_box(model, key, idx),
+                            clicked_key=data.CLICKED_KEY))
+    st.caption(t("latent.map_legend", start=start, end=end, idx=idx))
+    clicked_digit_actions(labels)
+    settled_digit(model, z, mu, labels)
 
     st.subheader(t("latent.manifold_title"))
     picture, text = st.columns([1.7, 1], gap="large")
@@ -116,6 +110,8 @@ def interpolation(model, key):
         start = STATE.number("from", t("latent.interp_from"), width=200)
         end = STATE.number("to", t("latent.interp_to"), width=200)
         st.button(t("latent.interp_swap"), on_click=lambda: (STATE.set("from", end), STATE.set("to", start)))
+    st.markdown(t("live_latent.path_intro"))
+    latent_path(STATE, start, end)
     path = latent.interpolation_path(mu[start], mu[end], FRAMES)
     frames = latent.decode_means(model, path)
     strip = latent.mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)

@@ -44,3 +44,10 @@ export function linspace(lo, hi, n) {
   for (let i = 0; i < n; i++) out[i] = lo + ((hi - lo) * i) / (n - 1);
   return out;
 }
+
+/** log N(z; 0, I) = −½ Σⱼ (zⱼ² + log 2π), the prior's log density — vae_core.latent.log_prior_density */
+export function logPriorDensity(z) {
+  let total = 0;
+  for (let j = 0; j < z.length; j++) total += z[j] * z[j] + LOG_2PI;
+  return -0.5 * total;
+}

@@ -539,6 +539,12 @@ export function adoptStyles(root) {
   root.appendChild(link);
 }
 
+/** A view's data dict: ui/live.mount sends it wrapped in a one-item list (plain JSON, no pandas). */
+export function viewData(component) {
+  const { data } = component;
+  return Array.isArray(data) ? data[0] : data;
+}
+
 /** One live view per component instance: created on first mount, updated with each rerun's data. */
 export function mountOnce(component, create) {
   const { parentElement } = component;
@@ -554,7 +560,7 @@ export function mountOnce(component, create) {
     // page since, so every gesture is new (Python reads the names it knows and ignores "gesture").
     component.setStateValue("release", { ...values, gesture: Date.now() });
   };
-  view.update(component.data);
+  view.update(viewData(component));
   // Streamlit may call the cleanup of an earlier, superseded mount after a later one ran: only
   // the latest mount's cleanup (the real unmount) tears the view down.
   const generation = (view.generation = (view.generation || 0) + 1);

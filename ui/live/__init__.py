@@ -64,8 +64,12 @@ def register(module: str) -> Callable[..., Any]:
 
 def mount(component: Callable[..., Any], key: str, data: dict, on_release: Callable[[], None]) -> Any:
     """Mount a registered live view; ``on_release`` runs (before the rerun) when the browser reports
-    a finished gesture, whose values are then in ``st.session_state[key]["release"]``."""
-    return component(key=key, data={"palette": PALETTE, **data}, on_release_change=on_release)
+    a finished gesture, whose values are then in ``st.session_state[key]["release"]``.
+
+    The data travels wrapped in a one-item list (plot.js ``viewData`` unwraps it): Streamlit scans a
+    dict's values for dataframes, and that check imports pandas (~37 MiB of server RSS); a list is
+    sent as plain JSON."""
+    return component(key=key, data=[{"palette": PALETTE, **data}], on_release_change=on_release)
 
 
 def released(key: str) -> dict:
