@@ -224,6 +224,10 @@ class StreamlitSession:
             data = json.loads(component.json) if component.json else {}
         except ValueError:
             return
+        if isinstance(data, list) and data:  # ui.live.mount sends [data] (see its docstring)
+            data = data[0]
+        if not isinstance(data, dict):
+            return
         values, ranges = data.get("values"), data.get("ranges")
         if not isinstance(values, dict) or not isinstance(ranges, dict):
             return

@@ -2,10 +2,12 @@
 // stylesheet static/live/present.css hides the sidebar and header, enlarges text and metrics;
 // live charts read the class to draw their text at projector size.
 
+import { viewData } from "./plot.js";
+
 const CLASS = "st-present";
 
 export function mount(component) {
-  const on = Boolean(component.data && component.data.on);
+  const on = Boolean(viewData(component)?.on);
   const root = document.documentElement;
   if (!document.querySelector("link[data-live-present]")) {
     const link = document.createElement("link");

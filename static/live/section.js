@@ -2,10 +2,12 @@
 // whose anchor is that name into view. Once per page load and section; Streamlit renders
 // asynchronously, so it waits (up to 15 s) for the heading to appear.
 
+import { viewData } from "./plot.js";
+
 let done = "";
 
 export function mount(component) {
-  const name = component.data && component.data.section;
+  const name = viewData(component)?.section;
   if (!name || done === name) return () => {};
   done = name;
   const started = performance.now();

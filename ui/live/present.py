@@ -10,4 +10,4 @@ _SWITCH = register("present")
 
 def presenter_switch(on: bool) -> None:
     """Apply or remove presenter mode on the page (call once per run, from app.py)."""
-    _SWITCH(key="live_present", data={"on": bool(on)}, height=0)
+    _SWITCH(key="live_present", data=[{"on": bool(on)}], height=0)  # a list: see ui.live.mount

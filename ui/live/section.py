@@ -15,5 +15,5 @@ def scroll_to(section: str | None) -> bool:
     """Scroll to the heading ``section`` once the page has rendered; False for a malformed name."""
     if not section or not SECTION_NAME.match(section):
         return False
-    _SCROLL(key="live_section", data={"section": section}, height=0)
+    _SCROLL(key="live_section", data=[{"section": section}], height=0)  # a list: see ui.live.mount
     return True
