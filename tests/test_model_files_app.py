@@ -18,8 +18,8 @@ import streamlit as st
 from tests.apptest import assert_clean, open_page
 from ui.i18n import catalogue
 from ui.registry import HOME, built_pages
+from vae_core import checkpoint
 
-checkpoint = pytest.importorskip("vae_core.checkpoint")
 EN = catalogue("en")
 MODEL_PAGES = ("views/latent_explorer.py", "views/reparameterization.py")
 

@@ -148,7 +148,8 @@ def test_extreme_corners_stay_finite():
 
 
 def test_missing_model_gives_a_clear_message_and_the_rest_works(monkeypatch, tmp_path):
-    checkpoint = pytest.importorskip("vae_core.checkpoint")
+    from vae_core import checkpoint
+
     monkeypatch.setattr(checkpoint, "MODEL_DIR", tmp_path)
     at = open_page(PAGE, "en")
     assert_clean(at)
@@ -158,9 +159,9 @@ def test_missing_model_gives_a_clear_message_and_the_rest_works(monkeypatch, tmp
 
 def test_vae_section_measures_the_ratio_on_a_model(monkeypatch, tmp_path):
     """A small untrained VAE saved as the 'shipped' model: the section measures both estimators."""
-    checkpoint = pytest.importorskip("vae_core.checkpoint")
-    model_module = pytest.importorskip("vae_core.model")
-    data = pytest.importorskip("vae_core.data")
+    from vae_core import checkpoint, data
+    from vae_core import model as model_module
+
     try:
         data.load_holdout_binary()
     except data.DigitsFileError:
