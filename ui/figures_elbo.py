@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
 from ui.i18n import t
-from ui.plots import fast_figure, log_ticks, rgba
+from ui.plots import figure, log_ticks, rgba
 from vae_core.gaussian import normal_pdf
 from vae_core.jensen import Jensen, f_values, lognormal_pdf, lognormal_quantile
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
@@ -92,7 +92,7 @@ def jensen_figure(f: str, dist: str, params: dict, result: Jensen) -> go.Figure:
         {"type": "scatter", "x": [mean], "y": [result.mean_of_f], "mode": "markers", "name": "E[f(X)]",
          "marker": {"color": Q_ORANGE, "size": 12, "symbol": "diamond", "line": {"color": "white", "width": 1}}},
     ]
-    return fast_figure(
+    return figure(
         data, 430, {"l": 55, "t": 70, "b": 45}, legend_top=True,
         xaxis={"anchor": "y", "range": [0, hi], "showticklabels": False},
         yaxis={"domain": [0.3, 1.0], "title": {"text": "f(x)"},
@@ -153,8 +153,8 @@ def ledger_figure(lp: float, lower: float, recon: float, pkl: float) -> go.Figur
     rows, nats_axis = [t("elbo.bar_ledger"), t("elbo.bar_terms")], t("elbo.nats_axis")
     x_range = ledger_range(lp, lower, recon)
     data, labels = _ledger_traces(rows, lp, lower, recon, pkl, x_range, {})
-    return fast_figure(
-        data, 280, {"l": 80, "t": 20, "b": 45}, annotations=labels,
+    return figure(
+        data, 280, {"l": 80, "t": 20, "b": 45}, legend_top=False, annotations=labels,
         barmode="overlay", uniformtext={"minsize": 10, "mode": "hide"}, showlegend=False,
         shapes=[vline(lp, color=P_BLUE, dash="dash", width=1.5), vline(0, color="black")],
         xaxis={"range": x_range, "title": {"text": nats_axis}},
@@ -194,8 +194,8 @@ def densities_figure(x: float, w: float, noise: float, qmu: float, qsigma: float
                                           (qmu, qsigma, Q_ORANGE, "q(z)", "solid")):
         data.append({"type": "scatter", "x": z, "y": normal_pdf(z, mean, sd), "name": label,
                      "line": {"color": colour, "dash": dash}, **below})
-    return fast_figure(
-        data, 540, {"l": 45, "t": 20, "b": 80},
+    return figure(
+        data, 540, {"l": 45, "t": 20, "b": 80}, legend_top=False,
         legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
         xaxis={"anchor": "y", "range": [lo, hi], "showticklabels": False},
         yaxis={"domain": [0.62, 0.95], "title": {"text": "x"}},
@@ -271,8 +271,9 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
         {"type": "scatter", "x": [k], "y": [kl[k]], "mode": "markers", "hoverinfo": "skip",
          "marker": {"color": Q_ORANGE, "size": 11, "line": {"color": "black", "width": 1}}, **progress},
     ]
-    return fast_figure(
-        data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, showlegend=False, barmode="overlay", annotations=labels,
+    return figure(
+        data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, legend_top=False, showlegend=False, barmode="overlay",
+        annotations=labels,
         uniformtext={"minsize": 10, "mode": "hide"},
         xaxis={"domain": list(LAND_X), "title": {"text": "μ_q"}, "range": [m_lo, m_hi]},
         yaxis={"title": {"text": sigma_axis}, "range": [y_grid[0], y_grid[-1]],
@@ -297,7 +298,7 @@ def optimize_key_figure() -> go.Figure:
     lo, hi = GAP_LOG_RANGE
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "hoverinfo": "skip"}
-    return fast_figure(
+    return figure(
         [{"type": "heatmap", "z": steps[None, :], "x0": lo, "dx": steps[1] - steps[0], "y0": 0, "dy": 1,
           "colorscale": "Viridis", "reversescale": True, "zmin": lo, "zmax": hi, "showscale": False,
           "hoverinfo": "skip"},
@@ -306,7 +307,7 @@ def optimize_key_figure() -> go.Figure:
          {**legend_only, "name": optimum, "mode": "markers", "marker": OPTIMUM_MARKER},
          {**legend_only, "name": start, "mode": "markers", "marker": START_MARKER},
          {**legend_only, "name": step, "mode": "markers", "marker": STEP_MARKER}],
-        130, {"l": 55, "r": 28, "t": 24, "b": 62},
+        130, {"l": 55, "r": 28, "t": 24, "b": 62}, legend_top=False,
         title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
         legend={"orientation": "h", "x": 0, "y": -0.55, "yanchor": "top", "itemclick": False,
@@ -333,8 +334,8 @@ def weights_figure(counts: np.ndarray, edges: np.ndarray, elbo_hat: float, log_e
             (elbo_hat, "#a14b00", "dot", 2, "(1/L) Σ log wᵢ")):
         data.append({"type": "scatter", "x": [value, value], "y": [0, top], "mode": "lines", "name": label,
                      "line": {"color": colour, "dash": dash, "width": width}, "hoverinfo": "skip"})
-    return fast_figure(
-        data, 330, {"l": 55, "t": 10, "b": 85}, bargap=0,
+    return figure(
+        data, 330, {"l": 55, "t": 10, "b": 85}, legend_top=False, bargap=0,
         legend={"orientation": "h", "y": -0.3, "x": 0, "yanchor": "top"},
         shapes=[{"type": "rect", "x0": lower, "x1": lp, "y0": 0, "y1": 1, "yref": "y domain",
                  "fillcolor": GAP_RED, "opacity": 0.15, "line": {"width": 0}}],

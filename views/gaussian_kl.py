@@ -77,9 +77,8 @@ def landscape(mu1, sigma1, mu2, sigma2):
     """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
     st.subheader(t("kl.landscape_title"))
     direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
-    chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction,
-                           label_min=t("kl.minimum"), label_q=t("kl.current_q")))
-    chart(colour_key_figure(t(f"kl.land_{direction}"), label_min=t("kl.minimum"), label_q=t("kl.current_q")))
+    chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction))
+    chart(colour_key_figure(direction))
     st.caption(t("kl.landscape_caption"))
 
 
@@ -140,9 +139,7 @@ def explorer():
         with right:
             metric("KL(q‖p)", kl_qp)
         note.caption(t("kl.asymmetry", diff=num(kl_pq - kl_qp)))
-        chart(density_figure(mu1, sigma1, mu2, sigma2, title_density=t("kl.fig_density"),
-                             title_integrand=t("kl.fig_integrand"), label_pos=t("kl.integrand_pos"),
-                             label_neg=t("kl.integrand_neg"), area_note=t("kl.area_note", kl=num(kl_pq))))
+        chart(density_figure(mu1, sigma1, mu2, sigma2))
 
     st.subheader(t("kl.formula_title"))
     st.latex(r"\mathrm{KL}(p\,\|\,q)=\int p(x)\log\frac{p(x)}{q(x)}\,\mathrm{d}x\qquad(1.4.11)")
