@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
+from tests.mc_reference import iwae_repeats, iwae_runs, log_mean_exp, run_values
 from vae_core.monte_carlo import (
     TARGETS,
     TOY_TARGETS,
@@ -20,14 +21,10 @@ from vae_core.monte_carlo import (
     estimator_repeats,
     exact_moments,
     histogram,
-    iwae_repeats,
-    iwae_runs,
     lattice_step,
-    log_mean_exp,
     loglog_slope,
     pooled_estimate,
     quadrature_moments,
-    run_values,
     running_log_mean_exp,
     running_mean_se,
     toy_views,

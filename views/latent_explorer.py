@@ -10,6 +10,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+from ui import images
 from ui import latent_data as data
 from ui.components import md_table, metric, num, page_footer, tex
 from ui.figures_latent import FRAMES, SWEEP_REPEATS, Z_LIM, gap_figure, map_spec, posterior_figure
@@ -45,8 +46,8 @@ def decoded_digit(model, z, mu, labels):
     means = latent.decode_means(model, z)[0]
     seed = STATE.value("seed")
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        st.image(data.data_uri(latent.upscale(means, ZOOM)), width=28 * ZOOM, caption=t("latent.decoded_caption"))
-        st.image(data.data_uri(latent.upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
+        st.image(images.data_uri(images.upscale(means, ZOOM)), width=28 * ZOOM, caption=t("latent.decoded_caption"))
+        st.image(images.data_uri(images.upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
                  caption=t("latent.sample_caption", seed=seed))
     nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
     st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
@@ -118,7 +119,7 @@ def interpolation(model, key):
         st.button(t("latent.interp_swap"), on_click=lambda: (STATE.set("from", end), STATE.set("to", start)))
     path = latent.interpolation_path(mu[start], mu[end], FRAMES)
     frames = latent.decode_means(model, path)
-    strip = latent.mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
+    strip = images.mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
     st.image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
              caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
     nearest = [int(labels[np.argmin(np.sum((mu - p) ** 2, axis=1))]) for p in path]
@@ -149,11 +150,11 @@ def ledger(model, key):
         elbo, imp = data.digit_estimates(model, key, idx, samples, k, seed)
         sweep = data.digit_sweep(model, key, idx, seed)
     recon = latent.decode_means(model, post.mu_q)[0]
-    images, numbers = st.columns([1, 3.2], gap="large")
-    with images:
-        st.image(latent.upscale(X[idx], 5), output_format="PNG", width=140,
+    pictures, numbers = st.columns([1, 3.2], gap="large")
+    with pictures:
+        st.image(images.upscale(X[idx], 5), output_format="PNG", width=140,
                  caption=t("latent.ledger_x", idx=idx, label=labels[idx]))
-        st.image(latent.upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
+        st.image(images.upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
     with numbers:
         row = st.columns(3)
         recon_se = elbo.recon_se if elbo.samples > 1 else float("nan")  # one draw: no spread to measure
