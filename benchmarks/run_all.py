@@ -5,7 +5,7 @@
     python -m benchmarks.run_all --only latency --only load --duration 60
     python -m benchmarks.run_all --out /tmp/bench.md --json /tmp/bench.json
 
-Targets (issue 6, design.md "Latency budget"): slider → render ≤ 1.3× a trivial one-slider
+Targets (design.md "Latency budget"): slider → render ≤ 1.3× a trivial one-slider
 app under Streamlit's defaults, which under our config reads ≤ 5× the floor app (≤ 2× for
 the latent explorer); cold start ≤ 3 s to the home page (without torch), ≤ 6 s to the latent
 page; RSS ≤ 400 MB after every page, ≤ 700 MB after 30 sessions; 30 students: 0 errors,

@@ -1,4 +1,4 @@
-"""Reliability of the shared model (issue 6): damaged weight files give a plain message on the pages
+"""Reliability of the shared model: damaged weight files give a plain message on the pages
 that use the model and leave every other page alone; the one cached model serves concurrent
 sessions exactly as it serves one.
 

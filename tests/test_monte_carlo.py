@@ -31,7 +31,7 @@ from vae_core.monte_carlo import (
 )
 from vae_core.toy_model import elbo, log_evidence, posterior, posterior_kl
 
-# The ELBO page's slider ranges (issue 3), shared by the Monte Carlo page.
+# The ELBO page's slider ranges, shared by the Monte Carlo page.
 toys = st.builds(
     Toy,
     x=st.floats(-4.0, 4.0), w=st.floats(-3.0, 3.0), noise=st.floats(0.1, 3.0),
