@@ -17,7 +17,8 @@ CASES = [(page.file, {}) for page in built_pages()] + [
     ("views/gaussian_kl.py", {"mu1": "5", "sigma1": "0.1", "mu2": "-5", "sigma2": "5", "land": "qp"}),
     ("views/monte_carlo.py", {"target": "tail", "L": "10", "runs": "1", "Lhist": "1"}),
     ("views/monte_carlo.py", {"target": "exp", "L": "100000", "runs": "50", "Lhist": "1000"}),
-    ("views/reparameterization.py", {"f": "gauss", "k": "10", "mu": "3", "sigma": "0.1", "baseline": "0"}),
+    ("views/reparameterization.py", {"f": "cos", "k": "8", "baseline": "0"}),
+    ("views/reparameterization.py", {"f": "gauss", "k": "10", "mu": "-3", "sigma": "0.1"}),
     ("views/latent_explorer.py", {"idx": "0", "L": "1", "k": "1"}),
 ]
 

@@ -15,6 +15,7 @@ from ui.figures_reparam import graph, map_figure, ratio_text, spread_figure, swe
 from ui.i18n import t
 from ui.plots import chart
 from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState, option_labels
+from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES
 from vae_core.gradients import (
     FUNCTIONS,
     exact_gradient,
@@ -27,7 +28,7 @@ from vae_core.gradients import (
     variance_ratio,
 )
 
-HOLDOUT_SIZE = 500  # vae_core.data: the holdout split, 50 digits per class
+HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500 holdout digits, sorted by class
 STATE = UrlState(
     "reparam",
     FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
