@@ -3,7 +3,7 @@
 Fragments follow what depends on what: part 1's controls rerun only part 1; the model and q
 sliders rerun parts 2–4 (all of them show that model and that q); the optimizer's controls, the
 sample size and seed, and the check expander rerun only their own nested fragments. The figures
-are built in ui/figures_elbo.py.
+are built in ui/figures_elbo.py; caches, callbacks, formulas and tables are in ui/elbo_data.py.
 """
 
 import math

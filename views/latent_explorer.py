@@ -3,6 +3,8 @@
 Move z and watch the decoder p_θ(x|z); the manifold over the prior's quantiles; a straight-line
 interpolation between two digits; and one holdout digit's ELBO ledger with its true posterior
 p(z|x) on a grid, the gap KL(q‖p(z|x)) (eq. 1.4.10) and how far importance sampling gets.
+Cached model computations, callbacks and tables are in ui/latent_data.py, figures in
+ui/figures_latent.py.
 """
 
 from functools import partial

@@ -2,8 +2,9 @@
 
 Pathwise vs score-function gradients of E_q[f(z)] (Mohamed et al., JMLR 2020, §3–§5), exact
 per-sample variances, and the same comparison measured on the pretrained VAE. The figures (the
-chapter's two graphs and three charts) are built in ui/figures_reparam.py; a slider move re-sends
-only the charts that depend on it (the ε map ignores f, k and the baseline switch).
+chapter's two graphs and three charts) are built in ui/figures_reparam.py, the caches, formulas
+and tables in ui/reparam_data.py; a slider move re-sends only the charts that depend on it (the
+ε map ignores f, k and the baseline switch).
 """
 
 import numpy as np
