@@ -1,6 +1,7 @@
 """Slider → render latency in headless Chromium, per page, as a ratio to a trivial app.
 
-One move = focus a slider's ``input[type=range]``, press ArrowRight (walking right, turning
+One move = focus a slider's ``input[type=range]`` (a Streamlit slider or a live view's control;
+for the latter the clock starts when the view reports the finished gesture), press ArrowRight (walking right, turning
 left at the end of the range, so values are rarely revisited — a revisit could be served from
 caches a real drag seldom hits), then wait until the app's script state is back to
 ``notRunning`` and the DOM has been quiet for ``quiet_ms``. Latency = time of the last DOM
@@ -63,7 +64,11 @@ DONE_JS = """(quiet) => {
   return performance.now() - b.last >= quiet;
 }"""
 
-SLIDERS = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'
+# Streamlit's sliders and the live views' controls (ui/live): a live control redraws in the browser
+# at once and reports when the keys rest, so its latency runs from that report (window.__liveRelease)
+# to the settled page — the same span as a Streamlit slider's keypress → settled page.
+SLIDERS = ('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"], '
+           '[data-testid="stMain"] .live-slider input[type="range"]')
 DEFAULT_SLIDER = {}  # slug → index of the slider to move (0 = first on the page)
 
 
@@ -120,7 +125,7 @@ async def _server_share(target: Target, moves: int) -> None:
                 direction = -direction  # walk one way, turn at the ends (see _move)
             value = slider.snapped(slider.value + direction * slider.step)
             run = await session.rerun(slider, value)
-            slider = session.sliders.get(slider.id, slider)
+            slider = session.sliders.get(slider.key, slider)
             if step and not run.errors:
                 target.server_ms.append(run.elapsed_ms)
                 target.server_kb.append(run.bytes_received / 1000)
@@ -175,7 +180,8 @@ def _move(page, target: Target, step: int, quiet_ms: int, timeout_ms: float) -> 
         target.direction = 1
     thumb.press("ArrowRight" if target.direction > 0 else "ArrowLeft")
     page.wait_for_function(DONE_JS, arg=quiet_ms, timeout=timeout_ms, polling=50)
-    elapsed = page.evaluate("() => window.__bench.last - window.__bench.key")
+    elapsed = page.evaluate(
+        "() => window.__bench.last - Math.max(window.__bench.key, window.__liveRelease || 0)")
     if page.locator('[data-testid="stException"]').count():
         target.errors.append(f"move {step}: exception on page")
     return float(elapsed)

@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run_all.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import cold_start, latency, load, memory  # noqa: E402
+from benchmarks import cold_start, latency, live_frames, load, memory  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     fmt,
     log,
@@ -39,7 +39,7 @@ from benchmarks.common import (  # noqa: E402
     verdict,
 )
 
-SECTIONS = ("latency", "cold", "memory", "load")
+SECTIONS = ("latency", "live", "cold", "memory", "load")
 ISSUE_RATIO = 1.3  # × the trivial app with Streamlit defaults
 FLOOR_RATIO = 5.0  # × the floor app (our config); design.md
 LATENT_FLOOR_RATIO = 2.0
@@ -189,6 +189,10 @@ def report(info: dict, results: dict, noise: dict, args) -> str:
         r = results["latency"]
         title = f"## Slider → render latency ({r['moves']} moves per target, interleaved; quiet {r['quiet_ms']} ms)"
         out += ["", title, "", latency_table(r)]
+    if "live" in results:
+        out += ["", f"## Live frames (a scripted {results['live']['seconds']:g}-second drag per live view; "
+                    "goal: frame interval median ≤ 17 ms, p95 ≤ 33 ms, 0 reruns during the drag, 1 after)", "",
+                live_frames.table(results["live"])]
     if "cold" in results:
         out += ["", f"## Cold start (fresh server each run, {results['cold']['repeats']} runs)", "",
                 cold_table(results["cold"])]
@@ -233,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     if "latency" in sections:
         results["latency"] = timed("latency", latency.run, noise, moves, latency.parse_sliders(args.slider),
                                    quiet_ms=300 if args.quick else 400, warmup=1 if args.quick else 2, log=log)
+    if "live" in sections:
+        results["live"] = timed("live frames", live_frames.run, noise, 2.0, log=log)
     if "cold" in sections:
         results["cold"] = timed("cold start", cold_start.run, noise, repeats, log=log)
     if "memory" in sections:

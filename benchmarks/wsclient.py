@@ -12,7 +12,11 @@ It does what the frontend (streamlit/static, ``sendRerunBackMsg``) does on the w
 * fetches the ``/media/…`` URLs of images, as a browser would before showing them;
 * moves a slider by sending its new value (``double_array_value``, or ``string_array_value``
   for a select slider) with the ``fragment_id`` of the fragment the slider lives in, so a slider
-  inside ``@st.fragment`` reruns only that fragment, exactly as in the browser.
+  inside ``@st.fragment`` reruns only that fragment, exactly as in the browser;
+* moves a live view's control (ui/live: an ``st.components.v2`` component whose data carries
+  ``values`` and ``ranges``) the way its JavaScript reports a finished drag: the component's JSON
+  state ``{"release": {…all its values…}}``. What the browser draws during the drag never reaches
+  the server, so this one message is all a drag costs it.
 
 On Linux it sets TCP_QUICKACK on its socket after every message: without it the kernel delays
 the client's ACKs by 40 ms while the server (Nagle) holds back its next small frame, which
@@ -27,6 +31,7 @@ state, so the script sees the same values).
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 import urllib.request
@@ -50,6 +55,13 @@ class SliderInfo:
     value: float  # current value (select slider: option index)
     options: list[str] = field(default_factory=list)  # select slider only
     in_main: bool = True  # False for the sidebar
+    live: str = ""  # a live view's control: its name in the component's ``values``
+    live_values: dict = field(default_factory=dict)  # the live view's current values, one dict shared
+    # by all of its controls (a release reports every control's value)
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}:{self.live}" if self.live else self.id
 
     def snapped(self, value: float) -> float:
         n = round((min(max(value, self.min), self.max) - self.min) / self.step)
@@ -122,7 +134,9 @@ class StreamlitSession:
         if widget is not None:
             ws = state.widget_states.widgets.add()
             ws.id = widget.id
-            if widget.options:
+            if widget.live:
+                ws.json_value = json.dumps({"release": widget.live_values})
+            elif widget.options:
                 ws.string_array_value.data.append(widget.options[int(value)])
             else:
                 ws.double_array_value.data.append(value)
@@ -141,6 +155,9 @@ class StreamlitSession:
             return [f"exception: {element.exception.type}: {element.exception.message[:120]}"], []
         if kind == "imgs":
             return [], [img.url for img in element.imgs.imgs if img.url]
+        if kind == "bidi_component":
+            self._note_live_view(element.bidi_component, delta.fragment_id, msg)
+            return [], []
         if kind == "slider":
             s = element.slider
             if s.data_type not in (Slider.INT, Slider.FLOAT) or len(s.default) != 1:
@@ -151,6 +168,25 @@ class StreamlitSession:
                 s.id, delta.fragment_id, s.min, s.max, s.step or 1.0, current, list(s.options),
                 in_main=bool(msg.metadata.delta_path) and msg.metadata.delta_path[0] == 0)
         return [], []
+
+    def _note_live_view(self, component, fragment_id: str, msg: ForwardMsg) -> None:
+        """A live view's controls become sliders of this client (one per name in its ``values``)."""
+        try:
+            data = json.loads(component.json) if component.json else {}
+        except ValueError:
+            return
+        values, ranges = data.get("values"), data.get("ranges")
+        if not isinstance(values, dict) or not isinstance(ranges, dict):
+            return
+        in_main = bool(msg.metadata.delta_path) and msg.metadata.delta_path[0] == 0
+        shared = dict(values)
+        for name, value in values.items():
+            r = ranges.get(name)
+            if not isinstance(r, dict) or not isinstance(value, int | float):
+                continue
+            info = SliderInfo(component.id, fragment_id, r["lo"], r["hi"], r.get("step") or 1.0, value,
+                              in_main=in_main, live=name, live_values=shared)
+            self.sliders[info.key] = info
 
     def _fetch(self, url: str) -> int:
         full = url if url.startswith("http") else self.base + "/" + url.lstrip("/")
@@ -168,6 +204,8 @@ class StreamlitSession:
         start = time.perf_counter()
         if widget is not None:
             widget.value = value  # as the frontend: the widget shows its new value at once
+            if widget.live:
+                widget.live_values[widget.live] = value
         try:
             self._quickack()
             await self.ws.send(self._back_msg(widget, value))

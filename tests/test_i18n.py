@@ -71,3 +71,17 @@ def test_literal_keys_used_in_code_exist():
             if key not in catalogue("en"):
                 missing.append(f"{path.name}: {key}")
     assert not missing, missing
+
+
+def test_chinese_counts_have_no_thousands_separators(monkeypatch):
+    import streamlit as st
+
+    from ui import i18n
+
+    monkeypatch.setattr(st, "session_state", {"lang": "zh"})
+    assert i18n.count(100_000) == "100000"
+    assert i18n.t("kl.check_mc", n=f"{100_000:,}", seed=3).count("100000") == 1
+    assert i18n._THOUSANDS.sub("", "1,234,567 and 0.5, 12,34") == "1234567 and 0.5, 12,34"
+    monkeypatch.setattr(st, "session_state", {"lang": "en"})
+    assert i18n.count(100_000) == "100,000"
+    assert "100,000" in i18n.t("kl.check_mc", n=f"{100_000:,}", seed=3)

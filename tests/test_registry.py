@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_view_is_registered_and_every_entry_exists():
-    registered = {registry.HOME.file, *(page.file for page in registry.PAGES)}
+    registered = {registry.HOME.file, registry.LESSON.file, *(page.file for page in registry.PAGES)}
     on_disk = {f"views/{path.name}" for path in (ROOT / "views").glob("*.py")}
     assert registered == on_disk
 
@@ -34,6 +34,6 @@ def test_entries_are_well_formed(page):
 
 
 def test_slugs_and_url_paths_are_unique():
-    pages = [registry.HOME, *registry.PAGES]
+    pages = [registry.HOME, registry.LESSON, *registry.PAGES]
     assert len({p.slug for p in pages}) == len(pages)
     assert len({p.url_path for p in pages}) == len(pages)

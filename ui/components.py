@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 import streamlit as st
 
 from ui.i18n import t
+from ui.state import presenting
 
 # One colour per concept on every page (design.md, "Anatomy of a page").
 P_BLUE = "#1f77b4"  # p, the target / the evidence
@@ -55,6 +56,16 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
         return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
     return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
+
+
+def intro(key: str) -> None:
+    """A page's or section's introduction; in presenter mode folded behind "more", so the key figure
+    and its controls fit one projector screen."""
+    if presenting():
+        with st.expander(t("common.more"), icon="📖"):
+            st.markdown(t(key))
+    else:
+        st.markdown(t(key))
 
 
 def page_footer(slug: str, *functions: Callable) -> None:

@@ -10,6 +10,7 @@ Strings may contain ``str.format`` fields (``{value}``) and Markdown; LaTeX goes
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -56,13 +57,26 @@ def current_lang() -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
+# Chinese writes 5000, not 5,000 (English's thousands separators), so counts formatted with
+# f"{n:,}" lose their commas when they are put into a Chinese string.
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def count(n: int) -> str:
+    """A whole number as the current language writes it: 5,000 (en) or 5000 (zh)."""
+    return f"{n:,}" if current_lang() == "en" else str(int(n))
+
+
 def t(key: str, /, **fields) -> str:
     """The string ``key`` in the current language, with ``fields`` formatted in.
 
     A missing key shows as ``⟦key⟧`` rather than crashing the page; the catalogue test
     makes sure that never ships.
     """
-    text = catalogue(current_lang()).get(key)
+    lang = current_lang()
+    text = catalogue(lang).get(key)
     if text is None:
         return f"⟦{key}⟧"
+    if lang == "zh":
+        fields = {k: _THOUSANDS.sub("", v) if isinstance(v, str) else v for k, v in fields.items()}
     return text.format(**fields) if fields else text

@@ -30,6 +30,7 @@ class PageInfo:
 
 
 HOME = PageInfo("home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13")
+LESSON = PageInfo("lesson", "lesson", "views/lesson.py", "🎓", "", "1.4.1–1.4.13")  # the class path
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("kl", "gaussian-kl", "views/gaussian_kl.py", "📏", "elbo", "1.4.11"),
@@ -55,3 +56,11 @@ def built_pages() -> list[PageInfo]:
     if missing:
         raise MissingPageError(f"ui/registry.py lists page files that do not exist: {', '.join(missing)}")
     return list(PAGES)
+
+
+def page_info(slug: str) -> PageInfo:
+    """The registry entry of a page by its slug (KeyError if there is none)."""
+    for page in (HOME, LESSON, *PAGES):
+        if page.slug == slug:
+            return page
+    raise KeyError(f"no page with slug {slug!r} in ui/registry.py")

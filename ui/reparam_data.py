@@ -33,8 +33,9 @@ LATEX_F = {"quad": r"(z-k)^2", "cos": r"\cos(kz)", "gauss": r"e^{-kz^2}"}
 ESTIMATORS_LATEX = (
     r"\begin{aligned}\text{RP:}\quad&\hat g_\mu=\frac1L\sum_{l=1}^{L} f'(z_l),"
     r"&&\hat g_\sigma=\frac1L\sum_{l=1}^{L} f'(z_l)\,\epsilon_l\\"
-    r"\text{SF:}\quad&\hat g_\mu=\frac1L\sum_{l=1}^{L}\big(f(z_l)-b\big)\frac{\epsilon_l}{\sigma},"
-    r"&&\hat g_\sigma=\frac1L\sum_{l=1}^{L}\big(f(z_l)-b\big)\frac{\epsilon_l^2-1}{\sigma}\end{aligned}"
+    r"\text{SF:}\quad&\hat g_\mu=\frac1L\sum_{l=1}^{L}\big(f(z_l)-b_{-l}\big)\frac{\epsilon_l}{\sigma},"
+    r"&&\hat g_\sigma=\frac1L\sum_{l=1}^{L}\big(f(z_l)-b_{-l}\big)\frac{\epsilon_l^2-1}{\sigma}\\"
+    r"&\text{SF: }b_{-l}=0,\qquad\text{SF+b: }b_{-l}=\frac{1}{L-1}\sum_{j\ne l}f(z_j)\end{aligned}"
 )
 
 

@@ -24,6 +24,7 @@ import streamlit as st
 from ui.i18n import t
 
 WRITTEN_KEY = "_url_names_this_run"  # app.py resets it per run and drops stale params
+PRESENT_KEY = "present"  # presenter mode: the URL parameter and the sidebar toggle's key (app.py)
 
 
 def _safe(raw: str) -> str:
@@ -148,6 +149,11 @@ class BoolParam:
 
 
 Param = FloatParam | IntParam | ChoiceParam | BoolParam
+
+
+def presenting() -> bool:
+    """Whether presenter mode is on (``present=1``)."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
 
 
 def note_written(name: str) -> None:

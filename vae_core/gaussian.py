@@ -1,6 +1,6 @@
 """Gaussian densities and KL divergences in closed form (nats).
 
-The chapter's box after eq. 1.4.12 gives, for univariate Gaussians,
+The chapter's box after eq. 1.4.13 gives, for univariate Gaussians,
 
     KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½,
 
@@ -32,7 +32,7 @@ def normal_pdf(x: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> np.ndarray:
 
 
 def kl_normal(mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike) -> np.ndarray:
-    """KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) in nats — the chapter's closed form (box after eq. 1.4.12).
+    """KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) in nats — the chapter's closed form (box after eq. 1.4.13).
 
     Written as ½(r − 1 − log r) + (μ₁ − μ₂)²/(2σ₂²) with r = σ₁²/σ₂², whose first part is
     ≥ 0 term by term, so rounding cannot make the result negative.

@@ -187,8 +187,10 @@ def log_weight_sd(x: ArrayLike, w: ArrayLike, noise: ArrayLike, m: ArrayLike, s:
     """Exact standard deviation of log w(z) = log p(x, z) − log q(z) under z ~ q (nats).
 
     log w(z) = log p(x) + log p(z|x) − log q(z) is quadratic in z; with u = z − m ~ N(0, s²)
-    and d = m − μ_post,  Var = ½(1 − s²/σ_post²)² + d² s²/σ_post⁴.  The Monte Carlo ELBO of
-    eq. 1.4.13 has standard error exactly this / √L. Zero iff q = p(z|x) (constant weights).
+    and d = m − μ_post,  Var = ½(1 − s²/σ_post²)² + d² s²/σ_post⁴.  The ELBO estimate that
+    averages log w over L draws has standard error exactly this / √L. Zero iff q = p(z|x)
+    (constant weights). That is not eq. 1.4.13's estimator: it averages log p(x|z) only and
+    keeps the KL in closed form, so its standard error is sd(log p(x|z)) / √L.
     """
     post_mean, post_sd = posterior(x, w, noise)
     m, s = np.asarray(m, float), np.asarray(s, float)
@@ -215,7 +217,7 @@ def weight_chi_square(x: ArrayLike, w: ArrayLike, noise: ArrayLike, m: ArrayLike
 
 
 class WeightEstimates(NamedTuple):
-    """Monte Carlo estimates from L draws z_l ~ q (eqs. 1.4.4, 1.4.5, 1.4.13). Nats."""
+    """Monte Carlo estimates from L draws z_l ~ q of both sides of eq. 1.4.5 (weights: eq. 1.4.4). Nats."""
 
     log_w: np.ndarray  # (L,) log weights
     elbo: float  # (1/L) Σ log w_l — unbiased for the ELBO

@@ -13,7 +13,7 @@ import streamlit as st
 
 from ui import elbo_data as data
 from ui import figures_elbo as fig
-from ui.components import md_table, metric, num, page_footer, tex
+from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.i18n import t
 from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
@@ -233,7 +233,7 @@ def model_sections():
 
 
 st.title(t("elbo.title"))
-st.markdown(t("elbo.intro"))
+intro("elbo.intro")
 st.markdown(t("elbo.contents"))
 STATE.sync()
 jensen_section()

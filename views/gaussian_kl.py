@@ -7,9 +7,10 @@ their nested fragments. The figures are built in ui/figures_kl.py.
 
 import streamlit as st
 
-from ui.components import md_table, metric, num, page_footer, tex
-from ui.figures_kl import colour_key_figure, density_figure, landscape_figure
+from ui.components import intro, md_table, metric, num, page_footer, tex
+from ui.figures_kl import colour_key_figure, landscape_figure
 from ui.i18n import t
+from ui.live.kl import kl_view
 from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from vae_core.gaussian import (
@@ -47,20 +48,13 @@ def swap_p_q():
     set_q(mu1, sigma1)
 
 
-def kl_controls():
-    """Sliders and presets → (μ₁, σ₁, μ₂, σ₂)."""
-    st.markdown(f"**:blue[{t('kl.p_header')}]**")
-    mu1 = STATE.slider("mu1", t("kl.mu1"))
-    sigma1 = STATE.slider("sigma1", t("kl.sigma1"))
-    st.markdown(f"**:orange[{t('kl.q_header')}]**")
-    mu2 = STATE.slider("mu2", t("kl.mu2"))
-    sigma2 = STATE.slider("sigma2", t("kl.sigma2"))
+def presets(mu1, sigma1):
+    """Preset buttons under the live view; a click reruns the fragment and the view follows."""
     st.caption(t("common.presets"))
     with st.container(horizontal=True):
         st.button(t("kl.preset_equal"), on_click=set_q, args=(mu1, sigma1))
         st.button(t("kl.preset_swap"), on_click=swap_p_q)
         st.button(t("kl.preset_prior"), on_click=set_q, args=(0.0, 1.0))
-    return mu1, sigma1, mu2, sigma2
 
 
 def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
@@ -75,7 +69,7 @@ def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
 @st.fragment
 def landscape(mu1, sigma1, mu2, sigma2):
     """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
-    st.subheader(t("kl.landscape_title"))
+    st.subheader(t("kl.landscape_title"), anchor="landscape")
     direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
     chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction))
     chart(colour_key_figure(direction))
@@ -83,7 +77,7 @@ def landscape(mu1, sigma1, mu2, sigma2):
 
 
 def vae_connection(mu1, sigma1, mu2, sigma2):
-    st.subheader(t("kl.vae_title"))
+    st.subheader(t("kl.vae_title"), anchor="vae")
     st.markdown(t("kl.vae_text"))
     st.latex(
         r"\begin{aligned}&\mathrm{KL}\big(\mathcal N(\mu,\operatorname{diag}\sigma^2)\,\|\,\mathcal N(0,I)\big)"
@@ -126,22 +120,20 @@ def check(mu1, sigma1, mu2, sigma2, kl_pq):
 
 @st.fragment
 def explorer():
-    """Everything that follows p and q. The presets live here too, so they rerun only this."""
-    controls, figure = st.columns([1, 2.2], gap="large")
-    with controls:
-        mu1, sigma1, mu2, sigma2 = kl_controls()
+    """Everything that follows p and q. The live view draws while you drag (in the browser); its
+    release and the presets rerun only this fragment."""
+    mu1, sigma1, mu2, sigma2 = kl_view(STATE)
+    presets(mu1, sigma1)
     kl_pq = float(kl_normal(mu1, sigma1, mu2, sigma2))
     kl_qp = float(kl_normal(mu2, sigma2, mu1, sigma1))
-    with figure:
-        left, right, note = st.columns([1, 1, 1.4], vertical_alignment="bottom")
-        with left:
-            metric("KL(p‖q)", kl_pq)
-        with right:
-            metric("KL(q‖p)", kl_qp)
-        note.caption(t("kl.asymmetry", diff=num(kl_pq - kl_qp)))
-        chart(density_figure(mu1, sigma1, mu2, sigma2))
 
-    st.subheader(t("kl.formula_title"))
+    st.subheader(t("kl.formula_title"), anchor="formula")
+    left, right, note = st.columns([1, 1, 1.4], vertical_alignment="bottom")
+    with left:
+        metric("KL(p‖q)", kl_pq)
+    with right:
+        metric("KL(q‖p)", kl_qp)
+    note.caption(t("kl.asymmetry", diff=num(kl_pq - kl_qp)))
     st.latex(r"\mathrm{KL}(p\,\|\,q)=\int p(x)\log\frac{p(x)}{q(x)}\,\mathrm{d}x\qquad(1.4.11)")
     st.latex(closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq))
     st.caption(t("kl.formula_caption"))
@@ -155,7 +147,7 @@ def explorer():
 
 
 st.title(t("kl.title"))
-st.markdown(t("kl.intro"))
+intro("kl.intro")
 STATE.sync()
 explorer()
 page_footer("kl", kl_normal, kl_integrand, kl_diag_to_standard_normal, kl_quadrature, kl_monte_carlo)

@@ -5,11 +5,12 @@ Deliberately light (no plotly, no torch) so the app's first page renders fast.
 
 import streamlit as st
 
+from ui.components import intro
 from ui.i18n import t
 from ui.registry import SECTIONS, built_pages
 
 st.title(t("home.heading"))
-st.markdown(t("home.intro"))
+intro("home.intro")
 
 pages = built_pages()
 

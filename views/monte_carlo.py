@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from ui import mc_data as data
-from ui.components import md_table, metric_note, num, page_footer, tex
+from ui.components import intro, md_table, metric_note, num, page_footer, tex
 from ui.figures_mc import error_figure, histogram_figure, iwae_figure, running_figure
 from ui.i18n import t
 from ui.plots import chart
@@ -200,7 +200,7 @@ def explorer():
 
 
 st.title(t("mc.title"))
-st.markdown(t("mc.intro"))
+intro("mc.intro")
 STATE.sync()
 explorer()
 page_footer("mc", sample, evaluate, exact_moments, running_mean_se, running_log_mean_exp, chi_square)

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from ui import reparam_data as data
-from ui.components import md_table, metric, num, page_footer, tex
+from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.figures_reparam import graph, map_figure, ratio_text, spread_figure, sweep_figure
 from ui.i18n import t
 from ui.plots import chart
@@ -173,7 +173,7 @@ def vae_section(seed: int):
 
 
 st.title(t("reparam.title"))
-st.markdown(t("reparam.intro"))
+intro("reparam.intro")
 STATE.sync()
 
 st.subheader(t("reparam.graph_title"))

@@ -1,0 +1,159 @@
+"""Live frames: how smoothly each live view redraws during a scripted 2-second drag in Chromium.
+
+For every live view (ui/live, static/live) this drags its main control — a range input, or a pad
+canvas — back and forth for ``seconds`` with ``page.mouse`` (or presses its play button), and
+reads the view's own draw timestamps (``window.__liveStats[name].times``, recorded by plot.js at
+every frame it draws). It reports the frame interval (median, p95), the number of distinct
+pictures (each render's signature, e.g. the main readout or a hash of the decoded digit), the
+websocket frames the page sent during the drag (each rerun request is one: the goal is 0) and
+after the release (the one settling rerun).
+
+    python -m benchmarks.live_frames --seconds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+from benchmarks.common import chromium, log, median, p95, serve
+from tests.browser.support import wait_settled
+
+
+@dataclass
+class LiveView:
+    name: str  # window.__liveStats key
+    path: str  # page URL path and query
+    selector: str  # what the drag presses on
+    kind: str = "range"  # "range": a horizontal drag; "pad": a circle on a 2-D pad; "play": click and wait
+    viewport: tuple[int, int] = (1280, 720)
+
+
+VIEWS = [
+    LiveView("kl", "gaussian-kl?lang=en", 'input[data-name="mu2"]'),
+]
+
+
+@dataclass
+class Result:
+    name: str
+    viewport: str
+    frames: int = 0
+    distinct: int = 0
+    intervals_ms: list[float] = field(default_factory=list)
+    sent_during: int = 0
+    sent_after: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return median(self.intervals_ms)
+
+    @property
+    def p95(self) -> float:
+        return p95(self.intervals_ms)
+
+
+STATS_JS = """(name) => {
+  const s = (window.__liveStats || {})[name];
+  return s ? {frames: s.frames, times: s.times.slice(), signatures: s.signatures.size} : null;
+}"""
+
+
+def _path(view: LiveView, box: dict, t: float) -> tuple[float, float]:
+    """Where the pointer is ``t`` ∈ [0, 1] into the drag: a sweep across a range input, a circle on a pad."""
+    if view.kind == "pad":
+        r = 0.35 * min(box["width"], box["height"])
+        a = 2 * math.pi * t
+        return box["x"] + box["width"] / 2 + r * math.cos(a), box["y"] + box["height"] / 2 + r * math.sin(a)
+    f = 0.5 + 0.45 * math.sin(2 * math.pi * t)
+    return box["x"] + 9 + f * (box["width"] - 18), box["y"] + box["height"] / 2
+
+
+def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
+    result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}")
+    context = browser.new_context(viewport={"width": view.viewport[0], "height": view.viewport[1]},
+                                  locale="en-US")
+    page = context.new_page()
+    sent: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
+    page.on("pageerror", lambda exc: result.errors.append(str(exc)[:200]))
+    try:
+        page.goto(f"{base}/{view.path}")
+        wait_settled(page)
+        target = page.locator(view.selector).first
+        target.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        before = page.evaluate(STATS_JS, view.name) or {"frames": 0, "times": [], "signatures": 0}
+        mark = len(sent)
+        t0 = page.evaluate("() => performance.now()")
+        if view.kind == "play":
+            target.click()
+            page.wait_for_timeout(int(seconds * 1000))
+        else:
+            box = target.bounding_box()
+            page.mouse.move(*_path(view, box, 0.0))
+            page.mouse.down()
+            start = time.monotonic()
+            while (elapsed := time.monotonic() - start) < seconds:
+                # several pointer events per Python round trip: the driver, not the page, would
+                # otherwise set the pace
+                page.mouse.move(*_path(view, box, elapsed / seconds), steps=4)
+            result.sent_during = len(sent) - mark
+            page.mouse.up()
+        t1 = page.evaluate("() => performance.now()")
+        if view.kind == "play":
+            result.sent_during = len(sent) - mark
+        page.wait_for_timeout(1500)
+        wait_settled(page)
+        result.sent_after = len(sent) - mark - result.sent_during
+        after = page.evaluate(STATS_JS, view.name) or {"frames": 0, "times": [], "signatures": 0}
+        times = [x for x in after["times"] if t0 <= x <= t1]
+        result.frames = len(times)
+        result.distinct = after["signatures"] - before["signatures"]
+        result.intervals_ms = [round(b - a, 2) for a, b in zip(times, times[1:], strict=False)]
+        result.seconds = round((t1 - t0) / 1000, 2)
+    except Exception as exc:  # noqa: BLE001 - one broken view must not stop the others
+        result.errors.append(f"{exc!s:.200}")
+    finally:
+        context.close()
+    return result
+
+
+def run(seconds: float = 2.0, only: list[str] | None = None, log=log) -> dict:
+    views = [v for v in VIEWS if not only or v.name in only]
+    results = []
+    with serve("app.py") as app, chromium() as browser:
+        for view in views:
+            for size in (view.viewport, (390, 844)):
+                log(f"live frames: {view.name} at {size[0]}×{size[1]}")
+                results.append(measure(browser, app.base, LiveView(**{**asdict(view), "viewport": size}), seconds))
+    return {"seconds": seconds, "results": [{**asdict(r), "median": r.median, "p95": r.p95} for r in results]}
+
+
+def table(result: dict) -> str:
+    rows = ["| live view | window | frames | distinct pictures | frame interval median / p95 (ms) "
+            "| reruns during drag | after release |", "|---|---|---|---|---|---|---|"]
+    for r in result["results"]:
+        note = f" ⚠ {r['errors'][0]}" if r["errors"] else ""
+        rows.append(f"| {r['name']} | {r['viewport']} | {r['frames']} | {r['distinct']} | "
+                    f"{r['median']:.1f} / {r['p95']:.1f} | {r['sent_during']} | {r['sent_after']}{note} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--only", action="append", default=[], help="a live view's name (repeatable)")
+    args = parser.parse_args(argv)
+    result = run(args.seconds, args.only or None)
+    print(table(result))
+    print(json.dumps(result)[:2000])
+
+
+if __name__ == "__main__":
+    main()

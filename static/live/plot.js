@@ -1,0 +1,558 @@
+// The one drawing module of the live views: canvas panels with axes, ticks, labels, legends,
+// lines, signed fills, markers, bars, images and ellipses, in the app's palette and plotly's look
+// (same font, muted ticks, faint grid). Crisp on high-DPI screens, resizes with its column,
+// follows Streamlit's light/dark theme. Input events only change state; drawing happens in one
+// requestAnimationFrame callback per frame (Plot.invalidate).
+
+const FONT = '"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", sans-serif';
+export const MINUS = "\u2212";
+
+// --- theme -----------------------------------------------------------------------------------------
+function cssVar(el, name, fallback) {
+  const value = getComputedStyle(el).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+function withAlpha(colour, alpha) {
+  const c = parseColour(colour);
+  return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
+}
+
+const colourCache = new Map();
+export function parseColour(colour) {
+  if (colourCache.has(colour)) return colourCache.get(colour);
+  let rgb = [49, 51, 63];
+  const hex = /^#([0-9a-f]{6})$/i.exec(colour);
+  const fn = /^rgba?\(([^)]+)\)$/i.exec(colour);
+  if (hex) rgb = [0, 2, 4].map((i) => parseInt(hex[1].slice(i, i + 2), 16));
+  else if (fn) rgb = fn[1].split(",").slice(0, 3).map((v) => parseFloat(v));
+  colourCache.set(colour, rgb);
+  return rgb;
+}
+
+export function rgba(colour, alpha) { return withAlpha(colour, alpha); }
+
+/** The theme's colours, read from Streamlit's CSS variables on the component's host element. */
+export function theme(el) {
+  const text = cssVar(el, "--st-text-color", "rgb(49, 51, 63)");
+  const background = cssVar(el, "--st-background-color", "#ffffff");
+  const [r, g, b] = parseColour(background);
+  const dark = 0.299 * r + 0.587 * g + 0.114 * b < 128;
+  return {
+    text, background, dark,
+    muted: withAlpha(text, 0.65),
+    grid: withAlpha(text, 0.1),
+    axis: withAlpha(text, 0.25),
+    panel: withAlpha(text, 0.04),
+    font: FONT,
+  };
+}
+
+// --- numbers ---------------------------------------------------------------------------------------
+/** A number with fixed decimals, "−" for minus, never "−0.0000", "—" when not finite. */
+export function fmt(value, decimals = 4) {
+  if (!Number.isFinite(value)) return "—";
+  if (Math.abs(value) < 0.5 * 10 ** -decimals) value = 0;
+  return value.toFixed(decimals).replace("-", MINUS);
+}
+
+function niceStep(span, count) {
+  const raw = span / Math.max(count, 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const unit = raw / power;
+  return power * (unit < 1.5 ? 1 : unit < 3.5 ? 2 : unit < 7.5 ? 5 : 10);
+}
+
+/** Round tick values inside [lo, hi], about ``count`` of them (plotly-like spacing). */
+export function ticks(lo, hi, count = 5) {
+  if (!(hi > lo)) return [lo];
+  const step = niceStep(hi - lo, count);
+  const out = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
+  return out;
+}
+
+/** A "nice" upper bound ≥ value (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 × 10ᵏ): axes that grow in steps. */
+export function niceCeil(value) {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (value <= m * power * (1 + 1e-12)) return m * power;
+  return 10 * power;
+}
+
+function tickLabel(v, step) {
+  if (v === 0) return "0";
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return fmt(v, Math.min(decimals, 6));
+}
+
+// --- frames ----------------------------------------------------------------------------------------
+/** Per-view frame statistics for tests and benchmarks: window.__liveStats[name]. */
+function recordFrame(name, signature) {
+  const all = (window.__liveStats ||= {});
+  const s = (all[name] ||= { frames: 0, times: [], signatures: new Set() });
+  s.frames += 1;
+  s.times.push(performance.now());
+  if (s.times.length > 2000) s.times.splice(0, s.times.length - 2000);
+  if (signature !== undefined) s.signatures.add(signature);
+}
+
+export function reducedMotion() {
+  return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+}
+
+// --- the plot --------------------------------------------------------------------------------------
+export class Plot {
+  /**
+   * @param {HTMLElement} container  where the canvas goes (its width is followed)
+   * @param {object} opts  {height (CSS px), name (for stats), label (aria-label), render(g)}
+   */
+  constructor(container, opts) {
+    this.opts = opts;
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "live-plot";
+    this.canvas.setAttribute("role", "img");
+    if (opts.label) this.canvas.setAttribute("aria-label", opts.label);
+    container.appendChild(this.canvas);
+    this.container = container;
+    this.width = 0;
+    this.height = opts.height;
+    this.pending = false;
+    this.resize = new ResizeObserver(() => { this.fit = undefined; this.invalidate(); });
+    this.resize.observe(container);
+  }
+
+  setLabel(label) { this.canvas.setAttribute("aria-label", label); }
+
+  /** The height to draw at: the view's own, or in presenter mode at most what is left of the
+   * window below the chart's top (measured when the chart is mounted or resized, not per frame). */
+  fittedHeight() {
+    if (!document.documentElement.classList.contains("st-present")) return this.height;
+    if (this.fit === undefined) {
+      const top = this.canvas.getBoundingClientRect().top;
+      this.fit = Math.round(window.innerHeight - top - 12);
+    }
+    return Math.max(this.opts.minHeight || 260, Math.min(this.height, this.fit));
+  }
+
+  setHeight(height) {
+    if (height !== this.height) { this.height = height; this.invalidate(); }
+  }
+
+  /** Ask for a redraw at the next animation frame (many calls per frame draw once). */
+  invalidate() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+  }
+
+  draw() {
+    const width = Math.max(1, Math.floor(this.container.clientWidth));
+    if (!this.container.isConnected || width < 10) return;
+    const dpr = window.devicePixelRatio || 1;
+    const height = this.fittedHeight();
+    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
+      this.canvas.width = Math.round(width * dpr);
+      this.canvas.height = Math.round(height * dpr);
+      this.canvas.style.width = `${width}px`;
+      this.canvas.style.height = `${height}px`;
+    }
+    const ctx = this.canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const g = new Graphics(ctx, width, height, theme(this.container));
+    const signature = this.opts.render(g);
+    recordFrame(this.opts.name || "plot", signature);
+  }
+
+  destroy() { this.resize.disconnect(); this.canvas.remove(); }
+}
+
+/** Drawing context handed to a view's render function: the canvas size, theme, panels, legends. */
+export class Graphics {
+  constructor(ctx, width, height, th) {
+    this.ctx = ctx;
+    this.width = width;
+    this.height = height;
+    this.theme = th;
+    // 14 px everywhere, 18 px in presenter mode (readable from the back of a lecture hall)
+    this.fontSize = document.documentElement.classList.contains("st-present") ? 18 : 14;
+  }
+
+  font(size = this.fontSize, weight = "normal") { return `${weight} ${size}px ${this.theme.font}`; }
+
+  /** A panel: data ranges mapped into a rectangle (CSS px). ``xlog``/``ylog``: log10 axes. */
+  panel(rect, x, y, options = {}) { return new Panel(this, rect, x, y, options); }
+
+  text(str, px, py, { color, size, weight, align = "left", baseline = "alphabetic", bg } = {}) {
+    const ctx = this.ctx;
+    ctx.font = this.font(size, weight);
+    ctx.textAlign = align;
+    ctx.textBaseline = baseline;
+    if (bg) {
+      const w = ctx.measureText(str).width;
+      const h = (size || this.fontSize) * 1.25;
+      const x0 = align === "right" ? px - w : align === "center" ? px - w / 2 : px;
+      const y0 = baseline === "top" ? py : baseline === "middle" ? py - h / 2 : py - h * 0.8;
+      ctx.fillStyle = bg;
+      ctx.fillRect(x0 - 3, y0 - 1, w + 6, h + 2);
+    }
+    ctx.fillStyle = color || this.theme.text;
+    ctx.fillText(str, px, py);
+    return ctx.measureText(str).width;
+  }
+
+  /**
+   * A horizontal legend from (px, py), wrapping at the canvas width. Items: {label, color, kind}
+   * with kind "line" | "dash" | "fill" | "marker" | "ring". Returns the height it used.
+   */
+  legend(items, px, py, { maxWidth, measure = false } = {}) {
+    const ctx = this.ctx;
+    ctx.font = this.font();
+    const limit = px + (maxWidth || this.width - px);
+    const rowH = this.fontSize * 1.5;
+    let x = px;
+    let y = py + rowH / 2;
+    for (const item of items) {
+      const w = 26 + ctx.measureText(item.label).width + 16;
+      if (x + w > limit && x > px) { x = px; y += rowH; }
+      if (!measure) {
+        this.swatch(item, x, y);
+        this.text(item.label, x + 26, y, { baseline: "middle", color: this.theme.text });
+      }
+      x += w;
+    }
+    return y + rowH / 2 - py;
+  }
+
+  /** The height a legend will take (to lay out panels above it). */
+  legendHeight(items, px, opts = {}) { return this.legend(items, px, 0, { ...opts, measure: true }); }
+
+  swatch(item, x, y) {
+    const ctx = this.ctx;
+    ctx.save();
+    if (item.kind === "fill") {
+      ctx.fillStyle = rgba(item.color, item.alpha ?? 0.45);
+      ctx.fillRect(x, y - 6, 20, 12);
+    } else if (item.kind === "marker" || item.kind === "ring") {
+      ctx.beginPath();
+      ctx.arc(x + 10, y, 5, 0, 2 * Math.PI);
+      if (item.kind === "ring") { ctx.strokeStyle = item.color; ctx.lineWidth = 2; ctx.stroke(); }
+      else { ctx.fillStyle = item.color; ctx.fill(); }
+    } else {
+      ctx.strokeStyle = item.color;
+      ctx.lineWidth = item.width || 2.5;
+      if (item.kind === "dash") ctx.setLineDash([5, 4]);
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + 20, y);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+}
+
+export class Panel {
+  constructor(g, rect, x, y, { xlog = false, ylog = false } = {}) {
+    this.g = g;
+    this.ctx = g.ctx;
+    Object.assign(this, rect); // left, top, width, height
+    this.xlog = xlog;
+    this.ylog = ylog;
+    this.x = xlog ? x.map(Math.log10) : x;
+    this.y = ylog ? y.map(Math.log10) : y;
+  }
+
+  px(x) {
+    const v = this.xlog ? Math.log10(x) : x;
+    return this.left + ((v - this.x[0]) / (this.x[1] - this.x[0])) * this.width;
+  }
+
+  py(y) {
+    const v = this.ylog ? Math.log10(y) : y;
+    return this.top + this.height - ((v - this.y[0]) / (this.y[1] - this.y[0])) * this.height;
+  }
+
+  /** Data coordinates of a canvas point (for pointer input). */
+  invert(px, py) {
+    let x = this.x[0] + ((px - this.left) / this.width) * (this.x[1] - this.x[0]);
+    let y = this.y[0] + ((this.top + this.height - py) / this.height) * (this.y[1] - this.y[0]);
+    if (this.xlog) x = 10 ** x;
+    if (this.ylog) y = 10 ** y;
+    return [x, y];
+  }
+
+  clip() {
+    this.ctx.save();
+    this.ctx.beginPath();
+    this.ctx.rect(this.left, this.top, this.width, this.height);
+    this.ctx.clip();
+  }
+
+  unclip() { this.ctx.restore(); }
+
+  /**
+   * Grid, tick labels, axis titles and a panel title, in plotly's look. Options: xlabel, ylabel,
+   * title, xticks / yticks (false hides labels; an array gives [value, label] pairs), zero (draw y = 0).
+   */
+  axes({ xlabel, ylabel, title, xticks = true, yticks = true, xgrid = false, ygrid = true, zero = false } = {}) {
+    const { ctx, g } = this;
+    const th = g.theme;
+    ctx.save();
+    ctx.lineWidth = 1;
+    const list = (axis, spec, log) => {
+      if (Array.isArray(spec)) return spec;
+      const [lo, hi] = axis;
+      if (log) {
+        const out = [];
+        for (let k = Math.ceil(lo - 1e-9); k <= hi + 1e-9; k++) out.push([10 ** k, logLabel(k)]);
+        return out;
+      }
+      const ts = ticks(lo, hi, axis === this.x ? Math.max(3, Math.round(this.width / 90)) : Math.max(3, Math.round(this.height / 55)));
+      const step = ts.length > 1 ? ts[1] - ts[0] : 1;
+      return ts.map((v) => [v, tickLabel(v, step)]);
+    };
+    const xs = list(this.x, xticks, this.xlog);
+    const ys = list(this.y, yticks, this.ylog);
+    ctx.strokeStyle = th.grid;
+    for (const [v] of ys) {
+      if (!ygrid) break;
+      const y = Math.round(this.py(v)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(this.left, y); ctx.lineTo(this.left + this.width, y); ctx.stroke();
+    }
+    for (const [v] of xs) {
+      if (!xgrid) break;
+      const x = Math.round(this.px(v)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(x, this.top); ctx.lineTo(x, this.top + this.height); ctx.stroke();
+    }
+    if (zero && this.y[0] < 0 && this.y[1] > 0) {
+      ctx.strokeStyle = th.axis;
+      const y = Math.round(this.py(0)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(this.left, y); ctx.lineTo(this.left + this.width, y); ctx.stroke();
+    }
+    ctx.strokeStyle = th.grid;
+    const yb = Math.round(this.top + this.height) + 0.5;
+    ctx.beginPath(); ctx.moveTo(this.left, yb); ctx.lineTo(this.left + this.width, yb); ctx.stroke();
+    if (xticks !== false) {
+      for (const [v, label] of xs) {
+        g.text(label, this.px(v), this.top + this.height + 5, { color: th.muted, align: "center", baseline: "top" });
+      }
+    }
+    if (yticks !== false) {
+      for (const [v, label] of ys) {
+        g.text(label, this.left - 6, this.py(v), { color: th.muted, align: "right", baseline: "middle" });
+      }
+    }
+    if (xlabel) {
+      g.text(xlabel, this.left + this.width / 2, this.top + this.height + (xticks === false ? 6 : 8 + g.fontSize),
+        { color: th.muted, align: "center", baseline: "top" });
+    }
+    if (ylabel) {
+      ctx.save();
+      ctx.translate(this.left - 40, this.top + this.height / 2);
+      ctx.rotate(-Math.PI / 2);
+      g.text(ylabel, 0, 0, { color: th.muted, align: "center", baseline: "bottom" });
+      ctx.restore();
+    }
+    if (title) g.text(title, this.left + this.width / 2, this.top - 8, { color: th.muted, align: "center" });
+    ctx.restore();
+  }
+
+  line(xs, ys, { color, width = 2, dash, alpha = 1 } = {}) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.strokeStyle = alpha < 1 ? rgba(color, alpha) : color;
+    ctx.lineWidth = width;
+    ctx.lineJoin = "round";
+    if (dash) ctx.setLineDash(dash);
+    ctx.beginPath();
+    let started = false;
+    for (let i = 0; i < xs.length; i++) {
+      const x = this.px(xs[i]);
+      const y = this.py(ys[i]);
+      if (!Number.isFinite(x) || !Number.isFinite(y)) { started = false; continue; }
+      if (started) ctx.lineTo(x, y); else { ctx.moveTo(x, y); started = true; }
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  /** The area between the curve and ``base`` (default y = 0). */
+  fill(xs, ys, { color, alpha = 0.45, base = 0 } = {}) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.fillStyle = rgba(color, alpha);
+    ctx.beginPath();
+    const y0 = this.py(base);
+    ctx.moveTo(this.px(xs[0]), y0);
+    for (let i = 0; i < xs.length; i++) ctx.lineTo(this.px(xs[i]), this.py(ys[i]));
+    ctx.lineTo(this.px(xs[xs.length - 1]), y0);
+    ctx.closePath();
+    ctx.fill();
+    ctx.restore();
+  }
+
+  /** A filled band between two curves (e.g. ±2 s.e.). */
+  band(xs, lo, hi, { color, alpha = 0.2 } = {}) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.fillStyle = rgba(color, alpha);
+    ctx.beginPath();
+    for (let i = 0; i < xs.length; i++) ctx[i ? "lineTo" : "moveTo"](this.px(xs[i]), this.py(hi[i]));
+    for (let i = xs.length - 1; i >= 0; i--) ctx.lineTo(this.px(xs[i]), this.py(lo[i]));
+    ctx.closePath();
+    ctx.fill();
+    ctx.restore();
+  }
+
+  points(xs, ys, { color, r = 3, alpha = 1, stroke } = {}) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.fillStyle = alpha < 1 ? rgba(color, alpha) : color;
+    if (stroke) { ctx.strokeStyle = stroke; ctx.lineWidth = 1.5; }
+    for (let i = 0; i < xs.length; i++) {
+      ctx.beginPath();
+      ctx.arc(this.px(xs[i]), this.py(ys[i]), r, 0, 2 * Math.PI);
+      ctx.fill();
+      if (stroke) ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  vline(x, { color, width = 1.5, dash } = {}) {
+    this.segment(x, this.invert(0, this.top + this.height)[1], x, this.invert(0, this.top)[1], { color, width, dash });
+  }
+
+  hline(y, { color, width = 1.5, dash } = {}) {
+    this.segment(this.invert(this.left, 0)[0], y, this.invert(this.left + this.width, 0)[0], y, { color, width, dash });
+  }
+
+  segment(x0, y0, x1, y1, { color, width = 2, dash } = {}) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    if (dash) ctx.setLineDash(dash);
+    ctx.beginPath();
+    ctx.moveTo(this.px(x0), this.py(y0));
+    ctx.lineTo(this.px(x1), this.py(y1));
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  /** An arrow from (x0, y0) to (x1, y1) in data coordinates, head in canvas pixels. */
+  arrow(x0, y0, x1, y1, { color, width = 2, head = 7 } = {}) {
+    const ctx = this.ctx;
+    const ax = this.px(x0), ay = this.py(y0), bx = this.px(x1), by = this.py(y1);
+    const len = Math.hypot(bx - ax, by - ay);
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(bx, by); ctx.stroke();
+    if (len > 2) {
+      const ux = (bx - ax) / len, uy = (by - ay) / len, h = Math.min(head, len);
+      ctx.beginPath();
+      ctx.moveTo(bx, by);
+      ctx.lineTo(bx - h * ux + (h / 2) * uy, by - h * uy - (h / 2) * ux);
+      ctx.lineTo(bx - h * ux - (h / 2) * uy, by - h * uy + (h / 2) * ux);
+      ctx.closePath();
+      ctx.fill();
+    }
+    ctx.restore();
+  }
+
+  /** A vertical bar from y0 to y1 centred at x with a width in pixels. */
+  bar(x, y0, y1, { color, alpha = 1, widthPx = 30 } = {}) {
+    const top = Math.min(this.py(y0), this.py(y1));
+    const h = Math.abs(this.py(y0) - this.py(y1));
+    this.ctx.save();
+    this.ctx.fillStyle = alpha < 1 ? rgba(color, alpha) : color;
+    this.ctx.fillRect(this.px(x) - widthPx / 2, top, widthPx, h);
+    this.ctx.restore();
+  }
+
+  /** An ellipse centred at (cx, cy) with semi-axes (rx, ry) in data units, rotated by ``angle`` (data frame). */
+  ellipse(cx, cy, rx, ry, { color, width = 2, dash, fill, angle = 0 } = {}) {
+    const ctx = this.ctx;
+    const sx = this.width / (this.x[1] - this.x[0]);
+    const sy = this.height / (this.y[1] - this.y[0]);
+    ctx.save();
+    ctx.beginPath();
+    // Points of the ellipse in data space, mapped (handles unequal x/y scales and rotation).
+    const c = Math.cos(angle), s = Math.sin(angle);
+    for (let i = 0; i <= 72; i++) {
+      const t = (i / 72) * 2 * Math.PI;
+      const ex = rx * Math.cos(t), ey = ry * Math.sin(t);
+      const x = this.left + (cx + c * ex - s * ey - this.x[0]) * sx;
+      const y = this.top + this.height - (cy + s * ex + c * ey - this.y[0]) * sy;
+      ctx[i ? "lineTo" : "moveTo"](x, y);
+    }
+    ctx.closePath();
+    if (fill) { ctx.fillStyle = fill; ctx.fill(); }
+    if (color) {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      if (dash) ctx.setLineDash(dash);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  /** Draw an image source (canvas / ImageBitmap) into the data rectangle [x0, x1] × [y0, y1]. */
+  image(source, x0, x1, y0, y1, { smooth = false } = {}) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.imageSmoothingEnabled = smooth;
+    const left = this.px(x0), right = this.px(x1), top = this.py(y1), bottom = this.py(y0);
+    ctx.drawImage(source, left, top, right - left, bottom - top);
+    ctx.restore();
+  }
+
+  /** Text at data coordinates. */
+  label(str, x, y, opts = {}) { return this.g.text(str, this.px(x), this.py(y), opts); }
+}
+
+function logLabel(k) {
+  if (k >= 0 && k <= 5) return String(10 ** k);
+  if (k < 0 && k >= -3) return (10 ** k).toFixed(-k);
+  const sup = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075",
+    6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
+  return "10" + String(k).split("").map((c) => sup[c]).join("");
+}
+
+/** The standard stylesheet of the live views, linked into the component's shadow root once. */
+export function adoptStyles(root) {
+  if (root.querySelector && root.querySelector("link[data-live-css]")) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = new URL("./live.css", import.meta.url).href;
+  link.dataset.liveCss = "1";
+  root.appendChild(link);
+}
+
+/** One live view per component instance: created on first mount, updated with each rerun's data. */
+export function mountOnce(component, create) {
+  const { parentElement } = component;
+  let view = parentElement.__liveView;
+  if (!view) {
+    adoptStyles(parentElement);
+    view = create(parentElement);
+    parentElement.__liveView = view;
+  }
+  view.report = (values) => {
+    window.__liveRelease = performance.now(); // benchmarks: a release starts the settling rerun
+    component.setStateValue("release", values);
+  };
+  view.update(component.data);
+  // Streamlit may call the cleanup of an earlier, superseded mount after a later one ran: only
+  // the latest mount's cleanup (the real unmount) tears the view down.
+  const generation = (view.generation = (view.generation || 0) + 1);
+  return () => {
+    if (parentElement.__liveView !== view || view.generation !== generation) return;
+    if (view.destroy) view.destroy();
+    delete parentElement.__liveView;
+  };
+}

@@ -1,0 +1,75 @@
+"""Classroom mode in Chromium: presenter mode on a 1280×720 projector, the lesson path stepped
+through with the arrow keys, predict-then-reveal, and the share control's QR code."""
+
+import re
+
+import pytest
+
+from tests.browser.support import wait_settled
+from ui.i18n import catalogue
+from ui.lesson import STEPS
+
+pytestmark = pytest.mark.browser
+KL_STEP = 1 + [s.key for s in STEPS].index("kl")
+
+
+@pytest.fixture
+def projector(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_lesson_steps_with_arrow_keys_in_presenter_mode(projector, app_url):
+    page = projector
+    page.goto(f"{app_url}/lesson?lang=en&present=1")
+    wait_settled(page)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    for number in range(2, len(STEPS) + 1):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_url(re.compile(rf"step={number}(&|$)"))
+        wait_settled(page)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(re.compile(rf"step={len(STEPS) - 1}(&|$)"))
+
+
+def test_reveal_shows_the_live_picture_on_one_screen(projector, app_url):
+    page = projector
+    page.goto(f"{app_url}/lesson?lang=en&present=1&step={KL_STEP}")
+    wait_settled(page)
+    assert page.locator("canvas.live-plot").count() == 0  # the picture would give the answer away
+    page.get_by_role("radio", name="KL(q‖p)").check(force=True)
+    wait_settled(page)
+    page.get_by_role("button", name=catalogue("en")["lesson.reveal"]).click()
+    wait_settled(page)
+    page.wait_for_timeout(500)
+    assert page.locator('[data-testid="stAlertContentSuccess"]').count() == 1
+    chart = page.locator("canvas.live-plot").bounding_box()
+    assert chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart  # the key chart fits the screen
+    # the arrow keys move a focused live control, not the lesson
+    slider = page.locator('input[data-name="mu2"]')
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_url(re.compile(r"mu2=1\.01"))
+    assert f"step={KL_STEP}" in page.url
+
+
+def test_share_shows_a_qr_code_of_this_exact_view(page, app_url):
+    page.goto(f"{app_url}/gaussian-kl?lang=en&mu1=0.5")
+    wait_settled(page)
+    page.get_by_text(catalogue("en")["common.share"]).click()
+    link = page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"]').inner_text()
+    assert link.endswith("/gaussian-kl?lang=en&mu1=0.5&sigma1=1&mu2=1&sigma2=1.5&land=pq&n=1000&seed=0")
+    image = page.locator('[data-testid="stPopoverBody"] img').first
+    assert image.get_attribute("src").startswith("data:image/svg+xml")
+
+
+@pytest.mark.parametrize(("path", "anchor"), [("gaussian-kl", "vae"), ("gaussian-kl", "landscape")])
+def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
+    page = projector
+    page.goto(f"{app_url}/{path}?lang=en&section={anchor}")
+    wait_settled(page)
+    page.wait_for_function("(id) => { const e = document.getElementById(id); if (!e) return false;"
+                           " const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < 200; }", arg=anchor)
+    assert f"section={anchor}" in page.url  # the short link survives the page's own URL writes
