@@ -10,7 +10,7 @@
 The cluster section (several replicas behind HAProxy, ``python -m deploy.serve``; needs haproxy)
 runs only when asked for with ``--only cluster``.
 
-Targets (issue 6, design.md "Latency budget"): slider → render ≤ 1.3× a trivial one-slider
+Targets (design.md "Latency budget"): slider → render ≤ 1.3× a trivial one-slider
 app under Streamlit's defaults, which under our config reads ≤ 5× the floor app (≤ 2× for
 the latent explorer); cold start ≤ 3 s to the home page (without torch), ≤ 6 s to the latent
 page; RSS ≤ 400 MB after every page, ≤ 700 MB after 30 sessions; 30 students: 0 errors,

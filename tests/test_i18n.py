@@ -52,13 +52,13 @@ def test_chinese_catalogue_is_chinese():
 
 
 @pytest.mark.parametrize("page", [HOME, *PAGES], ids=lambda p: p.slug)
-def test_every_built_page_has_title_and_card(page):
-    if not page.built:
-        pytest.skip(f"{page.file} not built yet")
+def test_every_page_has_title_card_and_footer(page):
+    assert page.built, f"ui/registry.py: {page.file} does not exist"
     for lang in LANGS:
         assert f"{page.slug}.title" in catalogue(lang)
         if page is not HOME:
-            assert f"{page.slug}.card" in catalogue(lang)
+            for key in ("card", "try_title", "try_text"):
+                assert f"{page.slug}.{key}" in catalogue(lang), f"{lang}: {page.slug}.{key}"
 
 
 def test_literal_keys_used_in_code_exist():

@@ -13,7 +13,8 @@ from scipy import integrate, stats
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae_core import latent
-from vae_core.evaluate import bernoulli_log_likelihood, log_px_grid
+from vae_core.densities import bernoulli_log_likelihood
+from vae_core.evaluate import log_px_grid
 
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
@@ -44,18 +45,6 @@ def test_decode_means_are_the_bernoulli_means_of_the_decoder(model, z1, z2):
     assert means.shape == (1, 784) and np.isfinite(means).all()
     assert means.min() >= 0.0 and means.max() <= 1.0
     np.testing.assert_allclose(means, expected, rtol=0, atol=1e-6)
-
-
-@settings(max_examples=30, deadline=None)
-@given(factor=st.integers(1, 12), seed=st.integers(0, 1000))
-def test_upscale_is_nearest_neighbour(factor, seed):
-    image = np.random.default_rng(seed).random(784)
-    big = latent.upscale(image, factor)
-    assert big.shape == (28 * factor, 28 * factor) and big.dtype == np.uint8
-    expected = np.rint(255 * image.reshape(28, 28)).astype(np.uint8)
-    for dr in range(factor):
-        for dc in range(factor):
-            np.testing.assert_array_equal(big[dr::factor, dc::factor], expected)
 
 
 def test_bernoulli_sample_frequencies_match_the_means():
@@ -98,17 +87,6 @@ def test_manifold_is_the_decoder_on_the_quantile_grid(model):
     assert images.shape == (n, n, 784)
     for row, col in ((0, 0), (2, 5), (5, 3)):
         np.testing.assert_allclose(images[row, col], latent.decode_means(model, grid[row, col])[0], atol=1e-6)
-
-
-def test_mosaic_places_each_tile():
-    images = np.arange(2 * 3 * 784, dtype=np.float32).reshape(2, 3, 784)
-    tiles = latent.mosaic(images, gap=2, background=-1.0)
-    assert tiles.shape == (2 * 28 + 2, 3 * 28 + 2 * 2)
-    for r in range(2):
-        for c in range(3):
-            np.testing.assert_array_equal(tiles[r * 30 : r * 30 + 28, c * 30 : c * 30 + 28],
-                                          images[r, c].reshape(28, 28))
-    assert np.all(tiles[28:30, :] == -1.0)
 
 
 @settings(max_examples=40, deadline=None)

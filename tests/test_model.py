@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae_core.data import N_PIXELS
-from vae_core.evaluate import bernoulli_log_likelihood, kl_to_standard_normal, log_diag_normal
+from vae_core.densities import bernoulli_log_likelihood, kl_to_standard_normal, log_diag_normal
 from vae_core.model import VAE, VAEConfig
 
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")

@@ -1,4 +1,4 @@
-"""Reliability of the shared model (issue 6): damaged weight files give a plain message on the pages
+"""Reliability of the shared model: damaged weight files give a plain message on the pages
 that use the model and leave every other page alone; the one cached model serves concurrent
 sessions exactly as it serves one.
 
@@ -18,10 +18,10 @@ import streamlit as st
 from tests.apptest import assert_clean, open_page
 from ui.i18n import catalogue
 from ui.registry import HOME, built_pages
+from vae_core import checkpoint
 
-checkpoint = pytest.importorskip("vae_core.checkpoint")
 EN = catalogue("en")
-MODEL_PAGES = ("views/latent_explorer.py", "views/reparameterization.py")
+MODEL_PAGES = ("views/latent_explorer.py", "views/reparameterization.py", "views/draw_digit.py")
 
 
 def _damage(folder, kind: str) -> None:
@@ -88,6 +88,13 @@ def test_damaged_files_leave_the_rest_of_the_reparameterization_page_working(dam
     assert_clean(at)
     assert any(e.value == EN["common.model_missing"] for e in at.error)
     assert any(m.label == "∂E_q[f]/∂μ" for m in at.metric)  # the toy sections still compute
+
+
+def test_damaged_files_give_a_plain_message_on_the_drawing_page(damaged):
+    damaged("truncated weights")
+    at = open_page("views/draw_digit.py", "en")
+    assert_clean(at)
+    assert any(e.value == EN["common.model_missing"] for e in at.error)
 
 
 @pytest.mark.parametrize("page", [HOME, *(p for p in built_pages() if p.file not in MODEL_PAGES)], ids=lambda p: p.slug)

@@ -7,9 +7,10 @@ import re
 import pytest
 
 from tests.apptest import assert_clean, metric_value, open_page
+from tests.mc_reference import iwae_runs
 from ui.i18n import catalogue
-from vae_core.monte_carlo import Toy, convergence, estimator_repeats, exact_moments, iwae_runs
-from vae_core.toy_model import elbo, log_evidence, posterior_kl
+from vae_core.monte_carlo import convergence, estimator_repeats, exact_moments
+from vae_core.toy_model import Toy, elbo, log_evidence, posterior_kl
 
 PAGE = "views/monte_carlo.py"
 EN = catalogue("en")

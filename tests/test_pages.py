@@ -1,6 +1,7 @@
 """Every page, in both languages, through Streamlit's AppTest: renders, is fully translated,
 and survives garbage URL parameters with a warning instead of a traceback."""
 
+import functools
 import re
 
 import pytest
@@ -33,8 +34,9 @@ def test_no_hard_coded_english_in_chinese(page):
     assert not leftovers, sorted(leftovers)
 
 
+@functools.cache
 def page_params(page) -> list[str]:
-    """The URL parameters a page claims: it writes each of them on its first run."""
+    """The URL parameters a page claims: it writes each of them on its first run (computed once per page)."""
     at = open_page(page.file, "en")
     return sorted(set(at.query_params) - {"lang"})
 

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
 from ui.i18n import t
-from ui.plots import fast_figure, log_ticks
+from ui.plots import figure, log_ticks
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
 
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term (the live ledger, ui/live/elbo.py)
@@ -109,7 +109,7 @@ def joint_figure(x: float, w: float, noise: float) -> go.Figure:
          "z": np.maximum(log_p, log_p.max() - 12).astype(np.float32), "colorscale": "Blues", "showscale": False,
          "hovertemplate": "z=%{x:.2f}<br>x=%{y:.2f}<br>log p(x,z)=%{z:.2f}<extra></extra>"},
     ]
-    return fast_figure(
+    return figure(
         data, 300, {"l": 45, "t": 30, "b": 45},
         xaxis={"range": [lo, hi], "title": {"text": "z"}},
         yaxis={"title": {"text": "x"}},
@@ -119,7 +119,7 @@ def joint_figure(x: float, w: float, noise: float) -> go.Figure:
             {**TITLE, "y": 1.0, "text": title_joint},
             {"x": 1, "y": x, "xref": "x domain", "yref": "y", "text": observed, "showarrow": False,
              "xanchor": "right", "yanchor": "bottom", "font": {"color": Q_ORANGE}, "bgcolor": "rgba(255,255,255,0.8)"},
-        ],
+        ], legend_top=False,
     )
 
 
@@ -182,7 +182,7 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
         {"type": "scatter", "x": [k], "y": [kl[k]], "mode": "markers", "hoverinfo": "skip",
          "marker": {"color": Q_ORANGE, "size": 11, "line": {"color": "black", "width": 1}}, **progress},
     ]
-    return fast_figure(
+    return figure(
         data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, showlegend=False, barmode="overlay", annotations=labels,
         uniformtext={"minsize": 10, "mode": "hide"},
         xaxis={"domain": list(LAND_X), "title": {"text": "μ_q"}, "range": [m_lo, m_hi]},
@@ -196,7 +196,7 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
         shapes=[vline(lp, xref="x2", yref="y2 domain", color=P_BLUE, dash="dash", width=1.5),
                 vline(0, xref="x2", yref="y2 domain", color="black"),
                 {"type": "line", "xref": "x3 domain", "x0": 0, "x1": 1, "yref": "y3", "y0": 1e-3, "y1": 1e-3,
-                 "line": {**DOTTED, "width": 1}}],
+                 "line": {**DOTTED, "width": 1}}], legend_top=False,
     )
 
 
@@ -208,7 +208,7 @@ def optimize_key_figure() -> go.Figure:
     lo, hi = GAP_LOG_RANGE
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "hoverinfo": "skip"}
-    return fast_figure(
+    return figure(
         [{"type": "heatmap", "z": steps[None, :], "x0": lo, "dx": steps[1] - steps[0], "y0": 0, "dy": 1,
           "colorscale": "Viridis", "reversescale": True, "zmin": lo, "zmax": hi, "showscale": False,
           "hoverinfo": "skip"},
@@ -223,7 +223,7 @@ def optimize_key_figure() -> go.Figure:
         legend={"orientation": "h", "x": 0, "y": -0.55, "yanchor": "top", "itemclick": False,
                 "itemdoubleclick": False},
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
-        yaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "fixedrange": True}, legend_top=False,
     )
 
 
@@ -244,12 +244,12 @@ def weights_figure(counts: np.ndarray, edges: np.ndarray, elbo_hat: float, log_e
             (elbo_hat, "#a14b00", "dot", 2, "(1/L) Σ log wᵢ")):
         data.append({"type": "scatter", "x": [value, value], "y": [0, top], "mode": "lines", "name": label,
                      "line": {"color": colour, "dash": dash, "width": width}, "hoverinfo": "skip"})
-    return fast_figure(
+    return figure(
         data, 330, {"l": 55, "t": 10, "b": 85}, bargap=0,
         legend={"orientation": "h", "y": -0.3, "x": 0, "yanchor": "top"},
         shapes=[{"type": "rect", "x0": lower, "x1": lp, "y0": 0, "y1": 1, "yref": "y domain",
                  "fillcolor": GAP_RED, "opacity": 0.15, "line": {"width": 0}}],
         xaxis={"title": {"text": logw_axis}},
-        yaxis={"title": {"text": count_axis}},
+        yaxis={"title": {"text": count_axis}}, legend_top=False,
     )
 

@@ -1,5 +1,5 @@
-"""Figures of the Gaussian KL page (views/gaussian_kl.py): numbers and translated labels in,
-a plotly figure out. No widgets, no translation lookups — the page passes the strings.
+"""Figures of the Gaussian KL page (views/gaussian_kl.py): numbers in, a plotly figure with its
+labels in the current language (``t()``) out. No widgets.
 
 Speed (docs/benchmarks.md, ui/plots.py): every figure whose spec changes is redrawn from
 scratch in the browser, so each is built in one pass from plain dicts, with as few traces and
@@ -14,8 +14,9 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, Q_ORANGE
-from ui.plots import fast_figure, log_ticks, rgba
+from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, Q_ORANGE, num
+from ui.i18n import t
+from ui.plots import figure, log_ticks, rgba
 from vae_core.gaussian import kl_integrand, kl_normal, normal_pdf
 
 KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
@@ -38,10 +39,12 @@ def x_grid(mu1: float, sigma1: float, mu2: float, sigma2: float) -> np.ndarray:
     return np.unique(np.concatenate([np.linspace(lo, hi, 120), *near]))
 
 
-def density_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, *, title_density: str,
-                   title_integrand: str, label_pos: str, label_neg: str, area_note: str) -> go.Figure:
+def density_figure(mu1: float, sigma1: float, mu2: float, sigma2: float) -> go.Figure:
     """Top: p and q. Bottom: the integrand p·log(p/q) of eq. 1.4.11, its positive part red and its
-    negative part purple, so the signed area (= KL(p‖q), quoted in ``area_note``) can be seen."""
+    negative part purple, so the signed area (= KL(p‖q), quoted in a note) can be seen."""
+    title_density, title_integrand = t("kl.fig_density"), t("kl.fig_integrand")
+    label_pos, label_neg = t("kl.integrand_pos"), t("kl.integrand_neg")
+    area_note = t("kl.area_note", kl=num(float(kl_normal(mu1, sigma1, mu2, sigma2))))
     x = x_grid(mu1, sigma1, mu2, sigma2)
     integrand = kl_integrand(x, mu1, sigma1, mu2, sigma2)
     lower = {"xaxis": "x2", "yaxis": "y2"}
@@ -57,8 +60,8 @@ def density_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, *, titl
     ]
     title = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
              "showarrow": False, "font": TITLE_FONT}
-    return fast_figure(
-        data, 520, {"l": 45, "t": 30, "b": 90}, hovermode="x unified",
+    return figure(
+        data, 520, {"l": 45, "t": 30, "b": 90}, legend_top=False, hovermode="x unified",
         legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
         xaxis={"anchor": "y", "showticklabels": False},
         yaxis={"domain": [0.56, 1.0]},
@@ -80,8 +83,7 @@ LANDSCAPE_MU = np.linspace(-5.5, 5.5, 67)
 LANDSCAPE_LOG_SIGMA = np.linspace(-1.06, math.log10(5.0) + 0.06, 63)
 
 
-def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direction: str, *,
-                     label_min: str, label_q: str) -> go.Figure:
+def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direction: str) -> go.Figure:
     """log10 KL over (μ₂, σ₂) with p fixed — KL(p‖q) for ``direction="pq"``, KL(q‖p) for "qp" —
     with the minimum q = p (star) and the current q (cross). Its colour scale and legend are
     :func:`colour_key_figure`, a figure of its own that does not change with the sliders.
@@ -89,6 +91,7 @@ def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direc
     The y axis is log10 σ₂ on a *linear* axis with σ-valued ticks: on a uniform grid plotly draws
     the heatmap as one image (on a log axis it draws each of the ~4,000 cells).
     """
+    label_min, label_q = t("kl.minimum"), t("kl.current_q")
     m2, s2 = LANDSCAPE_MU[None, :], 10.0 ** LANDSCAPE_LOG_SIGMA[:, None]  # rows: σ₂, columns: μ₂
     kl = kl_normal(mu1, sigma1, m2, s2) if direction == "pq" else kl_normal(m2, s2, mu1, sigma1)
     y = LANDSCAPE_LOG_SIGMA
@@ -106,27 +109,28 @@ def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direc
         marker(mu1, sigma1, label_min, MIN_MARKER),
         marker(mu2, sigma2, label_q, Q_MARKER),
     ]
-    return fast_figure(
-        data, 380, {"l": 50, "b": 45}, showlegend=False,
+    return figure(
+        data, 380, {"l": 50, "b": 45}, legend_top=False, showlegend=False,
         xaxis={"title": {"text": "μ₂"}, "range": [LANDSCAPE_MU[0], LANDSCAPE_MU[-1]]},
         yaxis={"title": {"text": "σ₂"}, "range": [y[0], y[-1]],
                "tickvals": np.log10(SIGMA_TICKS), "ticktext": [f"{v:g}" for v in SIGMA_TICKS]},
     )
 
 
-def colour_key_figure(title: str, *, label_min: str, label_q: str) -> go.Figure:
+def colour_key_figure(direction: str) -> go.Figure:
     """The landscape's key: its colour scale as a horizontal bar (log10 KL from 10⁻³ to 10⁴, real
     values on the ticks) and what the star and the cross mean. It depends on nothing a slider moves,
     so it is not redrawn when one does."""
+    title, label_min, label_q = t(f"kl.land_{direction}"), t("kl.minimum"), t("kl.current_q")
     lo, hi = KL_LOG_RANGE
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip"}
-    return fast_figure(
+    return figure(
         [{"type": "heatmap", "z": steps[None, :], "x0": lo, "dx": steps[1] - steps[0], "y0": 0, "dy": 1,
           "colorscale": COLORSCALE, "zmin": lo, "zmax": hi, "showscale": False, "hoverinfo": "skip"},
          {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
          {**legend_only, "name": label_q, "marker": Q_MARKER}],
-        92, {"l": 50, "r": 28, "t": 34, "b": 22},
+        92, {"l": 50, "r": 28, "t": 34, "b": 22}, legend_top=False,
         title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, Q_ORANGE, num
 from ui.i18n import t
-from ui.plots import rgba
+from ui.plots import figure, rgba
 from vae_core import latent
 
 Z_LIM = 4.0  # the map's and the sliders' range of z₁, z₂
@@ -20,14 +20,6 @@ DOTS = 300  # draws from q shown on the zoomed posterior
 CURRENT = "#f5c400"  # the current z: a yellow star on the map, a yellow frame on the manifold
 DIGIT_COLOURS = ("#3366cc", "#dc3912", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00", "#b82e2e",
                  "#316395", "#aaaa11")
-
-
-def figure(data: list[dict], layout: dict, height: int) -> go.Figure:
-    """A plotly figure from plain dicts, without plotly's per-property validation (it costs more
-    than the rest of the ledger's redraw; tests/test_page_latent.py validates every figure once)."""
-    base = {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "transition": {"duration": 0},
-            "hovermode": "closest", "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0}}
-    return go.Figure(data=data, layout={**base, **layout}, _validate=False)
 
 
 def curve(points: np.ndarray, **trace) -> dict:
@@ -76,7 +68,7 @@ def posterior_figure(post, imp, box) -> go.Figure:
               "yaxis": {"range": [cy - half, cy + half], "title": {"text": "z₂"}, "scaleanchor": "x",
                         "scaleratio": 1, "zeroline": False, "constrain": "domain"},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
-    return figure(data, layout, height=500)
+    return figure(data, 500, {"l": 55, "t": 30, "b": 110}, legend_top=False, **layout)
 
 
 def gap_figure(post, sweep, imp, k: int) -> go.Figure:
@@ -108,4 +100,4 @@ def gap_figure(post, sweep, imp, k: int) -> go.Figure:
                         "tickvals": list(SWEEP_KS), "ticktext": [f"{k:,}" for k in SWEEP_KS]},
               "yaxis": {"range": [lo - 0.08 * span, hi + 0.08 * span], "title": {"text": t("latent.nats")}},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}}
-    return figure(data, layout, height=460)
+    return figure(data, 460, {"l": 55, "t": 30, "b": 120}, legend_top=False, **layout)

@@ -4,9 +4,8 @@ What a slider move costs is mostly the browser drawing every chart whose spec ch
 ui/plots.py), so each figure here is lean: many runs share one NaN-gapped line trace, bands are
 one filled polygon, the histogram is one filled step line rather than hundreds of bars, and the
 long arrays travel as float32 (half the bytes; the lines are drawn to a pixel, far coarser).
-Figures are built with the house layout (:func:`ui.plots.layout`) but without plotly's
-per-property validation (:func:`lean_figure`); tests/test_figures_mc_reparam.py validates every
-builder at defaults and at the extremes instead.
+Figures are built with :func:`ui.plots.figure` (no per-property validation; tests/test_figures.py
+validates every page's figures instead).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, Q_ORANGE, num
 from ui.i18n import t
-from ui.plots import layout
+from ui.plots import figure
 from vae_core.monte_carlo import Convergence, Iwae, histogram, lattice_step
 
 RUNS_GREY, EXACT_BLACK, RUN1_DARK = "rgba(120,130,150,0.45)", "#222222", "#3b4a6b"
@@ -25,20 +24,8 @@ CURVE_POINTS = 200  # a smooth curve (the CLT normal) needs ~200 points, not 1,0
 
 
 # Margins wide enough for the tick labels and axis titles (plus room on the right for the last
-# log-axis label, "10k", which plotly hides past the div). With the house margins (10 px) every
-# axis "auto-margin" push makes plotly.js draw the whole figure a second time: measured, half
-# of each chart's drawing time. A wider label than planned still gets its push (and the redraw).
+# log-axis label, "10k", which plotly hides past the div): the template has no automargin.
 MARGIN = {"l": 76, "r": 30, "b": 60}
-
-
-def lean_figure(data: list[dict], height: int, legend_top: bool = True, **extra) -> go.Figure:
-    """:func:`ui.plots.figure` with :data:`MARGIN`, built without validation.
-
-    Validating the house template alone takes ~10 ms per figure on the server (measured), and
-    this page draws four figures per move for 30 students at once; the tests validate instead.
-    """
-    extra["margin"] = {**MARGIN, **extra.get("margin", {})}
-    return go.Figure(data=data, layout=layout(height, legend_top, **extra), _validate=False)
 
 
 def gapped(n: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +80,7 @@ def running_figure(conv: Convergence) -> go.Figure:
               "line": {"color": RUN1_DARK, "width": 2.5}, "name": t("mc.run_first"),
               "hovertemplate": "n=%{x:,}<br>Q_n=%{y:.4f}<extra></extra>"},
              hline(n, exact, t("mc.exact_line", value=num(exact)), EXACT_BLACK)]
-    return lean_figure(data, 430, hovermode="closest", xaxis=log_n_axis(),
+    return figure(data, 430, MARGIN, hovermode="closest", xaxis=log_n_axis(),
                        yaxis={"range": y_range(conv.mean, conv.n, exact, conv.sd),
                               "title": {"text": "Q<sub>n</sub>"}})
 
@@ -110,7 +97,7 @@ def error_figure(conv: Convergence, slope: float) -> go.Figure:
              "line": {"color": GAP_RED, "width": 3}, "name": t("mc.rms", slope=f"{slope:.2f}".replace("-", "−"))},
             {"type": "scatter", "x": n, "y": conv.sd / np.sqrt(n), "mode": "lines",
              "line": {"color": EXACT_BLACK, "width": 2, "dash": "dash"}, "name": t("mc.reference")}]
-    return lean_figure(data, 400, hovermode="closest", xaxis=log_n_axis(),
+    return figure(data, 400, MARGIN, hovermode="closest", xaxis=log_n_axis(),
                        yaxis={"type": "log", "title": {"text": t("mc.axis_err")}, "exponentformat": "power"})
 
 
@@ -136,7 +123,7 @@ def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: 
              "name": t("mc.clt"), "hoverinfo": "skip"}]
     exact_line = {"type": "line", "xref": "x", "yref": "y domain", "x0": exact, "x1": exact, "y0": 0, "y1": 1,
                   "line": {"color": EXACT_BLACK, "width": 1.5}}
-    return lean_figure(data, 400, hovermode="closest", shapes=[exact_line],
+    return figure(data, 400, MARGIN, hovermode="closest", shapes=[exact_line],
                        xaxis={"title": {"text": t("mc.axis_q")}, "range": view},
                        yaxis={"title": {"text": t("mc.axis_density")}, "rangemode": "tozero"})
 
@@ -168,5 +155,5 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
     hi = max(it.log_px + 0.35 * max(gap, 0.05), float(np.quantile(it.iwae[:, early], 0.98)))
     gap_band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": it.elbo, "y1": it.log_px,
                 "fillcolor": GAP_RED, "opacity": 0.08, "line": {"width": 0}, "layer": "below"}
-    return lean_figure(data, 460, hovermode="closest", xaxis=log_n_axis(), shapes=[gap_band],
+    return figure(data, 460, MARGIN, hovermode="closest", xaxis=log_n_axis(), shapes=[gap_band],
                        yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}})

@@ -3,9 +3,8 @@ figures out — the chapter's two computation graphs (Graphviz) and three plotly
 
 Speed (see ui/plots.py and ui/figures_mc.py): the browser redraws every chart whose spec changed,
 so the figures are lean (runs share one NaN-gapped trace per estimator and axis, bands are single
-polygons), built in one pass from plain dicts with the house layout and without plotly's
-per-property validation (the tests validate them), and their margins leave room for the tick
-labels and titles: an axis that has to push a margin makes plotly.js draw the figure twice.
+polygons), built with :func:`ui.plots.figure`, and their margins leave room for the tick labels
+and titles (the template has no automargin: a pushed margin makes plotly.js draw twice).
 """
 
 from __future__ import annotations
@@ -17,23 +16,13 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, PRIOR_GREY, Q_ORANGE
 from ui.i18n import t
-from ui.plots import layout
+from ui.plots import figure
 from vae_core.gradients import ESTIMATORS, PerSampleVariances, variance_ratio
 
 # One colour per estimator on this page (p/q/gap colours keep their meaning elsewhere).
 COLOURS = {"pathwise": "#0f9d8a", "score": "#c2185b", "baseline": NEG_PURPLE}
 AXIS = 7.0  # the map's fixed x-range ±AXIS, so a moving μ or σ visibly moves the same points
 BELL_POINTS = 201  # a smooth bell over ±7 needs ~200 points
-
-
-def lean_figure(data: list[dict], height: int, legend_top: bool = True, **extra) -> go.Figure:
-    """The house layout (:func:`ui.plots.layout`) around plain trace dicts, built without validation.
-
-    Validating the house template alone costs ~10 ms per figure on the server (measured); the
-    page sends up to three figures per slider move, so tests/test_figures_mc_reparam.py
-    validates every builder instead.
-    """
-    return go.Figure(data=data, layout=layout(height, legend_top, **extra), _validate=False)
 
 
 def graph(kind: str) -> str:
@@ -110,7 +99,7 @@ def map_figure(mu: float, sigma: float, eps: np.ndarray) -> go.Figure:
                                        (z[0], bottom, f"z₁ = {z[0]:.2f}", -22))]
     notes += [{"x": -AXIS, "y": y, "text": f"<b>{text}</b>", "showarrow": False, "xanchor": "left", "yshift": 14}
               for y, text in ((top, "ε"), (bottom, "z = μ + σε"))]
-    return lean_figure(data, 360, hovermode="closest", margin={"l": 24, "r": 16, "b": 36},
+    return figure(data, 360, {"l": 24, "r": 16, "b": 36}, hovermode="closest",
                        xaxis={"range": [-AXIS, AXIS], "zeroline": False, "dtick": 1, "showgrid": True},
                        yaxis={"range": [-0.6, 1.5], "showticklabels": False, "showgrid": False, "zeroline": False},
                        annotations=notes,
@@ -159,8 +148,8 @@ def spread_figure(runs: dict[str, np.ndarray], counts: np.ndarray, var: PerSampl
                "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
               for title, x in (("∂/∂μ E_q[f]", 0.23), ("∂/∂σ E_q[f]", 0.77))]
     # legend under the plots: the subplot titles sit above them
-    return lean_figure(data, 450, legend_top=False, hovermode=False, annotations=titles, shapes=shapes,
-                       margin={"l": 76, "r": 24, "t": 34, "b": 110},
+    return figure(data, 450, {"l": 76, "r": 24, "t": 34, "b": 110}, legend_top=False, hovermode=False,
+                  annotations=titles, shapes=shapes,
                        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}, **axes)
 
 
@@ -182,8 +171,7 @@ def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: t
     shapes = [hline(1.0, color="black", width=1),
               {"type": "line", "xref": "x", "yref": "y domain", "x0": k, "x1": k, "y0": 0, "y1": 1,
                "line": {"color": PRIOR_GREY, "dash": "dash"}}]
-    return lean_figure(data, 440, hovermode="x unified", annotations=notes, shapes=shapes,
-                       margin={"l": 76, "r": 24, "b": 56},
+    return figure(data, 440, {"l": 76, "r": 24, "b": 56}, hovermode="x unified", annotations=notes, shapes=shapes,
                        xaxis={"type": "log", "title": {"text": "k"}},
                        yaxis={"type": "log", "title": {"text": t("reparam.sweep_axis")}, "exponentformat": "power",
                               "dtick": 1})

@@ -7,7 +7,6 @@ The model is one shared object (``st.cache_resource``); every cached function ta
 
 from __future__ import annotations
 
-import base64
 import io
 import math
 
@@ -18,25 +17,12 @@ from PIL import Image
 from ui.components import metric_note, num
 from ui.figures_latent import CURRENT, SWEEP_KS, SWEEP_REPEATS
 from ui.i18n import t
+from ui.images import mosaic
 from ui.model import holdout
 from ui.state import UrlState
 from vae_core import latent
 
 CLICKED_KEY = "latent_clicked"  # the holdout digit last clicked on the latent pad (or None)
-
-
-# --- images ---------------------------------------------------------------------------------------
-def data_uri(image: np.ndarray) -> str:
-    """A small image inline as a PNG data URI: it arrives with the rerun's message, so the browser
-    shows it without a second request (media files cost a round trip per slider move)."""
-    return "data:image/png;base64," + base64.b64encode(png(image)).decode("ascii")
-
-
-def png(image: np.ndarray) -> bytes:
-    """uint8 grey (H, W) or RGB (H, W, 3) → PNG bytes (lossless; identical bytes keep the browser's copy)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
 
 
 # --- cached data and model computations -----------------------------------------------------------
@@ -58,7 +44,7 @@ def manifold_png(_model, key, n: int, row: int, col: int) -> bytes:
     grids are doubled so the digits stay crisp on a projector.
     """
     gap, side = 2, 28
-    tiles = latent.mosaic(manifold_images(_model, key, n), gap=gap, background=0.35)
+    tiles = mosaic(manifold_images(_model, key, n), gap=gap, background=0.35)
     index = np.rint(254 * tiles).astype(np.uint8)  # palette entries 0..254 are greys
     top, left = row * (side + gap), col * (side + gap)
     cell = index[top : top + side, left : left + side].copy()

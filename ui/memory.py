@@ -3,8 +3,7 @@
 
 A rerun that decodes thousands of latent points or backpropagates through the VAE allocates tens
 of MiB of temporaries; glibc keeps the freed pages in its heaps, so the server's RSS stays at its
-high-water mark. Measured on this app (one session visiting every page, 2026-11-26): RSS 452 →
-419 MiB, and 489 → 422 MiB when the latent explorer is opened first.
+high-water mark until it is trimmed (what it saves on this app: docs/design_notes.md, "Memory").
 
 A trim costs 3–20 ms, and pages it returns are faulted in again by the next heavy rerun: trimming
 once a second under a 30-student load cost ~6 ms of server CPU per rerun (51 vs 45 ms). So the

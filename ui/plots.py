@@ -3,9 +3,9 @@
 Speed (measured; see docs/benchmarks.md): on a slider move the browser re-renders every chart
 whose spec changed, ~60–120 ms each, while an unchanged chart costs nothing. So a page sends
 only the charts a control really changes, keeps the others byte-identical, and builds each
-figure in one go from plain dicts (:func:`figure`: one validation pass instead of one per
-``add_trace``/``update_layout`` call). :func:`chart` renders with our own theme (Streamlit's
-``theme="streamlit"`` re-styles every figure in the browser, ~15 % of its render time).
+figure in one go from plain dicts (:func:`figure`, no per-call validation and no re-layout).
+:func:`chart` renders with our own theme (Streamlit's ``theme="streamlit"`` re-styles every figure
+in the browser, ~15 % of its render time).
 """
 
 from __future__ import annotations
@@ -21,34 +21,18 @@ FONT = '"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", sans-serif'
 GRID = "rgba(49, 51, 63, 0.10)"
 TEXT = "rgb(49, 51, 63)"
 MUTED = "rgba(49, 51, 63, 0.65)"
+# The one template. Not derived from plotly_white: plotly.py validates and deep-copies that
+# template's per-trace defaults for every figure built. No axis automargin: it makes plotly.js lay
+# a figure out twice, so every figure reserves room for its tick labels and titles in ``margin``.
 _AXIS = {"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "tickfont": {"color": MUTED},
-         "title": {"font": {"size": 12, "color": MUTED}}, "automargin": True}
-# A template (not per-axis layout) so every subplot axis and colour bar gets the same look.
-TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
-TEMPLATE.layout.update(
-    font={"family": FONT, "size": 12, "color": TEXT},
-    paper_bgcolor="rgba(0,0,0,0)",
-    plot_bgcolor="rgba(0,0,0,0)",
-    hoverlabel={"font": {"family": FONT}},
-    xaxis={**_AXIS, "showgrid": False},
-    yaxis=_AXIS,
-    transition={"duration": 0},
-)
-BASE_LAYOUT = {"template": TEMPLATE}
-
-# The same look for figures on hot paths (measured on the KL page, 2026-11-26): TEMPLATE starts from
-# plotly_white, whose per-trace defaults plotly.py validates and deep-copies for every figure built
-# (~15 ms of server time per figure; ~1.5 ms with this template), and its axes' automargin makes
-# plotly.js lay a figure out twice (~30 ms of browser time per redraw). A figure using it reserves
-# its own margins: ``figure(data, ..., template=FAST_TEMPLATE, margin={"l": 50, "b": 45})``.
-_FAST_AXIS = {**_AXIS, "automargin": False, "ticks": ""}
-FAST_TEMPLATE = go.layout.Template(layout={
+         "title": {"font": {"size": 12, "color": MUTED}}, "automargin": False, "ticks": ""}
+TEMPLATE = go.layout.Template(layout={
     "font": {"family": FONT, "size": 12, "color": TEXT},
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
     "hoverlabel": {"font": {"family": FONT}, "align": "left"},
-    "xaxis": {**_FAST_AXIS, "showgrid": False},
-    "yaxis": _FAST_AXIS,
+    "xaxis": {**_AXIS, "showgrid": False},
+    "yaxis": _AXIS,
     "transition": {"duration": 0},
     "colorway": pio.templates["plotly_white"].layout.colorway,
     "autotypenumbers": "strict",
@@ -64,27 +48,24 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def layout(height: int = 360, legend_top: bool = True, **extra) -> dict:
-    """The house layout: tight margins, a horizontal legend above the plot, our fonts and grid."""
-    base = _merge(BASE_LAYOUT, {
+def figure(data: list[dict], height: int, margin: dict, legend_top: bool = True, **layout) -> go.Figure:
+    """The one way to build a figure: plain trace dicts, the house template, and ``layout`` on top.
+
+    ``margin`` must leave room for tick labels and axis titles (there is no automargin). With
+    ``legend_top`` the legend sits in a row above the plot and hovering shows all traces at an x;
+    without it there is no legend row and hovering picks the closest point. Built without plotly's
+    per-property validation (~10 ms per figure on the server, measured); tests/test_figures.py
+    validates every figure of every page instead.
+    """
+    base = {
+        "template": TEMPLATE,
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 40 if legend_top else 20, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": 40 if legend_top else 20, "b": 10, **margin},
         "hovermode": "x unified" if legend_top else "closest",
-    })
+    }
     if legend_top:
         base["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
-    return _merge(base, extra)
-
-
-def figure(data: list[dict], height: int = 360, legend_top: bool = True, **layout_extra) -> go.Figure:
-    """A figure built in one pass from trace dicts and the house layout (validated once)."""
-    return go.Figure(data=data, layout=layout(height, legend_top, **layout_extra))
-
-
-def fast_figure(data: list[dict], height: int, margin: dict, legend_top: bool = False,
-                **layout_extra) -> go.Figure:
-    """:func:`figure` with FAST_TEMPLATE; ``margin`` must leave room for tick labels and axis titles."""
-    return figure(data, height, legend_top, template=FAST_TEMPLATE, margin=margin, **layout_extra)
+    return go.Figure(data=data, layout=_merge(base, layout), _validate=False)
 
 
 def rgba(colour: str, alpha: float) -> str:
@@ -96,11 +77,6 @@ def rgba(colour: str, alpha: float) -> str:
 def chart(fig, *, key: str | None = None, **kwargs):
     """Render a figure with the app's own theme and config (see the module docstring)."""
     return st.plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, key=key, **kwargs)
-
-
-def style(fig: go.Figure, height: int = 360, legend_top: bool = True) -> go.Figure:
-    """Apply the house layout to an existing figure (prefer :func:`figure` on hot paths)."""
-    return fig.update_layout(layout(height, legend_top))
 
 
 def log_ticks(lo_exp: int, hi_exp: int) -> dict:

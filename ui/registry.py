@@ -1,9 +1,10 @@
 """The app's pages, in the chapter's order. app.py and the home page both read this list.
 
-A page is linked only once its file exists, so planned pages stay off the map until built.
+Every entry must point at an existing file: a wrong path is an error (:func:`built_pages` raises,
+so the app and every test that lists pages fail), never a page that silently disappears.
 Each page's strings live in ``assets/i18n/<lang>/<slug>.toml`` and must include
 ``title`` (navigation and card title), ``card`` (one or two sentences: what the learner
-will see) — the home page builds its cards from those.
+will see), ``try_title`` and ``try_text`` (the footer) — the home page builds its cards from those.
 """
 
 from __future__ import annotations
@@ -43,8 +44,19 @@ PAGES: tuple[PageInfo, ...] = (
 SECTIONS = ("elbo", "vae")
 
 
+class MissingPageError(FileNotFoundError):
+    """A registry entry names a file that does not exist."""
+
+
 def built_pages() -> list[PageInfo]:
-    return [page for page in PAGES if page.built]
+    """Every registered page (not the home page), in the chapter's order.
+
+    Raises :class:`MissingPageError` if an entry's file is missing (a typo in ``file``, a renamed page).
+    """
+    missing = [f"{page.slug}: {page.file}" for page in PAGES if not page.built]
+    if missing:
+        raise MissingPageError(f"ui/registry.py lists page files that do not exist: {', '.join(missing)}")
+    return list(PAGES)
 
 
 def page_info(slug: str) -> PageInfo:

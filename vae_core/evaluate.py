@@ -23,34 +23,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-LOG_2PI = math.log(2.0 * math.pi)
+from vae_core.densities import bernoulli_log_likelihood, kl_to_standard_normal, log_diag_normal, log_standard_normal
+
 GRID_LIM = 6.0  # the grid covers [-6, 6]^2; the N(0, I) prior puts < 2e-8 mass outside it
 DEFAULT_CHUNK = 4096  # latent points decoded at once (bounds memory: chunk x 784 floats)
-
-
-def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """log p_θ(x|z) = Σ_d [x_d ℓ_d − softplus(ℓ_d)] for Bernoulli pixels with logits ℓ.
-
-    ``x`` (..., D_x) in {0, 1} (values in [0, 1] give the cross-entropy); ``logits`` broadcast
-    against it. Returns (...,) in nats: the reconstruction term of eq. 1.4.12 for one z.
-    """
-    return (x * logits - F.softplus(logits)).sum(dim=-1)
-
-
-def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²), the prior-matching term
-    of eq. 1.4.12 in closed form. ``mu``, ``logvar`` (..., D_z) -> (...,) nats."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
-
-
-def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) for z (..., D_z) -> (...,)."""
-    return -0.5 * (z.pow(2) + LOG_2PI).sum(dim=-1)
-
-
-def log_diag_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; μ, diag σ²) for z, μ, log σ² broadcasting to (..., D_z) -> (...,)."""
-    return -0.5 * ((z - mu).pow(2) * torch.exp(-logvar) + logvar + LOG_2PI).sum(dim=-1)
 
 
 @dataclass(frozen=True)
@@ -132,61 +108,12 @@ def _grid_points(z1: np.ndarray, z2: np.ndarray, device) -> torch.Tensor:
     return torch.stack([zz1.reshape(-1), zz2.reshape(-1)], dim=-1).float().to(device)
 
 
-def _decoder_fingerprint(model) -> tuple:
-    # storage address and in-place-update counter of every decoder parameter: changes when the
-    # weights are trained or replaced, so a stale LatentGrid is caught
-    return tuple((p.data_ptr(), p._version) for p in model.parameters())
-
-
-@dataclass(frozen=True)
-class LatentGrid:
-    """An n × n grid of cell centres over [c − lim, c + lim]² with the image-independent part of
-    log p_θ(x|z) + log p(z), namely log p(z) − Σ_d softplus(ℓ_d(z)), precomputed for one model.
-
-    Build it once (:func:`latent_grid`; an app can keep it in a resource cache), then
-    ``log_px_grid(model, x, grid=grid)`` per digit skips the decoder's 784-wide output layer
-    and softplus: about 4× faster for the shipped model.
-    """
-
-    lim: float
-    n: int
-    center: tuple[float, float]
-    z1: np.ndarray
-    z2: np.ndarray
-    points: torch.Tensor  # (G, 2), z1 varying fastest
-    offset: torch.Tensor  # (G,)
-    fingerprint: tuple
-
-
-def latent_grid(
-    model, lim: float = GRID_LIM, n: int = 300, center: tuple[float, float] = (0.0, 0.0), chunk: int = DEFAULT_CHUNK
-) -> LatentGrid:
-    """Precompute a :class:`LatentGrid` for ``model`` (one decoder pass over the n² points)."""
-    device = next(model.parameters()).device
-    z1, z2 = grid_axis(lim, n, center[0]), grid_axis(lim, n, center[1])
-    points = _grid_points(z1, z2, device)
-    with torch.inference_mode():
-        offset = torch.cat(
-            [log_standard_normal(zc) - F.softplus(model.decode(zc)).sum(dim=-1) for zc in points.split(chunk)]
-        )
-    return LatentGrid(float(lim), int(n), (float(center[0]), float(center[1])), z1, z2, points, offset,
-                      _decoder_fingerprint(model))
-
-
-def _grid_log_joint_chunks(model, x: torch.Tensor, z: torch.Tensor, chunk: int, offset: torch.Tensor | None = None):
+def _grid_log_joint_chunks(model, x: torch.Tensor, z: torch.Tensor, chunk: int):
     """Yield ``(z_chunk (g, 2), log p_θ(x|z) + log p(z) (B, g))`` over chunks of grid points.
 
     For binary x, log p(x|z_g) for all images and grid points is one matrix product
     x @ ℓ_gᵀ minus the row sums of softplus(ℓ_g), so the decoder runs once per grid point.
-    With a precomputed ``offset`` (see :class:`LatentGrid`) and a decoder whose output layer is
-    linear in features h(z), x @ ℓ_gᵀ = (x W) @ h_gᵀ + x·b needs only the features.
     """
-    if offset is not None and hasattr(model, "decode_features"):
-        out = model.decoder_output
-        x_weight, x_bias = x @ out.weight, x @ out.bias  # (B, H), (B,)
-        for zc, off in zip(z.split(chunk), offset.split(chunk), strict=True):
-            yield zc, x_weight @ model.decode_features(zc).T + x_bias[:, None] + off
-        return
     for zc in z.split(chunk):
         logits = model.decode(zc)  # (g, D_x)
         loglik = x @ logits.T - F.softplus(logits).sum(dim=-1)  # (B, g)
@@ -221,7 +148,6 @@ def log_px_grid(
     center: tuple[float, float] = (0.0, 0.0),
     return_posterior: bool = False,
     chunk: int = DEFAULT_CHUNK,
-    grid: LatentGrid | None = None,
 ) -> GridPosterior:
     """log p(x) by the midpoint rule on an n × n grid over [c − lim, c + lim]² (2-D latent only).
 
@@ -230,19 +156,13 @@ def log_px_grid(
     unless you only want a zoomed picture of the posterior. The midpoint rule converges very
     fast for smooth, peaked integrands once h is below about the posterior's width; see
     :func:`log_px_refined` for a check on narrow posteriors. Streams over the grid, so memory
-    is O(B · chunk) unless ``return_posterior``. ``grid``: a :class:`LatentGrid` built for this
-    model (its lim, n, center replace the arguments), for speed when many digits share a grid.
+    is O(B · chunk) unless ``return_posterior``.
     """
     if model.config.z_dim != 2:
         raise ValueError("grid quadrature needs a 2-D latent")
     x = _as_float(x, model)
-    if grid is not None:
-        if grid.fingerprint != _decoder_fingerprint(model):
-            raise ValueError("this LatentGrid was built for another model (or older weights); rebuild it")
-        lim, n, center = grid.lim, grid.n, grid.center
     z1, z2 = grid_axis(lim, n, center[0]), grid_axis(lim, n, center[1])
-    points = grid.points if grid is not None else _grid_points(z1, z2, x.device)
-    offset = grid.offset if grid is not None else None
+    points = _grid_points(z1, z2, x.device)
     log_cell = math.log(2.0 * lim / n) * 2.0
     batch = x.shape[0]
     with torch.inference_mode():
@@ -253,7 +173,7 @@ def log_px_grid(
         s2 = torch.zeros(batch, 2, device=x.device)
         mode = torch.zeros(batch, 2, device=x.device)
         kept = []
-        for zc, log_joint in _grid_log_joint_chunks(model, x, points, chunk, offset):
+        for zc, log_joint in _grid_log_joint_chunks(model, x, points, chunk):
             chunk_top, where = log_joint.max(dim=-1)  # (B,)
             mode = torch.where((chunk_top > top)[:, None], zc[where], mode)
             new_top = torch.maximum(top, chunk_top)  # (B,)

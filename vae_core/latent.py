@@ -23,18 +23,14 @@ import torch
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from vae_core.data import IMAGE_SIDE
+from vae_core.densities import bernoulli_log_likelihood, kl_to_standard_normal, log_standard_normal
 from vae_core.evaluate import (
     DEFAULT_CHUNK,
     GRID_LIM,
-    bernoulli_log_likelihood,
     elbo_terms,
     grid_axis,
-    kl_to_standard_normal,
-    log_diag_normal,
     log_px_grid,
     log_px_importance,
-    log_standard_normal,
 )
 
 LATENT_DIM = 2
@@ -79,28 +75,6 @@ def bernoulli_sample(means: np.ndarray, seed: int) -> np.ndarray:
     """
     uniforms = np.random.default_rng(seed).random(means.shape[-1])
     return (uniforms < means).astype(np.uint8)
-
-
-def upscale(image: np.ndarray, factor: int) -> np.ndarray:
-    """A 28 × 28 image (flattened or not, values in [0, 1]) -> uint8 (28f, 28f), nearest neighbour.
-
-    Browsers blur small images when they scale them; upscaling on the server keeps pixels sharp.
-    """
-    square = np.asarray(image, dtype=np.float64).reshape(IMAGE_SIDE, IMAGE_SIDE)
-    return np.kron(np.rint(255 * square).astype(np.uint8), np.ones((factor, factor), dtype=np.uint8))
-
-
-def mosaic(images: np.ndarray, gap: int = 2, background: float = 1.0) -> np.ndarray:
-    """Tile images (R, C, 784) into one float array (R·28 + (R−1)·gap, C·28 + (C−1)·gap)."""
-    rows, cols = images.shape[:2]
-    step = IMAGE_SIDE + gap
-    out = np.full((rows * step - gap, cols * step - gap), background, dtype=np.float32)
-    for r in range(rows):
-        for c in range(cols):
-            out[r * step : r * step + IMAGE_SIDE, c * step : c * step + IMAGE_SIDE] = images[r, c].reshape(
-                IMAGE_SIDE, IMAGE_SIDE
-            )
-    return out
 
 
 # --- the manifold over the prior's quantiles -----------------------------------------------------
@@ -419,9 +393,3 @@ def importance_sweep(model, x, ks, repeats: int, seed: int) -> np.ndarray:
 def log_prior_density(z) -> float:
     """log N(z; 0, I) for one latent point z (2,), nats."""
     return float(log_standard_normal(torch.as_tensor(np.asarray(z, dtype=np.float64))))
-
-
-def log_q_density(z, mu, sd) -> float:
-    """log q(z|x) = log N(z; μ, diag σ²) for one point, nats (for readouts on the page)."""
-    z, mu, sd = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (z, mu, sd))
-    return float(log_diag_normal(z, mu, 2.0 * torch.log(sd)))

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from vae_core.data import N_PIXELS
-from vae_core.evaluate import (
+from vae_core.densities import (
     bernoulli_log_likelihood,
     kl_to_standard_normal,
     log_diag_normal,
@@ -127,15 +127,6 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """p_θ(x|z): z (N, D_z) -> Bernoulli logits (N, D_x); pixel means are sigmoid(logits)."""
         return self.decoder(z)
-
-    def decode_features(self, z: torch.Tensor) -> torch.Tensor:
-        """The decoder's last hidden layer h(z) (N, H): decode(z) = decoder_output(h(z)), linear in h.
-        Lets grid quadrature reuse the image-independent part of log p_θ(x|z) across images."""
-        return self.decoder[:-1](z)
-
-    @property
-    def decoder_output(self) -> nn.Linear:
-        return self.decoder[-1]
 
     def forward(self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> VAEOutput:
         """The terms of eq. 1.4.13 for binary x (B, D_x) with L = ``n_samples`` draws per image."""

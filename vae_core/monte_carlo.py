@@ -46,7 +46,7 @@ import numpy as np
 from scipy import integrate, special
 
 from vae_core.gaussian import normal_logpdf
-from vae_core.toy_model import Toy, elbo, log_evidence, log_weights, posterior, prior_kl, reconstruction_term
+from vae_core.toy_model import Toy, elbo, log_evidence, posterior, prior_kl, reconstruction_term
 
 TARGETS = ("recon", "kl", "pi", "square", "exp", "tail")
 TOY_TARGETS = ("recon", "kl")  # the targets that depend on the toy model's parameters
@@ -159,14 +159,6 @@ def first_draws(target: str, seed: int, count: int, toy: Toy = DEFAULT_TOY) -> t
     """Run 1's first ``count`` draws and their f values — the three steps, shown on a few numbers."""
     draws = sample(target, run_rng(seed, 0), (count,), toy)
     return draws, evaluate(target, draws, toy)
-
-
-def run_values(target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY) -> np.ndarray:
-    """f(Xₗ) for every run: shape (runs, L) — all of it in memory, for tests and small L (the page never calls it)."""
-    out = np.empty((runs, L))
-    for r in range(runs):
-        out[r] = draw_values(target, run_rng(seed, r), (L,), toy)
-    return out
 
 
 def checkpoints(L: int, points: int = 300) -> np.ndarray:
@@ -391,14 +383,6 @@ def loglog_slope(n: np.ndarray, err: np.ndarray, n_min: int = 10) -> float:
     return float(np.polyfit(np.log(n[keep]), np.log(err[keep]), 1)[0])
 
 
-def log_mean_exp(log_w: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log((1/L) Σ exp(log_w)) along ``axis``, stable for any magnitudes (logsumexp − log L)."""
-    top = np.max(log_w, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    total = np.sum(np.exp(log_w - top), axis=axis, keepdims=True)
-    return np.squeeze(np.log(total) + top, axis=axis) - np.log(log_w.shape[axis])
-
-
 def running_log_mean_exp(log_w: np.ndarray, n: np.ndarray) -> np.ndarray:
     """log((1/n) Σ_{l≤n} w_l) at checkpoints n: (runs, L) → (runs, K).
 
@@ -410,33 +394,6 @@ def running_log_mean_exp(log_w: np.ndarray, n: np.ndarray) -> np.ndarray:
     lengths = np.diff(np.concatenate((starts, [log_w.shape[-1]])))
     seg_sum = np.add.reduceat(np.exp(log_w - np.repeat(seg_max, lengths, axis=-1)), starts, axis=-1)
     return np.logaddexp.accumulate(np.log(seg_sum) + seg_max, axis=-1) - np.log(n)
-
-
-def iwae_runs(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300) -> Iwae:
-    """For zₗ ~ q (the same draws as the recon/kl targets) and log wₗ = log p(x, zₗ) − log q(zₗ):
-    the IWAE estimate log((1/n) Σ wₗ) and the ELBO estimate (1/n) Σ log wₗ as n grows (eqs. 1.4.4–1.4.5)."""
-    n = checkpoints(L, points)
-    iwae, avg_log = np.empty((runs, n.size)), np.empty((runs, n.size))
-    for r in range(runs):
-        rng, lse, total = run_rng(seed, r), _PrefixLogSumExp(n), _PrefixSums(n)
-        for start, stop in _blocks(L):
-            z = toy.m + toy.s * rng.standard_normal(stop - start)
-            log_w = log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s)
-            lse.add(start, log_w)
-            total.add(start, log_w)
-        iwae[r], avg_log[r] = lse.out - np.log(n), total.out / n
-    return Iwae(n, iwae, avg_log, float(log_evidence(toy.x, toy.w, toy.noise)),
-                float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)))
-
-
-def iwae_repeats(L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY) -> np.ndarray:
-    """The IWAE estimate log((1/L) Σ wₗ) on ``repeats`` independent sets of L draws: shape (repeats,)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_REPEATS,)))
-    out = np.empty(repeats)
-    for start, stop in _blocks(repeats, max(1, CHUNK // L)):
-        z = toy.m + toy.s * rng.standard_normal((stop - start, L))
-        out[start:stop] = log_mean_exp(log_weights(z, toy.x, toy.w, toy.noise, toy.m, toy.s), axis=-1)
-    return out
 
 
 def chi_square(toy: Toy = DEFAULT_TOY) -> float:

@@ -13,6 +13,7 @@ from ui import draw_data as data
 from ui.components import md_table, metric, num, page_footer, tex
 from ui.figures_latent import posterior_figure
 from ui.i18n import t
+from ui.images import upscale
 from ui.latent_data import check_rows, post_caption_fields
 from ui.live.draw import draw_view
 from ui.model import model_key, pretrained_model
@@ -79,9 +80,9 @@ def ledger(model, key, packed):
         imp, elbo, recon, box = data.digit_extras(model, key, packed)
     images, numbers = st.columns([1, 3.2], gap="large")
     with images, st.container(horizontal=True, gap="small"):
-        st.image(latent.upscale(data.bits(packed), ZOOM), output_format="PNG", width=28 * ZOOM,
+        st.image(upscale(data.bits(packed), ZOOM), output_format="PNG", width=28 * ZOOM,
                  caption=t("draw.ledger_x"))
-        st.image(latent.upscale(recon, ZOOM), output_format="PNG", width=28 * ZOOM, caption=t("draw.ledger_recon"))
+        st.image(upscale(recon, ZOOM), output_format="PNG", width=28 * ZOOM, caption=t("draw.ledger_recon"))
     with numbers:
         ledger_metrics(post)
     st.latex(

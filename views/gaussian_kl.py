@@ -71,9 +71,8 @@ def landscape(mu1, sigma1, mu2, sigma2):
     """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
     st.subheader(t("kl.landscape_title"), anchor="landscape")
     direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
-    chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction,
-                           label_min=t("kl.minimum"), label_q=t("kl.current_q")))
-    chart(colour_key_figure(t(f"kl.land_{direction}"), label_min=t("kl.minimum"), label_q=t("kl.current_q")))
+    chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction))
+    chart(colour_key_figure(direction))
     st.caption(t("kl.landscape_caption"))
 
 

@@ -13,6 +13,8 @@ st.title(t("home.heading"))
 intro("home.intro")
 
 pages = built_pages()
+
+
 def covers(equations: str) -> str:
     """'Covers eq. 1.4.11' / 'Covers eqs. 1.4.1–1.4.10' / 'Covers §1.4.2.2', in the current language."""
     if equations.startswith("§"):

@@ -13,6 +13,7 @@ from ui import latent_data as data
 from ui.components import md_table, metric, num, page_footer, tex
 from ui.figures_latent import FRAMES, SWEEP_REPEATS, Z_LIM, gap_figure, posterior_figure
 from ui.i18n import t
+from ui.images import data_uri, mosaic, upscale
 from ui.live.latent import latent_pad, latent_path
 from ui.model import holdout, model_card, model_key, pretrained_model
 from ui.plots import PLOTLY_CONFIG
@@ -46,7 +47,7 @@ def settled_digit(model, z, mu, labels):
     seed = STATE.value("seed")
     nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        st.image(data.data_uri(latent.upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
+        st.image(data_uri(upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
                  caption=t("latent.sample_caption", seed=seed))
         with st.container():
             st.caption(t("live_latent.settled"))
@@ -114,7 +115,7 @@ def interpolation(model, key):
     latent_path(STATE, start, end)
     path = latent.interpolation_path(mu[start], mu[end], FRAMES)
     frames = latent.decode_means(model, path)
-    strip = latent.mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
+    strip = mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
     st.image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
              caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
     nearest = [int(labels[np.argmin(np.sum((mu - p) ** 2, axis=1))]) for p in path]
@@ -147,9 +148,9 @@ def ledger(model, key):
     recon = latent.decode_means(model, post.mu_q)[0]
     images, numbers = st.columns([1, 3.2], gap="large")
     with images:
-        st.image(latent.upscale(X[idx], 5), output_format="PNG", width=140,
+        st.image(upscale(X[idx], 5), output_format="PNG", width=140,
                  caption=t("latent.ledger_x", idx=idx, label=labels[idx]))
-        st.image(latent.upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
+        st.image(upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
     with numbers:
         row = st.columns(3)
         recon_se = elbo.recon_se if elbo.samples > 1 else float("nan")  # one draw: no spread to measure

@@ -3,8 +3,8 @@
 A slider move re-sends only what depends on it (the browser redraws each changed chart from
 scratch): everything lives in the ``explorer`` fragment, charts that do not depend on the moved
 control come out byte-identical and are skipped, and the histogram's own L reruns only its
-fragment. The figures are in ui/figures_mc.py; the sampling (in bounded blocks) in
-vae_core/monte_carlo.py.
+fragment. The figures are in ui/figures_mc.py, the caches and tables in ui/mc_data.py, the
+sampling (in bounded blocks) in vae_core/monte_carlo.py.
 """
 
 import numpy as np
@@ -102,7 +102,7 @@ def iwae_section(L, runs, seed, toy):
     with cols[1]:
         st.metric("ELBO", num(it.elbo))
     with cols[2]:
-        st.metric("KL(q‖p(z|x))", num(float(posterior_kl(toy.x, toy.w, toy.noise, toy.m, toy.s))))
+        st.metric("KL(q‖p(z|x))", num(float(posterior_kl(*toy))))
     with cols[3]:
         metric_note(t("mc.iwae_metric", L=f"{L:,}"), num(final.mean()),
                     data.se_text(se, "mc.pm_se_runs", runs=runs))

@@ -2,8 +2,9 @@
 
 Pathwise vs score-function gradients of E_q[f(z)] (Mohamed et al., JMLR 2020, §3–§5), exact
 per-sample variances, and the same comparison measured on the pretrained VAE. The figures (the
-chapter's two graphs and three charts) are built in ui/figures_reparam.py; a slider move re-sends
-only the charts that depend on it (the ε map ignores f, k and the baseline switch).
+chapter's two graphs and three charts) are built in ui/figures_reparam.py, the caches, formulas
+and tables in ui/reparam_data.py; a slider move re-sends only the charts that depend on it (the
+ε map ignores f, k and the baseline switch).
 """
 
 import numpy as np
@@ -15,6 +16,7 @@ from ui.figures_reparam import graph, map_figure, ratio_text, spread_figure, swe
 from ui.i18n import t
 from ui.plots import chart
 from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState, option_labels
+from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES
 from vae_core.gradients import (
     FUNCTIONS,
     exact_gradient,
@@ -27,7 +29,7 @@ from vae_core.gradients import (
     variance_ratio,
 )
 
-HOLDOUT_SIZE = 500  # vae_core.data: the holdout split, 50 digits per class
+HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500 holdout digits, sorted by class
 STATE = UrlState(
     "reparam",
     FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
