@@ -6,7 +6,7 @@
 // checkpoints once (base64 float64), so every number shown is the server's own. When a drag or a
 // play ends, n goes to Python once (one rerun: the URL).
 
-import { Graphics, Plot, fmt, mountOnce, niceCeil, reducedMotion } from "./plot.js";
+import { Graphics, Plot, fmt, mountOnce, niceCeil, reducedMotion, rgba } from "./plot.js";
 import { Readout, Slider, button, el } from "./controls.js";
 
 const PLAY_MS = 4000; // n = 1 → L in 4 s, log-uniform: the same time per decade
@@ -35,6 +35,9 @@ function histogram(z) {
   return bins;
 }
 
+/** Run 1's colour (the server chart's dark slate), lightened on a dark theme so it stays visible. */
+const run1Colour = (g, colours) => (g.theme.dark ? "#9fb3e0" : colours.run1);
+
 /** An offscreen canvas the size of the plot, painted once by ``draw(g)`` (g: a Graphics like the plot's). */
 function paintLayer(g, dpr, draw) {
   const canvas = document.createElement("canvas");
@@ -58,6 +61,7 @@ class MCView {
     Object.assign(this.controls.style, { flex: "1 1 100%", maxWidth: "none", flexDirection: "row",
       alignItems: "flex-end", gap: "1rem" });
     this.playButton = button(this.controls, "", () => this.toggle(), { className: "live-play" });
+    this.playButton.style.whiteSpace = "nowrap";
     const figure = el(wrap, "div", "live-figure");
     figure.style.flexBasis = "100%";
     const readouts = el(figure, "div", "live-readouts");
@@ -68,9 +72,9 @@ class MCView {
   build(data) {
     this.slider = new Slider(this.controls, {
       name: "n", label: data.text.scrubber, min: 0, max: data.n.length - 1, step: 1, value: data.n.length - 1,
-      color: data.colours.run1, format: (i) => count(this.n[Math.min(i, this.n.length - 1)]),
+      color: data.palette.p, format: (i) => count(this.n[Math.min(i, this.n.length - 1)]),
       onInput: (i) => { this.stop(); this.dragging = true; this.k = i; this.plot.invalidate(); },
-      onRelease: () => { this.dragging = false; this.report({ n: this.n[this.k] }); },
+      onRelease: () => { this.dragging = false; this.send(this.n[this.k]); },
     });
     this.slider.root.style.flex = "1 1 260px";
   }
@@ -91,7 +95,10 @@ class MCView {
     this.slider.o.max = K - 1;
     this.slider.input.max = String(K - 1);
     this.slider.setLabel(text.scrubber);
-    if (!this.dragging && !this.playing) {
+    // A rerun echoes an n this view reported itself (perhaps an older one, overtaken by a newer
+    // gesture): only new data or an n from elsewhere (a shared link) moves the view.
+    this.reported ||= new Set();
+    if (!this.dragging && !this.playing && (fresh || !this.reported.has(data.values.n))) {
       let k = 0;
       while (k + 1 < K && this.n[k + 1] <= data.values.n) k++;
       this.k = k;
@@ -103,6 +110,12 @@ class MCView {
     this.showButton();
     this.plot.setLabel(data.text.chart_aria);
     this.plot.invalidate();
+  }
+
+  /** Report where a gesture or a play ended (one rerun), remembering it to recognise its echo. */
+  send(n) {
+    this.reported.add(n);
+    this.report({ n });
   }
 
   at(run, k) { return this.mean[run * this.n.length + k]; }
@@ -134,13 +147,13 @@ class MCView {
   }
 
   toggle() {
-    if (this.playing) { this.stop(); this.report({ n: this.n[this.k] }); return; }
+    if (this.playing) { this.stop(); this.send(this.n[this.k]); return; }
     const K = this.n.length;
     if (reducedMotion()) { // the settled view, without the animation
       this.k = K - 1;
       this.slider.set(this.k);
       this.plot.invalidate();
-      this.report({ n: this.n[this.k] });
+      this.send(this.n[this.k]);
       return;
     }
     if (this.k >= K - 1) this.k = 0;
@@ -161,7 +174,7 @@ class MCView {
       if (u < 1) { requestAnimationFrame(tick); return; }
       this.stop();
       this.slider.set(k);
-      this.report({ n: this.n[K - 1] });
+      this.send(this.n[K - 1]);
     };
     requestAnimationFrame(tick);
   }
@@ -222,6 +235,8 @@ class MCView {
     run.vline(n[k], { color: g.theme.muted, width: 1, dash: [3, 3] });
     run.unclip();
     err.clip();
+    const sd = this.data.sd;
+    if (sd > 0) err.line(n, Array.from(n, (v) => sd / Math.sqrt(v)), { color: exactColour, width: 2, dash: [6, 4] });
     err.vline(n[k], { color: g.theme.muted, width: 1, dash: [3, 3] });
     err.unclip();
     this.drawHistogram(g, lay.hist, k, palette);
@@ -256,24 +271,19 @@ class MCView {
       { label: text.band_exact, color: "#969696", kind: "fill", alpha: 0.35 },
       { label: text.run_others, color: colours.runs, width: 1.5 },
       { label: text.band_run, color: palette.q, kind: "dash", width: 1.5 },
-      { label: text.run_first, color: colours.run1 },
+      { label: text.run_first, color: run1Colour(g, colours) },
       { label: text.exact_line.replace("{value}", fmt(exact)), color: g.theme.dark ? g.theme.text : "#222222", width: 1.5 },
     ];
   }
 
-  /** The layer under the data: legends, axes, and σ/√n (theory, over the whole range). */
+  /** The layer under the data: legends and axes. */
   drawFrame(g, lay) {
-    const { text, palette, colours, sd } = this.data;
+    const { text, palette, colours } = this.data;
     g.legend(this.legendItems(g), lay.legendX, 0);
     const run = g.panel(lay.run, lay.xr, this.data.yrange, { xlog: true });
     run.axes({ title: text.running_title, xlabel: text.axis_n, ylabel: "Q_n", xgrid: true });
     const err = g.panel(lay.err, lay.xr, this.errRange, { xlog: true, ylog: true });
     err.axes({ title: text.error_title, xlabel: "n", xgrid: true });
-    if (sd > 0) {
-      err.clip();
-      err.line(Array.from(this.n), Array.from(this.n, (v) => sd / Math.sqrt(v)), { color: lay.exactColour, width: 2, dash: [6, 4] });
-      err.unclip();
-    }
     const narrow = lay.err.left < 100 || g.width < 700;
     g.legend([{ label: text.err_runs, color: colours.runs, width: 1.5 }, { label: text.readout_rms, color: palette.gap, width: 3 },
       { label: text.reference, color: lay.exactColour, kind: "dash", width: 2 }], narrow ? 4 : lay.err.left,
@@ -297,7 +307,7 @@ class MCView {
     if (others.length) run.line(...gapped(others), { color: colours.runs, width: 1 });
     const band = [2, -2].map((sign) => (i) => (i ? this.at(0, i) + sign * this.se[i] : NaN));
     run.line(...gapped(band), { color: palette.q, width: 1.5, dash: [5, 4] });
-    run.line(n, n.map((_, i) => this.at(0, i)), { color: colours.run1, width: 2.5 });
+    run.line(n, n.map((_, i) => this.at(0, i)), { color: run1Colour(g, colours), width: 2.5 });
     run.unclip();
     const err = g.panel(lay.err, lay.xr, this.errRange, { xlog: true, ylog: true });
     const positive = (v) => (v > 0 ? v : NaN);
@@ -326,7 +336,7 @@ class MCView {
     const bins = histogram(z);
     const width = (p.px(BIN) - p.px(0)) - 1;
     p.clip();
-    bins.forEach((d, i) => { if (d > 0) p.bar(-Z_LIM + (i + 0.5) * BIN, 0, d, { color: "rgba(59,74,107,0.55)", widthPx: width }); });
+    bins.forEach((d, i) => { if (d > 0) p.bar(-Z_LIM + (i + 0.5) * BIN, 0, d, { color: rgba(run1Colour(g, this.data.colours), 0.55), widthPx: width }); });
     const grid = Array.from({ length: 161 }, (_, i) => -Z_LIM + (2 * Z_LIM * i) / 160);
     p.line(grid, grid.map((x) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI)), { color: palette.gap, width: 2.5 });
     p.unclip();

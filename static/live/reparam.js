@@ -131,11 +131,16 @@ class ReparamView {
     this.readouts.ratioSigma.set(ratioText(varianceRatio(n.v.score_sigma, n.v.pathwise_sigma)));
 
     const wide = g.width >= 720;
-    const height = wide ? 640 : 900;
-    this.plot.setHeight(height);
     const left = 12, right = 12, mapH = wide ? 230 : 220;
-    const map = g.panel({ left, top: 22, width: g.width - left - right, height: mapH }, [-axis, axis], [-0.6, 1.55]);
-    this.drawMap(map, n, g);
+    const first = g.theme.dark ? "#f0f0f0" : "#000000";
+    const mapLegend = [{ label: "N(0, 1)", color: palette.prior, kind: "fill", alpha: 0.35 },
+      { label: `q = N(${fmt(mu, 2)}, ${fmt(sigma, 2)}²)`, color: palette.q },
+      { label: text.first, color: first, kind: "marker" }];
+    const mapTop = g.legendHeight(mapLegend, left) + 4; // the legend may wrap on a phone
+    this.plot.setHeight((wide ? 640 : 900) + mapTop - 22);
+    g.legend(mapLegend, left, 0);
+    const map = g.panel({ left, top: mapTop, width: g.width - left - right, height: mapH }, [-axis, axis], [-0.6, 1.55]);
+    this.drawMap(map, n, g, first);
 
     const rows = ROWS.filter((r) => r !== "baseline" || this.data.baseline);
     const legend = [
@@ -144,7 +149,7 @@ class ReparamView {
       ...rows.map((r) => ({ label: text[`est_${r}`], color: colours[r], kind: "marker" })),
     ];
     const legendH = g.legendHeight(legend, left) + 4;
-    const top2 = 22 + mapH + 62;
+    const top2 = mapTop + mapH + 62;
     const bottom = g.height - legendH - 8;
     let fRect, tRect;
     if (wide) {
@@ -163,12 +168,13 @@ class ReparamView {
   }
 
   /** ε on the top axis, z = μ + σε on the bottom one, one line per sample (ui.figures_reparam.map_figure). */
-  drawMap(p, n, g) {
+  drawMap(p, n, g, first) {
     const { mu, sigma } = this.values;
-    const { text, palette, eps, axis } = this.data;
+    const { palette, eps, axis } = this.data;
     const th = g.theme;
     const ticks = [];
-    for (let v = -axis; v <= axis; v++) ticks.push([v, String(v).replace("-", MINUS)]);
+    const every = p.width < 500 ? 2 : 1; // a phone's axis: every other integer
+    for (let v = -axis + ((axis % every) ? 1 : 0); v <= axis; v += every) ticks.push([v, String(v).replace("-", MINUS)]);
     p.axes({ xticks: ticks, yticks: false, ygrid: false, xgrid: true });
     p.hline(1, { color: th.axis, width: 1 });
     p.hline(0, { color: th.axis, width: 1 });
@@ -182,7 +188,6 @@ class ReparamView {
     for (let i = 0; i < eps.length; i++) {
       p.points([eps[i], n.z[i]], [1, 0], { color: rdbu(eps[i]), r: 4.5, stroke: "rgba(51,51,51,0.8)" });
     }
-    const first = th.dark ? "#f0f0f0" : "#000000";
     p.segment(eps[0], 1, n.z[0], 0, { color: first, width: 2.5 });
     p.points([eps[0], n.z[0]], [1, 0], { color: first, r: 6.5 });
     p.unclip();
@@ -192,9 +197,6 @@ class ReparamView {
     g.text(`z${sub(1)} = ${fmt(n.z[0], 2)}`, p.px(clampX(n.z[0])), p.py(0) + 14, { align: "center", baseline: "top", bg });
     g.text("ε", p.left + 4, p.py(1) - 14, { weight: "bold", baseline: "bottom" });
     g.text("z = μ + σε", p.left + 4, p.py(0) - 8, { weight: "bold", baseline: "bottom" });
-    g.legend([{ label: "N(0, 1)", color: palette.prior, kind: "fill", alpha: 0.35 },
-      { label: `q = N(${fmt(mu, 2)}, ${fmt(sigma, 2)}²)`, color: palette.q },
-      { label: text.first, color: first, kind: "marker" }], p.left, 0);
   }
 
   /** f(z) with each sample on it and its pathwise term f′(z_l) as a horizontal arrow. */

@@ -31,7 +31,7 @@ def wait_shown(page, n: int) -> dict:
 def open_mc(page, app_url, **params) -> None:
     query = "&".join(f"{k}={v}" for k, v in {"lang": "en", **params}.items())
     page.goto(f"{app_url}/monte-carlo?{query}")
-    wait_settled(page)
+    wait_settled(page, timeout_ms=180_000)  # 50 runs × 100,000 draws on a busy 2-core machine
     page.locator('input[data-name="n"]').evaluate("e => e.scrollIntoView({block: 'center'})")
 
 
