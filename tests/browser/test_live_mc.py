@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.live_support import SentFrames, drag_range, sweep
 from tests.browser.support import wait_settled
+from ui.i18n import catalogue
 from ui.mc_data import POINTS
 from vae_core.monte_carlo import Toy, convergence
 
@@ -105,9 +106,10 @@ def test_reduced_motion_gets_the_final_state_and_zh_labels(page, app_url):
     page.emulate_media(reduced_motion="reduce")
     open_mc(page, app_url, lang="zh", L=1000, runs=5, n=10)
     button = page.locator(".live-play")
-    assert button.get_attribute("aria-label") == "▶ 播放"
-    assert page.locator('input[data-name="n"]').get_attribute("aria-label").startswith("n —— 已用的样本数")
-    assert "实时图" in page.locator("canvas.live-plot").first.get_attribute("aria-label")
+    zh = catalogue("zh")
+    assert button.get_attribute("aria-label") == zh["live_vae.mc_play"]
+    assert page.locator('input[data-name="n"]').get_attribute("aria-label") == zh["live_vae.mc_scrubber"]
+    assert page.locator("canvas.live-plot").first.get_attribute("aria-label") == zh["live_vae.mc_chart_aria"]
     assert shown(page)["n"] == 10
     frames = page.evaluate("() => window.__liveStats.mc.frames")
     button.click()
