@@ -153,3 +153,19 @@ def test_no_standard_error_is_never_shown_as_certainty():
     at = open_page(PAGE, "en", target="tail", L="10000", runs="2", seed="0")  # draws vary: a real s.e.
     delta = {m.label: m.proto.delta for m in at.metric}["$Q_L$, run 1, L = 10,000"]
     assert delta.startswith("± ") and float(delta.split()[1]) > 0
+
+
+def test_live_view_position_is_in_the_url_and_a_new_L_shows_its_whole_run():
+    """The live view's n (where a drag or a play stopped) is the URL's ``n``; AppTest cannot drive the
+    component, so set what its release sets. A new L resets it to the whole run."""
+    at = open_page(PAGE, "en", L="1000", runs="3", n="50")
+    assert_clean(at)
+    assert at.query_params["n"] == "50" and at.session_state["mc_n"] == 50
+    at.session_state["mc_n"] = 7
+    at.run()
+    assert at.query_params["n"] == "7"
+    assert metric_value(at, estimate_label(1_000)) == pytest.approx(convergence("recon", 1_000, 3, 0).mean[0, -1],
+                                                                    abs=5e-5)  # the page's metrics stay at L
+    at.select_slider(key="mc_L").set_value(2_000).run()
+    assert at.query_params["n"] == "100000"  # clamped to L in the view: the whole run
+    assert open_page(PAGE, "en", n="abc").warning  # a bad n is replaced, with the usual warning

@@ -1,4 +1,5 @@
-"""Figures of the Monte Carlo page (views/monte_carlo.py): plain functions, numbers in, figures out.
+"""Figures of the Monte Carlo page (views/monte_carlo.py): plain functions, numbers in, figures out
+(the running estimates are the live view, ui/live/mc.py, which shares the colours and y-range here).
 
 What a slider move costs is mostly the browser drawing every chart whose spec changed (see
 ui/plots.py), so each figure here is lean: many runs share one NaN-gapped line trace, bands are
@@ -57,32 +58,6 @@ def hline(n: np.ndarray, y: float, name: str, colour: str, width: float = 1.5) -
 
 def log_n_axis() -> dict:
     return {"type": "log", "title": {"text": t("mc.axis_n")}}
-
-
-def running_figure(conv: Convergence) -> go.Figure:
-    """Q_n of every run against n, run 1 with its own ±2 s.e. band, and the exact ± 2σ/√n funnel."""
-    n, exact = conv.n.astype(float), conv.exact
-    funnel = 2 * conv.sd / np.sqrt(n)
-    data = [{"type": "scatter", "x": np.concatenate([n, n[::-1]]),
-             "y": np.concatenate([exact + funnel, (exact - funnel)[::-1]]), "fill": "toself", "mode": "lines",
-             "line": {"width": 0}, "fillcolor": "rgba(150,150,150,0.25)", "hoverinfo": "skip",
-             "name": t("mc.band_exact")}]
-    if conv.mean.shape[0] > 1:
-        gx, gy = gapped(conv.n, conv.mean[1:])
-        data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "line": {"color": RUNS_GREY, "width": 1},
-                     "name": t("mc.run_others"), "hoverinfo": "skip"})
-    if n.size > 1:  # run 1 ± 2 s.e.: both edges in one trace (no s.e. from a single sample)
-        edges = conv.mean[0, 1:] + np.multiply.outer([2.0, -2.0], conv.se[0, 1:])
-        gx, gy = gapped(conv.n[1:], edges)
-        data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "hoverinfo": "skip",
-                     "line": {"color": Q_ORANGE, "width": 1.5, "dash": "dash"}, "name": t("mc.band_run")})
-    data += [{"type": "scatter", "x": n, "y": conv.mean[0], "mode": "lines",
-              "line": {"color": RUN1_DARK, "width": 2.5}, "name": t("mc.run_first"),
-              "hovertemplate": "n=%{x:,}<br>Q_n=%{y:.4f}<extra></extra>"},
-             hline(n, exact, t("mc.exact_line", value=num(exact)), EXACT_BLACK)]
-    return figure(data, 430, MARGIN, hovermode="closest", xaxis=log_n_axis(),
-                       yaxis={"range": y_range(conv.mean, conv.n, exact, conv.sd),
-                              "title": {"text": "Q<sub>n</sub>"}})
 
 
 def error_figure(conv: Convergence, slope: float) -> go.Figure:

@@ -1,5 +1,6 @@
 """Figures of the reparameterization page (views/reparameterization.py): plain functions, numbers in,
-figures out — the chapter's two computation graphs (Graphviz) and three plotly charts.
+figures out — the chapter's two computation graphs (Graphviz) and two plotly charts (the ε map is the
+live view, ui/live/reparam.py).
 
 Speed (see ui/plots.py and ui/figures_mc.py): the browser redraws every chart whose spec changed,
 so the figures are lean (runs share one NaN-gapped trace per estimator and axis, bands are single
@@ -21,8 +22,7 @@ from vae_core.gradients import ESTIMATORS, PerSampleVariances, variance_ratio
 
 # One colour per estimator on this page (p/q/gap colours keep their meaning elsewhere).
 COLOURS = {"pathwise": "#0f9d8a", "score": "#c2185b", "baseline": NEG_PURPLE}
-AXIS = 7.0  # the map's fixed x-range ±AXIS, so a moving μ or σ visibly moves the same points
-BELL_POINTS = 201  # a smooth bell over ±7 needs ~200 points
+AXIS = 7.0  # the live ε map's fixed x-range ±AXIS (ui/live/reparam.py): moving μ or σ visibly moves the points
 
 
 def graph(kind: str) -> str:
@@ -62,48 +62,6 @@ def hline(y: float, xref: str = "x", **line) -> dict:
     """A horizontal line across one subplot, as a layout shape."""
     return {"type": "line", "xref": f"{xref} domain", "yref": xref.replace("x", "y"), "x0": 0, "x1": 1,
             "y0": y, "y1": y, "line": line}
-
-
-def map_figure(mu: float, sigma: float, eps: np.ndarray) -> go.Figure:
-    """Two parallel axes: ε ~ N(0, 1) on top, z = μ + σε below, one line per sample (eps: (N,))."""
-    z = mu + sigma * eps
-    grid = np.linspace(-AXIS, AXIS, BELL_POINTS)
-    top, bottom = 1.0, 0.0
-    # densities to a common scale (N(0, 1) peaks at 0.35 axis units); q's peak is capped so a
-    # narrow q stays on the chart
-    q_bell = 0.35 * min(1.0 / sigma, 1.6) * np.exp(-0.5 * ((grid - mu) / sigma) ** 2)
-    nan = np.full_like(eps, np.nan)
-    marker = {"color": eps, "colorscale": "RdBu", "cmin": -2.5, "cmax": 2.5, "size": 9,
-              "line": {"color": "#333", "width": 0.5}}
-    data = [
-        {"type": "scatter", "x": np.column_stack([eps, z, nan]).ravel(), "y": np.tile([top, bottom, np.nan], len(eps)),
-         "mode": "lines", "line": {"color": "rgba(120,120,120,0.45)", "width": 1}, "hoverinfo": "skip",
-         "showlegend": False},
-        {"type": "scatter", "x": grid, "y": top + 0.35 * np.exp(-0.5 * grid**2), "mode": "lines", "fill": "toself",
-         "fillcolor": "rgba(127,127,127,0.22)", "line": {"color": PRIOR_GREY, "width": 1}, "name": "N(0, 1)",
-         "hoverinfo": "skip"},
-        {"type": "scatter", "x": grid, "y": bottom - q_bell, "mode": "lines", "line": {"color": Q_ORANGE, "width": 1.5},
-         "name": f"q = N({mu:.2f}, {sigma:.2f}²)", "hoverinfo": "skip"},
-        # ε and z markers in one trace (same colours, same hover): 2N points
-        {"type": "scatter", "x": np.concatenate([eps, z]), "y": np.repeat([top, bottom], len(eps)), "mode": "markers",
-         "marker": {**marker, "color": np.concatenate([eps, eps])}, "showlegend": False,
-         "customdata": [[i + 1, label] for label in ("ε", "z") for i in range(len(eps))],
-         "hovertemplate": "#%{customdata[0]}: %{customdata[1]} = %{x:.2f}<extra></extra>"},
-        {"type": "scatter", "x": [eps[0], z[0]], "y": [top, bottom], "mode": "lines+markers",
-         "line": {"color": "black", "width": 2.5}, "marker": {"size": 13, "color": "black"},
-         "name": t("reparam.map_first"), "hoverinfo": "skip"},
-    ]
-    notes = [{"x": float(np.clip(x, -AXIS, AXIS)), "y": y, "yshift": shift, "text": text, "showarrow": False,
-              "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 13}}
-             for x, y, text, shift in ((eps[0], top, f"ε₁ = {eps[0]:.2f}", 22),
-                                       (z[0], bottom, f"z₁ = {z[0]:.2f}", -22))]
-    notes += [{"x": -AXIS, "y": y, "text": f"<b>{text}</b>", "showarrow": False, "xanchor": "left", "yshift": 14}
-              for y, text in ((top, "ε"), (bottom, "z = μ + σε"))]
-    return figure(data, 360, {"l": 24, "r": 16, "b": 36}, hovermode="closest",
-                       xaxis={"range": [-AXIS, AXIS], "zeroline": False, "dtick": 1, "showgrid": True},
-                       yaxis={"range": [-0.6, 1.5], "showticklabels": False, "showgrid": False, "zeroline": False},
-                       annotations=notes,
-                       shapes=[hline(top, color="#bbb", width=1), hline(bottom, color="#bbb", width=1)])
 
 
 def spread_figure(runs: dict[str, np.ndarray], counts: np.ndarray, var: PerSampleVariances,

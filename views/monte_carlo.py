@@ -1,6 +1,8 @@
 """Monte Carlo estimates as L grows: the chapter's Monte Carlo box, eq. 1.4.13, the CLT and the IWAE bound.
 
-A slider move re-sends only what depends on it (the browser redraws each changed chart from
+The running estimates are a live view (ui/live/mc.py): play grows n from 1 to L and a scrubber moves
+it back and forth in the browser, from the server's one seeded computation. A slider move re-sends
+only what depends on it (the browser redraws each changed chart from
 scratch): everything lives in the ``explorer`` fragment, charts that do not depend on the moved
 control come out byte-identical and are skipped, and the histogram's own L reruns only its
 fragment. The figures are in ui/figures_mc.py, the caches and tables in ui/mc_data.py, the
@@ -12,8 +14,9 @@ import streamlit as st
 
 from ui import mc_data as data
 from ui.components import intro, md_table, metric_note, num, page_footer, tex
-from ui.figures_mc import error_figure, histogram_figure, iwae_figure, running_figure
+from ui.figures_mc import error_figure, histogram_figure, iwae_figure
 from ui.i18n import t
+from ui.live.mc import mc_view
 from ui.plots import chart
 from ui.state import ChoiceParam, IntParam, UrlState, option_labels
 from ui.toy import TOY_NAMES, TOY_PARAMS
@@ -41,6 +44,7 @@ STATE = UrlState(
     IntParam("runs", 20, 1, 50),
     IntParam("seed", 0, 0, 2**31 - 1),
     ChoiceParam("Lhist", 10, LHIST_OPTIONS),
+    IntParam("n", L_OPTIONS[-1], 1, L_OPTIONS[-1]),  # the n the live view shows (≤ L): where play or a drag stopped
     *TOY_PARAMS,  # the ELBO page's toy model: same names, defaults, ranges
 )
 
@@ -48,7 +52,8 @@ STATE = UrlState(
 def mc_controls():
     """Widgets → (target, L, runs, seed, toy)."""
     target = STATE.choice("target", t("mc.target"), option_labels("mc.target_"), widget=st.selectbox)
-    L = STATE.select_slider("L", t("mc.L"), format_func=lambda v: f"{v:,}")
+    L = STATE.select_slider("L", t("mc.L"), format_func=lambda v: f"{v:,}", on_change=STATE.set,
+                            args=("n", L_OPTIONS[-1]))  # a new L shows its whole run
     runs = STATE.slider("runs", t("mc.runs"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         seed = STATE.number("seed", t("common.seed"), width=170)
@@ -182,7 +187,7 @@ def explorer():
         with cols[2]:
             slope_text = f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—"
             metric_note(t("mc.m_slope"), slope_text, t("mc.slope_theory"))
-        chart(running_figure(conv))
+        mc_view(STATE, conv, data.SYMBOL[target])
         st.caption(t("mc.running_caption"))
     three_steps(target, seed, toy, conv)
     left, right = st.columns(2, gap="large")

@@ -1,10 +1,10 @@
 """The reparameterization trick (section 1.4.2.2): z = μ + σ⊙ε, and why VAEs train with it.
 
 Pathwise vs score-function gradients of E_q[f(z)] (Mohamed et al., JMLR 2020, §3–§5), exact
-per-sample variances, and the same comparison measured on the pretrained VAE. The figures (the
-chapter's two graphs and three charts) are built in ui/figures_reparam.py, the caches, formulas
-and tables in ui/reparam_data.py; a slider move re-sends only the charts that depend on it (the
-ε map ignores f, k and the baseline switch).
+per-sample variances, and the same comparison measured on the pretrained VAE. Dragging μ or σ moves
+the samples, their gradients and the readouts live in the browser (ui/live/reparam.py); the
+release reruns the ``explorer`` fragment once. The chapter's two graphs and the plotly charts are
+built in ui/figures_reparam.py.
 """
 
 import numpy as np
@@ -12,8 +12,9 @@ import streamlit as st
 
 from ui import reparam_data as data
 from ui.components import intro, md_table, metric, num, page_footer, tex
-from ui.figures_reparam import graph, map_figure, ratio_text, spread_figure, sweep_figure
+from ui.figures_reparam import graph, ratio_text, spread_figure, sweep_figure
 from ui.i18n import t
+from ui.live.reparam import reparam_view
 from ui.plots import chart
 from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState, option_labels
 from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES
@@ -81,14 +82,12 @@ def check_expander(kind, mu, sigma, k, seed, var):
 
 @st.fragment
 def explorer(seed: int):
+    """Everything that follows μ and σ. The live view moves the samples while you drag (in the
+    browser); its release, f, k, the baseline switch and the presets rerun only this fragment."""
     st.subheader(t("reparam.map_title"))
-    left, right = st.columns(2, gap="large")
-    with left:
-        mu = STATE.slider("mu", t("reparam.mu_label"))
-    with right:
-        sigma = STATE.slider("sigma", t("reparam.sigma_label"))
+    kind, k, show_baseline = gradient_controls()
     eps = np.random.default_rng(seed).standard_normal(N_SHOWN)
-    chart(map_figure(mu, sigma, eps))
+    mu, sigma = reparam_view(STATE, eps, kind, k, show_baseline)
     st.caption(t("reparam.map_controls_note", n=N_SHOWN, seed=seed))
     left, right = st.columns([1, 1.2], gap="large")
     left.latex(rf"\begin{{aligned}}z_1&=\mu+\sigma\,\epsilon_1\\&={tex(mu)}+{tex(sigma)}\times{tex(float(eps[0]))}"
@@ -101,7 +100,6 @@ def explorer(seed: int):
     st.markdown(t("reparam.est_intro"))
     st.latex(data.ESTIMATORS_LATEX)
     st.caption(t("reparam.est_latex_caption"))
-    kind, k, show_baseline = gradient_controls()
     shown = ("pathwise", "score", "baseline") if show_baseline else ("pathwise", "score")
     var = per_sample_variances(kind, mu, sigma, k)
     d_mu, d_sigma = (float(g) for g in exact_gradient(kind, mu, sigma, k))
