@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from ui.components import metric, num
-from ui.state import FloatParam, UrlState
+from ui.state import FloatParam, IntParam, UrlState
 from vae_core.gaussian import kl_normal
 from vae_core.jensen import two_point
 from vae_core.toy_model import Toy, ascend_elbo, elbo, log_evidence, posterior_kl
+
+LEDGER_DIGIT = 118  # the latent page's default ledger digit: a 2 whose q sits beside its posterior
+MC_L, MC_RUNS = 10_000, 20  # the Monte Carlo page's defaults (L, runs, seed 0)
+REPARAM_N = 30  # the reparameterization page's fixed ε draws (seed 0)
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,90 @@ def kl_view() -> dict:
     return {"pq": num(float(kl_normal(0.0, 1.0, 1.0, 1.5))), "qp": num(float(kl_normal(1.0, 1.5, 0.0, 1.0)))}
 
 
+def vae_elbo_view() -> dict:
+    """One holdout digit through the pretrained VAE: its exact ledger (grid quadrature, eq. 1.4.12)."""
+    from ui.images import upscale
+    from ui.latent_data import digit_posterior
+    from ui.model import holdout, model_key, pretrained_model
+
+    model = pretrained_model()
+    if model is None:
+        return {"log_px": "—", "elbo": "—", "kl": "—"}
+    post = digit_posterior(model, model_key(model), LEDGER_DIGIT)
+    image, numbers = st.columns([1, 3], vertical_alignment="center")
+    image.image(upscale(holdout()[0][LEDGER_DIGIT], 5), output_format="PNG", width=140,
+                caption=f"#{LEDGER_DIGIT}")
+    with numbers:
+        _metrics([("log p(x)", post.log_px), ("ELBO", post.elbo_quad), ("KL(q‖p(z|x))", post.kl_posterior)])
+    return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior)}
+
+
+MC_STATE = UrlState("lesson_mc", IntParam("n", MC_L, 1, MC_L))
+
+
+def mc_view() -> dict:
+    """The Monte Carlo page's live reveal of eq. 1.4.13's running estimates (its defaults)."""
+    from ui.live.mc import mc_view as live_mc
+    from ui.mc_data import SYMBOL, cached_convergence
+
+    MC_STATE.sync()
+    conv = cached_convergence("recon", MC_L, MC_RUNS, 0, Toy())
+    live_mc(MC_STATE, conv, SYMBOL["recon"])
+    n = conv.n.astype(float)
+    at_100, at_10k = (float(np.sqrt(np.mean((conv.mean[:, i] - conv.exact) ** 2)))
+                      for i in (int(np.argmin(abs(n - 100))), -1))
+    return {"rms_100": num(at_100), "rms_10k": num(at_10k), "ratio": num(at_100 / at_10k, 1)}
+
+
+REPARAM_STATE = UrlState("lesson_reparam", FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
+                         FloatParam("sigma", 1.0, 0.1, 3.0, 0.01))
+
+
+def reparam_view() -> dict:
+    """The same ε draws moved by μ and σ; f(z) = (z − 3)², the page's default."""
+    from ui.live.reparam import reparam_view as live_reparam
+    from vae_core.gradients import per_sample_variances
+
+    REPARAM_STATE.sync()
+    live_reparam(REPARAM_STATE, np.random.default_rng(0).standard_normal(REPARAM_N), "quad", 3.0, True)
+    var = per_sample_variances("quad", 1.0, 1.0, np.array([3.0]))
+    rp, sf = float(np.ravel(var.pathwise_mu)[0]), float(np.ravel(var.score_mu)[0])
+    return {"rp": num(rp, 2), "sf": num(sf, 2), "ratio": num(sf / rp, 1)}
+
+
+LATENT_STATE = UrlState("lesson_latent", FloatParam("z1", 0.0, -4.0, 4.0, 0.01),
+                        FloatParam("z2", 0.0, -4.0, 4.0, 0.01), IntParam("from", 167, 0, 499),
+                        IntParam("to", 363, 0, 499))
+
+
+def latent_view() -> dict:
+    """The interpolation between two holdout digits, decoded in the browser."""
+    from ui.live.latent import latent_path
+
+    LATENT_STATE.sync()
+    latent_path(LATENT_STATE, LATENT_STATE.value("from"), LATENT_STATE.value("to"))
+    return {}
+
+
+def draw_view() -> dict:
+    """The drawing pad (its ledger lives on the full page)."""
+    from ui.draw_data import DrawParam
+    from ui.live.draw import draw_view as live_draw
+
+    state = UrlState("lesson_draw", DrawParam())
+    state.sync()
+    live_draw(state)
+    return {}
+
+
 STEPS: tuple[Step, ...] = (
     Step("jensen", "elbo", "jensen", "a", jensen_view),
     Step("ledger", "elbo", "ledger", "b", ledger_view),
     Step("optimize", "elbo", "optimize", "b", optimize_view),
     Step("kl", "kl", "", "b", kl_view),
+    Step("vae_elbo", "latent", "ledger", "b", vae_elbo_view),
+    Step("mc", "mc", "", "b", mc_view),
+    Step("reparam", "reparam", "", "a", reparam_view),
+    Step("latent", "latent", "interpolation", "a", latent_view),
+    Step("draw", "draw", "", "a", draw_view),
 )
