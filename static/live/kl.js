@@ -47,7 +47,7 @@ class KLView {
     this.klPQ = new Readout(readouts, "KL(p‖q)");
     this.klQP = new Readout(readouts, "KL(q‖p)");
     this.note = el(readouts, "div", "live-note");
-    this.plot = new Plot(figure, { height: 470, name: "kl", render: (g) => this.render(g) });
+    this.plot = new Plot(figure, { height: 470, fit: true, name: "kl", render: (g) => this.render(g) });
     this.sliders = {};
   }
 

@@ -121,7 +121,7 @@ class PadView extends LatentBase {
     this.values = null;
     this.dragging = false;
     this.keyTimer = null;
-    this.plot = new Plot(this.figure, { height: 480, minHeight: 420, name: "latent",
+    this.plot = new Plot(this.figure, { height: 480, minHeight: 420, fit: true, name: "latent",
       render: (g) => this.render(g) });
     const canvas = this.plot.canvas;
     canvas.classList.add("live-pad");
@@ -290,7 +290,7 @@ class PathView extends LatentBase {
     this.direction = 1;
     this.playing = false;
     this.last = null;
-    this.plot = new Plot(this.figure, { height: 360, minHeight: 320, name: "latent_path",
+    this.plot = new Plot(this.figure, { height: 360, minHeight: 320, fit: true, name: "latent_path",
       render: (g) => this.render(g) });
     const digits = el(this.head, "div", "latent-digits");
     const start = new Digit(digits, "latent-end");

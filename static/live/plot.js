@@ -126,10 +126,12 @@ export class Plot {
 
   setLabel(label) { this.canvas.setAttribute("aria-label", label); }
 
-  /** The height to draw at: the view's own, or in presenter mode at most what is left of the
-   * window below the chart's top (measured when the chart is mounted or resized, not per frame). */
+  /** The height to draw at: the view's own, or — for a view created with ``fit: true`` — in presenter
+   * mode at most what is left of the window below the chart's top (measured when the chart is mounted
+   * or resized, not per frame). */
   fittedHeight() {
-    if (!document.documentElement.classList.contains("st-present")) return this.height;
+    // opt-in (opts.fit): a view whose layout is proportional to its height; stacked fixed panels are not
+    if (!this.opts.fit || !document.documentElement.classList.contains("st-present")) return this.height;
     if (this.fit === undefined) {
       const top = this.canvas.getBoundingClientRect().top;
       this.fit = Math.round(window.innerHeight - top - 12);
