@@ -75,6 +75,7 @@ NEUTRAL_WORDS = {"Mohamed", "JMLR", "Kingma", "Welling", "Burda", "Grosse", "Sal
 def english_words(text: str) -> set[str]:
     """English-looking words in ``text`` outside inline code/math and the neutral list."""
     text = re.sub(r":[a-z-]+\[", "[", text)  # Streamlit colour directives, e.g. :blue[...]
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # a Markdown link's target (e.g. #ledger) is not shown
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"\$[^$]*\$", " ", text)
     return {w for w in ENGLISH_WORD.findall(text) if w not in NEUTRAL_WORDS}

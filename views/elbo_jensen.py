@@ -57,7 +57,7 @@ def jensen_choice():
 
 @st.fragment
 def jensen_section():
-    st.header(t("elbo.s1_title"), anchor="part1")
+    st.header(t("elbo.s1_title"), anchor="jensen")
     st.markdown(t("elbo.s1_intro"))
     f, dist = jensen_choice()
     params = jensen_view(STATE, f, dist)  # drawn in the browser while you drag; settles here on release
@@ -125,7 +125,7 @@ def check(toy, ledger):
 
 def optimize_section(toy, path, x_range):
     """Not a fragment: the optimizer's settings change the path the live ledger above plays."""
-    st.header(t("elbo.s3_title"), anchor="part3")
+    st.header(t("elbo.s3_title"), anchor="optimize")
     st.markdown(t("elbo.s3_intro"))
     c1, c2, c3 = st.columns([1.1, 1.2, 2], gap="medium")
     with c1:
@@ -208,7 +208,7 @@ def samples_section(toy, lp, lower, kl):
 @st.fragment
 def model_sections():
     """Parts 2–4: everything that follows the model and q. The presets live here too."""
-    st.header(t("elbo.s2_title"), anchor="part2")
+    st.header(t("elbo.s2_title"), anchor="ledger")
     st.markdown(t("elbo.s2_intro"))
     st.latex(data.TOY_LATEX)
     st.info(t("elbo.erratum_posterior"), icon="📝")
@@ -225,7 +225,7 @@ def model_sections():
 
     optimize_section(toy, path, fig.ledger_range(lp, lower))
 
-    st.header(t("elbo.s4_title"), anchor="part4")
+    st.header(t("elbo.s4_title"), anchor="derivations")
     st.markdown(t("elbo.s4_intro"))
     derivations(lp, lower, ledger["kl"])
     samples_section(toy, lp, lower, ledger["kl"])

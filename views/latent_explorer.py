@@ -83,7 +83,7 @@ def explorer(model, key):
     X, labels = holdout()
     mu, _ = data.codes(model, key)
     idx, start, end = STATE.value("idx"), STATE.value("from"), STATE.value("to")
-    st.subheader(t("latent.map_title"))
+    st.subheader(t("latent.map_title"), anchor="map")
     st.markdown(t("live_latent.map_intro"))
     z = np.array(latent_pad(STATE, idx=idx, start=start, end=end, box=data.view_box(model, key, idx),
                             clicked_key=data.CLICKED_KEY))
@@ -91,7 +91,7 @@ def explorer(model, key):
     clicked_digit_actions(labels)
     settled_digit(model, z, mu, labels)
 
-    st.subheader(t("latent.manifold_title"))
+    st.subheader(t("latent.manifold_title"), anchor="manifold")
     picture, text = st.columns([1.7, 1], gap="large")
     with text:
         n = STATE.slider("n", t("latent.manifold_n"))
@@ -105,7 +105,7 @@ def explorer(model, key):
 def interpolation(model, key):
     X, labels = holdout()
     mu, _ = data.codes(model, key)
-    st.subheader(t("latent.interp_title"))
+    st.subheader(t("latent.interp_title"), anchor="interpolation")
     st.markdown(t("latent.interp_intro"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         start = STATE.number("from", t("latent.interp_from"), width=200)
@@ -138,7 +138,7 @@ def ledger_controls():
 
 def ledger(model, key):
     X, labels = holdout()
-    st.subheader(t("latent.ledger_title"))
+    st.subheader(t("latent.ledger_title"), anchor="ledger")
     st.markdown(t("latent.ledger_intro"))
     idx, samples, k, seed = ledger_controls()
     with st.spinner(t("latent.computing")):

@@ -84,7 +84,7 @@ def check_expander(kind, mu, sigma, k, seed, var):
 def explorer(seed: int):
     """Everything that follows μ and σ. The live view moves the samples while you drag (in the
     browser); its release, f, k, the baseline switch and the presets rerun only this fragment."""
-    st.subheader(t("reparam.map_title"))
+    st.subheader(t("reparam.map_title"), anchor="samples")
     kind, k, show_baseline = gradient_controls()
     eps = np.random.default_rng(seed).standard_normal(N_SHOWN)
     mu, sigma = reparam_view(STATE, eps, kind, k, show_baseline)
@@ -96,7 +96,7 @@ def explorer(seed: int):
     right.markdown(t("reparam.map_text"))
     st.info(t("reparam.standardize"), icon="📐")
 
-    st.subheader(t("reparam.est_title"))
+    st.subheader(t("reparam.est_title"), anchor="estimators")
     st.markdown(t("reparam.est_intro"))
     st.latex(data.ESTIMATORS_LATEX)
     st.caption(t("reparam.est_latex_caption"))
@@ -129,7 +129,7 @@ def explorer(seed: int):
 
 @st.fragment
 def vae_section(seed: int):
-    st.subheader(t("reparam.vae_title"))
+    st.subheader(t("reparam.vae_title"), anchor="vae")
     st.markdown(t("reparam.vae_intro"))
     try:  # torch loads here, only on this path
         from ui.model import holdout, model_key, pretrained_model
@@ -174,7 +174,7 @@ st.title(t("reparam.title"))
 intro("reparam.intro")
 STATE.sync()
 
-st.subheader(t("reparam.graph_title"))
+st.subheader(t("reparam.graph_title"), anchor="graphs")
 before, after = st.columns(2, gap="large")
 with before:
     st.markdown(f"**{t('reparam.graph_before')}**")

@@ -65,7 +65,8 @@ def test_share_shows_a_qr_code_of_this_exact_view(page, app_url):
     assert image.get_attribute("src").startswith("data:image/svg+xml")
 
 
-@pytest.mark.parametrize(("path", "anchor"), [("gaussian-kl", "vae"), ("gaussian-kl", "landscape")])
+@pytest.mark.parametrize(("path", "anchor"), [("gaussian-kl", "vae"), ("elbo", "ledger"), ("latent", "ledger"),
+                                            ("monte-carlo", "iwae"), ("reparameterization", "vae")])
 def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
     page = projector
     page.goto(f"{app_url}/{path}?lang=en&section={anchor}")
