@@ -30,12 +30,19 @@ class LiveView:
     selector: str  # what the drag presses on
     kind: str = "range"  # "range": a horizontal drag; "pad": a circle on a 2-D pad; "play": click and wait
     viewport: tuple[int, int] = (1280, 720)
+    seconds: float | None = None  # this view's own duration (a play that must run to its end)
 
 
 VIEWS = [
     LiveView("kl", "gaussian-kl?lang=en", 'input[data-name="mu2"]'),
+    LiveView("jensen", "elbo?lang=en", 'input[data-name="lam"]'),
+    LiveView("ledger", "elbo?lang=en", 'input[data-name="qmu"]'),
+    LiveView("reparam", "reparameterization?lang=en", 'input[data-name="mu"]'),
+    LiveView("mc", "monte-carlo?lang=en", 'input[data-name="n"]'),
+    LiveView("mc", "monte-carlo?lang=en&L=100000&runs=50", "button.live-play", kind="play", seconds=5.0),
     LiveView("latent", "latent?lang=en", "canvas.live-pad", kind="pad"),
     LiveView("latent_path", "latent?lang=en", "button.latent-play", kind="play"),
+    LiveView("draw", "draw?lang=en", "canvas.draw-pad", kind="pad"),
 ]
 
 
@@ -43,6 +50,7 @@ VIEWS = [
 class Result:
     name: str
     viewport: str
+    kind: str = "range"
     frames: int = 0
     distinct: int = 0
     intervals_ms: list[float] = field(default_factory=list)
@@ -77,7 +85,8 @@ def _path(view: LiveView, box: dict, t: float) -> tuple[float, float]:
 
 
 def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
-    result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}")
+    result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}", view.kind)
+    seconds = view.seconds or seconds
     context = browser.new_context(viewport={"width": view.viewport[0], "height": view.viewport[1]},
                                   locale="en-US")
     page = context.new_page()
@@ -138,11 +147,11 @@ def run(seconds: float = 2.0, only: list[str] | None = None, log=log) -> dict:
 
 
 def table(result: dict) -> str:
-    rows = ["| live view | window | frames | distinct pictures | frame interval median / p95 (ms) "
-            "| reruns during drag | after release |", "|---|---|---|---|---|---|---|"]
+    rows = ["| live view | gesture | window | frames | distinct pictures | frame interval median / p95 (ms) "
+            "| reruns during drag | after release |", "|---|---|---|---|---|---|---|---|"]
     for r in result["results"]:
         note = f" ⚠ {r['errors'][0]}" if r["errors"] else ""
-        rows.append(f"| {r['name']} | {r['viewport']} | {r['frames']} | {r['distinct']} | "
+        rows.append(f"| {r['name']} | {r['kind']} | {r['viewport']} | {r['frames']} | {r['distinct']} | "
                     f"{r['median']:.1f} / {r['p95']:.1f} | {r['sent_during']} | {r['sent_after']}{note} |")
     return "\n".join(rows)
 
