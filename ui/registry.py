@@ -37,6 +37,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("mc", "monte-carlo", "views/monte_carlo.py", "🎲", "vae", "1.4.13"),
     PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "§1.4.2.2"),
     PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12"),
+    PageInfo("training", "training", "views/training.py", "🎬", "vae", "1.4.12"),
 )
 
 SECTIONS = ("elbo", "vae")
