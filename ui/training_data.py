@@ -53,6 +53,7 @@ class EpochParam:
         return self.epochs[-1]
 
     def snap(self, value: float) -> int:
+        value = min(max(value, self.lo), self.hi)  # clamp first: 1e308 − 300 == 1e308 in floats
         return min(self.epochs, key=lambda e: (abs(e - value), e))
 
     def parse(self, raw: str) -> tuple[int, str | None]:

@@ -144,8 +144,8 @@ def live_panel(polling: bool) -> None:
 def live_section() -> None:
     st.subheader(t("training.live_title"), anchor="live")
     st.markdown(t("training.live_intro"))
-    st.latex(r"\mathcal L_\beta(x)=\mathbb E_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]"
-             r"-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\qquad(\beta=1:\ 1.4.12)")
+    st.latex(r"\begin{aligned}\mathcal L_\beta(x)&=\mathbb E_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]\qquad(1.4.12)"
+             r"\\&\quad-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\end{aligned}")
     with st.expander(t("training.look_title"), icon="🔎", expanded=True):
         st.markdown(t("training.look_text"))
     beta, lr, seed = live_controls()

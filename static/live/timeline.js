@@ -192,7 +192,7 @@ class TimelineView {
 
   layout(width) {
     const wide = width >= 640;
-    const side = wide ? Math.min(Math.floor((width - 44 - 40 - 10) / 2), 420) : Math.min(width - 54, 420);
+    const side = wide ? Math.min(Math.floor((width - 52 - 40 - 10) / 2), 420) : Math.min(width - 62, 420);
     const curvesH = wide ? 230 : 190;
     const top = 26;
     const mapsH = wide ? top + side + 46 : 2 * (top + side + 46);
@@ -217,11 +217,11 @@ class TimelineView {
     this.kl.set(fmt(c.holdout_kl[s]));
 
     // The latent map and the manifold, side by side (stacked on a phone).
-    const map = mapPanel(g, { left: 44, top: L.top, size: L.side });
+    const map = mapPanel(g, { left: 52, top: L.top, size: L.side });
     g.text(text.map_title.replace("{epoch}", String(epoch)), map.left + map.width / 2, L.top - 8,
       { color: th.muted, align: "center" });
     drawLatentMap(map, codesAt(tl, this.playing ? this.pos : s), palette);
-    const mLeft = L.wide ? map.left + map.width + 40 : 44;
+    const mLeft = L.wide ? map.left + map.width + 40 : 52;
     const mTop = L.wide ? L.top : L.top + L.side + 46 + L.top;
     const man = g.panel({ left: mLeft, top: mTop, width: L.side, height: L.side }, [0, 1], [0, 1]);
     g.text(text.manifold_title.replace("{epoch}", String(epoch)), man.left + man.width / 2, mTop - 8,
