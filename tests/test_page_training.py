@@ -93,6 +93,10 @@ def test_one_epoch_button_steps_then_pauses(tiny):
     at.button(key="training_step").click().run()
     assert_clean(at)
     job = next(j for j in tiny._jobs.values() if j.config.seed == 3)
+    # the first click shows the random initialization (epoch 0), each further click trains one epoch
+    assert tiny.wait_until(lambda: job.state == PAUSED and job.epoch == 0, timeout=240)
+    at.run()
+    at.button(key="training_step").click().run()
     assert tiny.wait_until(lambda: job.state == PAUSED and job.epoch == 1, timeout=240)
     at.run()
     assert_clean(at)

@@ -95,7 +95,7 @@ def start(beta: float, lr: float, seed: int, paused: bool = False):
 
 
 def step(beta: float, lr: float, seed: int) -> None:
-    """One more epoch; without a live job, a new paused one that runs its first epoch."""
+    """One more epoch; without a live job, a new one that shows its initialization (epoch 0) and pauses."""
     job = current_job()
     if job is None or job.ended:
         job = start(beta, lr, seed, paused=True)
