@@ -34,6 +34,7 @@ class LiveView:
 
 VIEWS = [
     LiveView("kl", "gaussian-kl?lang=en", 'input[data-name="mu2"]'),
+    LiveView("timeline", "training?lang=en", 'input[data-name="epoch"]'),
 ]
 
 
