@@ -15,7 +15,7 @@ from vae_core.timeline import load_timeline
 POLL_S = 1.0  # how often the live panel looks at its job while the job is queued or running
 LR_OPTIONS = (0.0001, 0.0003, 0.001, 0.003, 0.01)  # vae_core.live_training.LR_MIN … LR_MAX
 LIVE_OVERRIDES: dict = {}  # extra LiveConfig fields (tests shrink the run: subset, max_epochs, …)
-FIGURE_CACHE = "training_live_figures"  # (job id, version, lang) → the live panel's figures
+FIGURE_CACHE = "training_live_figures"  # (job id, epoch, curve rows, lang) → the live panel's figures
 
 
 @st.cache_resource(show_spinner=False)
@@ -122,11 +122,14 @@ def queue_place(job) -> int | None:
     return None if position is None else position + 1
 
 
-def live_figures(job, lang: str, build) -> dict:
-    """The live panel's figures, rebuilt only when the job's version (or the language) changed."""
-    key = (id(job), job.version, lang)
+def live_figures(job, report, lang: str, build) -> dict:
+    """The live panel's figures for ``report`` (the job's latest epoch), rebuilt only when the job
+    moved to another epoch (or the language changed)."""
+    curves = list(job.curves)
+    curves = [row for row in curves if row["epoch"] <= report.epoch]
+    key = (id(job), report.epoch, len(curves), lang)
     cached = st.session_state.get(FIGURE_CACHE)
     if cached is None or cached[0] != key:
-        cached = (key, build(job))
+        cached = (key, build(report, curves))
         st.session_state[FIGURE_CACHE] = cached
     return cached[1]

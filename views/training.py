@@ -87,30 +87,30 @@ def reason_text(job) -> str:
     return t(f"training.reason_{reason if reason in known else 'error'}", epochs=job.max_epochs)
 
 
-def status(job) -> None:
+def status(job, report) -> None:
     """Where the job stands: its place in the queue, the progress bar, what it runs on."""
     place = data.queue_place(job)
     if job.state == QUEUED:
         st.info(t("training.queued", place=place or 1), icon="⏳")
-    done = max(job.epoch, 0)
+    done = max(report.epoch, 0) if report is not None else 0
     st.progress(min(done / max(job.max_epochs, 1), 1.0),
                 text=t("training.progress", epoch=done, total=job.max_epochs, state=t(f"training.state_{job.state}")))
-    if job.latest is not None:
-        st.caption(t("training.device", device=job.latest.device, threads=job.latest.threads,
-                     seconds=num(job.latest.seconds, 1), eval=num(job.latest.eval_seconds, 1)))
+    if report is not None:
+        st.caption(t("training.device", device=report.device, threads=report.threads,
+                     seconds=num(report.seconds, 1), eval=num(report.eval_seconds, 1)))
     if job.ended:
         st.caption(reason_text(job))
 
 
-def build_figures(job) -> dict:
-    snap = job.latest.snapshot
+def build_figures(report, curves: list[dict]) -> dict:
+    snap = report.snapshot
     labels = {"elbo": "ELBO", "recon": t("training.recon"), "kl": "KL", "holdout": t("training.holdout"),
               "train": t("training.train"), "nats": t("training.nats"), "epoch": t("training.epoch_axis")}
     return {
-        "map": map_figure(snap.mu.astype(float), data.timeline()["labels"], t("training.live_map", epoch=job.epoch)),
+        "map": map_figure(snap.mu.astype(float), data.timeline()["labels"], t("training.live_map", epoch=report.epoch)),
         "manifold": manifold_png(snap.manifold),
-        "curves": curves_figure(job.curves, labels),
-        "bars": kl_bars_figure([float(v) for v in snap.kl_per_dim], t("training.kl_bars", epoch=job.epoch)),
+        "curves": curves_figure(curves, labels),
+        "bars": kl_bars_figure([float(v) for v in snap.kl_per_dim], t("training.kl_bars", epoch=report.epoch)),
     }
 
 
@@ -123,16 +123,17 @@ def live_panel(polling: bool) -> None:
     if job is None:
         st.info(t("training.no_job"), icon="🎬")
         return
-    status(job)
-    if job.latest is None:
+    report = job.latest  # read once: the worker may publish the next epoch while this runs
+    status(job, report)
+    if report is None:
         return
-    figures = data.live_figures(job, current_lang(), build_figures)
-    terms(job.latest.snapshot.holdout)
+    figures = data.live_figures(job, report, current_lang(), build_figures)
+    terms(report.snapshot.holdout)
     left, right = st.columns([1.15, 1], gap="medium")
     with left:
         chart(figures["map"], key="training_live_map")
     with right:
-        st.image(figures["manifold"], output_format="PNG", caption=t("training.live_manifold", epoch=job.epoch))
+        st.image(figures["manifold"], output_format="PNG", caption=t("training.live_manifold", epoch=report.epoch))
     left, right = st.columns([1.7, 1], gap="medium")
     with left:
         chart(figures["curves"], key="training_live_curves")
