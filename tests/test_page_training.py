@@ -103,3 +103,22 @@ def test_one_epoch_button_steps_then_pauses(tiny):
     assert "第 1 轮" in at.get("progress")[0].proto.text
     at.button(key="training_cancel").click().run()
     assert tiny.wait_until(lambda: job.ended, timeout=60)
+
+
+def test_second_tab_sees_its_place_in_line(tiny):
+    """Another tab (AppTest runs every instance as one session, so the other tab is a direct
+    submit) holds the slot, paused at epoch 0: this tab's training waits, and says where it is."""
+    from vae_core.live_training import LiveConfig
+
+    other = tiny.submit("another tab", LiveConfig(seed=11, **TINY), paused=True)
+    other.step()
+    assert tiny.wait_until(lambda: other.state == PAUSED and other.epoch == 0, timeout=240)
+    at = open_page(PAGE, "zh", seed="12")
+    at.button(key="training_start").click().run()
+    assert_clean(at)
+    assert any("第 **2** 位" in info.value for info in at.info), [i.value for i in at.info]
+    mine = next(j for j in tiny._jobs.values() if j.config.seed == 12)
+    assert mine.state == "queued"
+    at.button(key="training_cancel").click().run()
+    other.cancel()
+    assert tiny.wait_until(lambda: other.ended and mine.ended, timeout=60)
