@@ -43,6 +43,7 @@ VIEWS = [
     LiveView("latent", "latent?lang=en", "canvas.live-pad", kind="pad"),
     LiveView("latent_path", "latent?lang=en", "button.latent-play", kind="play"),
     LiveView("draw", "draw?lang=en", "canvas.draw-pad", kind="pad"),
+    LiveView("timeline", "training?lang=en", 'input[data-name="epoch"]'),
 ]
 
 

@@ -39,6 +39,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "§1.4.2.2"),
     PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12"),
     PageInfo("draw", "draw", "views/draw_digit.py", "✏️", "vae", "1.4.12"),
+    PageInfo("training", "training", "views/training.py", "🎬", "vae", "1.4.12"),
 )
 
 SECTIONS = ("elbo", "vae")

@@ -13,6 +13,12 @@ The trained checkpoint in ``assets/model/`` stays the truth: the export is regen
 model card records the export's sha256, and tests hold the browser's outputs equal to torch's
 (decoder pixel probabilities to 1e-5, encoder μ and log σ² to 1e-4). float32 rather than float16:
 2.9 MB once per visit buys float tolerance, where float16 weights move pixel probabilities by ~1e-3.
+
+``python -m vae_core.export_browser --timeline`` writes the training timeline for the /training
+page's scrubber (static/live/timeline.js) from ``assets/training/timeline.npz``, fetched once per
+visit: ``static/training/timeline.json`` (epochs, labels, the curves of eq. 1.4.12's terms, KL per
+dimension, the two files' shapes and sha256), ``mu_f32.bin`` (holdout μ, float32 (S, 500, 2): the
+npz's float16 values, exactly) and ``manifold_u8.bin`` (uint8 (S, 15, 15, 784), as in the npz).
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ BIN_NAME = "vae_f32.bin"
 MANIFEST_NAME = "vae.json"
 CODES_NAME = "holdout_codes.json"
 EXPORT_FORMAT = 1
+TIMELINE_EXPORT_DIR = ROOT / "static" / "training"
+TIMELINE_JSON, TIMELINE_MU, TIMELINE_MANIFOLD = "timeline.json", "mu_f32.bin", "manifold_u8.bin"
+CURVES = tuple(f"{split}_{key}" for split in ("train", "holdout") for key in ("elbo", "recon", "kl"))
 
 
 def export_arrays(model_dir: Path | None = None) -> tuple[dict, bytes]:
@@ -98,10 +107,58 @@ def load_export(out_dir: Path = EXPORT_DIR) -> tuple[dict, dict[str, np.ndarray]
     return manifest, arrays
 
 
+def timeline_files(arrays: dict[str, np.ndarray], source_sha256: str) -> dict[str, bytes]:
+    """{file name: bytes} of the browser's timeline, from the arrays of ``assets/training/timeline.npz``."""
+    import hashlib
+
+    mu = np.ascontiguousarray(arrays["mu"], dtype="<f4")  # float16 → float32 is exact
+    manifold = np.ascontiguousarray(arrays["manifold"], dtype=np.uint8)
+    binaries = {TIMELINE_MU: mu.tobytes(), TIMELINE_MANIFOLD: manifold.tobytes()}
+    note = {
+        "format": EXPORT_FORMAT,
+        "source": "assets/training/timeline.npz",
+        "source_sha256": source_sha256,
+        "epochs": arrays["epochs"].astype(int).tolist(),
+        "labels": arrays["labels"].astype(int).tolist(),
+        "curves": {name: arrays[name].astype(float).tolist() for name in CURVES},
+        "kl_per_dim": arrays["kl_per_dim"].astype(float).tolist(),
+        "manifold_axis": arrays["manifold_axis"].astype(float).tolist(),
+        "files": {
+            TIMELINE_MU: {"dtype": "float32", "shape": list(mu.shape),
+                          "sha256": hashlib.sha256(binaries[TIMELINE_MU]).hexdigest()},
+            TIMELINE_MANIFOLD: {"dtype": "uint8", "shape": list(manifold.shape),
+                                "sha256": hashlib.sha256(binaries[TIMELINE_MANIFOLD]).hexdigest()},
+        },
+        "command": "python -m vae_core.export_browser --timeline",
+    }
+    return {TIMELINE_JSON: (json.dumps(note, separators=(",", ":")) + "\n").encode(), **binaries}
+
+
+def export_timeline(out_dir: Path = TIMELINE_EXPORT_DIR, source_dir: Path | None = None) -> dict[str, bytes]:
+    """Write :func:`timeline_files` of the timeline in ``source_dir`` (default assets/training) to ``out_dir``."""
+    from vae_core.timeline import load_timeline
+
+    arrays, note = load_timeline(source_dir)
+    files = timeline_files(arrays, note["sha256"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, payload in files.items():
+        (out_dir / name).write_bytes(payload)
+    return files
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=EXPORT_DIR, help="folder for vae_f32.bin and vae.json")
+    parser.add_argument("--out", type=Path, default=None, help="folder for vae_f32.bin and vae.json "
+                        "(with --timeline: for the timeline files)")
+    parser.add_argument("--timeline", action="store_true",
+                        help="write only the training timeline (static/training/) from assets/training/timeline.npz")
     args = parser.parse_args(argv)
+    if args.timeline:
+        out = args.out or TIMELINE_EXPORT_DIR
+        files = export_timeline(out)
+        print(f"wrote {', '.join(files)} to {out} ({sum(map(len, files.values())):,} bytes)")
+        return
+    args.out = args.out or EXPORT_DIR
     manifest = export(args.out)
     print(f"wrote {args.out / BIN_NAME} ({manifest['bytes']:,} bytes, sha256 {manifest['sha256'][:12]}…)")
 

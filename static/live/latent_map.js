@@ -27,7 +27,8 @@ function median(values) {
   return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
-function classMedians({ mu, labels }) {
+/** Each digit class's median [z₁, z₂] (where the map writes the class label). */
+export function classMedians({ mu, labels }) {
   return DIGIT_COLOURS.map((_, d) => {
     const pts = mu.filter((_, i) => labels[i] === d);
     return [median(pts.map((p) => p[0])), median(pts.map((p) => p[1]))];

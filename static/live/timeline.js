@@ -1,0 +1,282 @@
+// Live view of the /training page: the shipped run as a timeline. An epoch scrubber over the 25
+// snapshots (and a play button: the whole run in ~10 s) redraws, at every frame and in the
+// browser, the latent map (holdout means μ coloured by class), the manifold (the decoder on a
+// 15 × 15 grid, one crisp canvas image) and a cursor on the curves of eq. 1.4.12's terms (log-x).
+// The arrays come once per visit from static/training/ (python -m vae_core.export_browser
+// --timeline); a rerun sends only the epoch and the text. On release the epoch goes to Python once.
+
+import { Plot, fmt, mountOnce, reducedMotion } from "./plot.js";
+import { Readout, Slider, button, el } from "./controls.js";
+import { classMedians, drawLatentMap, mapPanel } from "./latent_map.js";
+
+const PLAY_MS = 10000; // the whole run
+const SIDE = 28;
+const GAP = 2;
+const GAP_GREY = 89; // 0.35 × 255, as the latent page's manifold mosaic
+
+let loading = null;
+
+/** The timeline arrays, fetched once per visit: {epochs, labels, curves, klPerDim, mu, manifold, S, N, n}. */
+export function loadTimeline() {
+  if (!loading) {
+    const base = new URL("../training/", import.meta.url);
+    const get = (name) => fetch(new URL(name, base), { cache: "no-cache" }).then((r) => {
+      if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
+      return r;
+    });
+    loading = get("timeline.json").then((r) => r.json()).then(async (meta) => {
+      const [muBuf, manBuf] = await Promise.all([
+        get("mu_f32.bin").then((r) => r.arrayBuffer()), get("manifold_u8.bin").then((r) => r.arrayBuffer())]);
+      const [S, N] = meta.files["mu_f32.bin"].shape;
+      const n = meta.files["manifold_u8.bin"].shape[1];
+      return { epochs: meta.epochs, labels: meta.labels, curves: meta.curves, klPerDim: meta.kl_per_dim,
+        mu: new Float32Array(muBuf), manifold: new Uint8Array(manBuf), S, N, n };
+    });
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
+/** Snapshot s's arrays as plain lists (tests compare them with the npz). */
+export async function snapshotArrays(s) {
+  const tl = await loadTimeline();
+  const cells = tl.n * tl.n * 784;
+  return { epoch: tl.epochs[s], mu: Array.from(tl.mu.subarray(s * tl.N * 2, (s + 1) * tl.N * 2)),
+    manifold: Array.from(tl.manifold.subarray(s * cells, (s + 1) * cells)) };
+}
+
+/** The latent map's codes at a (possibly fractional, while playing) snapshot position: μ interpolated. */
+function codesAt(tl, pos) {
+  const s0 = Math.floor(pos), s1 = Math.min(s0 + 1, tl.S - 1), f = pos - s0;
+  const mu = new Array(tl.N);
+  for (let i = 0; i < tl.N; i++) {
+    const a = (s0 * tl.N + i) * 2, b = (s1 * tl.N + i) * 2;
+    mu[i] = [tl.mu[a] + f * (tl.mu[b] - tl.mu[a]), tl.mu[a + 1] + f * (tl.mu[b + 1] - tl.mu[a + 1])];
+  }
+  const codes = { mu, labels: tl.labels };
+  codes.centres = classMedians(codes);
+  return codes;
+}
+
+/** Snapshot s's manifold as one canvas: white ink on black, as MNIST, grey gaps between cells. */
+function manifoldCanvas(tl, s) {
+  const n = tl.n, side = n * (SIDE + GAP) - GAP;
+  const canvas = document.createElement("canvas");
+  canvas.width = side;
+  canvas.height = side;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(side, side);
+  img.data.fill(GAP_GREY);
+  const base = s * n * n * 784;
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      const cell = base + (r * n + c) * 784;
+      for (let y = 0; y < SIDE; y++) {
+        for (let x = 0; x < SIDE; x++) {
+          const v = tl.manifold[cell + y * SIDE + x];
+          const o = 4 * ((r * (SIDE + GAP) + y) * side + c * (SIDE + GAP) + x);
+          img.data[o] = v; img.data[o + 1] = v; img.data[o + 2] = v;
+        }
+      }
+    }
+  }
+  for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+// Log-x ticks: x = epoch + 1, so epoch 0 sits at the left edge.
+const EPOCH_TICKS = [0, 1, 3, 10, 30, 100, 300].map((e) => [e + 1, String(e)]);
+
+class TimelineView {
+  constructor(root) {
+    this.data = null;
+    this.tl = null;
+    this.pos = null; // snapshot position (fractional while playing)
+    this.playing = false;
+    this.dragging = false;
+    this.manifolds = new Map();
+    const wrap = el(root, "div", "live-root");
+    wrap.style.flexDirection = "column";
+    wrap.style.gap = "0.5rem";
+    const bar = el(wrap, "div");
+    Object.assign(bar.style, { display: "flex", flexWrap: "wrap", gap: "0.5rem 1.5rem", alignItems: "flex-end", width: "100%" });
+    this.controls = el(bar, "div");
+    Object.assign(this.controls.style, { flex: "1 1 260px", display: "flex", gap: "0.75rem", alignItems: "flex-end" });
+    this.readouts = el(bar, "div", "live-readouts");
+    this.figure = el(wrap, "div", "live-figure");
+    this.figure.style.width = "100%";
+    this.plot = new Plot(this.figure, { height: 640, name: "timeline", render: (g) => this.render(g) });
+    loadTimeline().then((tl) => { this.tl = tl; this.build(); }, (err) => { this.error = String(err); this.plot.invalidate(); });
+  }
+
+  /** Controls need the epochs (from the file) and the text (from the rerun): build once both are in. */
+  build() {
+    if (this.slider || !this.tl || !this.data) return;
+    const { text } = this.data;
+    const last = this.tl.S - 1;
+    this.playButton = button(this.controls, text.play, () => this.toggle(), { className: "tl-play" });
+    const holder = el(this.controls, "div");
+    holder.style.flex = "1 1 auto";
+    this.slider = new Slider(holder, {
+      name: "epoch", label: text.epoch, aria: text.epoch_aria, min: 0, max: last, step: 1, value: this.indexOf(this.data.epoch),
+      format: (i) => String(this.tl.epochs[i]),
+      onInput: (i) => { this.stop(); this.pos = i; this.dragging = true; this.plot.invalidate(); },
+      onRelease: () => { this.dragging = false; this.release(); },
+    });
+    this.elbo = new Readout(this.readouts, "ELBO");
+    this.recon = new Readout(this.readouts, "log p(x|z) (recon)");
+    this.kl = new Readout(this.readouts, "KL(q‖p(z))");
+    this.pos = this.indexOf(this.data.epoch);
+    this.plot.invalidate();
+  }
+
+  indexOf(epoch) {
+    const i = this.tl.epochs.indexOf(epoch);
+    return i >= 0 ? i : this.tl.S - 1;
+  }
+
+  update(data) {
+    this.data = data;
+    this.plot.setLabel(data.text.chart_aria);
+    if (!this.tl) { this.plot.invalidate(); return; }
+    if (!this.slider) { this.build(); return; }
+    this.slider.setLabel(data.text.epoch, data.text.epoch_aria);
+    this.playButton.textContent = this.playing ? data.text.pause : data.text.play;
+    const incoming = this.indexOf(data.epoch);
+    if (!this.dragging && !this.playing && incoming !== Math.round(this.pos)) {
+      this.pos = incoming;
+      this.slider.set(incoming);
+    }
+    this.plot.invalidate();
+  }
+
+  toggle() {
+    if (this.playing) { this.stop(); this.release(); return; }
+    const last = this.tl.S - 1;
+    if (reducedMotion()) { this.pos = last; this.slider.set(last); this.plot.invalidate(); this.release(); return; }
+    if (this.pos >= last) this.pos = 0;
+    this.playing = true;
+    this.playButton.textContent = this.data.text.pause;
+    this.playButton.setAttribute("aria-pressed", "true");
+    let before = performance.now();
+    const step = (now) => {
+      if (!this.playing) return;
+      this.pos = Math.min(last, this.pos + ((now - before) / PLAY_MS) * last);
+      before = now;
+      this.slider.set(Math.floor(this.pos));
+      this.plot.invalidate();
+      if (this.pos >= last) { this.stop(); this.release(); return; }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }
+
+  stop() {
+    if (!this.playing) return;
+    this.playing = false;
+    this.pos = Math.round(this.pos);
+    this.playButton.textContent = this.data.text.play;
+    this.playButton.setAttribute("aria-pressed", "false");
+  }
+
+  release() {
+    this.plot.invalidate();
+    this.report({ epoch: this.tl.epochs[Math.round(this.pos)] });
+  }
+
+  manifold(s) {
+    if (!this.manifolds.has(s)) this.manifolds.set(s, manifoldCanvas(this.tl, s));
+    return this.manifolds.get(s);
+  }
+
+  layout(width) {
+    const wide = width >= 640;
+    const side = wide ? Math.min(Math.floor((width - 52 - 40 - 10) / 2), 420) : Math.min(width - 62, 420);
+    const curvesH = wide ? 230 : 190;
+    const top = 26;
+    const mapsH = wide ? top + side + 46 : 2 * (top + side + 46);
+    return { wide, side, top, curvesH, height: mapsH + (wide ? curvesH + 60 : 2 * curvesH + 110) + 40 };
+  }
+
+  render(g) {
+    const th = g.theme;
+    if (!this.tl || !this.data || this.pos === null) {
+      g.text(this.error || (this.data ? this.data.text.loading : ""), 10, 24, { color: th.muted });
+      return "loading";
+    }
+    const { text, palette } = this.data;
+    const L = this.layout(g.width);
+    this.plot.setHeight(L.height);
+    const tl = this.tl;
+    const s = Math.round(this.pos);
+    const epoch = tl.epochs[s];
+    const c = tl.curves;
+    this.elbo.set(fmt(c.holdout_elbo[s]));
+    this.recon.set(fmt(c.holdout_recon[s]));
+    this.kl.set(fmt(c.holdout_kl[s]));
+
+    // The latent map and the manifold, side by side (stacked on a phone).
+    const map = mapPanel(g, { left: 52, top: L.top, size: L.side });
+    g.text(text.map_title.replace("{epoch}", String(epoch)), map.left + map.width / 2, L.top - 8,
+      { color: th.muted, align: "center" });
+    drawLatentMap(map, codesAt(tl, this.playing ? this.pos : s), palette);
+    const mLeft = L.wide ? map.left + map.width + 40 : 52;
+    const mTop = L.wide ? L.top : L.top + L.side + 46 + L.top;
+    const man = g.panel({ left: mLeft, top: mTop, width: L.side, height: L.side }, [0, 1], [0, 1]);
+    g.text(text.manifold_title.replace("{epoch}", String(epoch)), man.left + man.width / 2, mTop - 8,
+      { color: th.muted, align: "center" });
+    man.image(this.manifold(s), 0, 1, 0, 1);
+    g.text(text.manifold_axes, man.left + man.width / 2, mTop + L.side + 6, { color: th.muted, align: "center", baseline: "top" });
+
+    // The curves of eq. 1.4.12's terms against log epoch, with the cursor at this snapshot.
+    const cTop = mTop + L.side + 46 + L.top + 10;
+    const xs = tl.epochs.map((e) => e + 1);
+    const cw = L.wide ? Math.floor((g.width - 60 - 60 - 12) / 2) : g.width - 60 - 12;
+    const a = { left: 60, top: cTop, width: cw, height: L.curvesH };
+    const b = L.wide ? { left: 60 + cw + 60, top: cTop, width: cw, height: L.curvesH }
+      : { left: 60, top: cTop + L.curvesH + 70, width: cw, height: L.curvesH };
+    const later = (name) => c[name].slice(1);
+    const lo = Math.min(...later("train_elbo"), ...later("holdout_elbo"), ...later("holdout_recon"), ...later("train_recon"));
+    const hi = Math.max(...later("train_recon"), ...later("holdout_recon"));
+    const pad = 0.06 * (hi - lo);
+    const nats = g.panel(a, [1, 301], [Math.floor((lo - pad) / 10) * 10, Math.ceil((hi + pad) / 10) * 10], { xlog: true });
+    nats.axes({ title: text.curves_title, xlabel: text.epoch_axis, xticks: EPOCH_TICKS, xgrid: true });
+    const klHi = Math.ceil(Math.max(...c.train_kl, ...c.holdout_kl) + 0.5);
+    const kl = g.panel(b, [1, 301], [0, klHi], { xlog: true });
+    kl.axes({ title: text.kl_title, xlabel: text.epoch_axis, xticks: EPOCH_TICKS, xgrid: true });
+    const series = [
+      [nats, "train_elbo", palette.p, null], [nats, "holdout_elbo", palette.p, [6, 4]],
+      [nats, "train_recon", palette.posterior, null], [nats, "holdout_recon", palette.posterior, [6, 4]],
+      [kl, "train_kl", palette.gap, null], [kl, "holdout_kl", palette.gap, [6, 4]],
+    ];
+    for (const [panel, name, color, dash] of series) {
+      panel.clip();
+      panel.line(xs, c[name], { color, width: 2, dash });
+      panel.unclip();
+    }
+    for (const panel of [nats, kl]) panel.vline(epoch + 1, { color: th.text, width: 1.5, dash: [3, 3] });
+    for (const [panel, name, color] of series) {
+      const y = c[name][s];
+      if (y >= panel.y[0] && y <= panel.y[1]) panel.points([epoch + 1], [y], { color, r: 4.5, stroke: th.background });
+    }
+    if (s === 0) {
+      g.text(text.off_scale.replace("{elbo}", fmt(c.holdout_elbo[0], 1)), nats.left + 8, nats.top + nats.height - 8,
+        { color: th.muted, bg: th.dark ? "rgba(14,17,23,0.8)" : "rgba(255,255,255,0.8)" });
+    }
+    const legend = [
+      { label: "ELBO", color: palette.p }, { label: text.recon, color: palette.posterior },
+      { label: "KL", color: palette.gap },
+      { label: text.train, color: th.muted }, { label: text.holdout, color: th.muted, kind: "dash" },
+    ];
+    const bottom = (L.wide ? a.top : b.top) + L.curvesH + 44;
+    g.legend(legend, 60, bottom);
+    return String(epoch);
+  }
+
+  destroy() { this.playing = false; this.plot.destroy(); }
+}
+
+export function mount(component) {
+  return mountOnce(component, (root) => new TimelineView(root));
+}
