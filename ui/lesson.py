@@ -155,6 +155,19 @@ def draw_view() -> dict:
     return {}
 
 
+def training_view() -> dict:
+    """The shipped training run as a live timeline (300 epochs, 25 snapshots)."""
+    from ui.live.timeline import timeline_view
+    from ui.training_data import EpochParam, numbers_at, snapshot_epochs
+
+    epochs = snapshot_epochs()
+    state = UrlState("lesson_training", EpochParam("epoch", epochs[-1], epochs))
+    state.sync()
+    timeline_view(state)
+    at = {e: numbers_at(e)["holdout"]["elbo"] for e in (0, 1, epochs[-1])}
+    return {"e0": num(at[0], 1), "e1": num(at[1], 1), "end": num(at[epochs[-1]], 1)}
+
+
 STEPS: tuple[Step, ...] = (
     Step("jensen", "elbo", "jensen", "a", jensen_view),
     Step("ledger", "elbo", "ledger", "b", ledger_view),
@@ -165,4 +178,5 @@ STEPS: tuple[Step, ...] = (
     Step("reparam", "reparam", "", "a", reparam_view),
     Step("latent", "latent", "interpolation", "a", latent_view),
     Step("draw", "draw", "", "a", draw_view),
+    Step("training", "training", "", "a", training_view),
 )
