@@ -24,7 +24,7 @@ for section in SECTIONS:
     in_section = [p for p in pages if p.section == section]
     if not in_section:
         continue
-    st.subheader(t(f"home.section_{section}"))
+    st.header(t(f"home.section_{section}"))
     st.caption(t(f"home.section_{section}_blurb"))
     for row_start in range(0, len(in_section), 3):
         columns = st.columns(3)

@@ -45,9 +45,10 @@ def decoded_digit(model, z, mu, labels):
     means = latent.decode_means(model, z)[0]
     seed = STATE.value("seed")
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        st.image(data.data_uri(latent.upscale(means, ZOOM)), width=28 * ZOOM, caption=t("latent.decoded_caption"))
+        st.image(data.data_uri(latent.upscale(means, ZOOM)), width=28 * ZOOM, caption=t("latent.decoded_caption"),
+                 alt=t("latent.decoded_caption"))
         st.image(data.data_uri(latent.upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
-                 caption=t("latent.sample_caption", seed=seed))
+                 caption=t("latent.sample_caption", seed=seed), alt=t("latent.sample_caption", seed=seed))
     nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
     st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
                   idx=nearest, label=labels[nearest], dist=num(float(np.linalg.norm(mu[nearest] - z)), 2)))
@@ -73,7 +74,7 @@ def explorer(model, key):
     X, labels = holdout()
     mu, _ = data.codes(model, key)
     idx, start, end = STATE.value("idx"), STATE.value("from"), STATE.value("to")
-    st.subheader(t("latent.map_title"))
+    st.header(t("latent.map_title"))
     st.markdown(t("latent.map_intro"))
     plane, side = st.columns([1.5, 1], gap="medium")
     with side:
@@ -96,7 +97,7 @@ def explorer(model, key):
         st.caption(t("latent.map_legend", start=start, end=end, idx=idx))
         clicked_digit_actions(labels)
 
-    st.subheader(t("latent.manifold_title"))
+    st.header(t("latent.manifold_title"))
     picture, text = st.columns([1.7, 1], gap="large")
     with text:
         n = STATE.slider("n", t("latent.manifold_n"))
@@ -104,13 +105,14 @@ def explorer(model, key):
         row, col = latent.manifold_cell(z, n)
         st.caption(t("latent.manifold_cell", row=row + 1, col=col + 1, n=n))
     picture.image(data.manifold_png(model, key, n, row, col), output_format="PNG",
-                  caption=t("latent.manifold_caption", n=n, cells=n * n))
+                  caption=t("latent.manifold_caption", n=n, cells=n * n),
+                  alt=t("latent.manifold_caption", n=n, cells=n * n))
 
 
 def interpolation(model, key):
     X, labels = holdout()
     mu, _ = data.codes(model, key)
-    st.subheader(t("latent.interp_title"))
+    st.header(t("latent.interp_title"))
     st.markdown(t("latent.interp_intro"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         start = STATE.number("from", t("latent.interp_from"), width=200)
@@ -120,7 +122,8 @@ def interpolation(model, key):
     frames = latent.decode_means(model, path)
     strip = latent.mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
     st.image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
-             caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
+             caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES),
+             alt=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
     nearest = [int(labels[np.argmin(np.sum((mu - p) ** 2, axis=1))]) for p in path]
     st.caption(t("latent.interp_nearest", classes=" → ".join(str(c) for c in nearest)))
 
@@ -141,7 +144,7 @@ def ledger_controls():
 
 def ledger(model, key):
     X, labels = holdout()
-    st.subheader(t("latent.ledger_title"))
+    st.header(t("latent.ledger_title"))
     st.markdown(t("latent.ledger_intro"))
     idx, samples, k, seed = ledger_controls()
     with st.spinner(t("latent.computing")):
@@ -152,8 +155,10 @@ def ledger(model, key):
     images, numbers = st.columns([1, 3.2], gap="large")
     with images:
         st.image(latent.upscale(X[idx], 5), output_format="PNG", width=140,
-                 caption=t("latent.ledger_x", idx=idx, label=labels[idx]))
-        st.image(latent.upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
+                 caption=t("latent.ledger_x", idx=idx, label=labels[idx]),
+                 alt=t("latent.ledger_x", idx=idx, label=labels[idx]))
+        st.image(latent.upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"),
+                 alt=t("latent.ledger_recon"))
     with numbers:
         row = st.columns(3)
         recon_se = elbo.recon_se if elbo.samples > 1 else float("nan")  # one draw: no spread to measure

@@ -79,7 +79,7 @@ def check_expander(kind, mu, sigma, k, seed, var):
 
 @st.fragment
 def explorer(seed: int):
-    st.subheader(t("reparam.map_title"))
+    st.header(t("reparam.map_title"))
     left, right = st.columns(2, gap="large")
     with left:
         mu = STATE.slider("mu", t("reparam.mu_label"))
@@ -95,7 +95,7 @@ def explorer(seed: int):
     right.markdown(t("reparam.map_text"))
     st.info(t("reparam.standardize"), icon="📐")
 
-    st.subheader(t("reparam.est_title"))
+    st.header(t("reparam.est_title"))
     st.markdown(t("reparam.est_intro"))
     st.latex(data.ESTIMATORS_LATEX)
     st.caption(t("reparam.est_latex_caption"))
@@ -129,7 +129,7 @@ def explorer(seed: int):
 
 @st.fragment
 def vae_section(seed: int):
-    st.subheader(t("reparam.vae_title"))
+    st.header(t("reparam.vae_title"))
     st.markdown(t("reparam.vae_intro"))
     try:  # torch loads here, only on this path
         from ui.model import holdout, model_key, pretrained_model
@@ -152,7 +152,8 @@ def vae_section(seed: int):
             st.code(str(err), language=None, wrap_lines=True)
             return
         st.image(np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8), output_format="PNG", width=140,
-                 caption=t("reparam.vae_digit_caption", label=label, index=index))
+                 caption=t("reparam.vae_digit_caption", label=label, index=index),
+                 alt=t("reparam.vae_digit_caption", label=label, index=index))
     samples = data.cached_vae_samples(model, model_key(model), index, seed)
     rows = data.vae_rows(samples)
     with result:
@@ -174,7 +175,7 @@ st.title(t("reparam.title"))
 intro("reparam.intro")
 STATE.sync()
 
-st.subheader(t("reparam.graph_title"))
+st.header(t("reparam.graph_title"))
 before, after = st.columns(2, gap="large")
 with before:
     st.markdown(f"**{t('reparam.graph_before')}**")
