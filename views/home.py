@@ -30,7 +30,7 @@ for section in SECTIONS:
         columns = st.columns(3)
         for column, page in zip(columns, in_section[row_start : row_start + 3], strict=False):
             with column.container(border=True, height="stretch"):
-                st.markdown(f"#### {page.icon} {t(f'{page.slug}.title')}")
+                st.markdown(f"### {page.icon} {t(f'{page.slug}.title')}")
                 st.caption(covers(page.equations))
                 st.markdown(t(f"{page.slug}.card"))
                 st.page_link(page.file, label=t("home.open"), icon="➡️")
