@@ -24,7 +24,7 @@ from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, p
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term
 GAP_LOG_RANGE = (-3, 4)  # the landscape's colours: log10 KL from 0.001 to 10,000 nats
 TITLE = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
-         "showarrow": False, "font": {"size": 14, "color": "#777"}}
+         "showarrow": False, "font": {"size": 14, "color": "#595959"}}
 DOTTED = {"color": PRIOR_GREY, "dash": "dot"}
 
 
@@ -132,7 +132,7 @@ def _ledger_traces(rows: list[str], lp: float, lower: float, recon: float | None
         labels.append({"x": value, "y": row, **refs, "text": text, "showarrow": False,
                        "xanchor": "right" if value > middle else "left",  # grow towards the middle
                        "yanchor": "bottom" if above else "top", "yshift": 13 if above else -13,
-                       "font": {"color": colour, "size": 13}})
+                       "font": {"color": colour, "size": 14}})
         return {"type": "scatter", "y": [row], "x": [value], "mode": "markers",
                 "marker": {"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
                 "hovertemplate": f"{text}<extra></extra>", **axes}
@@ -155,7 +155,7 @@ def ledger_figure(lp: float, lower: float, recon: float, pkl: float) -> go.Figur
     data, labels = _ledger_traces(rows, lp, lower, recon, pkl, x_range, {})
     return fast_figure(
         data, 280, {"l": 80, "t": 20, "b": 45}, annotations=labels,
-        barmode="overlay", uniformtext={"minsize": 10, "mode": "hide"}, showlegend=False,
+        barmode="overlay", uniformtext={"minsize": 14, "mode": "hide"}, showlegend=False,
         shapes=[vline(lp, color=P_BLUE, dash="dash", width=1.5), vline(0, color="black")],
         xaxis={"range": x_range, "title": {"text": nats_axis}},
         yaxis={"categoryorder": "array", "categoryarray": rows[::-1], "range": [-0.75, 1.75]},
@@ -273,7 +273,7 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
     ]
     return fast_figure(
         data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, showlegend=False, barmode="overlay", annotations=labels,
-        uniformtext={"minsize": 10, "mode": "hide"},
+        uniformtext={"minsize": 14, "mode": "hide"},
         xaxis={"domain": list(LAND_X), "title": {"text": "μ_q"}, "range": [m_lo, m_hi]},
         yaxis={"title": {"text": sigma_axis}, "range": [y_grid[0], y_grid[-1]],
                "tickvals": np.log10(ticks), "ticktext": [f"{v:g}" for v in ticks]},
@@ -306,10 +306,11 @@ def optimize_key_figure() -> go.Figure:
          {**legend_only, "name": optimum, "mode": "markers", "marker": OPTIMUM_MARKER},
          {**legend_only, "name": start, "mode": "markers", "marker": START_MARKER},
          {**legend_only, "name": step, "mode": "markers", "marker": STEP_MARKER}],
-        130, {"l": 55, "r": 28, "t": 24, "b": 62},
-        title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
+        190, {"l": 55, "r": 28, "t": 26, "b": 105},
+        title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
-        legend={"orientation": "h", "x": 0, "y": -0.55, "yanchor": "top", "itemclick": False,
+        # pinned to the figure's bottom edge, below the colour bar's tick labels, whatever the text size
+        legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom", "itemclick": False,
                 "itemdoubleclick": False},
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True},

@@ -24,7 +24,7 @@ COLORSCALE = "Viridis"
 SIGMA_TICKS = (0.1, 0.2, 0.5, 1, 2, 5)
 MIN_MARKER = {"symbol": "star", "size": 16, "color": "white", "line": {"color": "black", "width": 1}}
 Q_MARKER = {"symbol": "x", "size": 14, "color": Q_ORANGE, "line": {"color": "black", "width": 1}}
-TITLE_FONT = {"size": 14, "color": "#777"}
+TITLE_FONT = {"size": 14, "color": "#595959"}
 
 
 def x_grid(mu1: float, sigma1: float, mu2: float, sigma2: float) -> np.ndarray:
@@ -127,7 +127,7 @@ def colour_key_figure(title: str, *, label_min: str, label_q: str) -> go.Figure:
          {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
          {**legend_only, "name": label_q, "marker": Q_MARKER}],
         92, {"l": 50, "r": 28, "t": 34, "b": 22},
-        title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
+        title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
                 "itemclick": False, "itemdoubleclick": False},

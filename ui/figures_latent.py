@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num
 from ui.i18n import t
-from ui.plots import rgba
+from ui.plots import PRESENT_TEXT_PX, TEXT_PX, rgba
+from ui.state import presenting
 from vae_core import latent
 from vae_core.data import N_CLASSES
 
@@ -28,6 +29,7 @@ def figure(data: list[dict], layout: dict, height: int) -> go.Figure:
     """A plotly figure from plain dicts, without plotly's per-property validation (it costs more
     than the rest of the ledger's redraw; tests/test_page_latent.py validates every figure once)."""
     base = {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "transition": {"duration": 0},
+            "font": {"size": PRESENT_TEXT_PX if presenting() else TEXT_PX},
             "hovermode": "closest", "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0}}
     return go.Figure(data=data, layout={**base, **layout}, _validate=False)
 
@@ -194,7 +196,7 @@ def gap_figure(post, sweep, imp, k: int) -> go.Figure:
          "marker": {"symbol": "diamond", "size": 12, "color": "black"},
          "hovertemplate": "k = %{x:,}<br>%{y:.2f}<extra></extra>"},
     ]
-    layout = {"xaxis": {"type": "log", "range": [np.log10(0.7), np.log10(7000)], "title": {"text": "k"},
+    layout = {"xaxis": {"type": "log", "dtick": 1, "range": [np.log10(0.7), np.log10(7000)], "title": {"text": "k"},
                         "tickvals": list(SWEEP_KS), "ticktext": [f"{k:,}" for k in SWEEP_KS]},
               "yaxis": {"range": [lo - 0.08 * span, hi + 0.08 * span], "title": {"text": t("latent.nats")}},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}}
