@@ -177,6 +177,8 @@ def densities_figure(x: float, w: float, noise: float, qmu: float, qsigma: float
     observed = t("elbo.observed_x", x=tex(x))
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
     z, (lo, hi) = z_grid((0.0, 1.0), (post_mean, post_sd), (qmu, qsigma))
+    lo, hi = -nice_bound(-lo), nice_bound(hi)  # axis ends in 1-2-5 steps: a small move of q keeps the axis
+    z = np.unique(np.concatenate([z, [lo, hi]]))
     z_heat = np.linspace(lo, hi, 140)
     x_half = max(4.5, abs(x) + 0.5)
     x_heat = np.linspace(-x_half, x_half, 90)
