@@ -28,10 +28,15 @@ DIGIT_COLOURS = ("#3366cc", "#dc3912", "#109618", "#990099", "#0099c6", "#dd4477
 def figure(data: list[dict], layout: dict, height: int) -> go.Figure:
     """A plotly figure from plain dicts, without plotly's per-property validation (it costs more
     than the rest of the ledger's redraw; tests/test_page_latent.py validates every figure once)."""
+    size = {"size": PRESENT_TEXT_PX if presenting() else TEXT_PX}  # Streamlit's theme would draw 12 px ticks
     base = {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "transition": {"duration": 0},
-            "font": {"size": PRESENT_TEXT_PX if presenting() else TEXT_PX},
-            "hovermode": "closest", "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0}}
-    return go.Figure(data=data, layout={**base, **layout}, _validate=False)
+            "font": size, "hovermode": "closest", "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0}}
+    layout = {**base, **layout}
+    for name in ("xaxis", "yaxis"):
+        axis = layout.get(name, {})
+        layout[name] = {**axis, "tickfont": size, "title": {**axis.get("title", {}), "font": size}}
+    layout["legend"] = {**layout["legend"], "font": size}
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
 def curve(points: np.ndarray, **trace) -> dict:

@@ -118,10 +118,10 @@ def _projector(fig: go.Figure) -> None:
             font.size = max(font.size * scale, PRESENT_TEXT_PX)
 
     layout.font.size = PRESENT_TEXT_PX
-    for name in layout:
-        if name.startswith(("xaxis", "yaxis")):
-            grow(layout[name].title.font)
-            grow(layout[name].tickfont)
+    for name in {"xaxis", "yaxis", *(n for n in layout if n.startswith(("xaxis", "yaxis")))}:
+        axis = layout[name]
+        axis.title.font.size = max(axis.title.font.size or TEXT_PX, PRESENT_TEXT_PX)  # the templates set 14
+        grow(axis.tickfont)
     for part in (layout.title.font, layout.legend.font, *(a.font for a in layout.annotations)):
         grow(part)
     if layout.uniformtext.minsize is not None:

@@ -2,7 +2,8 @@
 // - a display equation up to 20 % wider than its column is set a little smaller so it fits whole
 //   (e.g. the ELBO page's two derivations side by side, eq. 1.4.13 on /monte-carlo at desktop
 //   widths); a wider one scrolls in its own box (app.css) and gets tabindex=0 and a label, so a
-//   keyboard can scroll it too (axe: scrollable-region-focusable);
+//   keyboard can scroll it too (axe: scrollable-region-focusable); so does a Vega chart wider than
+//   its column (the latent map on a phone);
 // - Vega-Lite's invisible selection-brush marks are decorative: hidden from assistive technology
 //   (axe: svg-img-alt; they have no content to describe).
 
@@ -17,27 +18,30 @@ function fitEquations(boxes) {
   });
 }
 
-function fixEquation(box) {
+function fixScrollBox(box) {
   const wide = box.scrollWidth > box.clientWidth + 1;
   if (wide === box.hasAttribute(WIDE)) return;
   if (wide) {
     box.setAttribute(WIDE, "1");
     box.tabIndex = 0;
-    box.setAttribute("role", "group");
+    if (!box.hasAttribute("role")) box.setAttribute("role", "group");
     const math = box.querySelector("annotation");
-    box.setAttribute("aria-label", math ? math.textContent.slice(0, 200) : "equation");
+    if (math) box.setAttribute("aria-label", math.textContent.slice(0, 200));
   } else {
     box.removeAttribute(WIDE);
     box.removeAttribute("tabindex");
-    box.removeAttribute("role");
-    box.removeAttribute("aria-label");
+    if (box.classList.contains("katex-display")) {
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
   }
 }
 
 function fixAll() {
   const boxes = [...document.querySelectorAll(".katex-display")];
   fitEquations(boxes);
-  for (const box of boxes) fixEquation(box);
+  for (const box of boxes) fixScrollBox(box);
+  for (const box of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) fixScrollBox(box);
   for (const mark of document.querySelectorAll('g[class*="_brush"][role="graphics-symbol"]:not([aria-hidden])')) {
     mark.setAttribute("aria-hidden", "true");
   }
