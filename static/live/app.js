@@ -2,8 +2,8 @@
 // - a display equation up to 20 % wider than its column is set a little smaller so it fits whole
 //   (e.g. the ELBO page's two derivations side by side, eq. 1.4.13 on /monte-carlo at desktop
 //   widths); a wider one scrolls in its own box (app.css) and gets tabindex=0 and a label, so a
-//   keyboard can scroll it too (axe: scrollable-region-focusable); so does a Vega chart wider than
-//   its column (the latent map on a phone);
+//   keyboard can scroll it too (axe: scrollable-region-focusable); so does a Vega chart or a
+//   Markdown table wider than its column (the latent map, the variance tables on a phone);
 // - Vega-Lite's invisible selection-brush marks are decorative: hidden from assistive technology
 //   (axe: svg-img-alt; they have no content to describe).
 
@@ -24,9 +24,11 @@ function fixScrollBox(box) {
   if (wide) {
     box.setAttribute(WIDE, "1");
     box.tabIndex = 0;
-    if (!box.hasAttribute("role")) box.setAttribute("role", "group");
-    const math = box.querySelector("annotation");
-    if (math) box.setAttribute("aria-label", math.textContent.slice(0, 200));
+    if (box.classList.contains("katex-display")) {
+      box.setAttribute("role", "group");
+      const math = box.querySelector("annotation");
+      if (math) box.setAttribute("aria-label", math.textContent.slice(0, 200));
+    }
   } else {
     box.removeAttribute(WIDE);
     box.removeAttribute("tabindex");
@@ -41,7 +43,8 @@ function fixAll() {
   const boxes = [...document.querySelectorAll(".katex-display")];
   fitEquations(boxes);
   for (const box of boxes) fixScrollBox(box);
-  for (const box of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) fixScrollBox(box);
+  const others = '[data-testid="stVegaLiteChart"], [data-testid="stMarkdownContainer"] table';
+  for (const box of document.querySelectorAll(others)) fixScrollBox(box);
   for (const mark of document.querySelectorAll('g[class*="_brush"][role="graphics-symbol"]:not([aria-hidden])')) {
     mark.setAttribute("aria-hidden", "true");
   }
