@@ -54,7 +54,12 @@ export function installPageFixes() {
   if (window.__livePageFixes) return;
   window.__livePageFixes = true;
   let queued = false;
+  let settle = 0;
   const schedule = () => {
+    // once on the next frame, and once more after the page has been quiet for a second: charts
+    // (Vega) and fonts change their size after the DOM mutation that announced them
+    clearTimeout(settle);
+    settle = setTimeout(fixAll, 1000);
     if (queued) return;
     queued = true;
     requestAnimationFrame(() => { queued = false; fixAll(); });

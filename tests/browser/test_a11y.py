@@ -39,6 +39,14 @@ WIDTHS = """() => ({document: document.documentElement.scrollWidth, body: docume
   main: (document.querySelector('[data-testid="stMain"]') || document.body).scrollWidth})"""
 
 
+def settle(page) -> None:
+    """The app has rendered, app.css (linked by present.js after the first run) is applied, and
+    app.js has had its second look (1 s after the last DOM change) at boxes that scroll."""
+    wait_settled(page)
+    page.wait_for_function("() => { const l = document.querySelector('link[data-live-app]'); return l && l.sheet; }")
+    page.wait_for_timeout(1300)
+
+
 @pytest.fixture
 def context_at(chromium):
     contexts = []
@@ -61,8 +69,7 @@ def test_axe_finds_nothing_serious_and_plot_text_is_readable(context_at, app_url
     problems = []
     for path in PATHS:
         page.goto(f"{app_url}/{path}?lang={lang}" + ("&present=1" if present else ""))
-        wait_settled(page)
-        page.wait_for_timeout(300)  # app.js labels wide equations on the next animation frame
+        settle(page)
         page.add_script_tag(content=axe)
         for v in page.evaluate(RUN_AXE, EXCLUDE):
             if v["impact"] in BLOCKING:
@@ -79,7 +86,7 @@ def test_no_page_scrolls_sideways_on_a_phone(context_at, app_url, lang):
     wide = {}
     for path in PATHS:
         page.goto(f"{app_url}/{path}?lang={lang}")
-        wait_settled(page)
+        settle(page)
         widths = page.evaluate(WIDTHS)
         if max(widths.values()) > 390:
             wide[f"/{path}"] = widths
