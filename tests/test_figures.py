@@ -12,6 +12,8 @@ import pytest
 from tests.apptest import assert_clean, open_page
 from ui.registry import built_pages
 
+# pages whose plotly charts appear only once something runs (tests/test_page_training.py validates them)
+CHARTS_ON_DEMAND = {"views/training.py"}
 CASES = [(page.file, {}) for page in built_pages()] + [
     ("views/elbo_jensen.py", {"dist": "lognormal", "f": "square", "lnsigma": "1.5", "step": "100", "L": "10"}),
     ("views/gaussian_kl.py", {"mu1": "5", "sigma1": "0.1", "mu2": "-5", "sigma2": "5", "land": "qp"}),
@@ -32,6 +34,6 @@ def test_every_plotly_figure_is_valid(file, params):
     at = open_page(file, "en", **params)
     assert_clean(at)
     charts = at.get("plotly_chart")
-    assert charts, f"{file} drew no plotly chart"
+    assert charts or file in CHARTS_ON_DEMAND, f"{file} drew no plotly chart"
     for chart in charts:
         go.Figure(json.loads(chart.proto.spec))  # raises ValueError on any invalid property

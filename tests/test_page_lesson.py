@@ -17,7 +17,7 @@ def test_every_step_asks_then_reveals(lang):
     for number, step in enumerate(STEPS, start=1):
         assert_clean(at)
         assert at.query_params["step"] == str(number)
-        assert f"{number}. {catalogue(lang)[f'lesson.{step.key}_title']}" == at.subheader[0].value
+        assert f"{number}. {catalogue(lang)[f'lesson.{step.key}_title']}" == at.header[0].value
         assert not at.metric and not at.success and not at.info  # nothing given away before answering
         reveal = at.button(key=f"lesson_reveal_{step.key}")
         assert reveal.disabled  # commit to an answer first

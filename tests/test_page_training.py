@@ -1,6 +1,9 @@
 """The /training page through AppTest: the timeline's numbers follow epoch= (snapped to a
 snapshot; garbage gives a warning), and a tiny live training shows its progress and numbers."""
 
+import json
+
+import plotly.graph_objects as go
 import pytest
 
 from tests.apptest import assert_clean, metric_value, open_page
@@ -86,6 +89,8 @@ def test_live_training_shows_progress_and_numbers(tiny):
     assert float(kl.value) == pytest.approx(job.latest.snapshot.holdout["kl"], abs=5e-5)
     assert any(f"`{job.latest.device}`" in c.value for c in at.caption)  # what it runs on
     assert len(at.get("plotly_chart")) == 3 and at.get("image")  # map, curves, KL bars; the manifold
+    for chart in at.get("plotly_chart"):  # built without validation (ui.plots.figure): validate here
+        go.Figure(json.loads(chart.proto.spec))
 
 
 def test_one_epoch_button_steps_then_pauses(tiny):

@@ -68,6 +68,11 @@ def intro(key: str) -> None:
         st.markdown(t(key))
 
 
+def image(source, *, caption: str, **kwargs) -> None:
+    """``st.image`` whose alt text is its caption: a screen reader (and axe's image-alt) gets words."""
+    st.image(source, caption=caption, alt=caption, **kwargs)
+
+
 def page_footer(slug: str, *functions: Callable) -> None:
     """Every page ends alike: the "things to try" expander, then the code behind the figures."""
     with st.expander(t(f"{slug}.try_title"), icon="🧪"):

@@ -88,14 +88,15 @@ def ledger_metrics(ledger: dict, previous_key: str) -> None:
     previous = st.session_state.get(previous_key)
     st.session_state[previous_key] = ledger
     moved = previous is not None and previous["inputs"] != ledger["inputs"]
-    for col, (label, key, colour) in zip(st.columns(3), (("log p(x)", "lp", "normal"), ("ELBO", "elbo", "normal"),
-                                                         ("KL(q‖p(z|x))", "kl", "inverse")), strict=True):
+    box = st.container(key="elbo_ledger_metrics")  # static/live/app.css reserves room for the deltas and note
+    for col, (label, key, colour) in zip(box.columns(3), (("log p(x)", "lp", "normal"), ("ELBO", "elbo", "normal"),
+                                                          ("KL(q‖p(z|x))", "kl", "inverse")), strict=True):
         with col:
             metric(label, ledger[key], **metric_delta(ledger[key] - previous[key] if moved else None, colour))
     if moved and abs(ledger["lp"] - previous["lp"]) >= 5e-5:
-        st.info(t("elbo.theta_moved", delta=f"{ledger['lp'] - previous['lp']:+.4f}"), icon="🧭")
+        box.info(t("elbo.theta_moved", delta=f"{ledger['lp'] - previous['lp']:+.4f}"), icon="🧭")
     elif moved:
-        st.caption(t("elbo.q_moved"))
+        box.caption(t("elbo.q_moved"))
 
 
 @st.cache_data(max_entries=32)

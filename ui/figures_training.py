@@ -11,7 +11,7 @@ from PIL import Image
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY
 from ui.figures_latent import DIGIT_COLOURS, Z_LIM
-from ui.plots import FAST_TEMPLATE, figure
+from ui.plots import figure
 
 SIDE, GAP = 28, 2
 GAP_GREY = 89  # 0.35 × 255: the latent page's mosaic background
@@ -46,7 +46,7 @@ def map_figure(mu: np.ndarray, labels: np.ndarray, title: str, height: int = 420
         data.append({"type": "scattergl", "x": pts[:, 0], "y": pts[:, 1], "mode": "markers", "name": str(digit),
                      "marker": {"color": DIGIT_COLOURS[digit], "size": 5, "opacity": 0.8}})
     axis = {"range": [-lim, lim], "zeroline": False, "showgrid": True, "constrain": "domain"}
-    return figure(data, height, legend_top=False, template=FAST_TEMPLATE,
+    return figure(data, height, legend_top=False,
                   margin={"l": 45, "r": 10, "t": 30, "b": 40}, title={"text": title, "x": 0.5, "font": {"size": 13}},
                   xaxis={**axis, "title": {"text": "z₁"}},
                   yaxis={**axis, "title": {"text": "z₂"}, "scaleanchor": "x", "scaleratio": 1},
@@ -70,7 +70,7 @@ def curves_figure(curves: list[dict], labels: dict[str, str], height: int = 330)
         lo, hi = min(later), max(later)
         pad = 0.08 * max(hi - lo, 1.0)
         yaxis["range"] = [lo - pad, hi + pad]
-    return figure(data, height, legend_top=False, template=FAST_TEMPLATE,
+    return figure(data, height, legend_top=False,
                   margin={"l": 60, "r": 10, "t": 10, "b": 40},
                   xaxis={"title": {"text": labels["epoch"]}, "anchor": "y2", "rangemode": "tozero"},
                   yaxis=yaxis, yaxis2={"domain": [0, 0.36], "title": {"text": "KL"}, "rangemode": "tozero"},
@@ -83,6 +83,6 @@ def kl_bars_figure(kl_per_dim: list[float], title: str, height: int = 260):
     data = [{"type": "bar", "x": names, "y": kl_per_dim, "marker": {"color": GAP_RED},
              "text": [f"{v:.3f}" for v in kl_per_dim], "textposition": "outside", "cliponaxis": False}]
     top = max(1.0, max(kl_per_dim) * 1.25)
-    return figure(data, height, legend_top=False, template=FAST_TEMPLATE,
+    return figure(data, height, legend_top=False,
                   margin={"l": 45, "r": 10, "t": 30, "b": 30}, title={"text": title, "x": 0.5, "font": {"size": 13}},
                   yaxis={"range": [0, top], "title": {"text": "KL"}}, showlegend=False)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ui.components import metric, num
+from ui.components import image, metric, num
 from ui.state import FloatParam, IntParam, UrlState
 from vae_core.gaussian import kl_normal
 from vae_core.jensen import two_point
@@ -89,9 +89,9 @@ def vae_elbo_view() -> dict:
     if model is None:
         return {"log_px": "—", "elbo": "—", "kl": "—"}
     post = digit_posterior(model, model_key(model), LEDGER_DIGIT)
-    image, numbers = st.columns([1, 3], vertical_alignment="center")
-    image.image(upscale(holdout()[0][LEDGER_DIGIT], 5), output_format="PNG", width=140,
-                caption=f"#{LEDGER_DIGIT}")
+    digit, numbers = st.columns([1, 3], vertical_alignment="center")
+    with digit:
+        image(upscale(holdout()[0][LEDGER_DIGIT], 5), output_format="PNG", width=140, caption=f"#{LEDGER_DIGIT}")
     with numbers:
         _metrics([("log p(x)", post.log_px), ("ELBO", post.elbo_quad), ("KL(q‖p(z|x))", post.kl_posterior)])
     return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior)}

@@ -10,7 +10,7 @@ log p(x), the ELBO and the gap KL(q‖p(z|x)) — and draws the true posterior n
 import streamlit as st
 
 from ui import draw_data as data
-from ui.components import md_table, metric, num, page_footer, tex
+from ui.components import image, md_table, metric, num, page_footer, tex
 from ui.figures_latent import posterior_figure
 from ui.i18n import t
 from ui.images import upscale
@@ -73,16 +73,16 @@ def ledger_metrics(post):
 
 
 def ledger(model, key, packed):
-    st.subheader(t("draw.ledger_title"))
+    st.header(t("draw.ledger_title"), anchor="ledger")
     st.markdown(t("draw.ledger_intro"))
     with st.spinner(t("draw.computing")):
         post = data.digit_posterior(model, key, packed)
         imp, elbo, recon, box = data.digit_extras(model, key, packed)
     images, numbers = st.columns([1, 3.2], gap="large")
     with images, st.container(horizontal=True, gap="small"):
-        st.image(upscale(data.bits(packed), ZOOM), output_format="PNG", width=28 * ZOOM,
+        image(upscale(data.bits(packed), ZOOM), output_format="PNG", width=28 * ZOOM,
                  caption=t("draw.ledger_x"))
-        st.image(upscale(recon, ZOOM), output_format="PNG", width=28 * ZOOM, caption=t("draw.ledger_recon"))
+        image(upscale(recon, ZOOM), output_format="PNG", width=28 * ZOOM, caption=t("draw.ledger_recon"))
     with numbers:
         ledger_metrics(post)
     st.latex(
@@ -112,7 +112,7 @@ def ledger(model, key, packed):
 @st.fragment
 def pad_and_ledger(model, key):
     """The pad's stroke end and an upload rerun only this fragment."""
-    st.subheader(t("draw.pad_title"))
+    st.header(t("draw.pad_title"), anchor="pad")
     st.markdown(t("draw.pad_intro"))
     packed = draw_view(STATE)
     st.caption(t("draw.binarization", threshold=preprocess.THRESHOLD, box=preprocess.BOX))

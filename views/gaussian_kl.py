@@ -69,7 +69,7 @@ def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
 @st.fragment
 def landscape(mu1, sigma1, mu2, sigma2):
     """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
-    st.subheader(t("kl.landscape_title"), anchor="landscape")
+    st.header(t("kl.landscape_title"), anchor="landscape")
     direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
     chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction))
     chart(colour_key_figure(direction))
@@ -77,7 +77,7 @@ def landscape(mu1, sigma1, mu2, sigma2):
 
 
 def vae_connection(mu1, sigma1, mu2, sigma2):
-    st.subheader(t("kl.vae_title"), anchor="vae")
+    st.header(t("kl.vae_title"), anchor="vae")
     st.markdown(t("kl.vae_text"))
     st.latex(
         r"\begin{aligned}&\mathrm{KL}\big(\mathcal N(\mu,\operatorname{diag}\sigma^2)\,\|\,\mathcal N(0,I)\big)"
@@ -127,7 +127,7 @@ def explorer():
     kl_pq = float(kl_normal(mu1, sigma1, mu2, sigma2))
     kl_qp = float(kl_normal(mu2, sigma2, mu1, sigma1))
 
-    st.subheader(t("kl.formula_title"), anchor="formula")
+    st.header(t("kl.formula_title"), anchor="formula")
     left, right, note = st.columns([1, 1, 1.4], vertical_alignment="bottom")
     with left:
         metric("KL(p‖q)", kl_pq)

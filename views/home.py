@@ -26,13 +26,13 @@ for section in SECTIONS:
     in_section = [p for p in pages if p.section == section]
     if not in_section:
         continue
-    st.subheader(t(f"home.section_{section}"))
+    st.header(t(f"home.section_{section}"))
     st.caption(t(f"home.section_{section}_blurb"))
     for row_start in range(0, len(in_section), 3):
         columns = st.columns(3)
         for column, page in zip(columns, in_section[row_start : row_start + 3], strict=False):
             with column.container(border=True, height="stretch"):
-                st.markdown(f"#### {page.icon} {t(f'{page.slug}.title')}")
+                st.markdown(f"### {page.icon} {t(f'{page.slug}.title')}")
                 st.caption(covers(page.equations))
                 st.markdown(t(f"{page.slug}.card"))
                 st.page_link(page.file, label=t("home.open"), icon="➡️")

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from ui import latent_data as data
-from ui.components import md_table, metric, num, page_footer, tex
+from ui.components import image, md_table, metric, num, page_footer, tex
 from ui.figures_latent import FRAMES, SWEEP_REPEATS, Z_LIM, gap_figure, posterior_figure
 from ui.i18n import t
 from ui.images import data_uri, mosaic, upscale
@@ -47,8 +47,8 @@ def settled_digit(model, z, mu, labels):
     seed = STATE.value("seed")
     nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        st.image(data_uri(upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
-                 caption=t("latent.sample_caption", seed=seed))
+        image(data_uri(upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
+              caption=t("latent.sample_caption", seed=seed))
         with st.container():
             st.caption(t("live_latent.settled"))
             st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
@@ -83,7 +83,7 @@ def explorer(model, key):
     X, labels = holdout()
     mu, _ = data.codes(model, key)
     idx, start, end = STATE.value("idx"), STATE.value("from"), STATE.value("to")
-    st.subheader(t("latent.map_title"), anchor="map")
+    st.header(t("latent.map_title"), anchor="map")
     st.markdown(t("live_latent.map_intro"))
     z = np.array(latent_pad(STATE, idx=idx, start=start, end=end, box=data.view_box(model, key, idx),
                             clicked_key=data.CLICKED_KEY))
@@ -91,21 +91,22 @@ def explorer(model, key):
     clicked_digit_actions(labels)
     settled_digit(model, z, mu, labels)
 
-    st.subheader(t("latent.manifold_title"), anchor="manifold")
+    st.header(t("latent.manifold_title"), anchor="manifold")
     picture, text = st.columns([1.7, 1], gap="large")
     with text:
         n = STATE.slider("n", t("latent.manifold_n"))
         st.markdown(t("latent.manifold_text"))
         row, col = latent.manifold_cell(z, n)
         st.caption(t("latent.manifold_cell", row=row + 1, col=col + 1, n=n))
-    picture.image(data.manifold_png(model, key, n, row, col), output_format="PNG",
-                  caption=t("latent.manifold_caption", n=n, cells=n * n))
+    with picture:
+        image(data.manifold_png(model, key, n, row, col), output_format="PNG",
+              caption=t("latent.manifold_caption", n=n, cells=n * n))
 
 
 def interpolation(model, key):
     X, labels = holdout()
     mu, _ = data.codes(model, key)
-    st.subheader(t("latent.interp_title"), anchor="interpolation")
+    st.header(t("latent.interp_title"), anchor="interpolation")
     st.markdown(t("latent.interp_intro"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         start = STATE.number("from", t("latent.interp_from"), width=200)
@@ -116,7 +117,7 @@ def interpolation(model, key):
     path = latent.interpolation_path(mu[start], mu[end], FRAMES)
     frames = latent.decode_means(model, path)
     strip = mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
-    st.image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
+    image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
              caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
     nearest = [int(labels[np.argmin(np.sum((mu - p) ** 2, axis=1))]) for p in path]
     st.caption(t("latent.interp_nearest", classes=" → ".join(str(c) for c in nearest)))
@@ -138,7 +139,7 @@ def ledger_controls():
 
 def ledger(model, key):
     X, labels = holdout()
-    st.subheader(t("latent.ledger_title"), anchor="ledger")
+    st.header(t("latent.ledger_title"), anchor="ledger")
     st.markdown(t("latent.ledger_intro"))
     idx, samples, k, seed = ledger_controls()
     with st.spinner(t("latent.computing")):
@@ -148,9 +149,9 @@ def ledger(model, key):
     recon = latent.decode_means(model, post.mu_q)[0]
     images, numbers = st.columns([1, 3.2], gap="large")
     with images:
-        st.image(upscale(X[idx], 5), output_format="PNG", width=140,
+        image(upscale(X[idx], 5), output_format="PNG", width=140,
                  caption=t("latent.ledger_x", idx=idx, label=labels[idx]))
-        st.image(upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
+        image(upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
     with numbers:
         row = st.columns(3)
         recon_se = elbo.recon_se if elbo.samples > 1 else float("nan")  # one draw: no spread to measure

@@ -60,7 +60,7 @@ step = STEPS[number - 1]
 if not presenting():  # on a projector every line counts: the step's own title is enough
     st.title(t("lesson.title"))
 navigation(number)
-st.subheader(f"{number}. {t(f'lesson.{step.key}_title')}")
+st.header(f"{number}. {t(f'lesson.{step.key}_title')}")
 ask, picture = st.columns([1, 2.3], gap="large")
 with ask:
     st.markdown(t(f"lesson.{step.key}_point"))

@@ -68,7 +68,7 @@ def mc_controls():
 
 def three_steps(target, seed, toy, conv):
     """The chapter's Monte Carlo box, on run 1's first draws."""
-    st.subheader(t("mc.steps_title"), anchor="running")
+    st.header(t("mc.steps_title"), anchor="running")
     st.markdown(t("mc.steps_text"))
     draws, values = first_draws(target, seed, 6, toy)
     shown = [f"({u1:.3f}, {u2:.3f})" for u1, u2 in draws] if target == "pi" else [f"{d:.3f}" for d in draws]
@@ -95,7 +95,7 @@ def three_steps(target, seed, toy, conv):
 
 
 def iwae_section(L, runs, seed, toy):
-    st.subheader(t("mc.iwae_title"), anchor="iwae")
+    st.header(t("mc.iwae_title"), anchor="iwae")
     st.markdown(t("mc.iwae_text"))
     it = data.cached_toy_views(L, runs, seed, toy).iwae
     chi2 = chi_square(toy)
@@ -131,7 +131,7 @@ def iwae_section(L, runs, seed, toy):
 
 @st.fragment
 def clt_section(target, seed, toy, exact, sd):
-    st.subheader(t("mc.hist_title", repeats=f"{data.REPEATS:,}"), anchor="histogram")
+    st.header(t("mc.hist_title", repeats=f"{data.REPEATS:,}"), anchor="histogram")
     L = STATE.select_slider("Lhist", t("mc.Lhist"), format_func=lambda v: f"{v:,}")
     if sd == 0:
         st.info(t("mc.zero_hist"), icon="🎯")
@@ -192,7 +192,7 @@ def explorer():
     three_steps(target, seed, toy, conv)
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader(t("mc.err_title"), anchor="errors")
+        st.header(t("mc.err_title"), anchor="errors")
         if conv.sd > 0:
             chart(error_figure(conv, slope))
             st.caption(t("mc.err_caption"))

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from ui import reparam_data as data
-from ui.components import intro, md_table, metric, num, page_footer, tex
+from ui.components import image, intro, md_table, metric, num, page_footer, tex
 from ui.figures_reparam import graph, ratio_text, spread_figure, sweep_figure
 from ui.i18n import t
 from ui.live.reparam import reparam_view
@@ -84,7 +84,7 @@ def check_expander(kind, mu, sigma, k, seed, var):
 def explorer(seed: int):
     """Everything that follows μ and σ. The live view moves the samples while you drag (in the
     browser); its release, f, k, the baseline switch and the presets rerun only this fragment."""
-    st.subheader(t("reparam.map_title"), anchor="samples")
+    st.header(t("reparam.map_title"), anchor="samples")
     kind, k, show_baseline = gradient_controls()
     eps = np.random.default_rng(seed).standard_normal(N_SHOWN)
     mu, sigma = reparam_view(STATE, eps, kind, k, show_baseline)
@@ -96,7 +96,7 @@ def explorer(seed: int):
     right.markdown(t("reparam.map_text"))
     st.info(t("reparam.standardize"), icon="📐")
 
-    st.subheader(t("reparam.est_title"), anchor="estimators")
+    st.header(t("reparam.est_title"), anchor="estimators")
     st.markdown(t("reparam.est_intro"))
     st.latex(data.ESTIMATORS_LATEX)
     st.caption(t("reparam.est_latex_caption"))
@@ -129,7 +129,7 @@ def explorer(seed: int):
 
 @st.fragment
 def vae_section(seed: int):
-    st.subheader(t("reparam.vae_title"), anchor="vae")
+    st.header(t("reparam.vae_title"), anchor="vae")
     st.markdown(t("reparam.vae_intro"))
     try:  # torch loads here, only on this path
         from ui.model import holdout, model_key, pretrained_model
@@ -151,7 +151,7 @@ def vae_section(seed: int):
             st.error(t("reparam.vae_no_data"), icon="🧱")
             st.code(str(err), language=None, wrap_lines=True)
             return
-        st.image(np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8), output_format="PNG", width=140,
+        image(np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8), output_format="PNG", width=140,
                  caption=t("reparam.vae_digit_caption", label=label, index=index))
     samples = data.cached_vae_samples(model, model_key(model), index, seed)
     rows = data.vae_rows(samples)
@@ -174,7 +174,7 @@ st.title(t("reparam.title"))
 intro("reparam.intro")
 STATE.sync()
 
-st.subheader(t("reparam.graph_title"), anchor="graphs")
+st.header(t("reparam.graph_title"), anchor="graphs")
 before, after = st.columns(2, gap="large")
 with before:
     st.markdown(f"**{t('reparam.graph_before')}**")

@@ -11,7 +11,7 @@ job moved. Helpers: ui/training_data.py; figures: ui/figures_training.py.
 import streamlit as st
 
 from ui import training_data as data
-from ui.components import intro, metric, num, page_footer
+from ui.components import image, intro, metric, num, page_footer
 from ui.figures_training import curves_figure, kl_bars_figure, manifold_png, map_figure
 from ui.i18n import current_lang, t
 from ui.live.timeline import timeline_view
@@ -133,7 +133,7 @@ def live_panel(polling: bool) -> None:
     with left:
         chart(figures["map"], key="training_live_map")
     with right:
-        st.image(figures["manifold"], output_format="PNG", caption=t("training.live_manifold", epoch=report.epoch))
+        image(figures["manifold"], output_format="PNG", caption=t("training.live_manifold", epoch=report.epoch))
     left, right = st.columns([1.7, 1], gap="medium")
     with left:
         chart(figures["curves"], key="training_live_curves")
@@ -143,7 +143,7 @@ def live_panel(polling: bool) -> None:
 
 
 def live_section() -> None:
-    st.subheader(t("training.live_title"), anchor="live")
+    st.header(t("training.live_title"), anchor="live")
     st.markdown(t("training.live_intro"))
     st.latex(r"\begin{aligned}\mathcal L_\beta(x)&=\mathbb E_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]\qquad(1.4.12)"
              r"\\&\quad-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\end{aligned}")
@@ -159,7 +159,7 @@ def live_section() -> None:
 st.title(t("training.title"))
 intro("training.intro")
 STATE.sync()
-st.subheader(t("training.tl_title"), anchor="timeline")
+st.header(t("training.tl_title"), anchor="timeline")
 st.markdown(t("training.tl_intro"))
 timeline_section()
 live_section()

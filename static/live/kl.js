@@ -57,7 +57,7 @@ class KLView {
     for (const name of NAMES) {
       if (groups[name]) {
         const header = el(this.controls, "div", "live-group", groups[name]);
-        header.style.color = name === "mu1" ? palette.p : palette.q;
+        header.style.color = `color-mix(in srgb, ${name === "mu1" ? palette.p : palette.q} 65%, black)`; // ≥ 4.5:1
       }
       const r = ranges[name];
       this.sliders[name] = new Slider(this.controls, {
