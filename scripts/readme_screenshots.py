@@ -26,10 +26,10 @@ DESKTOP, PHONE = (1280, 720), (390, 844)
 SHOTS = [
     ("live_kl_en.png", "gaussian-kl?lang=en", DESKTOP, 'input[data-name="mu2"]', "range"),
     ("live_kl_zh_phone.png", "gaussian-kl?lang=zh", PHONE, 'input[data-name="sigma2"]', "range"),
-    ("live_elbo_zh.png", "elbo?lang=zh&section=ledger", DESKTOP, 'input[data-name="qmu"]', "range"),
+    ("live_elbo_zh.png", "elbo?lang=zh", DESKTOP, 'input[data-name="qmu"]', "range"),
     ("live_reparam_en.png", "reparameterization?lang=en", DESKTOP, 'input[data-name="mu"]', "range"),
-    ("live_latent_en.png", "latent?lang=en&section=map", DESKTOP, "canvas.live-pad", "pad"),
-    ("live_latent_zh_phone.png", "latent?lang=zh&section=map", PHONE, "canvas.live-pad", "pad"),
+    ("live_latent_en.png", "latent?lang=en", DESKTOP, "canvas.live-pad", "pad"),
+    ("live_latent_zh_phone.png", "latent?lang=zh", PHONE, "canvas.live-pad", "pad"),
     ("live_draw_en.png", "draw?lang=en", DESKTOP, "canvas.draw-pad", "stroke"),
     ("live_draw_phone_zh.png", "draw?lang=zh", PHONE, "canvas.draw-pad", "stroke"),
 ]
