@@ -74,7 +74,7 @@ def _ledger_traces(row: str, lp: float, lower: float, x_range: list[float],
         labels.append({"x": value, "y": row, **refs, "text": text, "showarrow": False,
                        "xanchor": "right" if value > middle else "left",  # grow towards the middle
                        "yanchor": "bottom" if above else "top", "yshift": 13 if above else -13,
-                       "font": {"color": colour, "size": 13}})
+                       "font": {"color": colour, "size": 14}})
         return {"type": "scatter", "y": [row], "x": [value], "mode": "markers",
                 "marker": {"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
                 "hovertemplate": f"{text}<extra></extra>", **axes}
@@ -184,7 +184,7 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
     ]
     return figure(
         data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, showlegend=False, barmode="overlay", annotations=labels,
-        uniformtext={"minsize": 10, "mode": "hide"},
+        uniformtext={"minsize": 14, "mode": "hide"},
         xaxis={"domain": list(LAND_X), "title": {"text": "μ_q"}, "range": [m_lo, m_hi]},
         yaxis={"title": {"text": sigma_axis}, "range": [y_grid[0], y_grid[-1]],
                "tickvals": np.log10(ticks), "ticktext": [f"{v:g}" for v in ticks]},
@@ -218,7 +218,7 @@ def optimize_key_figure() -> go.Figure:
          {**legend_only, "name": start, "mode": "markers", "marker": START_MARKER},
          {**legend_only, "name": step, "mode": "markers", "marker": STEP_MARKER}],
         130, {"l": 55, "r": 28, "t": 24, "b": 62},
-        title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
+        title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
         legend={"orientation": "h", "x": 0, "y": -0.55, "yanchor": "top", "itemclick": False,
                 "itemdoubleclick": False},

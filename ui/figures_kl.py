@@ -131,7 +131,7 @@ def colour_key_figure(direction: str) -> go.Figure:
          {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
          {**legend_only, "name": label_q, "marker": Q_MARKER}],
         92, {"l": 50, "r": 28, "t": 34, "b": 22}, legend_top=False,
-        title={"text": title, "font": {"size": 12}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
+        title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
                 "itemclick": False, "itemdoubleclick": False},

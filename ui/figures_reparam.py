@@ -124,7 +124,7 @@ def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: t
                          "name": t(f"reparam.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
                          "line": {"color": COLOURS[name], "dash": dash, "width": 2}})
     notes = [{"x": 0.01, "y": 0, "xref": "paper", "text": t(key), "showarrow": False, "xanchor": "left",
-              "yanchor": anchor, "font": {"size": 12, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.8)"}
+              "yanchor": anchor, "font": {"size": 14, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.8)"}
              for key, anchor in (("reparam.sweep_rp_wins", "bottom"), ("reparam.sweep_sf_wins", "top"))]
     shapes = [hline(1.0, color="black", width=1),
               {"type": "line", "xref": "x", "yref": "y domain", "x0": k, "x1": k, "y0": 0, "y1": 1,

@@ -47,7 +47,7 @@ def map_figure(mu: np.ndarray, labels: np.ndarray, title: str, height: int = 420
                      "marker": {"color": DIGIT_COLOURS[digit], "size": 5, "opacity": 0.8}})
     axis = {"range": [-lim, lim], "zeroline": False, "showgrid": True, "constrain": "domain"}
     return figure(data, height, legend_top=False,
-                  margin={"l": 45, "r": 10, "t": 30, "b": 40}, title={"text": title, "x": 0.5, "font": {"size": 13}},
+                  margin={"l": 45, "r": 10, "t": 30, "b": 40}, title={"text": title, "x": 0.5, "font": {"size": 14}},
                   xaxis={**axis, "title": {"text": "z₁"}},
                   yaxis={**axis, "title": {"text": "z₂"}, "scaleanchor": "x", "scaleratio": 1},
                   legend={"orientation": "v", "x": 1.02, "y": 1, "itemsizing": "constant"})
@@ -84,5 +84,5 @@ def kl_bars_figure(kl_per_dim: list[float], title: str, height: int = 260):
              "text": [f"{v:.3f}" for v in kl_per_dim], "textposition": "outside", "cliponaxis": False}]
     top = max(1.0, max(kl_per_dim) * 1.25)
     return figure(data, height, legend_top=False,
-                  margin={"l": 45, "r": 10, "t": 30, "b": 30}, title={"text": title, "x": 0.5, "font": {"size": 13}},
+                  margin={"l": 45, "r": 10, "t": 30, "b": 30}, title={"text": title, "x": 0.5, "font": {"size": 14}},
                   yaxis={"range": [0, top], "title": {"text": "KL"}}, showlegend=False)

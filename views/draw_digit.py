@@ -17,7 +17,7 @@ from ui.images import upscale
 from ui.latent_data import check_rows, post_caption_fields
 from ui.live.draw import draw_view
 from ui.model import model_key, pretrained_model
-from ui.plots import PLOTLY_CONFIG
+from ui.plots import chart
 from ui.state import UrlState
 from vae_core import latent, preprocess
 
@@ -99,7 +99,7 @@ def ledger(model, key, packed):
     zoom, words = st.columns([1.3, 1], gap="large")
     with zoom:
         st.markdown(f"**{t('draw.post_title')}**")
-        st.plotly_chart(posterior_figure(post, imp, box), config=PLOTLY_CONFIG)
+        chart(posterior_figure(post, imp, box))
     with words:
         st.markdown(t("draw.post_caption", seed=data.IS_SEED, **post_caption_fields(post)))
         st.markdown(t("draw.post_why"))

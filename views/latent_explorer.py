@@ -16,7 +16,7 @@ from ui.i18n import t
 from ui.images import data_uri, mosaic, upscale
 from ui.live.latent import latent_pad, latent_path
 from ui.model import holdout, model_card, model_key, pretrained_model
-from ui.plots import PLOTLY_CONFIG
+from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
 from vae_core import latent
 from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES, DigitsFileError
@@ -184,11 +184,11 @@ def ledger(model, key):
     zoom, gap = st.columns(2, gap="large")
     with zoom:
         st.markdown(f"**{t('latent.post_title')}**")
-        st.plotly_chart(posterior_figure(post, imp, data.view_box(model, key, idx)), config=PLOTLY_CONFIG)
+        chart(posterior_figure(post, imp, data.view_box(model, key, idx)))
         st.caption(t("latent.post_caption", **data.post_caption_fields(post)))
     with gap:
         st.markdown(f"**{t('latent.gap_title')}**")
-        st.plotly_chart(gap_figure(post, sweep, imp, k), config=PLOTLY_CONFIG)
+        chart(gap_figure(post, sweep, imp, k))
         st.caption(t("latent.gap_caption", r=SWEEP_REPEATS, seed=seed))
     short = post.log_px - imp.log_px
     case = "above" if short < 0 else "close" if short < CLOSE_NATS else "below"

@@ -80,7 +80,7 @@ class DrawView {
     this.clearBtn.textContent = `✕ ${text.clear}`;
     this.undoBtn.setAttribute("aria-label", text.undo_aria);
     this.clearBtn.setAttribute("aria-label", text.clear_aria);
-    this.muOut.valueEl.style.color = palette.q;
+    this.muOut.valueEl.style.color = `color-mix(in srgb, ${palette.q} 65%, black)`; // text: ≥ 4.5:1 contrast
     this.plot.setLabel(text.map_aria);
     if (data.image !== this.current && !this.reported.has(data.image) && !this.penDown) {
       this.start(data.image); // a new digit from outside: a link, an upload
