@@ -33,6 +33,15 @@ def _safe(raw: str) -> str:
     return raw if len(raw) <= 24 else raw[:23] + "…"
 
 
+def finite_number(raw: str) -> float | None:
+    """A URL value as a finite float, or None (not a number, nan, ±inf)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 @dataclass(frozen=True)
 class FloatParam:
     """A real-valued control on a grid of ``step`` inside [lo, hi]."""
@@ -54,11 +63,8 @@ class FloatParam:
 
     def parse(self, raw: str) -> tuple[float, str | None]:
         """(value, message key or None) for one URL value."""
-        try:
-            value = float(raw)
-        except ValueError:
-            return self.default, "common.url_not_number"
-        if not math.isfinite(value):
+        value = finite_number(raw)
+        if value is None:
             return self.default, "common.url_not_number"
         if value < self.lo or value > self.hi:
             return self.snap(value), "common.url_clamped"
@@ -84,11 +90,8 @@ class IntParam:
     hi: int
 
     def parse(self, raw: str) -> tuple[int, str | None]:
-        try:
-            value = float(raw)
-        except ValueError:
-            return self.default, "common.url_not_number"
-        if not math.isfinite(value):
+        value = finite_number(raw)
+        if value is None:
             return self.default, "common.url_not_number"
         if value < self.lo or value > self.hi:
             return int(min(max(value, self.lo), self.hi)), "common.url_clamped"

@@ -3,12 +3,12 @@ parameter (snapped to a snapshot), and the live training's queue, controls and s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
+from ui.state import finite_number
 from ui.training_queue import ENDED, PAUSED, QUEUED, RUNNING, current_session_id, training_queue
 from vae_core.timeline import load_timeline
 
@@ -57,11 +57,8 @@ class EpochParam:
         return min(self.epochs, key=lambda e: (abs(e - value), e))
 
     def parse(self, raw: str) -> tuple[int, str | None]:
-        try:
-            value = float(raw)
-        except ValueError:
-            return self.default, "common.url_not_number"
-        if not math.isfinite(value):
+        value = finite_number(raw)
+        if value is None:
             return self.default, "common.url_not_number"
         snapped = self.snap(value)
         if value < self.lo or value > self.hi:
