@@ -32,6 +32,7 @@ SHOTS = [
     ("live_latent_zh_phone.png", "latent?lang=zh", PHONE, "canvas.live-pad", "pad"),
     ("live_draw_en.png", "draw?lang=en", DESKTOP, "canvas.draw-pad", "stroke"),
     ("live_draw_phone_zh.png", "draw?lang=zh", PHONE, "canvas.draw-pad", "stroke"),
+    ("live_training_en.png", "training?lang=en", DESKTOP, 'input[data-name="epoch"]', "range"),
 ]
 
 

@@ -25,7 +25,7 @@ def test_lesson_steps_with_arrow_keys_in_presenter_mode(projector, app_url):
     page = projector
     page.goto(f"{app_url}/lesson?lang=en&present=1")
     wait_settled(page)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    page.locator('[data-testid="stSidebar"]').wait_for(state="hidden")
     for number in range(2, len(STEPS) + 1):
         page.keyboard.press("ArrowRight")
         page.wait_for_url(re.compile(rf"step={number}(&|$)"))
@@ -75,3 +75,30 @@ def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
                            " const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
                            arg=anchor)  # in view (a section near the page's end cannot reach the top)
     assert f"section={anchor}" in page.url  # the short link survives the page's own URL writes
+
+
+# Pages whose key live chart scales to the screen (Plot's fit option). The Monte Carlo,
+# reparameterization, ELBO-ledger and training views stack fixed-height panels and are taller than a
+# 1280×720 projector in presenter mode (see the closing note of issue 13): not yet here.
+KEY_SECTIONS = {"gaussian-kl": "", "draw": "pad"}
+INSIDE_JS = """() => {
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const live = host.shadowRoot && host.shadowRoot.querySelectorAll('canvas.live-plot, canvas.draw-pad');
+    if (live) charts.push(...live);
+  }
+  return charts.some((c) => { const r = c.getBoundingClientRect();
+    return r.height > 150 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; });
+}"""
+
+
+@pytest.mark.parametrize("path", sorted(KEY_SECTIONS))
+def test_presenter_mode_fits_a_key_chart_on_the_projector(projector, app_url, path):
+    """present=1 at 1280×720: no sidebar, and the page's key chart (at its section link) fits on screen."""
+    page = projector
+    section = KEY_SECTIONS[path]
+    page.goto(f"{app_url}/{path}?lang=en&present=1" + (f"&section={section}" if section else ""))
+    wait_settled(page)
+    page.wait_for_function("() => document.documentElement.classList.contains('st-present')")
+    page.locator('[data-testid="stSidebar"]').wait_for(state="hidden")
+    page.wait_for_function(INSIDE_JS, timeout=20_000)
