@@ -219,6 +219,7 @@ def test_same_cookie_same_replica_also_for_the_websocket(cluster):
     assert {get(base + path, cookie)[0] for path in ("/", "/_stcore/health", "/?x=1") * 3} == {replica}
 
     import asyncio
+    import concurrent.futures
 
     import websockets
 
@@ -228,7 +229,10 @@ def test_same_cookie_same_replica_also_for_the_websocket(cluster):
                                       additional_headers={"Cookie": f"{COOKIE}={cookie}"}) as ws:
             return ws.response.headers["X-Replica"]
 
-    assert {asyncio.run(handshake()) for _ in range(3)} == {replica}
+    # in a thread of its own: the browser tests' Playwright (sync API) may hold this thread's event loop
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        seen = {pool.submit(asyncio.run, handshake()).result() for _ in range(3)}
+    assert seen == {replica}
 
 
 def test_new_browsers_spread_over_replicas(cluster):
