@@ -1,6 +1,7 @@
 """Screenshots of the live views for the README, taken DURING a drag (or a stroke, or a play).
 
     python scripts/readme_screenshots.py            # starts its own server; writes docs/screenshots/
+    python scripts/readme_screenshots.py live_kl_en.png   # only the files named
 
 Needs Chromium at /usr/bin/chromium and Playwright (requirements-dev.txt).
 """
@@ -65,7 +66,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        wanted = set(sys.argv[1:])
         for name, path, (w, h), selector, kind in SHOTS:
+            if wanted and name not in wanted:
+                continue
             page = browser.new_page(viewport={"width": w, "height": h}, device_scale_factor=1)
             page.goto(f"{base}/{path}")
             wait_settled(page)
