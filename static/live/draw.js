@@ -4,7 +4,7 @@
 // reconstruction at μ. On stroke end the 28×28 binary digit goes to Python once (`draw`), which
 // computes the exact ledger. Input events only record points; drawing happens once per frame.
 
-import { Plot, fmt, mountOnce } from "./plot.js";
+import { Plot, adoptStyles, fmt, mountOnce } from "./plot.js";
 import { Readout, button, el } from "./controls.js";
 import { loadModel } from "./model.js";
 import { CURRENT, digitCanvas, drawLatentMap, loadCodes, mapPanel } from "./latent_map.js";
@@ -13,14 +13,6 @@ import { BRUSH, RASTER, Raster, binarize, pack, toMnist, unpack } from "./prepro
 const PAD_MAX = 340; // CSS px
 const KEY_STEP = 0.02, KEY_STEP_FINE = 0.005; // pad fractions per arrow key press
 const MIN_MOVE = 0.002; // closer points are dropped (a held pointer does not pile up points)
-
-/** The pad's own styles (static/live/draw.css), beside the shared live.css. */
-function adoptDrawStyles(root) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("./draw.css", import.meta.url).href;
-  root.appendChild(link);
-}
 
 function pair(v, d = 3) { return `(${fmt(v[0], d)}, ${fmt(v[1], d)})`; }
 
@@ -43,7 +35,7 @@ class DrawView {
     this.codes = null;
     this.pending = false;
 
-    adoptDrawStyles(root);
+    adoptStyles(root, "draw.css");
     const wrap = el(root, "div", "live-root draw-root");
     const padCol = el(wrap, "div", "draw-pad-col");
     this.pad = el(padCol, "canvas", "draw-pad");

@@ -7,7 +7,7 @@
 //     speed, or scrub t); reduced-motion users see the two end frames and scrub by hand. Never reports.
 // Input events only change state; drawing happens once per frame in Plot.render.
 
-import { Plot, fmt, mountOnce, reducedMotion, viewData } from "./plot.js";
+import { Plot, adoptStyles, fmt, mountOnce, reducedMotion, viewData } from "./plot.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { loadModel } from "./model.js";
 import { CURRENT, Z_LIM, digitCanvas, drawLatentMap, loadCodes, mapPanel, star } from "./latent_map.js";
@@ -32,15 +32,6 @@ export function digitSignature(pixels) {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, "0");
-}
-
-function link(root) {
-  if (root.querySelector && root.querySelector("link[data-latent-css]")) return;
-  const l = document.createElement("link");
-  l.rel = "stylesheet";
-  l.href = new URL("./latent.css", import.meta.url).href;
-  l.dataset.latentCss = "1";
-  root.appendChild(l);
 }
 
 /** A 28 × 28 digit shown crisply (nearest-neighbour upscaling) with a caption; keeps its pixels. */
@@ -70,7 +61,7 @@ class Digit {
 /** Shared by both views: model + codes loading, the map with its static marks. */
 class LatentBase {
   constructor(root, name) {
-    link(root);
+    adoptStyles(root, "latent.css");
     // A grid: the map on the left, the digit (head) and the controls on the right; on a phone the
     // head goes above the map, so a finger on the map never hides the digit it is changing.
     this.wrap = el(root, "div", `live-root latent-root latent-${name}`);

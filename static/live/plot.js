@@ -531,13 +531,13 @@ function logLabel(k) {
   return "10" + String(k).split("").map((c) => sup[c]).join("");
 }
 
-/** The standard stylesheet of the live views, linked into the component's shadow root once. */
-export function adoptStyles(root) {
-  if (root.querySelector && root.querySelector("link[data-live-css]")) return;
+/** A stylesheet of static/live/ (default: the shared live.css), linked into a view's root once. */
+export function adoptStyles(root, file = "live.css") {
+  const href = new URL(`./${file}`, import.meta.url).href;
+  if (root.querySelector && [...root.querySelectorAll("link[rel=stylesheet]")].some((l) => l.href === href)) return;
   const link = document.createElement("link");
   link.rel = "stylesheet";
-  link.href = new URL("./live.css", import.meta.url).href;
-  link.dataset.liveCss = "1";
+  link.href = href;
   root.appendChild(link);
 }
 
