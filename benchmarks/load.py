@@ -27,6 +27,7 @@ import random
 import time
 import urllib.parse
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from benchmarks.common import cpu_seconds, log, machine_busy_seconds, median, p95, rss_mb, serve
@@ -255,6 +256,9 @@ async def run_load(base: str, pid: int, clients: int, duration: float,
                    log=log, sticky: bool = False, during=None) -> LoadResult:
     """`during(t0, stop_at)`, if given, is an extra coroutine run alongside the students (the cluster
     benchmark samples each replica's memory and kills one mid-class with it)."""
+    # Each student fetches pages and images in a thread of its own, as each browser tab does; the
+    # default pool (cores + 4 threads, shared by the whole class) would queue them behind each other.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=clients + 4))
     pages = await _slider_pages(base, pages)  # also warms the server: imports, caches
     result = LoadResult(clients, duration, think)
     for i in range(clients):
