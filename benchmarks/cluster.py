@@ -14,6 +14,11 @@ they landed. The launcher restarts the killed replica meanwhile.
 
     python -m benchmarks.cluster --replicas 1 2 --clients 30 60 100 --duration 25
     python -m benchmarks.cluster --replicas 2 --clients 120 --think 3 8 --duration 90 --kill-at 30
+
+``--reload-after-restart N`` checks the other way back: once the killed replica has been restarted,
+N students whose cookie names it reload at once (F5) and must get their view from the fresh replica.
+
+    python -m benchmarks.cluster --reload-after-restart 60
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,6 +192,71 @@ def run(replicas: list[int], clients: list[int], duration: float, think: tuple[f
                 for students in clients for n, one in zip(replicas, launched, strict=True)]
 
 
+async def reload_after_restart(launched: Launched, students: int, pages: list[tuple[str, str]]) -> dict:
+    """Kill replica 1, wait until the launcher has restarted it and HAProxy sends its cookie there
+    again, then let `students` holding that cookie reload their pages at once (F5 after a crash):
+    each must be served by the fresh replica and see the view its URL names."""
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=students + 4))
+    cookies = None
+    for _ in range(20):  # leastconn alternates: a few page loads hand out replica 1's cookie
+        probe = StreamlitSession(launched.base, "", "lang=en", sticky=True)
+        await asyncio.to_thread(probe.open_page)
+        if probe.replicas and probe.replicas[-1] == "app1":
+            cookies = dict(probe.cookies)
+            break
+    if cookies is None:
+        raise RuntimeError("HAProxy never sent a page load to replica 1")
+    old_pid = launched.replica_pids()[1]
+    os.kill(old_pid, signal.SIGKILL)
+    t0 = time.monotonic()
+    while True:  # restarted, and HAProxy routes the cookie to it again
+        await asyncio.sleep(0.2)
+        if launched.replica_pids().get(1, old_pid) == old_pid:
+            continue
+        probe = StreamlitSession(launched.base, "", "lang=en", sticky=True)
+        probe.cookies = dict(cookies)
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(probe.get, "/_stcore/health")
+            if probe.replicas and probe.replicas[-1] == "app1":
+                break
+        if time.monotonic() - t0 > 120:
+            raise TimeoutError("replica 1 was not back within 120 s")
+    back_s = time.monotonic() - t0
+
+    async def student(i: int) -> dict:
+        path, query = pages[i % len(pages)]
+        session = StreamlitSession(launched.base, path, query, sticky=True)
+        session.cookies = dict(cookies)
+        start = time.monotonic()
+        try:
+            await asyncio.to_thread(session.open_page)
+            await session.connect()
+            run = await session.load()
+            same, compared = load.view_matches_url(session, query)
+            given = set(query.split("&")) <= set(session.query.split("&"))  # the URL keeps what it named
+            return {"page": path, "ok": run.status == "ok" and same and given and compared > 0,
+                    "replica": session.replicas[-1] if session.replicas else "?",
+                    "ms": 1000 * (time.monotonic() - start), "errors": run.errors[:2]}
+        except Exception as exc:  # noqa: BLE001 - a refused student is a finding, not a crash
+            return {"page": path, "ok": False, "replica": "?", "ms": float("nan"), "errors": [f"{exc!s:.120}"]}
+        finally:
+            await session.close()
+
+    found = await asyncio.gather(*[student(i) for i in range(students)])
+    times = sorted(r["ms"] for r in found if r["ok"])
+    return {"students": students, "restarted_after_s": back_s, "same_view": sum(r["ok"] for r in found),
+            "on_fresh_replica": sum(r["replica"] == "app1" for r in found),
+            "median_ms": times[len(times) // 2] if times else float("nan"),
+            "max_ms": times[-1] if times else float("nan"),
+            "failed": [r for r in found if not r["ok"]][:5]}
+
+
+# One shared view per page with a slider the URL names (what a student's reload brings back).
+RELOAD_PAGES = [("gaussian-kl", "mu1=0.7&sigma2=1.6&lang=en"), ("monte-carlo", "n=1000&lang=en"),
+                ("reparameterization", "mu=0.6&lang=zh"), ("latent", "z1=1.2&z2=-0.4&lang=en"),
+                ("elbo", "w=1.5&lang=zh")]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, nargs="+", default=[2])
@@ -193,8 +264,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"))
     parser.add_argument("--kill-at", type=float, help="kill replica 1 this many seconds into each run")
+    parser.add_argument("--reload-after-restart", type=int, metavar="N",
+                        help="instead: kill replica 1 and let N students with its cookie reload once it is back")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # lets `finally` stop the launcher
+    if args.reload_after_restart:
+        with launch(2) as launched:
+            asyncio.run(warm_every_replica(launched))
+            found = asyncio.run(reload_after_restart(launched, args.reload_after_restart, RELOAD_PAGES))
+        print(json.dumps(found, indent=1, default=str))
+        return
     print(json.dumps(run(args.replicas, args.clients, args.duration, tuple(args.think), args.kill_at),
                      indent=1, default=str))
 
