@@ -166,6 +166,7 @@ def check_expander(target, toy, conv, runs, L):
 
 @st.fragment
 def explorer():
+    st.header(t("mc.explore_title"), anchor="estimates")
     controls, figure = st.columns([1, 2.4], gap="large")
     with controls:
         target, L, runs, seed, toy = mc_controls()

@@ -6,6 +6,16 @@ import { viewData } from "./plot.js";
 
 let done = "";
 
+/** The first live view (a component drawing a chart) at or below a section's heading. */
+function firstView(heading) {
+  const top = heading.getBoundingClientRect().top;
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const root = host.shadowRoot;
+    if (root && root.querySelector("canvas.live-plot") && host.getBoundingClientRect().top >= top) return host;
+  }
+  return null;
+}
+
 export function mount(component) {
   const name = viewData(component)?.section;
   if (!name || done === name) return () => {};
@@ -22,7 +32,19 @@ export function mount(component) {
     const target = document.getElementById(name);
     if (target) {
       const top = target.getBoundingClientRect().top;
-      if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
+      const view = document.documentElement.classList.contains("st-present") ? firstView(target) : null;
+      if (view) {
+        // Presenter mode: the section's live view whole on the screen (its controls and its chart),
+        // with as much of the section above it as still fits.
+        const box = view.getBoundingClientRect();
+        if (box.bottom - top <= window.innerHeight - 8) {
+          if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
+        } else if (Math.abs(box.bottom - window.innerHeight) > 12) {
+          view.scrollIntoView({ block: "end", behavior: "auto" });
+        }
+      } else if (top < 0 || top > 80) {
+        target.scrollIntoView({ block: "start", behavior: "auto" });
+      }
     }
     if (performance.now() - started < 12000) setTimeout(hold, 200);
   };
