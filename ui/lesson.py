@@ -14,11 +14,13 @@ import streamlit as st
 
 from ui.components import image, metric, num
 from ui.state import FloatParam, IntParam, UrlState
+from ui.toy import TOY_PARAMS
 from vae_core.gaussian import kl_normal
 from vae_core.jensen import two_point
 from vae_core.toy_model import Toy, ascend_elbo, elbo, log_evidence, posterior_kl
 
 LEDGER_DIGIT = 118  # the latent page's default ledger digit: a 2 whose q sits beside its posterior
+LEDGER_ESTIMATES = (100, 5000, 0)  # and its defaults L, k, seed (the draws from q in its posterior picture)
 MC_L, MC_RUNS = 10_000, 20  # the Monte Carlo page's defaults (L, runs, seed 0)
 REPARAM_N = 30  # the reparameterization page's fixed ε draws (seed 0)
 
@@ -32,32 +34,57 @@ class Step:
     view: Callable[[], dict]  # draws the step's picture; returns the numbers its answer quotes
 
 
-def _metrics(pairs: list[tuple[str, float]]) -> None:
-    for column, (label, value) in zip(st.columns(len(pairs)), pairs, strict=True):
-        with column:
-            metric(label, value)
+JENSEN_STATE = UrlState(
+    "lesson_jensen",
+    FloatParam("lam", 0.5, 0.0, 1.0, 0.01),  # the ELBO page's ranges; the question's X = 1 or 4, ½ each
+    FloatParam("x1", 1.0, 0.1, 6.0, 0.01),
+    FloatParam("x2", 4.0, 0.1, 6.0, 0.01),
+    FloatParam("lnsigma", 0.8, 0.05, 1.5, 0.01),
+)
 
 
 def jensen_view() -> dict:
-    """X = 1 or 4 with equal probability, f = log: both sides of eq. 1.4.5's inequality."""
-    j = two_point("log", 1.0, 4.0, 0.5)
-    _metrics([("log E[X]", j.f_of_mean), ("E[log X]", j.mean_of_f), ("gap", j.gap)])
+    """X = 1 or 4 with equal probability, f = log: both sides of eq. 1.4.5's inequality, live (the
+    chord under the curve; dragging λ, x₁, x₂ moves both sides)."""
+    from ui.live.elbo import jensen_view as live_jensen
+
+    JENSEN_STATE.sync()
+    live_jensen(JENSEN_STATE, "log", "two")
+    j = two_point("log", 1.0, 4.0, 0.5)  # the answer quotes the question's X, wherever the sliders are
     return {"f_mean": num(j.f_of_mean), "mean_f": num(j.mean_of_f), "gap": num(j.gap)}
 
 
+LEDGER_STATE = UrlState(
+    "lesson_ledger",
+    *(param for param in TOY_PARAMS if param.name in ("qmu", "qsigma")),  # the model stays the default
+    IntParam("step", 0, 0, 100),
+)
+
+
+def _live_ledger(toy: Toy):
+    """The ELBO page's live ledger on the default model, q from the URL, with its "Optimize q" path."""
+    from ui.live.elbo import ledger_view as live_ledger
+
+    LEDGER_STATE.sync()
+    q = Toy(toy.x, toy.w, toy.noise, LEDGER_STATE.value("qmu"), LEDGER_STATE.value("qsigma"))
+    live_ledger(LEDGER_STATE, q, ascend_elbo(*q), "natural", 0.2)  # ascend_elbo's defaults
+
+
 def ledger_view() -> dict:
+    """Eq. 1.4.10 live: moving q moves only the line between the ELBO and the KL."""
     toy = Toy()
     lp, e, kl = (float(v) for v in (log_evidence(toy.x, toy.w, toy.noise), elbo(*toy), posterior_kl(*toy)))
-    _metrics([("log p(x)", lp), ("ELBO", e), ("KL(q‖p(z|x))", kl)])
+    _live_ledger(toy)
     return {"log_px": num(lp), "elbo": num(e), "kl": num(kl)}
 
 
 def optimize_view() -> dict:
+    """The same live ledger: its "Optimize q" plays gradient ascent on q while log p(x) stays put."""
     toy = Toy()
     path = ascend_elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)
     lp = float(log_evidence(toy.x, toy.w, toy.noise))
     first, last = float(path.elbo[0]), float(path.elbo[-1])
-    _metrics([("log p(x)", lp), ("ELBO (start)", first), ("ELBO (end)", last)])
+    _live_ledger(toy)
     return {"log_px": num(lp), "start": num(first), "end": num(last), "kl_end": num(lp - last)}
 
 
@@ -80,20 +107,29 @@ def kl_view() -> dict:
 
 
 def vae_elbo_view() -> dict:
-    """One holdout digit through the pretrained VAE: its exact ledger (grid quadrature, eq. 1.4.12)."""
+    """One holdout digit through the pretrained VAE: its exact ledger (grid quadrature, eq. 1.4.12)
+    beside the picture of why the gap stays: the encoder's q(z|x) next to the true posterior."""
+    from ui.figures_latent import posterior_figure
     from ui.images import upscale
-    from ui.latent_data import digit_posterior
+    from ui.latent_data import digit_estimates, digit_posterior, view_box
     from ui.model import holdout, model_key, pretrained_model
+    from ui.plots import chart
 
     model = pretrained_model()
     if model is None:
         return {"log_px": "—", "elbo": "—", "kl": "—"}
-    post = digit_posterior(model, model_key(model), LEDGER_DIGIT)
-    digit, numbers = st.columns([1, 3], vertical_alignment="center")
-    with digit:
-        image(upscale(holdout()[0][LEDGER_DIGIT], 5), output_format="PNG", width=140, caption=f"#{LEDGER_DIGIT}")
+    key = model_key(model)
+    post = digit_posterior(model, key, LEDGER_DIGIT)
+    _, imp = digit_estimates(model, key, LEDGER_DIGIT, *LEDGER_ESTIMATES)
+    numbers, picture = st.columns([1, 1.9], gap="medium")
     with numbers:
-        _metrics([("log p(x)", post.log_px), ("ELBO", post.elbo_quad), ("KL(q‖p(z|x))", post.kl_posterior)])
+        image(upscale(holdout()[0][LEDGER_DIGIT], 4), output_format="PNG", width=112, caption=f"#{LEDGER_DIGIT}")
+        for label, value in (("log p(x)", post.log_px), ("ELBO", post.elbo_quad), ("KL(q‖p(z|x))", post.kl_posterior)):
+            metric(label, value)
+    with picture:
+        fig = posterior_figure(post, imp, view_box(model, key, LEDGER_DIGIT))
+        fig.update_layout(height=410, margin={"t": 10, "b": 115})  # presenter mode scales both by ~1.14
+        chart(fig)
     return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior)}
 
 

@@ -53,7 +53,7 @@ class DrawView {
     this.sdOut = new Readout(readouts, "σ");
     this.status = el(readouts, "div", "live-note");
     this.status.setAttribute("aria-live", "polite");
-    this.plot = new Plot(figure, { height: 520, name: "draw", render: (g) => this.render(g) });
+    this.plot = new Plot(figure, { height: 520, minHeight: 300, fit: true, name: "draw", render: (g) => this.render(g) });
     this.listen();
     this.resize = new ResizeObserver(() => this.invalidate());
     this.resize.observe(padCol);
@@ -267,18 +267,27 @@ class DrawView {
   }
 
   // --- the figure: what the model sees, the reconstruction, q on the latent map -----------------
-  layout(width) {
-    const wide = width >= 560;
-    const img = wide ? 116 : Math.min(112, Math.floor((width - 24) / 3));
-    const map = wide ? Math.min(width - img - 90, 430) : Math.min(width - 62, 430);
-    const legend = 56;
+  /** Sizes for a canvas `width` wide; with `limit` (presenter mode's fitted height), the map and
+   * then the images shrink until the figure fits it. */
+  layout(width, limit = Infinity) {
+    const fitting = Number.isFinite(limit);
+    // Fitting a short screen, a column of 360–560 px also takes the images beside the map (smaller).
+    const wide = width >= 560 || (fitting && width >= 360);
+    const legend = fitting ? 84 : 56; // presenter mode's 18 px legend wraps onto a third row
+    let img = width >= 560 ? 116 : wide ? 80 : Math.min(112, Math.floor((width - 24) / 3));
+    let map = wide ? Math.min(width - img - 90, 430) : Math.min(width - 62, 430);
+    if (fitting) {
+      if (wide) img = Math.max(64, Math.min(img, Math.floor((limit - 10) / 3) - 26));
+      map = Math.max(150, Math.min(wide ? width - img - 90 : map, limit - legend - 48 - (wide ? 0 : img + 30)));
+    }
     return { wide, img, map, height: wide ? Math.max(map + 48 + legend, 3 * (img + 26) + 10) : img + 30 + map + 48 + legend };
   }
 
   render(g) {
     const { text, palette } = this.data;
-    const L = this.layout(g.width);
-    this.plot.setHeight(L.height);
+    const natural = this.layout(g.width);
+    this.plot.setHeight(natural.height);
+    const L = g.height < natural.height ? this.layout(g.width, g.height) : natural; // presenter mode fits
     const th = g.theme;
     const images = [[this.grey, text.grey_label], [this.bits, text.binary_label], [this.recon, text.recon_label]];
     images.forEach(([pixels, label], i) => {

@@ -27,7 +27,7 @@ class JensenView {
     this.readouts = [new Readout(readouts, "f(E[X])"), new Readout(readouts, "E[f(X)]"),
       new Readout(readouts, "|E[f(X)] − f(E[X])|")];
     this.note = el(figure, "div", "live-note");
-    this.plot = new Plot(figure, { height: 430, name: "jensen", render: (g) => this.render(g) });
+    this.plot = new Plot(figure, { height: 430, minHeight: 300, fit: true, name: "jensen", render: (g) => this.render(g) });
     this.sliders = {};
   }
 

@@ -127,20 +127,20 @@ export class Plot {
   setLabel(label) { this.canvas.setAttribute("aria-label", label); }
 
   /** The height to draw at: the view's own, or — for a view created with ``fit: true`` — in presenter
-   * mode one that keeps the whole view (its own controls and readouts above the canvas, and the
-   * canvas) on one screen. Where the chart nearly fits below its current place, it takes just that
-   * room instead, so the first screen shows it whole without scrolling. Measured when the chart is
+   * mode one that keeps the whole view (the canvas and the view's own controls, readouts and notes
+   * around it) on one screen. Where the room below its current place is at least its minHeight, it
+   * takes just that room instead, so the screen shows it whole without scrolling (a lesson step). Measured when the chart is
    * mounted or resized, not per frame. */
   fittedHeight() {
     // opt-in (opts.fit): a view whose layout is proportional to its height; stacked fixed panels are not
     if (!this.opts.fit || !document.documentElement.classList.contains("st-present")) return this.height;
     if (this.fit === undefined) {
-      const top = this.canvas.getBoundingClientRect().top;
-      const host = this.canvas.getRootNode().host || this.container; // the view's element on the page
-      const above = top - host.getBoundingClientRect().top; // the view's own controls and readouts
-      const screen = Math.min(this.height, Math.round(window.innerHeight - above - 16));
-      const here = Math.round(window.innerHeight - top - 12);
-      this.fit = here >= 0.7 * screen ? Math.min(here, screen) : screen;
+      const { top, bottom } = this.canvas.getBoundingClientRect();
+      const view = (this.canvas.getRootNode().host || this.container).getBoundingClientRect(); // on the page
+      const under = Math.max(0, view.bottom - bottom); // the view's own notes or buttons below the chart
+      const screen = Math.min(this.height, Math.round(window.innerHeight - (top - view.top) - under - 16));
+      const here = Math.round(window.innerHeight - top - under - 12);
+      this.fit = here >= (this.opts.minHeight || 260) ? Math.min(here, screen) : screen;
     }
     return Math.max(this.opts.minHeight || 260, Math.min(this.height, this.fit));
   }

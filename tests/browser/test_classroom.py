@@ -34,6 +34,20 @@ def test_lesson_steps_with_arrow_keys_in_presenter_mode(projector, app_url):
     page.wait_for_url(re.compile(rf"step={len(STEPS) - 1}(&|$)"))
 
 
+@pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
+def test_every_lesson_step_reveals_its_picture_on_one_screen(projector, app_url, number):
+    """A class run from /lesson alone: after any answer, the step's picture (a live view with its own
+    controls, or the VAE step's posterior chart) is whole on the 1280×720 screen without scrolling."""
+    page = projector
+    page.goto(f"{app_url}/lesson?lang=en&present=1&step={number}")
+    wait_settled(page)
+    page.get_by_role("radio").first.check(force=True)
+    wait_settled(page)
+    page.get_by_role("button", name=catalogue("en")["lesson.reveal"]).click()
+    wait_settled(page)
+    page.wait_for_function(PICTURE_JS, timeout=20_000)
+
+
 def test_reveal_shows_the_live_picture_on_one_screen(projector, app_url):
     page = projector
     page.goto(f"{app_url}/lesson?lang=en&present=1&step={KL_STEP}")
@@ -92,6 +106,9 @@ INSIDE_JS = """() => {
   }
   return false;
 }"""
+PICTURE_JS = INSIDE_JS.replace("  return false;", """
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  return charts.some((c) => { const r = c.getBoundingClientRect(); return r.height > 150 && inside(r); });""")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -107,3 +124,6 @@ def test_presenter_mode_fits_a_key_chart_on_the_projector(projector, app_url, pa
     page.locator('[data-testid="stSidebar"]').wait_for(state="hidden")
     if section is not None:
         page.wait_for_function(INSIDE_JS, timeout=20_000)
+    sizes = page.evaluate("() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"] p')]"
+                          ".map((p) => parseFloat(getComputedStyle(p).fontSize))")
+    assert all(size >= 40 for size in sizes), sizes  # metric numbers large, readable from the back
