@@ -82,18 +82,23 @@ function logTicks(range, height, f) {
   return ks.filter((k) => (top - k) % every === 0).map((k) => [10 ** k, logLabel(k)]);
 }
 
-/** ``str`` in lines no wider than ``width`` (ctx.font set): breaks at spaces, or anywhere in CJK text. */
+/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text. */
 function wrapLines(ctx, str, width) {
   if (ctx.measureText(str).width <= width) return [str];
-  const spaced = str.includes(" ");
-  const parts = spaced ? str.split(" ") : Array.from(str);
+  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
+  // between CJK characters and fullwidth punctuation
+  const parts = [];
+  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
+    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
+    else parts.push(part);
+  }
   const lines = [];
   let cur = "";
   for (const part of parts) {
-    const next = cur ? (spaced ? `${cur} ${part}` : cur + part) : part;
-    if (cur && ctx.measureText(next).width > width) { lines.push(cur); cur = part; } else cur = next;
+    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
+    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
   }
-  if (cur) lines.push(cur);
+  if (cur.trim()) lines.push(cur.trimEnd());
   return lines;
 }
 
@@ -108,6 +113,31 @@ function panelTitle(g, str, rect, col) {
     const cx = Math.min(col.right - w / 2, Math.max(col.left + w / 2, rect.left + rect.width / 2));
     g.text(text, cx, rect.top - 8 - (lines.length - 1 - i) * line, { color: g.theme.muted, align: "center" });
   });
+}
+
+/**
+ * Graphics.legend with one difference for presenter mode: an item too wide for a row by itself (a
+ * long label at 18 px on a narrow column) wraps its label onto more lines instead of running off
+ * the canvas. Returns the height used; ``measure`` draws nothing.
+ */
+function wrappedLegend(g, items, px, py, { maxWidth, measure = false } = {}) {
+  const ctx = g.ctx;
+  ctx.font = g.font();
+  const limit = px + (maxWidth || g.width - px);
+  const rowH = g.fontSize * 1.5, lineH = Math.round(g.fontSize * 1.25);
+  let x = px, y = py, rowLines = 1;
+  for (const item of items) {
+    const lines = wrapLines(ctx, item.label, limit - px - 26 - 2); // as Graphics.legend, the label may use the item's end gap
+    const w = 26 + Math.max(...lines.map((t) => ctx.measureText(t).width)) + 16;
+    if (x + w > limit && x > px) { x = px; y += rowH + (rowLines - 1) * lineH; rowLines = 1; }
+    if (!measure) {
+      g.swatch(item, x, y + rowH / 2);
+      lines.forEach((t, i) => g.text(t, x + 26, y + rowH / 2 + i * lineH, { baseline: "middle", color: g.theme.text }));
+    }
+    rowLines = Math.max(rowLines, lines.length);
+    x += w;
+  }
+  return y + rowH + (rowLines - 1) * lineH - py;
 }
 
 class MCView {
@@ -367,13 +397,13 @@ class MCView {
     const measure = (str) => ctx.measureText(str).width;
     // the error axis' widest tick label (its decades as log labels, "0.001" the widest of them)
     const errTickW = Math.max(...decades(this.errRange).map((k) => measure(logLabel(k))));
-    const histTitle = `${text.hist_title} (${text.runs_at.replace("{n}", count(L))})`; // at its widest n
+    const histTitle = this.histTitle(count(L)); // at its widest n
     const errItems = this.errLegendItems(g);
     const histItems = this.histLegendItems(g);
     if (wide) {
       const split = Math.round(W * 0.52); // the left column: the run panel, the biggest
       const left = 64; // room for Q_n's tick labels and its rotated axis title
-      const legendH = g.legendHeight(this.legendItems(g), 4, { maxWidth: split - 8 });
+      const legendH = wrappedLegend(g, this.legendItems(g), 4, 0, { maxWidth: split - 8, measure: true });
       const runTop = legendH + 6 + over + (wrapLines(ctx, text.running_title, split).length - 1) * line;
       const run = { left, top: runTop, width: split - left - 30, height: H - runTop - below };
       // the right column: error panel, its legend, histogram panel, its legend
@@ -382,8 +412,8 @@ class MCView {
       const pWidth = W - 26 - pLeft; // "10000" under the right edge needs half its width
       const errTitle = wrapLines(ctx, text.error_title, col.right - col.left);
       const histTitleLines = wrapLines(ctx, histTitle, col.right - col.left).length;
-      const errLegH = g.legendHeight(errItems, col.left + 4, { maxWidth: col.right - col.left - 4 });
-      const histLegH = g.legendHeight(histItems, col.left + 4, { maxWidth: col.right - col.left - 4 });
+      const errLegH = wrappedLegend(g, errItems, col.left + 4, 0, { maxWidth: col.right - col.left - 4, measure: true });
+      const histLegH = wrappedLegend(g, histItems, col.left + 4, 0, { maxWidth: col.right - col.left - 4, measure: true });
       const errTop = 4 + errTitle.length * line + 6;
       const fixed = errTop + below + errLegH + 14 + histTitleLines * line + 6 + below + histLegH + 2;
       const room = Math.max(2 * 60, H - fixed);
@@ -401,17 +431,17 @@ class MCView {
     const left = 64, right = 30;
     const w = W - left - right;
     const col = { left: 0, right: W };
-    const legendH = g.legendHeight(this.legendItems(g), 4);
-    const runTop = legendH + 6 + over;
+    const legendH = wrappedLegend(g, this.legendItems(g), 4, 0, { measure: true });
+    const runTop = legendH + 6 + over + (wrapLines(ctx, text.running_title, W).length - 1) * line;
     const runH = 280, errH = 200, histH = 200;
     const errTitleH = wrapLines(ctx, text.error_title, W).length * line;
     const histTitleH = wrapLines(ctx, histTitle, W).length * line;
     const errTop = runTop + runH + below + 16 + errTitleH + 6;
     const errLegY = errTop + errH + below;
-    const errLegH = g.legendHeight(errItems, 4);
+    const errLegH = wrappedLegend(g, errItems, 4, 0, { measure: true });
     const histTop = errLegY + errLegH + 16 + histTitleH + 6;
     const histLegY = histTop + histH + below;
-    const natural = Math.ceil(histLegY + g.legendHeight(histItems, 4) + 4);
+    const natural = Math.ceil(histLegY + wrappedLegend(g, histItems, 4, 0, { measure: true }) + 4);
     const err = { left, top: errTop, width: w, height: errH };
     return { present: true, natural, legendX: 4, run: { left, top: runTop, width: w, height: runH }, err, col,
       hist: { left, top: histTop, width: w, height: histH }, xr, exactColour,
@@ -435,12 +465,19 @@ class MCView {
       { label: text.reference, color: g.theme.dark ? g.theme.text : "#222222", kind: "dash", width: 2 }];
   }
 
+  /** Presenter mode's histogram title: "(n = 10,000)" never broken across lines (no-break spaces). */
+  histTitle(n) {
+    const { text } = this.data;
+    return `${text.hist_title} (${text.runs_at.replace("{n}", n).replace(/ /g, "\u00a0")})`;
+  }
+
   histLegendItems() { return [{ label: this.data.text.clt, color: this.data.palette.gap, width: 2.5 }]; }
 
   /** The layer under the data: legends and axes. */
   drawFrame(g, lay) {
     const { text } = this.data;
-    g.legend(this.legendItems(g), lay.legendX, 0, { maxWidth: lay.legendMax });
+    const legend = lay.present ? (...a) => wrappedLegend(g, ...a) : (...a) => g.legend(...a);
+    legend(this.legendItems(g), lay.legendX, 0, { maxWidth: lay.legendMax });
     const run = g.panel(lay.run, lay.xr, this.data.yrange, { xlog: true });
     // presenter mode: titles measured, wrapped and kept inside their column (see panelTitle)
     const title = (str) => (lay.present ? undefined : str);
@@ -452,7 +489,7 @@ class MCView {
       panelTitle(g, text.error_title, lay.err, lay.col);
     }
     const { x, y, maxWidth } = lay.errLegend;
-    g.legend(this.errLegendItems(g), x, y, { maxWidth });
+    legend(this.errLegendItems(g), x, y, { maxWidth });
   }
 
   /** The layer a frame reveals up to n: the funnel, every run, run 1's band, the errors and their RMS. */
@@ -492,10 +529,11 @@ class MCView {
     const { text, runs, exact, sd } = this.data;
     const rect = lay.hist;
     const p = g.panel(rect, [-Z_LIM, Z_LIM], [0, this.histPeak]);
-    const title = `${text.hist_title} (${text.runs_at.replace("{n}", count(this.n[k]))})`;
+    const title = lay.present ? this.histTitle(count(this.n[k])) : `${text.hist_title} (${text.runs_at.replace("{n}", count(this.n[k]))})`;
     p.axes({ title: lay.present ? undefined : title, xlabel: text.hist_axis });
     if (lay.present) panelTitle(g, title, rect, lay.col);
-    const legend = () => g.legend(this.histLegendItems(), lay.histLegend.x, lay.histLegend.y, { maxWidth: lay.histLegend.maxWidth });
+    const draw = lay.present ? (...a) => wrappedLegend(g, ...a) : (...a) => g.legend(...a);
+    const legend = () => draw(this.histLegendItems(), lay.histLegend.x, lay.histLegend.y, { maxWidth: lay.histLegend.maxWidth });
     if (!(sd > 0)) {
       g.text(text.sd_zero, rect.left + rect.width / 2, rect.top + rect.height / 2, { align: "center", color: g.theme.muted });
       return;

@@ -94,26 +94,37 @@ const PRESENT_MAX = 680; // on a tall screen the squares are bound by the width 
 
 const presenting = () => document.documentElement.classList.contains("st-present");
 
-/** ``str`` in lines no wider than ``width`` (ctx.font set): breaks at spaces, or anywhere in CJK text.
+/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text.
  * (The same helper as mc.js's; plot.js would be its natural home.) */
 function wrapLines(ctx, str, width) {
   if (ctx.measureText(str).width <= width) return [str];
-  const spaced = str.includes(" ");
-  const parts = spaced ? str.split(" ") : Array.from(str);
+  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
+  // between CJK characters and fullwidth punctuation
+  const parts = [];
+  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
+    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
+    else parts.push(part);
+  }
   const lines = [];
   let cur = "";
   for (const part of parts) {
-    const next = cur ? (spaced ? `${cur} ${part}` : cur + part) : part;
-    if (cur && ctx.measureText(next).width > width) { lines.push(cur); cur = part; } else cur = next;
+    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
+    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
   }
-  if (cur) lines.push(cur);
+  if (cur.trim()) lines.push(cur.trimEnd());
   return lines;
 }
 
-/** Centred lines of text: the last line's baseline at ``y``, earlier lines above it. */
+/** Centred lines of text: the last line's baseline at ``y``, earlier lines above it; a line wider
+ * than its place moves sideways to stay on the canvas (a phone's square is narrower than its title). */
 function textLinesUp(g, lines, cx, y) {
   const line = Math.round(g.fontSize * 1.25);
-  lines.forEach((t, i) => g.text(t, cx, y - (lines.length - 1 - i) * line, { color: g.theme.muted, align: "center" }));
+  g.ctx.font = g.font();
+  lines.forEach((t, i) => {
+    const half = g.ctx.measureText(t).width / 2;
+    const x = Math.min(g.width - 2 - half, Math.max(2 + half, cx));
+    g.text(t, x, y - (lines.length - 1 - i) * line, { color: g.theme.muted, align: "center" });
+  });
 }
 
 class TimelineView {
