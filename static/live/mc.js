@@ -12,6 +12,11 @@ import { Readout, Slider, button, el } from "./controls.js";
 const PLAY_MS = 4000; // n = 1 → L in 4 s, log-uniform: the same time per decade
 const Z_LIM = 4; // the histogram's axis: ±4 standard errors
 const BIN = 0.5;
+// Presenter mode on a wide column: the smallest height whose row layout still reads at 18 px (the
+// error and histogram panels about 90 px tall); below it the page scrolls rather than the text crowds.
+const PRESENT_MIN = 440;
+
+const presenting = () => document.documentElement.classList.contains("st-present");
 
 /** base64 → Float64Array (little-endian float64, as ui.live.mc.pack writes it). */
 export function decodeFloat64(b64) {
@@ -51,6 +56,90 @@ function paintLayer(g, dpr, draw) {
   return canvas;
 }
 
+// --- presenter-mode helpers -------------------------------------------------------------------------
+/** The whole decades k of a log axis' range [10^a, 10^b]. */
+function decades([lo, hi]) {
+  const out = [];
+  for (let k = Math.ceil(Math.log10(lo) - 1e-9); k <= Math.log10(hi) + 1e-9; k++) out.push(k);
+  return out;
+}
+
+/** plot.js's label of 10^k (not exported there): 0.001 … 100000, else 10 with a superscript power. */
+function logLabel(k) {
+  if (k >= 0 && k <= 5) return String(10 ** k);
+  if (k < 0 && k >= -3) return (10 ** k).toFixed(-k);
+  const sup = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075",
+    6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
+  return "10" + String(k).split("").map((c) => sup[c]).join("");
+}
+
+/** A log axis' ticks every 1, 2, 3 … decades, so that labels ``f`` px tall stay apart on ``height`` px. */
+function logTicks(range, height, f) {
+  const ks = decades(range);
+  const perDecade = height / Math.max(1, Math.log10(range[1] / range[0]));
+  const every = Math.max(1, Math.ceil((1.5 * f) / perDecade));
+  const top = ks[ks.length - 1]; // keep the top decade: the biggest errors are the ones read first
+  return ks.filter((k) => (top - k) % every === 0).map((k) => [10 ** k, logLabel(k)]);
+}
+
+/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text. */
+function wrapLines(ctx, str, width) {
+  if (ctx.measureText(str).width <= width) return [str];
+  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
+  // between CJK characters and fullwidth punctuation
+  const parts = [];
+  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
+    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
+    else parts.push(part);
+  }
+  const lines = [];
+  let cur = "";
+  for (const part of parts) {
+    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
+    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
+  }
+  if (cur.trim()) lines.push(cur.trimEnd());
+  return lines;
+}
+
+/** A panel's title above it, centred on the panel where it fits, else moved (or wrapped) to stay inside ``col``. */
+function panelTitle(g, str, rect, col) {
+  const ctx = g.ctx;
+  ctx.font = g.font();
+  const lines = wrapLines(ctx, str, col.right - col.left);
+  const line = Math.round(g.fontSize * 1.25);
+  lines.forEach((text, i) => {
+    const w = ctx.measureText(text).width;
+    const cx = Math.min(col.right - w / 2, Math.max(col.left + w / 2, rect.left + rect.width / 2));
+    g.text(text, cx, rect.top - 8 - (lines.length - 1 - i) * line, { color: g.theme.muted, align: "center" });
+  });
+}
+
+/**
+ * Graphics.legend with one difference for presenter mode: an item too wide for a row by itself (a
+ * long label at 18 px on a narrow column) wraps its label onto more lines instead of running off
+ * the canvas. Returns the height used; ``measure`` draws nothing.
+ */
+function wrappedLegend(g, items, px, py, { maxWidth, measure = false } = {}) {
+  const ctx = g.ctx;
+  ctx.font = g.font();
+  const limit = px + (maxWidth || g.width - px);
+  const rowH = g.fontSize * 1.5, lineH = Math.round(g.fontSize * 1.25);
+  let x = px, y = py, rowLines = 1;
+  for (const item of items) {
+    const lines = wrapLines(ctx, item.label, limit - px - 26 - 2); // as Graphics.legend, the label may use the item's end gap
+    const w = 26 + Math.max(...lines.map((t) => ctx.measureText(t).width)) + 16;
+    if (x + w > limit && x > px) { x = px; y += rowH + (rowLines - 1) * lineH; rowLines = 1; }
+    if (!measure) {
+      g.swatch(item, x, y + rowH / 2);
+      lines.forEach((t, i) => g.text(t, x + 26, y + rowH / 2 + i * lineH, { baseline: "middle", color: g.theme.text }));
+    }
+    rowLines = Math.max(rowLines, lines.length);
+    x += w;
+  }
+  return y + rowH + (rowLines - 1) * lineH - py;
+}
+
 class MCView {
   constructor(root) {
     this.k = null;
@@ -66,7 +155,8 @@ class MCView {
     figure.style.flexBasis = "100%";
     const readouts = el(figure, "div", "live-readouts");
     this.readouts = { n: new Readout(readouts, "n"), q: new Readout(readouts, ""), se: new Readout(readouts, "") };
-    this.plot = new Plot(figure, { height: 760, name: "mc", render: (g) => this.render(g) });
+    // fit: in presenter mode the readouts, the scrubber and the whole chart share one screen
+    this.plot = new Plot(figure, { height: 760, fit: true, minHeight: PRESENT_MIN, name: "mc", render: (g) => this.render(g) });
   }
 
   build(data) {
@@ -206,8 +296,18 @@ class MCView {
     this.plot.canvas.dataset.state = JSON.stringify({ n: n[k], q, se: Number.isFinite(se) ? se : null, rms });
 
     const wide = g.width >= 700;
-    this.plot.setHeight(wide ? 740 : 1060);
-    const lay = this.layout(g, wide);
+    const present = presenting();
+    let lay;
+    if (present) {
+      lay = this.presentLayout(g, wide);
+      // A stacked (narrow) presenter layout cannot shrink to a screen at 18 px: it takes its whole
+      // height (the floor) and the page scrolls; a wide one fits the screen down to PRESENT_MIN.
+      this.setFloor(wide ? PRESENT_MIN : lay.natural);
+      this.plot.setHeight(wide ? 740 : lay.natural);
+    } else {
+      this.plot.setHeight(wide ? 740 : 1060);
+      lay = this.layout(g, wide);
+    }
     // Everything up to n is a prefix along the (log) n axis: the whole picture is painted once into
     // layers, and a frame shows it clipped at n — a few image copies per frame, whatever L and runs.
     const dpr = window.devicePixelRatio || 1;
@@ -239,8 +339,15 @@ class MCView {
     if (sd > 0) err.line(n, Array.from(n, (v) => sd / Math.sqrt(v)), { color: exactColour, width: 2, dash: [6, 4] });
     err.vline(n[k], { color: g.theme.muted, width: 1, dash: [3, 3] });
     err.unclip();
-    this.drawHistogram(g, lay.hist, k, palette);
+    this.drawHistogram(g, lay, k, palette);
     return String(n[k]);
+  }
+
+  /** The height below which Plot.fittedHeight will not go (plot.js reads opts.minHeight at each draw). */
+  setFloor(height) {
+    if (this.plot.opts.minHeight === height) return;
+    this.plot.opts.minHeight = height;
+    this.plot.invalidate();
   }
 
   layout(g, wide) {
@@ -261,8 +368,84 @@ class MCView {
       err = { left, top: top2, width: g.width - left - right, height: h };
       hist = { left, top: top2 + h + 150, width: g.width - left - right, height: h };
     }
+    const narrow = err.left < 100 || g.width < 700;
     return { legendX, run: { left, top, width: g.width - left - right, height: runH }, err, hist,
-      xr: [1, Math.max(L, 10)], exactColour: g.theme.dark ? g.theme.text : "#222222" };
+      xr: [1, Math.max(L, 10)], exactColour: g.theme.dark ? g.theme.text : "#222222",
+      errLegend: { x: narrow ? 4 : err.left, y: err.top + err.height + 40, maxWidth: narrow ? undefined : err.width },
+      histLegend: { x: hist.left, y: hist.top + hist.height + 40 } };
+  }
+
+  /**
+   * Presenter mode (18 px text). Wide (the right-hand column of a 1280 px screen): a row layout
+   * proportional to g.height — the running estimates under their legend on the left, as tall as the
+   * chart allows, and the error and histogram panels stacked on the right, each with its legend.
+   * Narrow (a zoomed or small screen): the panels stacked as on a phone, spaced for 18 px text, at
+   * a height of their own (``natural``). Every title, tick label and legend is measured, not assumed.
+   */
+  presentLayout(g, wide) {
+    const f = g.fontSize;
+    const W = g.width, H = g.height;
+    const L = this.n[this.n.length - 1];
+    const xr = [1, Math.max(L, 10)];
+    const exactColour = g.theme.dark ? g.theme.text : "#222222";
+    const line = Math.round(f * 1.25);
+    const below = 8 + 2 * f + 12; // a panel's tick labels and axis title under it
+    const over = 6 + f; // a one-line title's room above its panel
+    const { text } = this.data;
+    const ctx = g.ctx;
+    ctx.font = g.font();
+    const measure = (str) => ctx.measureText(str).width;
+    // the error axis' widest tick label (its decades as log labels, "0.001" the widest of them)
+    const errTickW = Math.max(...decades(this.errRange).map((k) => measure(logLabel(k))));
+    const histTitle = this.histTitle(count(L)); // at its widest n
+    const errItems = this.errLegendItems(g);
+    const histItems = this.histLegendItems(g);
+    if (wide) {
+      const split = Math.round(W * 0.52); // the left column: the run panel, the biggest
+      const left = 64; // room for Q_n's tick labels and its rotated axis title
+      const legendH = wrappedLegend(g, this.legendItems(g), 4, 0, { maxWidth: split - 8, measure: true });
+      const runTop = legendH + 6 + over + (wrapLines(ctx, text.running_title, split).length - 1) * line;
+      const run = { left, top: runTop, width: split - left - 30, height: H - runTop - below };
+      // the right column: error panel, its legend, histogram panel, its legend
+      const col = { left: split + 6, right: W };
+      const pLeft = col.left + Math.ceil(errTickW) + 12;
+      const pWidth = W - 26 - pLeft; // "10000" under the right edge needs half its width
+      const errTitle = wrapLines(ctx, text.error_title, col.right - col.left);
+      const histTitleLines = wrapLines(ctx, histTitle, col.right - col.left).length;
+      const errLegH = wrappedLegend(g, errItems, col.left + 4, 0, { maxWidth: col.right - col.left - 4, measure: true });
+      const histLegH = wrappedLegend(g, histItems, col.left + 4, 0, { maxWidth: col.right - col.left - 4, measure: true });
+      const errTop = 4 + errTitle.length * line + 6;
+      const fixed = errTop + below + errLegH + 14 + histTitleLines * line + 6 + below + histLegH + 2;
+      const room = Math.max(2 * 60, H - fixed);
+      const errH = Math.round(room * 0.5), histH = room - errH;
+      const err = { left: pLeft, top: errTop, width: pWidth, height: errH };
+      const errLegY = errTop + errH + below;
+      const histTop = errLegY + errLegH + 14 + histTitleLines * line + 6;
+      const hist = { left: pLeft, top: histTop, width: pWidth, height: histH };
+      return { present: true, legendX: 4, legendMax: split - 8, run, err, hist, xr, exactColour, col,
+        errLegend: { x: col.left + 4, y: errLegY, maxWidth: col.right - col.left - 4 },
+        histLegend: { x: col.left + 4, y: histTop + histH + below, maxWidth: col.right - col.left - 4 },
+        errYTicks: logTicks(this.errRange, errH, f) };
+    }
+    // narrow: stacked, every block measured at this width
+    const left = 64, right = 30;
+    const w = W - left - right;
+    const col = { left: 0, right: W };
+    const legendH = wrappedLegend(g, this.legendItems(g), 4, 0, { measure: true });
+    const runTop = legendH + 6 + over + (wrapLines(ctx, text.running_title, W).length - 1) * line;
+    const runH = 280, errH = 200, histH = 200;
+    const errTitleH = wrapLines(ctx, text.error_title, W).length * line;
+    const histTitleH = wrapLines(ctx, histTitle, W).length * line;
+    const errTop = runTop + runH + below + 16 + errTitleH + 6;
+    const errLegY = errTop + errH + below;
+    const errLegH = wrappedLegend(g, errItems, 4, 0, { measure: true });
+    const histTop = errLegY + errLegH + 16 + histTitleH + 6;
+    const histLegY = histTop + histH + below;
+    const natural = Math.ceil(histLegY + wrappedLegend(g, histItems, 4, 0, { measure: true }) + 4);
+    const err = { left, top: errTop, width: w, height: errH };
+    return { present: true, natural, legendX: 4, run: { left, top: runTop, width: w, height: runH }, err, col,
+      hist: { left, top: histTop, width: w, height: histH }, xr, exactColour,
+      errLegend: { x: 4, y: errLegY }, histLegend: { x: 4, y: histLegY }, errYTicks: logTicks(this.errRange, errH, f) };
   }
 
   legendItems(g) {
@@ -276,18 +459,37 @@ class MCView {
     ];
   }
 
+  errLegendItems(g) {
+    const { text, palette, colours } = this.data;
+    return [{ label: text.err_runs, color: colours.runs, width: 1.5 }, { label: text.readout_rms, color: palette.gap, width: 3 },
+      { label: text.reference, color: g.theme.dark ? g.theme.text : "#222222", kind: "dash", width: 2 }];
+  }
+
+  /** Presenter mode's histogram title: "(n = 10,000)" never broken across lines (no-break spaces). */
+  histTitle(n) {
+    const { text } = this.data;
+    return `${text.hist_title} (${text.runs_at.replace("{n}", n).replace(/ /g, "\u00a0")})`;
+  }
+
+  histLegendItems() { return [{ label: this.data.text.clt, color: this.data.palette.gap, width: 2.5 }]; }
+
   /** The layer under the data: legends and axes. */
   drawFrame(g, lay) {
-    const { text, palette, colours } = this.data;
-    g.legend(this.legendItems(g), lay.legendX, 0);
+    const { text } = this.data;
+    const legend = lay.present ? (...a) => wrappedLegend(g, ...a) : (...a) => g.legend(...a);
+    legend(this.legendItems(g), lay.legendX, 0, { maxWidth: lay.legendMax });
     const run = g.panel(lay.run, lay.xr, this.data.yrange, { xlog: true });
-    run.axes({ title: text.running_title, xlabel: text.axis_n, ylabel: "Q_n", xgrid: true });
+    // presenter mode: titles measured, wrapped and kept inside their column (see panelTitle)
+    const title = (str) => (lay.present ? undefined : str);
+    run.axes({ title: title(text.running_title), xlabel: text.axis_n, ylabel: "Q_n", xgrid: true });
     const err = g.panel(lay.err, lay.xr, this.errRange, { xlog: true, ylog: true });
-    err.axes({ title: text.error_title, xlabel: "n", xgrid: true });
-    const narrow = lay.err.left < 100 || g.width < 700;
-    g.legend([{ label: text.err_runs, color: colours.runs, width: 1.5 }, { label: text.readout_rms, color: palette.gap, width: 3 },
-      { label: text.reference, color: lay.exactColour, kind: "dash", width: 2 }], narrow ? 4 : lay.err.left,
-    lay.err.top + lay.err.height + 40, { maxWidth: narrow ? undefined : lay.err.width });
+    err.axes({ title: title(text.error_title), xlabel: "n", xgrid: true, yticks: lay.errYTicks });
+    if (lay.present) {
+      panelTitle(g, text.running_title, lay.run, { left: 0, right: lay.run.left + lay.run.width + 30 });
+      panelTitle(g, text.error_title, lay.err, lay.col);
+    }
+    const { x, y, maxWidth } = lay.errLegend;
+    legend(this.errLegendItems(g), x, y, { maxWidth });
   }
 
   /** The layer a frame reveals up to n: the funnel, every run, run 1's band, the errors and their RMS. */
@@ -323,10 +525,15 @@ class MCView {
   }
 
   /** The runs' (Q_n − exact)/(σ/√n) at this n, against N(0, 1): the central limit theorem. */
-  drawHistogram(g, rect, k, palette) {
+  drawHistogram(g, lay, k, palette) {
     const { text, runs, exact, sd } = this.data;
+    const rect = lay.hist;
     const p = g.panel(rect, [-Z_LIM, Z_LIM], [0, this.histPeak]);
-    p.axes({ title: `${text.hist_title} (${text.runs_at.replace("{n}", count(this.n[k]))})`, xlabel: text.hist_axis });
+    const title = lay.present ? this.histTitle(count(this.n[k])) : `${text.hist_title} (${text.runs_at.replace("{n}", count(this.n[k]))})`;
+    p.axes({ title: lay.present ? undefined : title, xlabel: text.hist_axis });
+    if (lay.present) panelTitle(g, title, rect, lay.col);
+    const draw = lay.present ? (...a) => wrappedLegend(g, ...a) : (...a) => g.legend(...a);
+    const legend = () => draw(this.histLegendItems(), lay.histLegend.x, lay.histLegend.y, { maxWidth: lay.histLegend.maxWidth });
     if (!(sd > 0)) {
       g.text(text.sd_zero, rect.left + rect.width / 2, rect.top + rect.height / 2, { align: "center", color: g.theme.muted });
       return;
@@ -340,7 +547,7 @@ class MCView {
     const grid = Array.from({ length: 161 }, (_, i) => -Z_LIM + (2 * Z_LIM * i) / 160);
     p.line(grid, grid.map((x) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI)), { color: palette.gap, width: 2.5 });
     p.unclip();
-    g.legend([{ label: text.clt, color: palette.gap, width: 2.5 }], rect.left, rect.top + rect.height + 40);
+    legend();
   }
 }
 

@@ -5,7 +5,7 @@
 // The arrays come once per visit from static/training/ (python -m vae_core.export_browser
 // --timeline); a rerun sends only the epoch and the text. On release the epoch goes to Python once.
 
-import { Plot, fmt, mountOnce, reducedMotion } from "./plot.js";
+import { MINUS as MINUS_SIGN, Plot, fmt, mountOnce, reducedMotion } from "./plot.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { classMedians, drawLatentMap, mapPanel } from "./latent_map.js";
 
@@ -87,6 +87,45 @@ function manifoldCanvas(tl, s) {
 
 // Log-x ticks: x = epoch + 1, so epoch 0 sits at the left edge.
 const EPOCH_TICKS = [0, 1, 3, 10, 30, 100, 300].map((e) => [e + 1, String(e)]);
+// Presenter mode, three columns (map | manifold | curves): the smallest height at which the curve
+// panels keep about 110 px each at 18 px; below it the page scrolls rather than the text crowds.
+const PRESENT_MIN = 460;
+const PRESENT_MAX = 680; // on a tall screen the squares are bound by the width anyway
+
+const presenting = () => document.documentElement.classList.contains("st-present");
+
+/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text.
+ * (The same helper as mc.js's; plot.js would be its natural home.) */
+function wrapLines(ctx, str, width) {
+  if (ctx.measureText(str).width <= width) return [str];
+  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
+  // between CJK characters and fullwidth punctuation
+  const parts = [];
+  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
+    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
+    else parts.push(part);
+  }
+  const lines = [];
+  let cur = "";
+  for (const part of parts) {
+    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
+    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
+  }
+  if (cur.trim()) lines.push(cur.trimEnd());
+  return lines;
+}
+
+/** Centred lines of text: the last line's baseline at ``y``, earlier lines above it; a line wider
+ * than its place moves sideways to stay on the canvas (a phone's square is narrower than its title). */
+function textLinesUp(g, lines, cx, y) {
+  const line = Math.round(g.fontSize * 1.25);
+  g.ctx.font = g.font();
+  lines.forEach((t, i) => {
+    const half = g.ctx.measureText(t).width / 2;
+    const x = Math.min(g.width - 2 - half, Math.max(2 + half, cx));
+    g.text(t, x, y - (lines.length - 1 - i) * line, { color: g.theme.muted, align: "center" });
+  });
+}
 
 class TimelineView {
   constructor(root) {
@@ -106,7 +145,9 @@ class TimelineView {
     this.readouts = el(bar, "div", "live-readouts");
     this.figure = el(wrap, "div", "live-figure");
     this.figure.style.width = "100%";
-    this.plot = new Plot(this.figure, { height: 640, name: "timeline", render: (g) => this.render(g) });
+    // fit: in presenter mode the epoch scrubber, the readouts and the whole chart share one screen
+    this.plot = new Plot(this.figure, { height: 640, fit: true, minHeight: PRESENT_MIN, name: "timeline",
+      render: (g) => this.render(g) });
     loadTimeline().then((tl) => { this.tl = tl; this.build(); }, (err) => { this.error = String(err); this.plot.invalidate(); });
   }
 
@@ -196,7 +237,93 @@ class TimelineView {
     const curvesH = wide ? 230 : 190;
     const top = 26;
     const mapsH = wide ? top + side + 46 : 2 * (top + side + 46);
-    return { wide, side, top, curvesH, height: mapsH + (wide ? curvesH + 60 : 2 * curvesH + 110) + 40 };
+    const height = mapsH + (wide ? curvesH + 60 : 2 * curvesH + 110) + 40;
+    // the rectangles render draws in (the arithmetic the normal layout has always used)
+    const map = { left: 52, top, side };
+    const man = { left: wide ? 52 + side + 40 : 52, top: wide ? top : top + side + 46 + top, side };
+    const cTop = man.top + side + 46 + top + 10;
+    const cw = wide ? Math.floor((width - 60 - 60 - 12) / 2) : width - 60 - 12;
+    const a = { left: 60, top: cTop, width: cw, height: curvesH };
+    const b = wide ? { left: 60 + cw + 60, top: cTop, width: cw, height: curvesH }
+      : { left: 60, top: cTop + curvesH + 70, width: cw, height: curvesH };
+    return { height, floor: PRESENT_MIN, map, man, a, b, legend: { x: 60, y: (wide ? a.top : b.top) + curvesH + 44 } };
+  }
+
+  /**
+   * Presenter mode (18 px text), every title and legend measured. On a wide screen: three columns,
+   * map | manifold | both curve panels stacked with the legend, the squares as big as the width
+   * leaves the curves ~330 px and the curves as tall as the fitted height allows. On a narrower
+   * (zoomed) one: the normal arrangement spaced for 18 px, at a height of its own (``floor``).
+   */
+  presentLayout(g) {
+    const W = g.width, H = g.height, f = g.fontSize;
+    const { text } = this.data;
+    const ctx = g.ctx;
+    ctx.font = g.font();
+    const line = Math.round(f * 1.25);
+    const below = 8 + 2 * f + 12; // tick labels and an axis title under a panel
+    const at300 = (key) => text[key].replace("{epoch}", "300"); // the widest epoch: no jumps while playing
+    const left = 60; // the map's tick labels and its rotated z₂
+    const tickW = Math.ceil(ctx.measureText(`${MINUS_SIGN}120`).width) + 14; // the curves' widest y label
+    const legendItems = this.legendItems(g);
+    if (W >= 1000) {
+      const colW = 330 + tickW + 18; // the curves' column: 330 px of plot, its y labels, "300" at its edge
+      const gap = 36;
+      const side = Math.max(160, Math.min(H - 4 - 2 * line - 6 - below, Math.floor((W - left - gap - 24 - colW) / 2)));
+      const titleW = side + gap - 6;
+      const lines = Math.max(wrapLines(ctx, at300("map_title"), titleW).length, wrapLines(ctx, at300("manifold_title"), titleW).length);
+      const top = 4 + lines * line + 6;
+      const map = { left, top, side, titleW };
+      const man = { left: left + side + gap, top, side, titleW };
+      const colLeft = man.left + side + 24;
+      const pw = W - 18 - (colLeft + tickW);
+      const cLines = (key) => wrapLines(ctx, text[key], W - colLeft).length;
+      const legendH = g.legendHeight(legendItems, colLeft, { maxWidth: W - colLeft });
+      const aTop = 4 + cLines("curves_title") * line + 6;
+      const room = H - aTop - below - 14 - cLines("kl_title") * line - 6 - below - legendH - 2;
+      const h = Math.max(60, Math.floor(room / 2));
+      const a = { left: colLeft + tickW, top: aTop, width: pw, height: h };
+      const bTop = aTop + h + below + 14 + cLines("kl_title") * line + 6;
+      const b = { left: colLeft + tickW, top: bTop, width: pw, height: h };
+      return { present: true, height: PRESENT_MAX, floor: PRESENT_MIN, map, man, a, b, col: { left: colLeft, right: W },
+        legend: { x: colLeft, y: bTop + h + below, maxWidth: W - colLeft } };
+    }
+    // narrower: the squares side by side (stacked under 640 px), the curves side by side (stacked)
+    const wide = W >= 640;
+    const gap = 36;
+    const side = wide ? Math.min(Math.floor((W - left - gap - 10) / 2), 420) : Math.min(W - left - 10, 420);
+    const titleW = wide ? side + gap - 6 : W - 8;
+    const sqLines = Math.max(wrapLines(ctx, at300("map_title"), titleW).length, wrapLines(ctx, at300("manifold_title"), titleW).length);
+    const top = 4 + sqLines * line + 6;
+    const map = { left, top, side, titleW };
+    const man = wide ? { left: left + side + gap, top, side, titleW } : { left, top: top + side + below + 14 + sqLines * line + 6, side, titleW };
+    const colW = wide ? Math.floor(W / 2) : W;
+    const cLines = Math.max(wrapLines(ctx, text.curves_title, colW - 8).length, wrapLines(ctx, text.kl_title, colW - 8).length);
+    const curvesH = wide ? 230 : 200;
+    const cTop = man.top + side + below + 14 + cLines * line + 6;
+    const pw = colW - tickW - 24;
+    const a = { left: tickW, top: cTop, width: pw, height: curvesH };
+    const b = wide ? { left: colW + tickW, top: cTop, width: pw, height: curvesH }
+      : { left: tickW, top: cTop + curvesH + below + 14 + cLines * line + 6, width: pw, height: curvesH };
+    const legendY = b.top + curvesH + below;
+    const height = Math.ceil(legendY + g.legendHeight(legendItems, 8) + 4);
+    return { present: true, height, floor: height, map, man, a, b, col: { left: 0, right: W }, legend: { x: 8, y: legendY } };
+  }
+
+  legendItems(g) {
+    const { text, palette } = this.data;
+    return [
+      { label: "ELBO", color: palette.p }, { label: text.recon, color: palette.posterior },
+      { label: "KL", color: palette.gap },
+      { label: text.train, color: g.theme.muted }, { label: text.holdout, color: g.theme.muted, kind: "dash" },
+    ];
+  }
+
+  /** The height below which Plot.fittedHeight will not go (plot.js reads opts.minHeight at each draw). */
+  setFloor(height) {
+    if (this.plot.opts.minHeight === height) return;
+    this.plot.opts.minHeight = height;
+    this.plot.invalidate();
   }
 
   render(g) {
@@ -206,7 +333,8 @@ class TimelineView {
       return "loading";
     }
     const { text, palette } = this.data;
-    const L = this.layout(g.width);
+    const L = presenting() ? this.presentLayout(g) : this.layout(g.width);
+    if (L.present) this.setFloor(L.floor);
     this.plot.setHeight(L.height);
     const tl = this.tl;
     const s = Math.round(this.pos);
@@ -217,34 +345,42 @@ class TimelineView {
     this.kl.set(fmt(c.holdout_kl[s]));
 
     // The latent map and the manifold, side by side (stacked on a phone).
-    const map = mapPanel(g, { left: 52, top: L.top, size: L.side });
-    g.text(text.map_title.replace("{epoch}", String(epoch)), map.left + map.width / 2, L.top - 8,
-      { color: th.muted, align: "center" });
+    const map = mapPanel(g, { left: L.map.left, top: L.map.top, size: L.map.side });
+    // a square's title: one line over its centre, or (presenter mode) wrapped to its column
+    const squareTitle = (str, sq) => {
+      if (!L.present) { g.text(str, sq.left + sq.side / 2, sq.top - 8, { color: th.muted, align: "center" }); return; }
+      g.ctx.font = g.font();
+      textLinesUp(g, wrapLines(g.ctx, str, sq.titleW), sq.left + sq.side / 2, sq.top - 8);
+    };
+    squareTitle(text.map_title.replace("{epoch}", String(epoch)), L.map);
     drawLatentMap(map, codesAt(tl, this.playing ? this.pos : s), palette);
-    const mLeft = L.wide ? map.left + map.width + 40 : 52;
-    const mTop = L.wide ? L.top : L.top + L.side + 46 + L.top;
-    const man = g.panel({ left: mLeft, top: mTop, width: L.side, height: L.side }, [0, 1], [0, 1]);
-    g.text(text.manifold_title.replace("{epoch}", String(epoch)), man.left + man.width / 2, mTop - 8,
-      { color: th.muted, align: "center" });
+    const { left: mLeft, top: mTop, side } = L.man;
+    const man = g.panel({ left: mLeft, top: mTop, width: side, height: side }, [0, 1], [0, 1]);
+    squareTitle(text.manifold_title.replace("{epoch}", String(epoch)), L.man);
     man.image(this.manifold(s), 0, 1, 0, 1);
-    g.text(text.manifold_axes, man.left + man.width / 2, mTop + L.side + 6, { color: th.muted, align: "center", baseline: "top" });
+    g.text(text.manifold_axes, man.left + man.width / 2, mTop + side + 6, { color: th.muted, align: "center", baseline: "top" });
 
     // The curves of eq. 1.4.12's terms against log epoch, with the cursor at this snapshot.
-    const cTop = mTop + L.side + 46 + L.top + 10;
     const xs = tl.epochs.map((e) => e + 1);
-    const cw = L.wide ? Math.floor((g.width - 60 - 60 - 12) / 2) : g.width - 60 - 12;
-    const a = { left: 60, top: cTop, width: cw, height: L.curvesH };
-    const b = L.wide ? { left: 60 + cw + 60, top: cTop, width: cw, height: L.curvesH }
-      : { left: 60, top: cTop + L.curvesH + 70, width: cw, height: L.curvesH };
+    const { a, b } = L;
     const later = (name) => c[name].slice(1);
     const lo = Math.min(...later("train_elbo"), ...later("holdout_elbo"), ...later("holdout_recon"), ...later("train_recon"));
     const hi = Math.max(...later("train_recon"), ...later("holdout_recon"));
     const pad = 0.06 * (hi - lo);
     const nats = g.panel(a, [1, 301], [Math.floor((lo - pad) / 10) * 10, Math.ceil((hi + pad) / 10) * 10], { xlog: true });
-    nats.axes({ title: text.curves_title, xlabel: text.epoch_axis, xticks: EPOCH_TICKS, xgrid: true });
+    const curveTitle = (str, rect) => { // presenter mode: wrapped to, and kept inside, the column
+      if (!L.present) return str;
+      g.ctx.font = g.font();
+      const lines = wrapLines(g.ctx, str, L.col.right - L.col.left);
+      const w = Math.max(...lines.map((t) => g.ctx.measureText(t).width));
+      const cx = Math.min(L.col.right - w / 2, Math.max(L.col.left + w / 2, rect.left + rect.width / 2));
+      textLinesUp(g, lines, cx, rect.top - 8);
+      return undefined;
+    };
+    nats.axes({ title: curveTitle(text.curves_title, a), xlabel: text.epoch_axis, xticks: EPOCH_TICKS, xgrid: true });
     const klHi = Math.ceil(Math.max(...c.train_kl, ...c.holdout_kl) + 0.5);
     const kl = g.panel(b, [1, 301], [0, klHi], { xlog: true });
-    kl.axes({ title: text.kl_title, xlabel: text.epoch_axis, xticks: EPOCH_TICKS, xgrid: true });
+    kl.axes({ title: curveTitle(text.kl_title, b), xlabel: text.epoch_axis, xticks: EPOCH_TICKS, xgrid: true });
     const series = [
       [nats, "train_elbo", palette.p, null], [nats, "holdout_elbo", palette.p, [6, 4]],
       [nats, "train_recon", palette.posterior, null], [nats, "holdout_recon", palette.posterior, [6, 4]],
@@ -264,13 +400,7 @@ class TimelineView {
       g.text(text.off_scale.replace("{elbo}", fmt(c.holdout_elbo[0], 1)), nats.left + 8, nats.top + nats.height - 8,
         { color: th.muted, bg: th.dark ? "rgba(14,17,23,0.8)" : "rgba(255,255,255,0.8)" });
     }
-    const legend = [
-      { label: "ELBO", color: palette.p }, { label: text.recon, color: palette.posterior },
-      { label: "KL", color: palette.gap },
-      { label: text.train, color: th.muted }, { label: text.holdout, color: th.muted, kind: "dash" },
-    ];
-    const bottom = (L.wide ? a.top : b.top) + L.curvesH + 44;
-    g.legend(legend, 60, bottom);
+    g.legend(this.legendItems(g), L.legend.x, L.legend.y, { maxWidth: L.legend.maxWidth });
     return String(epoch);
   }
 
