@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.lesson import STEPS
+from ui.live.section import scroll_to
 from ui.registry import page_info
 from ui.state import IntParam, UrlState, presenting
 
@@ -60,7 +61,7 @@ step = STEPS[number - 1]
 if not presenting():  # on a projector every line counts: the step's own title is enough
     st.title(t("lesson.title"))
 navigation(number)
-st.header(f"{number}. {t(f'lesson.{step.key}_title')}")
+st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
 ask, picture = st.columns([1, 2.3], gap="large")
 with ask:
     st.markdown(t(f"lesson.{step.key}_point"))
@@ -70,5 +71,6 @@ with picture:
     if revealed:  # the picture that shows why, only after the prediction (it would give it away)
         numbers = step.view()
         why.markdown(t(f"lesson.{step.key}_why", **numbers))
+        scroll_to(f"step-{number}")  # the revealed picture whole on the screen (presenter mode: with its controls)
     else:
         st.caption(t("lesson.answer_first"))

@@ -39,7 +39,7 @@ export function mount(component) {
         const box = view.getBoundingClientRect();
         if (box.bottom - top <= window.innerHeight - 8) {
           if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
-        } else if (Math.abs(box.bottom - window.innerHeight) > 12) {
+        } else if (box.bottom > window.innerHeight + 0.5 || box.bottom < window.innerHeight - 24) {
           view.scrollIntoView({ block: "end", behavior: "auto" });
         }
       } else if (top < 0 || top > 80) {
