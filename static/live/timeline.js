@@ -291,7 +291,7 @@ class TimelineView {
     // narrower: the squares side by side (stacked under 640 px), the curves side by side (stacked)
     const wide = W >= 640;
     const gap = 36;
-    const side = wide ? Math.min(Math.floor((W - left - gap - 10) / 2), 420) : Math.min(W - left - 10, 420);
+    let side = wide ? Math.min(Math.floor((W - left - gap - 10) / 2), 420) : Math.min(W - left - 10, 420);
     const titleW = wide ? side + gap - 6 : W - 8;
     const sqLines = Math.max(wrapLines(ctx, at300("map_title"), titleW).length, wrapLines(ctx, at300("manifold_title"), titleW).length);
     const top = 4 + sqLines * line + 6;
@@ -299,7 +299,28 @@ class TimelineView {
     const man = wide ? { left: left + side + gap, top, side, titleW } : { left, top: top + side + below + 14 + sqLines * line + 6, side, titleW };
     const colW = wide ? Math.floor(W / 2) : W;
     const cLines = Math.max(wrapLines(ctx, text.curves_title, colW - 8).length, wrapLines(ctx, text.kl_title, colW - 8).length);
-    const curvesH = wide ? 230 : 200;
+    let curvesH = wide ? 230 : 200;
+    let floor = null;
+    if (wide) {
+      // A column of 640–1000 px (the lesson's picture column): squares and curves share the fitted
+      // height; below PRESENT_MIN the page scrolls rather than the panels crowd.
+      const fixed = top + below + 14 + cLines * line + 6 + below + g.legendHeight(legendItems, 8) + 4;
+      const natural = fixed + side + curvesH;
+      floor = Math.min(natural, PRESENT_MIN);
+      if (H < natural) {
+        // Smaller squares, each centred over its half like the curves below it; titles as wide as a half.
+        const halfW = colW - 16; // the two centres lie colW apart: titles this wide never meet
+        const lines = Math.max(wrapLines(ctx, at300("map_title"), halfW).length, wrapLines(ctx, at300("manifold_title"), halfW).length);
+        const sqTop = 4 + lines * line + 6;
+        const rest = fixed - top + sqTop;
+        curvesH = Math.max(120, Math.min(230, Math.round((Math.max(H, floor) - rest) * 0.33)));
+        side = Math.max(150, Math.min(side, Math.max(H, floor) - rest - curvesH));
+        const centre = Math.max(left + side / 2, Math.min((colW + left) / 2, W - colW - side / 2 - 4));
+        Object.assign(map, { top: sqTop, side, titleW: halfW, left: Math.round(centre - side / 2) });
+        Object.assign(man, { top: sqTop, side, titleW: halfW, left: Math.round(centre + colW - side / 2) });
+      }
+      floor = { floor, natural };
+    }
     const cTop = man.top + side + below + 14 + cLines * line + 6;
     const pw = colW - tickW - 24;
     const a = { left: tickW, top: cTop, width: pw, height: curvesH };
@@ -307,7 +328,8 @@ class TimelineView {
       : { left: tickW, top: cTop + curvesH + below + 14 + cLines * line + 6, width: pw, height: curvesH };
     const legendY = b.top + curvesH + below;
     const height = Math.ceil(legendY + g.legendHeight(legendItems, 8) + 4);
-    return { present: true, height, floor: height, map, man, a, b, col: { left: 0, right: W }, legend: { x: 8, y: legendY } };
+    return { present: true, height: floor ? floor.natural : height, floor: floor ? floor.floor : height, map, man, a, b,
+      col: { left: 0, right: W }, legend: { x: 8, y: legendY } };
   }
 
   legendItems(g) {
