@@ -6,7 +6,7 @@
 // checkpoints once (base64 float64), so every number shown is the server's own. When a drag or a
 // play ends, n goes to Python once (one rerun: the URL).
 
-import { Graphics, Plot, fmt, mountOnce, niceCeil, reducedMotion, rgba } from "./plot.js";
+import { Graphics, Plot, fmt, logLabel, mountOnce, niceCeil, reducedMotion, rgba, wrapLines } from "./plot.js";
 import { Readout, Slider, button, el } from "./controls.js";
 
 const PLAY_MS = 4000; // n = 1 → L in 4 s, log-uniform: the same time per decade
@@ -64,15 +64,6 @@ function decades([lo, hi]) {
   return out;
 }
 
-/** plot.js's label of 10^k (not exported there): 0.001 … 100000, else 10 with a superscript power. */
-function logLabel(k) {
-  if (k >= 0 && k <= 5) return String(10 ** k);
-  if (k < 0 && k >= -3) return (10 ** k).toFixed(-k);
-  const sup = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075",
-    6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
-  return "10" + String(k).split("").map((c) => sup[c]).join("");
-}
-
 /** A log axis' ticks every 1, 2, 3 … decades, so that labels ``f`` px tall stay apart on ``height`` px. */
 function logTicks(range, height, f) {
   const ks = decades(range);
@@ -80,26 +71,6 @@ function logTicks(range, height, f) {
   const every = Math.max(1, Math.ceil((1.5 * f) / perDecade));
   const top = ks[ks.length - 1]; // keep the top decade: the biggest errors are the ones read first
   return ks.filter((k) => (top - k) % every === 0).map((k) => [10 ** k, logLabel(k)]);
-}
-
-/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text. */
-function wrapLines(ctx, str, width) {
-  if (ctx.measureText(str).width <= width) return [str];
-  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
-  // between CJK characters and fullwidth punctuation
-  const parts = [];
-  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
-    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
-    else parts.push(part);
-  }
-  const lines = [];
-  let cur = "";
-  for (const part of parts) {
-    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
-    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
-  }
-  if (cur.trim()) lines.push(cur.trimEnd());
-  return lines;
 }
 
 /** A panel's title above it, centred on the panel where it fits, else moved (or wrapped) to stay inside ``col``. */

@@ -529,12 +529,33 @@ export class Panel {
   label(str, x, y, opts = {}) { return this.g.text(str, this.px(x), this.py(y), opts); }
 }
 
-function logLabel(k) {
+/** The label of 10^k on a log axis: 0.001 … 100000, else 10 with a superscript power. */
+export function logLabel(k) {
   if (k >= 0 && k <= 5) return String(10 ** k);
   if (k < 0 && k >= -3) return (10 ** k).toFixed(-k);
   const sup = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075",
     6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
   return "10" + String(k).split("").map((c) => sup[c]).join("");
+}
+
+/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text. */
+export function wrapLines(ctx, str, width) {
+  if (ctx.measureText(str).width <= width) return [str];
+  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
+  // between CJK characters and fullwidth punctuation
+  const parts = [];
+  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
+    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
+    else parts.push(part);
+  }
+  const lines = [];
+  let cur = "";
+  for (const part of parts) {
+    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
+    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
+  }
+  if (cur.trim()) lines.push(cur.trimEnd());
+  return lines;
 }
 
 /** A stylesheet of static/live/ (default: the shared live.css), linked into a view's root once. */

@@ -5,7 +5,7 @@
 // The arrays come once per visit from static/training/ (python -m vae_core.export_browser
 // --timeline); a rerun sends only the epoch and the text. On release the epoch goes to Python once.
 
-import { MINUS as MINUS_SIGN, Plot, fmt, mountOnce, reducedMotion } from "./plot.js";
+import { MINUS as MINUS_SIGN, Plot, fmt, mountOnce, reducedMotion, wrapLines } from "./plot.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { classMedians, drawLatentMap, mapPanel } from "./latent_map.js";
 
@@ -93,27 +93,6 @@ const PRESENT_MIN = 460;
 const PRESENT_MAX = 680; // on a tall screen the squares are bound by the width anyway
 
 const presenting = () => document.documentElement.classList.contains("st-present");
-
-/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text.
- * (The same helper as mc.js's; plot.js would be its natural home.) */
-function wrapLines(ctx, str, width) {
-  if (ctx.measureText(str).width <= width) return [str];
-  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
-  // between CJK characters and fullwidth punctuation
-  const parts = [];
-  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
-    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
-    else parts.push(part);
-  }
-  const lines = [];
-  let cur = "";
-  for (const part of parts) {
-    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
-    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
-  }
-  if (cur.trim()) lines.push(cur.trimEnd());
-  return lines;
-}
 
 /** Centred lines of text: the last line's baseline at ``y``, earlier lines above it; a line wider
  * than its place moves sideways to stay on the canvas (a phone's square is narrower than its title). */
