@@ -45,7 +45,10 @@ class LedgerView {
     const readouts = el(figure, "div", "live-readouts");
     this.readouts = { lp: new Readout(readouts, "log p(x)"), elbo: new Readout(readouts, "ELBO"),
       kl: new Readout(readouts, "KL(q‖p(z|x))") };
-    this.plot = new Plot(figure, { height: 560, name: "ledger", render: (g) => this.render(g) });
+    // fit: the layout is proportional to the height, so presenter mode may draw it shorter to keep
+    // the view on one screen; below ~520 px at 18 px text the labels above and below the ledger's
+    // two rows (ELBO under eq. 1.4.10, E_q[log p(x|z)] over eq. 1.4.12) would touch
+    this.plot = new Plot(figure, { height: 560, fit: true, minHeight: 520, name: "ledger", render: (g) => this.render(g) });
     this.sliders = {};
   }
 
