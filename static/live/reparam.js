@@ -47,8 +47,8 @@ const STYLE = `.reparam-controls { max-width: none; display: grid; gap: 0.35rem 
   grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); }
 .reparam-note { grid-column: 1 / -1; }
 :host-context(.st-present) .reparam-head { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0.5rem 2rem; }
-:host-context(.st-present) .reparam-controls { flex: 0 1 360px; grid-template-columns: 1fr; margin-bottom: 0; }
-:host-context(.st-present) .reparam-head .live-readouts { flex: 1 1 480px; }
+:host-context(.st-present) .reparam-controls { flex: 0 1 320px; grid-template-columns: 1fr; margin-bottom: 0; }
+:host-context(.st-present) .reparam-head .live-readouts { flex: 1 1 480px; column-gap: 1.5rem; }
 :host-context(.st-present) .reparam-note { display: none; }`;
 
 function sub(n) { return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]); }
@@ -254,13 +254,19 @@ class ReparamView {
     this.termRange.fit(lo - pad, hi + pad, grow);
     const p = g.panel(rect, [this.termRange.lo, this.termRange.hi], [rows.length - 0.5, -0.5]);
     p.axes({ title: text.terms_title, xlabel: text.terms_axis, yticks: rows.map((r, i) => [i, SHORT[r]]), ygrid: false, xgrid: true });
+    // Presenter mode: the "mean …" label at the top of each row is 18 px tall and the rows may be
+    // short (fitted height): move the row's dots and mean bar down, within the row, until they clear
+    // the label (in row units). At 14 px this stays 0, so the normal view is as before.
+    const rowPx = Math.abs(p.py(1) - p.py(0));
+    const labelBottom = 3 + 1.25 * g.fontSize + 2, dotsTop = (0.5 - 0.16) * rowPx - 4;
+    const drop = g.fontSize > 14 ? Math.min(Math.max(0, labelBottom - dotsTop), 0.34 * rowPx - 6) / rowPx : 0;
     p.clip();
     rows.forEach((r, i) => {
       const xs = n.terms[r];
-      const ys = xs.map((_, j) => i + 0.32 * (((j * 7) % 11) / 10 - 0.5)); // fixed jitter: sample j keeps its place
+      const ys = xs.map((_, j) => i + drop + 0.32 * (((j * 7) % 11) / 10 - 0.5)); // fixed jitter: sample j keeps its place
       p.points(xs, ys, { color: colours[r], r: 4, alpha: 0.7 });
       const mean = n.est[r][0];
-      p.segment(mean, i - 0.38, mean, i + 0.38, { color: g.theme.text, width: 4 });
+      p.segment(mean, i + drop - 0.38, mean, i + drop + 0.38, { color: g.theme.text, width: 4 });
     });
     p.vline(n.dMu, { color: g.theme.text, width: 1.5, dash: [6, 4] });
     p.unclip();
