@@ -88,15 +88,21 @@ def ledger_metrics(ledger: dict, previous_key: str) -> None:
     previous = st.session_state.get(previous_key)
     st.session_state[previous_key] = ledger
     moved = previous is not None and previous["inputs"] != ledger["inputs"]
-    box = st.container(key="elbo_ledger_metrics")  # static/live/app.css reserves room for the deltas and note
+    box = st.container(key="elbo_ledger_metrics")  # static/live/app.css reserves room for the deltas
     for col, (label, key, colour) in zip(box.columns(3), (("log p(x)", "lp", "normal"), ("ELBO", "elbo", "normal"),
                                                           ("KL(q‖p(z|x))", "kl", "inverse")), strict=True):
         with col:
             metric(label, ledger[key], **metric_delta(ledger[key] - previous[key] if moved else None, colour))
+    # The note after a move sits in one fixed slot, so the page below does not jump when it appears or
+    # changes (θ/x's info box is taller than q's caption): static/live/app.css stacks the slot's
+    # children in one grid cell, and an invisible copy of the taller note — θ's, laid out like the
+    # info box — keeps that cell as tall as the info box at any width, in either language.
+    note = box.container(key="elbo_ledger_note")
+    note.container(key="elbo_ledger_ghost").markdown(t("elbo.theta_moved", delta="+00.0000"))
     if moved and abs(ledger["lp"] - previous["lp"]) >= 5e-5:
-        box.info(t("elbo.theta_moved", delta=f"{ledger['lp'] - previous['lp']:+.4f}"), icon="🧭")
+        note.info(t("elbo.theta_moved", delta=f"{ledger['lp'] - previous['lp']:+.4f}"), icon="🧭")
     elif moved:
-        box.caption(t("elbo.q_moved"))
+        note.caption(t("elbo.q_moved"))
 
 
 @st.cache_data(max_entries=32)

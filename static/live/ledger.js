@@ -28,6 +28,18 @@ function zGrid(lo, hi, peaks) {
   return Float64Array.from(pts.filter((z) => z >= lo && z <= hi)).sort();
 }
 
+/** A panel's title as Panel.axes draws it (centred over the panel, muted), but kept inside the
+ * canvas: in a narrow column at 18 px (presenter mode, browser zoom) it may be wider than its panel;
+ * it then slides left, and only a title wider than the whole canvas gets a smaller font. */
+function panelTitle(g, p, str) {
+  g.ctx.font = g.font();
+  const w = g.ctx.measureText(str).width;
+  const size = w > g.width - 8 ? Math.floor((g.fontSize * (g.width - 8)) / w) : g.fontSize;
+  const half = (w * size) / g.fontSize / 2;
+  const x = Math.min(Math.max(p.left + p.width / 2, half + 4), g.width - half - 4);
+  g.text(str, x, p.top - 8, { color: g.theme.muted, align: "center", size });
+}
+
 class LedgerView {
   constructor(root) {
     this.values = null;
@@ -45,7 +57,10 @@ class LedgerView {
     const readouts = el(figure, "div", "live-readouts");
     this.readouts = { lp: new Readout(readouts, "log p(x)"), elbo: new Readout(readouts, "ELBO"),
       kl: new Readout(readouts, "KL(q‖p(z|x))") };
-    this.plot = new Plot(figure, { height: 560, name: "ledger", render: (g) => this.render(g) });
+    // fit: the layout is proportional to the height, so presenter mode may draw it shorter to keep
+    // the view on one screen (the ledger's rows keep a minimum height, render; the densities below
+    // take what is left, at least ~140 px at 520)
+    this.plot = new Plot(figure, { height: 560, fit: true, minHeight: 520, name: "ledger", render: (g) => this.render(g) });
     this.sliders = {};
   }
 
@@ -210,19 +225,27 @@ class LedgerView {
       { label: qLabel, color: palette.q },
       ...(optimizing ? [{ label: text.start, color: palette.q, kind: "dash", width: 1.5 }] : []),
     ];
-    const left = Math.min(96, Math.max(70, g.width * 0.16)), right = 14, fs = g.fontSize;
+    // left: room for the row labels ("eq. 1.4.10", right-aligned 6 px off the axis, 1 px to spare) also at 18 px
+    g.ctx.font = g.font();
+    const rowLabelW = Math.max(...[text.bar_ledger, text.bar_terms].map((t) => g.ctx.measureText(t).width));
+    const left = Math.max(Math.min(96, Math.max(70, g.width * 0.16)), rowLabelW + 7), right = 14, fs = g.fontSize;
     const legendH = g.legendHeight(legend, 8) + 6;
     const titleH = fs + 12, axisH = 2 * fs + 16;
     const avail = g.height - legendH - 2 * titleH - 2 * axisH;
-    const h1 = Math.round(avail * 0.48), h2 = avail - h1;
+    // The ledger's rows are 1 unit apart on a 2.5-unit axis, and row 1's label below (ELBO) faces row
+    // 0's label above (E_q[log p(x|z)]), each 13 px off its row and one text line tall: keep them apart
+    // when a fitted height or a wrapped legend leaves little room (at 14 px text the proportional
+    // share is always larger, so the normal view is unchanged).
+    const h1 = Math.max(Math.round(avail * 0.48), Math.round(2.5 * (2 * 13 + 2 * fs + 6))), h2 = avail - h1;
     const wPlot = g.width - left - right;
     const top1 = titleH, top2 = top1 + h1 + axisH + titleH;
 
     const [xlo, xhi] = ledgerRange(L.lp, L.elbo, L.recon);
     this.x.fit(xlo, xhi, { grow });
     const led = g.panel({ left, top: top1, width: wPlot, height: h1 }, this.x.span, [-0.75, 1.75]);
-    led.axes({ title: text.fig_ledger, xlabel: text.nats_axis, ygrid: false,
+    led.axes({ xlabel: text.nats_axis, ygrid: false,
       yticks: [[1, text.bar_ledger], [0, text.bar_terms]] });
+    panelTitle(g, led, text.fig_ledger);
     this.drawLedger(g, led, L);
 
     const [m0, s0] = [this.values.qmu, this.values.qsigma];
@@ -243,7 +266,8 @@ class LedgerView {
     }
     this.yDens.fit(0, niceCeil(top * 1.05), { grow });
     const dens = g.panel({ left, top: top2, width: wPlot, height: h2 }, this.z.span, this.yDens.span);
-    dens.axes({ title: text.fig_densities, xlabel: "z" });
+    dens.axes({ xlabel: "z" });
+    panelTitle(g, dens, text.fig_densities);
     dens.clip();
     dens.fill(zs, slice, { color: palette.p, alpha: 0.18 });
     dens.line(zs, slice, { color: palette.p, width: 1 });

@@ -39,6 +39,18 @@ class Range {
   }
 }
 
+// μ and σ side by side above the readouts, as wide as the column (was inline style). Presenter mode
+// (a projector, 18 px chart text): the two sliders stacked at the left and the four readouts beside
+// them, and no hint line (the page's caption under the view says the same), so the canvas starts
+// ~125 px below the view's top instead of ~240 and the figure keeps most of its natural height.
+const STYLE = `.reparam-controls { max-width: none; display: grid; gap: 0.35rem 2rem; margin-bottom: 1.5rem;
+  grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); }
+.reparam-note { grid-column: 1 / -1; }
+:host-context(.st-present) .reparam-head { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0.5rem 2rem; }
+:host-context(.st-present) .reparam-controls { flex: 0 1 320px; grid-template-columns: 1fr; margin-bottom: 0; }
+:host-context(.st-present) .reparam-head .live-readouts { flex: 1 1 480px; column-gap: 1.5rem; }
+:host-context(.st-present) .reparam-note { display: none; }`;
+
 function sub(n) { return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]); }
 
 class ReparamView {
@@ -48,19 +60,22 @@ class ReparamView {
     this.fRange = new Range();
     this.termRange = new Range();
     this.arrowScale = null;
+    el(root, "style", "", STYLE);
     const wrap = el(root, "div", "live-root");
-    // μ and σ side by side above the figure: the figure needs the column's whole width
-    this.controls = el(wrap, "div", "live-controls");
-    Object.assign(this.controls.style, { flex: "1 1 100%", maxWidth: "none", display: "grid",
-      gridTemplateColumns: "repeat(auto-fit, minmax(220px, 1fr))", gap: "0.35rem 2rem" });
+    // One full-width column: the controls and the readouts above the canvas (the figure needs the
+    // column's whole width). They sit in the figure, so presenter mode can put them in one row.
     const figure = el(wrap, "div", "live-figure");
     figure.style.flexBasis = "100%";
-    const readouts = el(figure, "div", "live-readouts");
+    const head = el(figure, "div", "reparam-head");
+    this.controls = el(head, "div", "live-controls reparam-controls");
+    const readouts = el(head, "div", "live-readouts");
     this.readouts = {
       mu: new Readout(readouts, "∂E_q[f]/∂μ"), sigma: new Readout(readouts, "∂E_q[f]/∂σ"),
       ratioMu: new Readout(readouts, "Var SF / Var RP (μ)"), ratioSigma: new Readout(readouts, "Var SF / Var RP (σ)"),
     };
-    this.plot = new Plot(figure, { height: 620, name: "reparam", render: (g) => this.render(g) });
+    // fit: in presenter mode the map and the two panels below it shrink to keep the view on one
+    // screen (render); minHeight is set there, from the layout's natural height
+    this.plot = new Plot(figure, { height: 620, fit: true, minHeight: 460, name: "reparam", render: (g) => this.render(g) });
     this.sliders = {};
   }
 
@@ -74,8 +89,7 @@ class ReparamView {
         onRelease: () => this.release(),
       });
     }
-    this.note = el(this.controls, "div", "live-note");
-    this.note.style.gridColumn = "1 / -1";
+    this.note = el(this.controls, "div", "live-note reparam-note");
   }
 
   update(data) {
@@ -131,13 +145,20 @@ class ReparamView {
     this.readouts.ratioSigma.set(ratioText(varianceRatio(n.v.score_sigma, n.v.pathwise_sigma)));
 
     const wide = g.width >= 720;
-    const left = 12, right = 12, mapH = wide ? 230 : 220;
+    const left = 12, right = 12;
     const first = g.theme.dark ? "#f0f0f0" : "#000000";
     const mapLegend = [{ label: "N(0, 1)", color: palette.prior, kind: "fill", alpha: 0.35 },
       { label: `q = N(${fmt(mu, 2)}, ${fmt(sigma, 2)}²)`, color: palette.q },
       { label: text.first, color: first, kind: "marker" }];
     const mapTop = g.legendHeight(mapLegend, left) + 4; // the legend may wrap on a phone
-    this.plot.setHeight((wide ? 640 : 900) + mapTop - 22);
+    const natural = (wide ? 640 : 900) + mapTop - 22;
+    // Presenter mode (Plot fit) may draw shorter than natural: the map gives up part of the
+    // shortfall and the panels the rest (at most 180 px: map ≥ 140 px, each panel ≥ ~120 px).
+    // Outside presenter mode g.height is the natural height and nothing moves.
+    this.plot.opts.minHeight = natural - 180;
+    this.plot.setHeight(natural);
+    const short = Math.min(180, Math.max(0, natural - g.height));
+    const mapH = Math.round((wide ? 230 : 220) - (wide ? 0.5 : 0.3) * short);
     g.legend(mapLegend, left, 0);
     const map = g.panel({ left, top: mapTop, width: g.width - left - right, height: mapH }, [-axis, axis], [-0.6, 1.55]);
     this.drawMap(map, n, g, first);
@@ -233,13 +254,19 @@ class ReparamView {
     this.termRange.fit(lo - pad, hi + pad, grow);
     const p = g.panel(rect, [this.termRange.lo, this.termRange.hi], [rows.length - 0.5, -0.5]);
     p.axes({ title: text.terms_title, xlabel: text.terms_axis, yticks: rows.map((r, i) => [i, SHORT[r]]), ygrid: false, xgrid: true });
+    // Presenter mode: the "mean …" label at the top of each row is 18 px tall and the rows may be
+    // short (fitted height): move the row's dots and mean bar down, within the row, until they clear
+    // the label (in row units). At 14 px this stays 0, so the normal view is as before.
+    const rowPx = Math.abs(p.py(1) - p.py(0));
+    const labelBottom = 3 + 1.25 * g.fontSize + 2, dotsTop = (0.5 - 0.16) * rowPx - 4;
+    const drop = g.fontSize > 14 ? Math.min(Math.max(0, labelBottom - dotsTop), 0.34 * rowPx - 6) / rowPx : 0;
     p.clip();
     rows.forEach((r, i) => {
       const xs = n.terms[r];
-      const ys = xs.map((_, j) => i + 0.32 * (((j * 7) % 11) / 10 - 0.5)); // fixed jitter: sample j keeps its place
+      const ys = xs.map((_, j) => i + drop + 0.32 * (((j * 7) % 11) / 10 - 0.5)); // fixed jitter: sample j keeps its place
       p.points(xs, ys, { color: colours[r], r: 4, alpha: 0.7 });
       const mean = n.est[r][0];
-      p.segment(mean, i - 0.38, mean, i + 0.38, { color: g.theme.text, width: 4 });
+      p.segment(mean, i + drop - 0.38, mean, i + drop + 0.38, { color: g.theme.text, width: 4 });
     });
     p.vline(n.dMu, { color: g.theme.text, width: 1.5, dash: [6, 4] });
     p.unclip();

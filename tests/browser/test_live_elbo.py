@@ -283,3 +283,52 @@ def test_touch_drag_on_a_phone(chromium, app_url):
         assert settled_metrics(page)["KL(q‖p(z|x))"] == readouts(page, "qsigma")[2]
     finally:
         context.close()
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+# Top of the check expander below the ledger's metrics, relative to the metrics box (the page may scroll).
+BELOW_JS = """() => {
+  const box = document.querySelector('.st-key-elbo_ledger_metrics').getBoundingClientRect();
+  const check = document.querySelector('[data-testid="stExpander"]').getBoundingClientRect();
+  return check.top - box.top;
+}"""
+
+
+def steady_below(page) -> float:
+    """BELOW_JS once it holds still for 250 ms (the plotly chart between the two draws late)."""
+    last = page.evaluate(BELOW_JS)
+    for _ in range(40):
+        page.wait_for_timeout(250)
+        now = page.evaluate(BELOW_JS)
+        if abs(now - last) < 0.5:
+            return now
+        last = now
+    return last
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_moving_theta_x_or_q_does_not_push_the_page_below_the_metrics(chromium, app_url, width, height):
+    """The note after a move (θ/x: an info box; q: a caption) has a slot of its own: the check
+    expander below the metrics stays where it was on the first view (also with the columns stacked)."""
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        open_elbo(page, app_url)
+        start = steady_below(page)
+        moves = [("x", page.get_by_role("slider", name="x — the observed data point"), r"x=1\.51"),
+                 ("qmu", page.locator('input[data-name="qmu"]'), r"qmu=0\.01"),
+                 ("w", page.get_by_role("slider", name="w — decoder weight (x ≈ w·z)"), r"w=1\.01"),
+                 ("qsigma", page.locator('input[data-name="qsigma"]'), r"qsigma=1\.01")]
+        for name, slider, url in moves:
+            slider.focus()
+            slider.press("ArrowRight")
+            page.wait_for_url(re.compile(url))
+            wait_settled(page)
+            below = steady_below(page)
+            assert abs(below - start) <= 2, (name, start, below)
+        assert not errors, errors
+    finally:
+        context.close()
