@@ -39,8 +39,9 @@ export function mount(component) {
         const box = view.getBoundingClientRect();
         if (box.bottom - top <= window.innerHeight - 8) {
           if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
-        } else if (box.bottom > window.innerHeight + 0.5 || box.bottom < window.innerHeight - 24) {
-          view.scrollIntoView({ block: "end", behavior: "auto" });
+        } else if (box.bottom > window.innerHeight + 0.5 || box.bottom < window.innerHeight - 24 || box.top < -0.5) {
+          // its bottom at the screen's bottom; a view taller than the screen shows its top instead
+          view.scrollIntoView({ block: box.height <= window.innerHeight ? "end" : "start", behavior: "auto" });
         }
       } else if (top < 0 || top > 80) {
         target.scrollIntoView({ block: "start", behavior: "auto" });

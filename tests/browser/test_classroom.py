@@ -34,16 +34,17 @@ def test_lesson_steps_with_arrow_keys_in_presenter_mode(projector, app_url):
     page.wait_for_url(re.compile(rf"step={len(STEPS) - 1}(&|$)"))
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
-def test_every_lesson_step_reveals_its_picture_on_one_screen(projector, app_url, number):
+def test_every_lesson_step_reveals_its_picture_on_one_screen(projector, app_url, number, lang):
     """A class run from /lesson alone: after any answer, the step's picture (a live view with its own
     controls, or the VAE step's posterior chart) is whole on the 1280×720 screen without scrolling."""
     page = projector
-    page.goto(f"{app_url}/lesson?lang=en&present=1&step={number}")
+    page.goto(f"{app_url}/lesson?lang={lang}&present=1&step={number}")
     wait_settled(page)
     page.get_by_role("radio").first.check(force=True)
     wait_settled(page)
-    page.get_by_role("button", name=catalogue("en")["lesson.reveal"]).click()
+    page.get_by_role("button", name=catalogue(lang)["lesson.reveal"]).click()
     wait_settled(page)
     page.wait_for_function(PICTURE_JS, timeout=20_000)
 
