@@ -48,3 +48,15 @@ def test_step_links_and_bad_steps():
     assert at.query_params["step"] == str(len(STEPS)) and at.warning
     at = open_page(PAGE, "zh", step="abc")
     assert at.query_params["step"] == "1" and at.warning
+
+
+@pytest.mark.parametrize("key", ["ledger", "optimize"])
+def test_ledger_steps_start_the_optimizer_at_zero_whatever_the_lesson_step(key):
+    """The live ledger's optimizer step has its own URL name (k): the lesson's ``step=2`` once leaked
+    into it, so step 2 opened the ledger at q₂ of the optimizer's path instead of the student's q."""
+    number = 1 + [s.key for s in STEPS].index(key)
+    at = open_page(PAGE, "en", step=str(number))
+    at.radio(key=f"lesson_choice_{key}").set_value(catalogue("en")[f"lesson.{key}_a"]).run()
+    at.button(key=f"lesson_reveal_{key}").click().run()
+    assert_clean(at)
+    assert at.query_params["step"] == str(number) and at.query_params["k"] == "0"

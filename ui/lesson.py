@@ -57,8 +57,29 @@ def jensen_view() -> dict:
 LEDGER_STATE = UrlState(
     "lesson_ledger",
     *(param for param in TOY_PARAMS if param.name in ("qmu", "qsigma")),  # the model stays the default
-    IntParam("step", 0, 0, 100),
+    IntParam("k", 0, 0, 100),  # the optimizer's step: in the lesson's URL, "step" is the lesson's step
 )
+
+
+class Renamed:
+    """A :class:`UrlState` under other names, for a live view whose value names clash with the page's
+    own URL names (``{view name: URL name}``); ``state_view`` uses only these five members."""
+
+    def __init__(self, state: UrlState, names: dict[str, str]) -> None:
+        self.state, self.names = state, names
+        self.params = {view: state.params[url] for view, url in names.items()}
+
+    def key(self, name: str) -> str:
+        return self.state.key(name)
+
+    def value(self, name: str):
+        return self.state.value(self.names[name])
+
+    def set(self, name: str, value) -> None:
+        self.state.set(self.names[name], value)
+
+    def write(self, name: str, value) -> None:
+        self.state.write(self.names[name], value)
 
 
 def _live_ledger(toy: Toy):
@@ -67,7 +88,8 @@ def _live_ledger(toy: Toy):
 
     LEDGER_STATE.sync()
     q = Toy(toy.x, toy.w, toy.noise, LEDGER_STATE.value("qmu"), LEDGER_STATE.value("qsigma"))
-    live_ledger(LEDGER_STATE, q, ascend_elbo(*q), "natural", 0.2)  # ascend_elbo's defaults
+    state = Renamed(LEDGER_STATE, {"qmu": "qmu", "qsigma": "qsigma", "step": "k"})
+    live_ledger(state, q, ascend_elbo(*q), "natural", 0.2)  # ascend_elbo's defaults
 
 
 def ledger_view() -> dict:
