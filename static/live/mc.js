@@ -273,7 +273,7 @@ class MCView {
       lay = this.presentLayout(g, wide);
       // A stacked (narrow) presenter layout cannot shrink to a screen at 18 px: it takes its whole
       // height (the floor) and the page scrolls; a wide one fits the screen down to PRESENT_MIN.
-      this.setFloor(wide ? PRESENT_MIN : lay.natural);
+      this.plot.setMinHeight(wide ? PRESENT_MIN : lay.natural);
       this.plot.setHeight(wide ? 740 : lay.natural);
     } else {
       this.plot.setHeight(wide ? 740 : 1060);
@@ -314,12 +314,6 @@ class MCView {
     return String(n[k]);
   }
 
-  /** The height below which Plot.fittedHeight will not go (plot.js reads opts.minHeight at each draw). */
-  setFloor(height) {
-    if (this.plot.opts.minHeight === height) return;
-    this.plot.opts.minHeight = height;
-    this.plot.invalidate();
-  }
 
   layout(g, wide) {
     const left = 64, right = 34;

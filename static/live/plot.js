@@ -120,7 +120,7 @@ export class Plot {
     this.width = 0;
     this.height = opts.height;
     this.pending = false;
-    this.resize = new ResizeObserver(() => { this.fit = undefined; this.invalidate(); });
+    this.resize = new ResizeObserver(() => this.invalidate());
     this.resize.observe(container);
   }
 
@@ -128,25 +128,49 @@ export class Plot {
 
   /** The height to draw at: the view's own, or — for a view created with ``fit: true`` — in presenter
    * mode one that keeps the whole view (the canvas and the view's own controls, readouts and notes
-   * around it) on one screen. Where the room below its current place is at least its minHeight, it
-   * takes just that room instead, so the screen shows it whole without scrolling (a lesson step). Measured when the chart is
-   * mounted or resized, not per frame. */
+   * around it) on one screen. Where the room below the chart on the page's first screen is at least
+   * its minHeight, it takes just that room instead, so the screen shows it whole without scrolling
+   * (a lesson step). Measured at every draw from the page's top, not the window's: content above
+   * that arrives late moves the chart and is followed; scrolling changes nothing. */
   fittedHeight() {
     // opt-in (opts.fit): a view whose layout is proportional to its height; stacked fixed panels are not
     if (!this.opts.fit || !document.documentElement.classList.contains("st-present")) return this.height;
-    if (this.fit === undefined) {
-      const { top, bottom } = this.canvas.getBoundingClientRect();
-      const view = (this.canvas.getRootNode().host || this.container).getBoundingClientRect(); // on the page
-      const under = Math.max(0, view.bottom - bottom); // the view's own notes or buttons below the chart
-      const screen = Math.min(this.height, Math.round(window.innerHeight - (top - view.top) - under - 16));
-      const here = Math.round(window.innerHeight - top - under - 12);
-      this.fit = here >= (this.opts.minHeight || 260) ? Math.min(here, screen) : screen;
-    }
-    return Math.max(this.opts.minHeight || 260, Math.min(this.height, this.fit));
+    const { top, bottom } = this.canvas.getBoundingClientRect();
+    const host = this.canvas.getRootNode().host || this.container; // the view's element on the page
+    const view = host.getBoundingClientRect();
+    const under = Math.max(0, view.bottom - bottom); // the view's own notes or buttons below the chart
+    const screen = Math.min(this.height, Math.round(window.innerHeight - (top - view.top) - under - 16));
+    const scroller = host.closest('[data-testid="stMain"]'); // Streamlit's scrolling main area
+    const pageTop = top + (scroller ? scroller.scrollTop : 0) + window.scrollY;
+    this.place = [pageTop, top - view.top, under].map(Math.round).join("|");
+    const here = Math.round(window.innerHeight - pageTop - under - 12);
+    const minHeight = this.opts.minHeight || 260;
+    return Math.max(minHeight, Math.min(this.height, here >= minHeight ? Math.min(here, screen) : screen));
+  }
+
+  /** Presenter mode: content above a fitted chart (a stale element leaving, a note arriving) may move
+   * it after its last draw; for a few seconds after each draw, redraw if its place changed. */
+  watchPlace() {
+    clearTimeout(this.placeTimer);
+    const drawn = this.place;
+    let checks = 20; // every 300 ms for 6 s
+    const check = () => {
+      if (!this.canvas.isConnected || checks-- <= 0) return;
+      this.fittedHeight(); // measures this.place again
+      if (this.place !== drawn) this.invalidate();
+      else this.placeTimer = setTimeout(check, 300);
+    };
+    this.placeTimer = setTimeout(check, 300);
   }
 
   setHeight(height) {
-    if (height !== this.height) { this.height = height; this.fit = undefined; this.invalidate(); }
+    if (height !== this.height) { this.height = height; this.invalidate(); }
+  }
+
+  /** The height below which presenter mode's fit will not go, for a view whose floor depends on its
+   * width (a stacked layout cannot shrink). */
+  setMinHeight(height) {
+    if (height !== this.opts.minHeight) { this.opts.minHeight = height; this.invalidate(); }
   }
 
   /** Ask for a redraw at the next animation frame (many calls per frame draw once). */
@@ -161,6 +185,7 @@ export class Plot {
     if (!this.container.isConnected || width < 10) return;
     const dpr = window.devicePixelRatio || 1;
     const height = this.fittedHeight();
+    if (this.opts.fit && document.documentElement.classList.contains("st-present")) this.watchPlace();
     if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
       this.canvas.width = Math.round(width * dpr);
       this.canvas.height = Math.round(height * dpr);
@@ -175,7 +200,7 @@ export class Plot {
     recordFrame(this.opts.name || "plot", signature);
   }
 
-  destroy() { this.resize.disconnect(); this.canvas.remove(); }
+  destroy() { clearTimeout(this.placeTimer); this.resize.disconnect(); this.canvas.remove(); }
 }
 
 /** Drawing context handed to a view's render function: the canvas size, theme, panels, legends. */

@@ -155,7 +155,7 @@ class ReparamView {
     // Presenter mode (Plot fit) may draw shorter than natural: the map gives up part of the
     // shortfall and the panels the rest (at most 180 px: map ≥ 140 px, each panel ≥ ~120 px).
     // Outside presenter mode g.height is the natural height and nothing moves.
-    this.plot.opts.minHeight = natural - 180;
+    this.plot.setMinHeight(natural - 180);
     this.plot.setHeight(natural);
     const short = Math.min(180, Math.max(0, natural - g.height));
     const mapH = Math.round((wide ? 230 : 220) - (wide ? 0.5 : 0.3) * short);

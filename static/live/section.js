@@ -21,6 +21,7 @@ export function mount(component) {
   if (!name || done === name) return () => {};
   done = name;
   const started = performance.now();
+  let height = 0, changed = started;
   // Charts and images above the section keep arriving after it appears and push it down: keep it
   // in place for a few seconds, until the reader scrolls, clicks or types.
   let reader = false;
@@ -37,6 +38,7 @@ export function mount(component) {
         // Presenter mode: the section's live view whole on the screen (its controls and its chart),
         // with as much of the section above it as still fits.
         const box = view.getBoundingClientRect();
+        if (Math.round(box.height) !== height) { height = Math.round(box.height); changed = performance.now(); }
         if (box.bottom - top <= window.innerHeight - 8) {
           if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
         } else if (box.bottom > window.innerHeight + 0.5 || box.bottom < window.innerHeight - 24 || box.top < -0.5) {
@@ -47,7 +49,10 @@ export function mount(component) {
         target.scrollIntoView({ block: "start", behavior: "auto" });
       }
     }
-    if (performance.now() - started < 12000) setTimeout(hold, 200);
+    // keep at it for 12 s, and for 12 s after the view last changed its height (a presenter-mode
+    // view fits itself to the screen as the page settles), 30 s at most
+    const now = performance.now();
+    if (now - Math.max(started, changed) < 12000 && now - started < 30000) setTimeout(hold, 200);
   };
   hold();
   return () => {};

@@ -320,12 +320,6 @@ class TimelineView {
     ];
   }
 
-  /** The height below which Plot.fittedHeight will not go (plot.js reads opts.minHeight at each draw). */
-  setFloor(height) {
-    if (this.plot.opts.minHeight === height) return;
-    this.plot.opts.minHeight = height;
-    this.plot.invalidate();
-  }
 
   render(g) {
     const th = g.theme;
@@ -335,7 +329,7 @@ class TimelineView {
     }
     const { text, palette } = this.data;
     const L = presenting() ? this.presentLayout(g) : this.layout(g.width);
-    if (L.present) this.setFloor(L.floor);
+    if (L.present) this.plot.setMinHeight(L.floor);
     this.plot.setHeight(L.height);
     const tl = this.tl;
     const s = Math.round(this.pos);
