@@ -279,13 +279,14 @@ class TimelineView {
     const colW = wide ? Math.floor(W / 2) : W;
     const cLines = Math.max(wrapLines(ctx, text.curves_title, colW - 8).length, wrapLines(ctx, text.kl_title, colW - 8).length);
     let curvesH = wide ? 230 : 200;
-    let floor = null;
+    let sized = null; // a wide column fits the screen: {natural, floor} heights; else its own height
     if (wide) {
       // A column of 640–1000 px (the lesson's picture column): squares and curves share the fitted
       // height; below PRESENT_MIN the page scrolls rather than the panels crowd.
       const fixed = top + below + 14 + cLines * line + 6 + below + g.legendHeight(legendItems, 8) + 4;
       const natural = fixed + side + curvesH;
-      floor = Math.min(natural, PRESENT_MIN);
+      const floor = Math.min(natural, PRESENT_MIN);
+      sized = { natural, floor };
       if (H < natural) {
         // Smaller squares, each centred over its half like the curves below it; titles as wide as a half.
         const halfW = colW - 16; // the two centres lie colW apart: titles this wide never meet
@@ -298,7 +299,6 @@ class TimelineView {
         Object.assign(map, { top: sqTop, side, titleW: halfW, left: Math.round(centre - side / 2) });
         Object.assign(man, { top: sqTop, side, titleW: halfW, left: Math.round(centre + colW - side / 2) });
       }
-      floor = { floor, natural };
     }
     const cTop = man.top + side + below + 14 + cLines * line + 6;
     const pw = colW - tickW - 24;
@@ -307,7 +307,7 @@ class TimelineView {
       : { left: tickW, top: cTop + curvesH + below + 14 + cLines * line + 6, width: pw, height: curvesH };
     const legendY = b.top + curvesH + below;
     const height = Math.ceil(legendY + g.legendHeight(legendItems, 8) + 4);
-    return { present: true, height: floor ? floor.natural : height, floor: floor ? floor.floor : height, map, man, a, b,
+    return { present: true, height: sized ? sized.natural : height, floor: sized ? sized.floor : height, map, man, a, b,
       col: { left: 0, right: W }, legend: { x: 8, y: legendY } };
   }
 
