@@ -66,3 +66,43 @@ def test_choice_and_bool():
     flag = BoolParam("joint", False)
     assert flag.parse("1") == (True, None) and flag.parse("off") == (False, None)
     assert flag.parse("maybe") == (False, "common.url_bad_choice")
+
+
+def test_derive_takes_a_subset_under_another_prefix_with_its_changes():
+    from ui.state import UrlState
+
+    page = UrlState("page", FloatParam("lam", 0.3, 0.0, 1.0, 0.01), IntParam("step", 0, 0, 100), SIGMA)
+    other = page.derive("lesson_x", ("lam", "step"), change={"lam": {"default": 0.5}}, rename={"step": "k"})
+    assert other.page == "lesson_x" and list(other.params) == ["lam", "k"]
+    assert other.params["lam"] == FloatParam("lam", 0.5, 0.0, 1.0, 0.01)
+    assert other.params["k"] == IntParam("k", 0, 0, 100)
+    assert other.key("k") == "lesson_x_k"
+    assert page.params["lam"].default == 0.3  # the page's own parameters are untouched
+    with pytest.raises(KeyError):
+        page.derive("lesson_x", ("nope",))
+    with pytest.raises(KeyError):  # a change for a parameter that is not taken is a typo, not a no-op
+        page.derive("lesson_x", ("lam",), change={"step": {"default": 1}})
+
+
+def test_the_lessons_states_are_their_pages_parameters_with_named_changes():
+    """ui/lesson.py shows each page's live view under its own prefix: same ranges and steps as the page
+    (read from the page's ``ui/<slug>_data.py``), differing only where the lesson says so."""
+    from ui import elbo_data, kl_data, latent_data, lesson, mc_data, reparam_data
+
+    mc_l = mc_data.STATE.params["L"].default
+    expected = {
+        lesson.JENSEN_STATE: elbo_data.STATE.derive("lesson_jensen", ("lam", "x1", "x2", "lnsigma"),
+                                                    change={"lam": {"default": 0.5}, "x1": {"default": 1.0}}),
+        lesson.LEDGER_STATE: elbo_data.STATE.derive("lesson_ledger", ("qmu", "qsigma", "step"), rename={"step": "k"}),
+        lesson.KL_STATE: kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2")),
+        lesson.MC_STATE: mc_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": mc_l, "hi": mc_l}}),
+        lesson.REPARAM_STATE: reparam_data.STATE.derive("lesson_reparam", ("mu", "sigma")),
+        lesson.LATENT_STATE: latent_data.STATE.derive("lesson_latent", ("z1", "z2", "from", "to")),
+    }
+    for declared, derived in expected.items():
+        assert (declared.page, declared.params) == (derived.page, derived.params)
+    latent = latent_data.STATE.params
+    assert lesson.LEDGER_DIGIT == latent["idx"].default
+    assert lesson.LEDGER_ESTIMATES == tuple(latent[name].default for name in ("L", "k", "seed"))
+    assert (lesson.MC_L, lesson.MC_RUNS) == (mc_l, mc_data.STATE.params["runs"].default)
+    assert lesson.REPARAM_N == reparam_data.N_SHOWN

@@ -1,4 +1,5 @@
-"""The drawing page's data side (views/draw_digit.py lays it out): the `draw=` URL parameter,
+"""The drawing page's data side (views/draw_digit.py lays it out): the `draw=` URL parameter
+(:data:`STATE`, also used by the lesson),
 uploaded pictures → the same MNIST-style preprocessing as the pad, and the cached exact ledger
 of one drawn digit (vae_core.latent on the packed 28 × 28 binary image)."""
 
@@ -11,6 +12,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ui.state import UrlState
 from vae_core import latent
 from vae_core.preprocess import RASTER, DrawFormatError, binarize, pack, starter_packed, to_mnist, unpack
 
@@ -38,6 +40,9 @@ class DrawParam:
 
     def fmt(self, value: str) -> str:
         return value
+
+
+STATE = UrlState("draw", DrawParam())
 
 
 def bits(packed: str) -> np.ndarray:

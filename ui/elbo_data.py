@@ -1,5 +1,6 @@
-"""The ELBO page's computations and formulas: cached calls into vae_core.toy_model, the preset
-callbacks, the Jensen formula with numbers, and the check table (views/elbo_jensen.py lays them out).
+"""The ELBO page's URL parameters (:data:`STATE`, also used by the lesson) and its computations and
+formulas: cached calls into vae_core.toy_model, the preset callbacks, the Jensen formula with
+numbers, and the check table (views/elbo_jensen.py lays them out).
 
 The toy model travels as one ``vae_core.toy_model.Toy`` (x, w, noise, m, s); q's URL names stay
 ``qmu``/``qsigma`` (see ui/toy.py).
@@ -14,7 +15,9 @@ import streamlit as st
 
 from ui.components import metric, num, tex
 from ui.i18n import t
-from ui.state import UrlState
+from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
+from ui.toy import TOY_PARAMS
+from vae_core.jensen import DISTRIBUTIONS, FUNCTIONS
 from vae_core.toy_model import (
     Toy,
     ascend_elbo,
@@ -29,6 +32,21 @@ from vae_core.toy_model import (
 )
 
 STEPS = 100  # gradient-ascent budget: the default optimizer closes the gap within it everywhere
+STATE = UrlState(
+    "elbo",
+    ChoiceParam("f", "log", FUNCTIONS),
+    ChoiceParam("dist", "two", DISTRIBUTIONS),
+    FloatParam("lam", 0.3, 0.0, 1.0, 0.01),
+    FloatParam("x1", 0.5, 0.1, 6.0, 0.01),
+    FloatParam("x2", 4.0, 0.1, 6.0, 0.01),
+    FloatParam("lnsigma", 0.8, 0.05, 1.5, 0.01),
+    *TOY_PARAMS,  # x, w, noise, qmu, qsigma: the same parameters as on the Monte Carlo page
+    ChoiceParam("opt", "natural", ("natural", "plain")),
+    ChoiceParam("lr", 0.2, (0.05, 0.1, 0.2, 0.5, 1.0)),
+    IntParam("step", 0, 0, STEPS),
+    ChoiceParam("L", 1000, (10, 100, 1_000, 10_000, 100_000)),
+    IntParam("seed", 0, 0, 2**31 - 1),
+)
 F_TEX = {"log": r"\log {}", "sqrt": r"\sqrt{{{}}}", "neglog": r"-\log {}", "square": r"{}^2"}
 WEIGHTED_TEX = {"log": r"{w}\log {a}", "sqrt": r"{w}\sqrt{{{a}}}", "neglog": r"{w}\,(-\log {a})",
                 "square": r"{w}\cdot {a}^2"}

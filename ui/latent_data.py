@@ -1,5 +1,6 @@
-"""The latent explorer's data side: cached model computations, images as PNG, callbacks
-and the tables the page prints (views/latent_explorer.py lays them out).
+"""The latent explorer's URL parameters (:data:`STATE`, also used by the lesson) and its data side:
+cached model computations, images as PNG, callbacks and the tables the page prints
+(views/latent_explorer.py lays them out).
 
 The model is one shared object (``st.cache_resource``); every cached function takes it as
 ``_model`` and :func:`ui.model.model_key` as ``key``.
@@ -15,13 +16,28 @@ import streamlit as st
 from PIL import Image
 
 from ui.components import metric_note, num
-from ui.figures_latent import CURRENT, SWEEP_KS, SWEEP_REPEATS
+from ui.figures_latent import CURRENT, SWEEP_KS, SWEEP_REPEATS, Z_LIM
 from ui.i18n import t
 from ui.images import mosaic
 from ui.model import holdout
-from ui.state import UrlState
+from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
 from vae_core import latent
+from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES
 
+HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500; sorted by class, 50 per digit
+STATE = UrlState(
+    "latent",
+    FloatParam("z1", 0.0, -Z_LIM, Z_LIM, 0.01),
+    FloatParam("z2", 0.0, -Z_LIM, Z_LIM, 0.01),
+    IntParam("draw", 0, 0, 2**31 - 1),
+    IntParam("n", 15, 5, 30),
+    IntParam("from", 167, 0, HOLDOUT_SIZE - 1),
+    IntParam("to", 363, 0, HOLDOUT_SIZE - 1),
+    IntParam("idx", 118, 0, HOLDOUT_SIZE - 1),  # a 2 whose q sits beside its posterior
+    ChoiceParam("L", 100, (1, 10, 100, 1000)),
+    ChoiceParam("k", 5000, (1, 10, 100, 1000, 5000)),
+    IntParam("seed", 0, 0, 2**31 - 1),
+)
 CLICKED_KEY = "latent_clicked"  # the holdout digit last clicked on the latent pad (or None)
 
 

@@ -1,5 +1,6 @@
-"""The Monte Carlo page's cached computations, formulas and tables (views/monte_carlo.py lays
-them out); the sampling itself, in bounded blocks, is vae_core/monte_carlo.py."""
+"""The Monte Carlo page's URL parameters (:data:`STATE`, also used by the lesson) and its cached
+computations, formulas and tables (views/monte_carlo.py lays them out); the sampling itself, in
+bounded blocks, is vae_core/monte_carlo.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,22 @@ import streamlit as st
 from ui.components import num
 from ui.figures_mc import asymptote_from
 from ui.i18n import t
-from vae_core.monte_carlo import convergence, estimator_repeats, quadrature_moments, toy_views
+from ui.state import ChoiceParam, IntParam, UrlState
+from ui.toy import TOY_PARAMS
+from vae_core.monte_carlo import TARGETS, convergence, estimator_repeats, quadrature_moments, toy_views
+
+L_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+LHIST_OPTIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000)
+STATE = UrlState(
+    "mc",
+    ChoiceParam("target", "recon", TARGETS),
+    ChoiceParam("L", 10_000, L_OPTIONS),
+    IntParam("runs", 20, 1, 50),
+    IntParam("seed", 0, 0, 2**31 - 1),
+    ChoiceParam("Lhist", 10, LHIST_OPTIONS),
+    IntParam("n", L_OPTIONS[-1], 1, L_OPTIONS[-1]),  # the n the live view shows (≤ L): where play or a drag stopped
+    *TOY_PARAMS,  # the ELBO page's toy model: same names, defaults, ranges
+)
 
 REPEATS = 2_000  # histogram repeats
 POINTS = 120  # log-spaced checkpoints per run: 24 per decade is smooth on a log axis and keeps charts light

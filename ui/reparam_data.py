@@ -1,6 +1,7 @@
-"""The reparameterization page's computations, formulas and tables: cached calls into
-vae_core.gradients, the preset callback, the closed forms with numbers and the rows of its Markdown
-tables (views/reparameterization.py lays them out)."""
+"""The reparameterization page's URL parameters (:data:`STATE`, also used by the lesson) and its
+computations, formulas and tables: cached calls into vae_core.gradients, the preset callback, the
+closed forms with numbers and the rows of its Markdown tables (views/reparameterization.py lays
+them out)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from ui.components import num
 from ui.figures_reparam import ratio_text, sci
 from ui.i18n import t
 from ui.model import holdout
-from ui.state import UrlState
+from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState
+from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES
 from vae_core.gradients import (
+    FUNCTIONS,
     exact_gradient,
     expectation,
     monte_carlo_check,
@@ -25,6 +28,18 @@ from vae_core.gradients import (
     variance_ratio,
 )
 
+HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500 holdout digits, sorted by class
+STATE = UrlState(
+    "reparam",
+    FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
+    FloatParam("sigma", 1.0, 0.1, 3.0, 0.01),
+    IntParam("seed", 0, 0, 2**31 - 1),
+    ChoiceParam("f", "quad", FUNCTIONS),
+    FloatParam("k", 3.0, 0.1, 10.0, 0.01),
+    BoolParam("baseline", True),
+    IntParam("digit", 0, 0, HOLDOUT_SIZE - 1),
+)
+N_SHOWN = 30  # ε samples drawn as linked points (seed 0 on the page's live view and in the lesson)
 RUNS, MAX_L = 5, 10_000  # independent runs in the spread chart, and their largest sample count
 COUNTS = sample_counts(MAX_L, 50)  # sample sizes L at which the running estimates are shown
 K_GRID = np.geomspace(0.1, 10.0, 120)

@@ -1,14 +1,16 @@
-"""Helpers of the /training page (views/training.py): the timeline's numbers, the epoch's URL
-parameter (snapped to a snapshot), and the live training's queue, controls and status."""
+"""Helpers of the /training page (views/training.py): its URL parameters (:data:`STATE`, also used by
+the lesson), the timeline's numbers, the epoch's URL parameter (snapped to a snapshot), and the live
+training's queue, controls and status."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from ui.state import finite_number
+from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, finite_number
 from ui.training_queue import ENDED, PAUSED, QUEUED, RUNNING, current_session_id, training_queue
 from vae_core.timeline import load_timeline
 
@@ -67,6 +69,26 @@ class EpochParam:
 
     def fmt(self, value: int) -> str:
         return str(int(value))
+
+
+@functools.cache
+def _url_state() -> UrlState:
+    epochs = snapshot_epochs()
+    return UrlState(
+        "training",
+        EpochParam("epoch", epochs[-1], epochs),
+        FloatParam("beta", 1.0, 0.0, 4.0, 0.01),
+        ChoiceParam("lr", 0.01, LR_OPTIONS),
+        IntParam("seed", 0, 0, 2**31 - 1),
+    )
+
+
+def __getattr__(name: str):
+    """``STATE``, the page's URL parameters, is built on first use: its epochs are the shipped
+    timeline's, which importing this module should not read."""
+    if name == "STATE":
+        return _url_state()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- live training ----------------------------------------------------------------------------------

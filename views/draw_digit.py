@@ -18,10 +18,9 @@ from ui.latent_data import check_rows, post_caption_fields
 from ui.live.draw import draw_view
 from ui.model import model_key, pretrained_model
 from ui.plots import chart
-from ui.state import UrlState
 from vae_core import latent, preprocess
 
-STATE = UrlState("draw", data.DrawParam())
+STATE = data.STATE  # the URL parameter, in ui/draw_data.py (the lesson uses it too)
 UPLOAD_KEY, MESSAGE_KEY = "draw_upload", "draw_upload_message"
 ZOOM = 5  # the ledger's pictures: 140 × 140 pixels
 

@@ -19,26 +19,11 @@ from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.i18n import t
 from ui.live.elbo import jensen_view, ledger_view
 from ui.plots import chart
-from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
-from ui.toy import TOY_PARAMS
+from ui.state import option_labels
 from vae_core import toy_model
-from vae_core.jensen import DISTRIBUTIONS, FUNCTIONS, is_convex, lognormal, two_point
+from vae_core.jensen import is_convex, lognormal, two_point
 
-STATE = UrlState(
-    "elbo",
-    ChoiceParam("f", "log", FUNCTIONS),
-    ChoiceParam("dist", "two", DISTRIBUTIONS),
-    FloatParam("lam", 0.3, 0.0, 1.0, 0.01),
-    FloatParam("x1", 0.5, 0.1, 6.0, 0.01),
-    FloatParam("x2", 4.0, 0.1, 6.0, 0.01),
-    FloatParam("lnsigma", 0.8, 0.05, 1.5, 0.01),
-    *TOY_PARAMS,  # x, w, noise, qmu, qsigma: the same parameters as on the Monte Carlo page
-    ChoiceParam("opt", "natural", ("natural", "plain")),
-    ChoiceParam("lr", 0.2, (0.05, 0.1, 0.2, 0.5, 1.0)),
-    IntParam("step", 0, 0, data.STEPS),
-    ChoiceParam("L", 1000, (10, 100, 1_000, 10_000, 100_000)),
-    IntParam("seed", 0, 0, 2**31 - 1),
-)
+STATE = data.STATE  # the URL parameters, in ui/elbo_data.py (the lesson uses them too)
 PREV_KEY = "elbo__previous_ledger"  # last ledger shown, for the metric deltas
 CHECK_OPEN = "elbo_check_open"  # the check expander's state: closed, it computes nothing
 

@@ -10,9 +10,10 @@ import streamlit as st
 from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.figures_kl import colour_key_figure, landscape_figure
 from ui.i18n import t
+from ui.kl_data import STATE  # the URL parameters (the lesson uses them too)
 from ui.live.kl import kl_view
 from ui.plots import chart
-from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, option_labels
+from ui.state import option_labels
 from vae_core.gaussian import (
     kl_diag_to_standard_normal,
     kl_integrand,
@@ -21,18 +22,6 @@ from vae_core.gaussian import (
     kl_quadrature,
 )
 
-MU_RANGE = {"lo": -5.0, "hi": 5.0, "step": 0.01}
-SIGMA_RANGE = {"lo": 0.1, "hi": 5.0, "step": 0.01}
-STATE = UrlState(
-    "kl",
-    FloatParam("mu1", 0.0, **MU_RANGE),
-    FloatParam("sigma1", 1.0, **SIGMA_RANGE),
-    FloatParam("mu2", 1.0, **MU_RANGE),
-    FloatParam("sigma2", 1.5, **SIGMA_RANGE),
-    ChoiceParam("land", "pq", ("pq", "qp")),
-    ChoiceParam("n", 1000, (100, 1_000, 10_000, 100_000)),
-    IntParam("seed", 0, 0, 2**31 - 1),
-)
 CHECK_OPEN = "kl_check_open"  # the check expander's state: closed, it computes nothing
 
 

@@ -11,31 +11,17 @@ import streamlit as st
 
 from ui import latent_data as data
 from ui.components import image, md_table, metric, num, page_footer, tex
-from ui.figures_latent import FRAMES, SWEEP_REPEATS, Z_LIM, gap_figure, posterior_figure
+from ui.figures_latent import FRAMES, SWEEP_REPEATS, gap_figure, posterior_figure
 from ui.i18n import t
 from ui.images import data_uri, mosaic, upscale
 from ui.live.latent import latent_pad, latent_path
 from ui.model import holdout, model_card, model_key, pretrained_model
 from ui.plots import chart
-from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
 from vae_core import latent
-from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES, DigitsFileError
+from vae_core.data import DigitsFileError
 from vae_core.device import device_description
 
-HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500; sorted by class, 50 per digit
-STATE = UrlState(
-    "latent",
-    FloatParam("z1", 0.0, -Z_LIM, Z_LIM, 0.01),
-    FloatParam("z2", 0.0, -Z_LIM, Z_LIM, 0.01),
-    IntParam("draw", 0, 0, 2**31 - 1),
-    IntParam("n", 15, 5, 30),
-    IntParam("from", 167, 0, HOLDOUT_SIZE - 1),
-    IntParam("to", 363, 0, HOLDOUT_SIZE - 1),
-    IntParam("idx", 118, 0, HOLDOUT_SIZE - 1),  # a 2 whose q sits beside its posterior
-    ChoiceParam("L", 100, (1, 10, 100, 1000)),
-    ChoiceParam("k", 5000, (1, 10, 100, 1000, 5000)),
-    IntParam("seed", 0, 0, 2**31 - 1),
-)
+STATE = data.STATE  # the URL parameters, in ui/latent_data.py (the lesson uses them too)
 CLOSE_NATS = 0.5  # an importance-sampled estimate this close to log p(x) counts as "close"
 
 

@@ -18,10 +18,9 @@ from ui.figures_mc import error_figure, histogram_figure, iwae_figure
 from ui.i18n import t
 from ui.live.mc import mc_view
 from ui.plots import chart
-from ui.state import ChoiceParam, IntParam, UrlState, option_labels
-from ui.toy import TOY_NAMES, TOY_PARAMS
+from ui.state import option_labels
+from ui.toy import TOY_NAMES
 from vae_core.monte_carlo import (
-    TARGETS,
     TOY_TARGETS,
     chi_square,
     evaluate,
@@ -35,25 +34,14 @@ from vae_core.monte_carlo import (
 )
 from vae_core.toy_model import Toy, posterior_kl
 
-L_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
-LHIST_OPTIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000)
-STATE = UrlState(
-    "mc",
-    ChoiceParam("target", "recon", TARGETS),
-    ChoiceParam("L", 10_000, L_OPTIONS),
-    IntParam("runs", 20, 1, 50),
-    IntParam("seed", 0, 0, 2**31 - 1),
-    ChoiceParam("Lhist", 10, LHIST_OPTIONS),
-    IntParam("n", L_OPTIONS[-1], 1, L_OPTIONS[-1]),  # the n the live view shows (≤ L): where play or a drag stopped
-    *TOY_PARAMS,  # the ELBO page's toy model: same names, defaults, ranges
-)
+STATE = data.STATE  # the URL parameters, in ui/mc_data.py (the lesson uses them too)
 
 
 def mc_controls():
     """Widgets → (target, L, runs, seed, toy)."""
     target = STATE.choice("target", t("mc.target"), option_labels("mc.target_"), widget=st.selectbox)
     L = STATE.select_slider("L", t("mc.L"), format_func=lambda v: f"{v:,}", on_change=STATE.set,
-                            args=("n", L_OPTIONS[-1]))  # a new L shows its whole run
+                            args=("n", data.L_OPTIONS[-1]))  # a new L shows its whole run
     runs = STATE.slider("runs", t("mc.runs"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         seed = STATE.number("seed", t("common.seed"), width=170)

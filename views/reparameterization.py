@@ -16,10 +16,8 @@ from ui.figures_reparam import graph, ratio_text, spread_figure, sweep_figure
 from ui.i18n import t
 from ui.live.reparam import reparam_view
 from ui.plots import chart
-from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState, option_labels
-from vae_core.data import HOLDOUT_PER_CLASS, N_CLASSES
+from ui.state import option_labels
 from vae_core.gradients import (
-    FUNCTIONS,
     exact_gradient,
     pathwise_terms,
     per_sample_variances,
@@ -30,18 +28,7 @@ from vae_core.gradients import (
     variance_ratio,
 )
 
-HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500 holdout digits, sorted by class
-STATE = UrlState(
-    "reparam",
-    FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
-    FloatParam("sigma", 1.0, 0.1, 3.0, 0.01),
-    IntParam("seed", 0, 0, 2**31 - 1),
-    ChoiceParam("f", "quad", FUNCTIONS),
-    FloatParam("k", 3.0, 0.1, 10.0, 0.01),
-    BoolParam("baseline", True),
-    IntParam("digit", 0, 0, HOLDOUT_SIZE - 1),
-)
-N_SHOWN = 30  # ε samples drawn as linked points
+STATE = data.STATE  # the URL parameters, in ui/reparam_data.py (the lesson uses them too)
 
 
 def gradient_controls():
@@ -86,9 +73,9 @@ def explorer(seed: int):
     browser); its release, f, k, the baseline switch and the presets rerun only this fragment."""
     st.header(t("reparam.map_title"), anchor="samples")
     kind, k, show_baseline = gradient_controls()
-    eps = np.random.default_rng(seed).standard_normal(N_SHOWN)
+    eps = np.random.default_rng(seed).standard_normal(data.N_SHOWN)
     mu, sigma = reparam_view(STATE, eps, kind, k, show_baseline)
-    st.caption(t("reparam.map_controls_note", n=N_SHOWN, seed=seed))
+    st.caption(t("reparam.map_controls_note", n=data.N_SHOWN, seed=seed))
     left, right = st.columns([1, 1.2], gap="large")
     left.latex(rf"\begin{{aligned}}z_1&=\mu+\sigma\,\epsilon_1\\&={tex(mu)}+{tex(sigma)}\times{tex(float(eps[0]))}"
                rf"={num(float(mu + sigma * eps[0]), 2)}\end{{aligned}}")

@@ -16,19 +16,11 @@ from ui.figures_training import curves_figure, kl_bars_figure, manifold_png, map
 from ui.i18n import current_lang, t
 from ui.live.timeline import timeline_view
 from ui.plots import chart
-from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
 from ui.training_queue import PAUSED, QUEUED, RUNNING
 from vae_core.live_training import beta_objective, live_training
 from vae_core.timeline import kl_per_dimension
 
-EPOCHS = data.snapshot_epochs()
-STATE = UrlState(
-    "training",
-    data.EpochParam("epoch", EPOCHS[-1], EPOCHS),
-    FloatParam("beta", 1.0, 0.0, 4.0, 0.01),
-    ChoiceParam("lr", 0.01, data.LR_OPTIONS),
-    IntParam("seed", 0, 0, 2**31 - 1),
-)
+STATE = data.STATE  # the URL parameters, in ui/training_data.py (the lesson uses them too)
 RECON, KL = "log p(x|z) (recon)", "KL(q‖p(z))"  # the latent explorer's labels
 
 
