@@ -79,18 +79,22 @@ def released(key: str) -> dict:
 
 
 def state_view(component: Callable[..., Any], state, names: tuple[str, ...], data: dict,
-               key: str = "live") -> dict:
+               key: str = "live", also: Callable[[dict], None] | None = None) -> dict:
     """Mount a live view whose controls are the URL-state parameters ``names`` of a page's
     :class:`ui.state.UrlState`: the browser starts from their values and ranges, a finished gesture
     writes them back (parsed like a URL value, so nothing the browser sends can break the page),
     and the URL follows. Returns the current values. ``key`` (prefixed by the page) tells apart
-    several live views on one page."""
+    several live views on one page; ``also`` receives everything a gesture reported, for values
+    that are not URL parameters (the latent pad's clicked digit)."""
     key = state.key(key)
 
     def on_release() -> None:
-        for name, raw in released(key).items():
+        got = released(key)
+        for name, raw in got.items():
             if name in names:
                 state.set(name, state.params[name].parse(str(raw))[0])
+        if also is not None:
+            also(got)
 
     ranges = {name: {"lo": state.params[name].lo, "hi": state.params[name].hi,
                      "step": getattr(state.params[name], "step", 1)} for name in names}

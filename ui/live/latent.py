@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
-from ui.live import mount, register, released
+from ui.live import mount, register, state_view
 
 NAMES = ("z1", "z2")
 _VIEW = register("latent")
@@ -35,14 +35,9 @@ def latent_pad(state, *, idx: int, start: int, end: int, box, clicked_key: str) 
     ``idx`` (the ledger's digit: its q rings), ``start``/``end`` (the interpolation path) and ``box``
     (the ledger's zoom window, ((cx, cy), half)) are drawn on the map. A click on a holdout dot
     puts its index in ``st.session_state[clicked_key]``; any other gesture clears it."""
-    key = state.key("live")
     holdout_size = state.params["idx"].hi + 1
 
-    def on_release() -> None:
-        got = released(key)
-        for name in NAMES:
-            if name in got:
-                state.set(name, state.params[name].parse(str(got[name]))[0])
+    def on_click(got: dict) -> None:
         clicked = got.get("clicked")
         valid = isinstance(clicked, int | float) and 0 <= clicked < holdout_size and clicked == int(clicked)
         st.session_state[clicked_key] = int(clicked) if valid else None
@@ -50,19 +45,13 @@ def latent_pad(state, *, idx: int, start: int, end: int, box, clicked_key: str) 
     (cx, cy), half = box
     data = {
         "mode": "pad",
-        "values": {name: state.value(name) for name in NAMES},
-        "ranges": {name: {"lo": state.params[name].lo, "hi": state.params[name].hi, "step": state.params[name].step}
-                   for name in NAMES},
         "marks": {"idx": idx, "from": start, "to": end, "box": [[round(float(cx), 4), round(float(cy), 4)],
                                                                   round(float(half), 4)]},
         "text": {**_text(_PAD_TEXT), "decoded_caption": t("latent.decoded_caption"),
                  "nearest": t("live_latent.nearest", idx="{idx}", label="{label}", dist="{dist}")},
     }
-    mount(_VIEW, key, data, on_release)
-    values = tuple(state.value(name) for name in NAMES)
-    for name, value in zip(NAMES, values, strict=True):
-        state.write(name, value)
-    return values
+    values = state_view(_VIEW, state, NAMES, data, also=on_click)
+    return tuple(values[name] for name in NAMES)
 
 
 def latent_path(state, start: int, end: int) -> None:
