@@ -21,7 +21,6 @@ from ui.registry import HOME, built_pages
 from vae_core import checkpoint
 
 EN = catalogue("en")
-MODEL_PAGES = ("views/latent_explorer.py", "views/reparameterization.py", "views/draw_digit.py")
 
 
 def _damage(folder, kind: str) -> None:
@@ -97,7 +96,15 @@ def test_damaged_files_give_a_plain_message_on_the_drawing_page(damaged):
     assert any(e.value == EN["common.model_missing"] for e in at.error)
 
 
-@pytest.mark.parametrize("page", [HOME, *(p for p in built_pages() if p.file not in MODEL_PAGES)], ids=lambda p: p.slug)
+@pytest.mark.parametrize("page", [p for p in built_pages() if p.uses_model], ids=lambda p: p.slug)
+def test_every_model_page_says_plainly_that_the_model_is_missing(damaged, page):
+    damaged("truncated weights")
+    at = open_page(page.file, "en")
+    assert_clean(at)
+    assert any(e.value == EN["common.model_missing"] for e in at.error)
+
+
+@pytest.mark.parametrize("page", [HOME, *(p for p in built_pages() if not p.uses_model)], ids=lambda p: p.slug)
 def test_other_pages_do_not_notice_a_damaged_model(damaged, page):
     damaged("truncated weights")
     at = open_page(page.file, "en")

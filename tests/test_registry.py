@@ -1,6 +1,7 @@
 """The page registry and views/ agree: every entry has its file, every page file has its entry, and a
 wrong path fails loudly instead of hiding the page."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ def test_every_view_is_registered_and_every_entry_exists():
 
 
 def test_a_wrong_path_raises(monkeypatch):
-    wrong = registry.PageInfo("kl", "gaussian-kl", "views/gausian_kl.py", "📏", "elbo", "1.4.11")
+    wrong = registry.PageInfo("kl", "gaussian-kl", "views/gausian_kl.py", "📏", "elbo", "1.4.11",
+                              live_views=("kl",), key_section="", uses_model=False)
     monkeypatch.setattr(registry, "PAGES", (*registry.PAGES, wrong))
     with pytest.raises(registry.MissingPageError, match="gausian_kl"):
         registry.built_pages()
@@ -37,3 +39,44 @@ def test_slugs_and_url_paths_are_unique():
     pages = [registry.HOME, registry.LESSON, *registry.PAGES]
     assert len({p.slug for p in pages}) == len(pages)
     assert len({p.url_path for p in pages}) == len(pages)
+
+
+def _registered(module: str) -> set[str]:
+    """The static/live views that ui/live/<module>.py registers (``register("kl")``)."""
+    return set(re.findall(r'register\("(\w+)"\)', (ROOT / "ui" / "live" / f"{module}.py").read_text(encoding="utf-8")))
+
+
+def _live_imports(path: Path) -> set[str]:
+    return set(re.findall(r"^from ui\.live\.(\w+) import", path.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+@pytest.mark.parametrize("page", registry.PAGES, ids=lambda p: p.slug)
+def test_live_views_are_the_ones_the_page_mounts(page):
+    """A page's ``live_views`` are what the ui/live modules its view imports register (beyond the
+    app-wide ones app.py mounts on every page), and each has its static/live/<name>.js."""
+    app_wide = set().union(*(_registered(m) for m in _live_imports(ROOT / "app.py")))
+    mounted = set().union(*(_registered(m) for m in _live_imports(ROOT / page.file))) - app_wide
+    assert set(page.live_views) == mounted
+    for name in page.live_views:
+        assert (ROOT / "static" / "live" / f"{name}.js").is_file()
+
+
+def test_every_live_view_belongs_to_a_page():
+    app_wide = set().union(*(_registered(m) for m in _live_imports(ROOT / "app.py")))
+    every = set().union(*(_registered(path.stem) for path in (ROOT / "ui" / "live").glob("*.py")))
+    assert every - app_wide == {name for page in registry.PAGES for name in page.live_views}
+
+
+@pytest.mark.parametrize("page", registry.PAGES, ids=lambda p: p.slug)
+def test_key_section_is_a_heading_of_the_page(page):
+    """The presenter test opens ``?section=<key_section>``: it must be an anchor the page sets."""
+    assert page.key_section is not None  # every page has a live chart to fit on a projector
+    if page.key_section:
+        assert f'anchor="{page.key_section}"' in (ROOT / page.file).read_text(encoding="utf-8")
+    assert registry.key_sections()[page.url_path] == page.key_section
+
+
+@pytest.mark.parametrize("page", [registry.HOME, registry.LESSON, *registry.PAGES], ids=lambda p: p.slug)
+def test_uses_model_is_whether_the_page_loads_the_vae(page):
+    files = [ROOT / page.file] + ([ROOT / "ui" / "lesson.py"] if page is registry.LESSON else [])
+    assert page.uses_model == any("pretrained_model()" in f.read_text(encoding="utf-8") for f in files)

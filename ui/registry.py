@@ -5,11 +5,16 @@ so the app and every test that lists pages fail), never a page that silently dis
 Each page's strings live in ``assets/i18n/<lang>/<slug>.toml`` and must include
 ``title`` (navigation and card title), ``card`` (one or two sentences: what the learner
 will see), ``try_title`` and ``try_text`` (the footer) — the home page builds its cards from those.
+
+Every per-page fact that a test or a script loops over lives here, in :class:`PageInfo` (which
+live views a page mounts, its key section, whether it needs the VAE), never in a list written by
+hand elsewhere: a new page that forgets one is a ``TypeError`` at import, not a page that some check
+silently skips.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,23 +28,36 @@ class PageInfo:
     icon: str
     section: str  # "elbo" (1.4.1) or "vae" (1.4.2)
     equations: str  # the chapter's equations the page covers ("1.4.11", "1.4.1–1.4.10"), or "§1.4.2.2"
+    _: KW_ONLY
+    live_views: tuple[str, ...]  # the static/live/<name>.js views it mounts (ui/live/*.py register them)
+    key_section: str | None  # the section link of its key live view ("": the page's top; None: none)
+    uses_model: bool  # needs the pretrained VAE (assets/model): says so plainly when the files are damaged
 
     @property
     def built(self) -> bool:
         return (ROOT / self.file).is_file()
 
 
-HOME = PageInfo("home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13")
-LESSON = PageInfo("lesson", "lesson", "views/lesson.py", "🎓", "", "1.4.1–1.4.13")  # the class path
+HOME = PageInfo("home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13",
+                live_views=(), key_section=None, uses_model=False)  # its cards, no chart
+LESSON = PageInfo("lesson", "lesson", "views/lesson.py", "🎓", "", "1.4.1–1.4.13",  # the class path: the
+                  live_views=(), key_section=None, uses_model=True)  # pages' views, one step at a time
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("kl", "gaussian-kl", "views/gaussian_kl.py", "📏", "elbo", "1.4.11"),
-    PageInfo("elbo", "elbo", "views/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10"),
-    PageInfo("mc", "monte-carlo", "views/monte_carlo.py", "🎲", "vae", "1.4.13"),
-    PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "§1.4.2.2"),
-    PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12"),
-    PageInfo("draw", "draw", "views/draw_digit.py", "✏️", "vae", "1.4.12"),
-    PageInfo("training", "training", "views/training.py", "🎬", "vae", "1.4.12"),
+    PageInfo("kl", "gaussian-kl", "views/gaussian_kl.py", "📏", "elbo", "1.4.11",
+             live_views=("kl",), key_section="", uses_model=False),
+    PageInfo("elbo", "elbo", "views/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10",
+             live_views=("jensen", "ledger"), key_section="ledger", uses_model=False),
+    PageInfo("mc", "monte-carlo", "views/monte_carlo.py", "🎲", "vae", "1.4.13",
+             live_views=("mc",), key_section="estimates", uses_model=False),
+    PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "§1.4.2.2",
+             live_views=("reparam",), key_section="samples", uses_model=True),
+    PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12",
+             live_views=("latent",), key_section="map", uses_model=True),
+    PageInfo("draw", "draw", "views/draw_digit.py", "✏️", "vae", "1.4.12",
+             live_views=("draw",), key_section="pad", uses_model=True),
+    PageInfo("training", "training", "views/training.py", "🎬", "vae", "1.4.12",
+             live_views=("timeline",), key_section="timeline", uses_model=False),
 )
 
 SECTIONS = ("elbo", "vae")
@@ -66,3 +84,9 @@ def page_info(slug: str) -> PageInfo:
         if page.slug == slug:
             return page
     raise KeyError(f"no page with slug {slug!r} in ui/registry.py")
+
+
+def key_sections() -> dict[str, str | None]:
+    """{url_path: the section link of the page's key live view} for the home page, the lesson and
+    every page ("": the page's top; None: no live chart there) — what presenter mode must fit."""
+    return {page.url_path: page.key_section for page in (HOME, LESSON, *built_pages())}
