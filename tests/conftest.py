@@ -2,7 +2,13 @@
 modules that do not use them never load it; a module opts in with
 ``pytestmark = pytest.mark.usefixtures("one_cpu_thread")`` and asks for ``model`` by name."""
 
+import os
+
 import pytest
+
+# ui.i18n.t() raises for a missing key instead of showing ⟦key⟧, here and in the streamlit servers
+# the browser tests start (they inherit the environment).
+os.environ["ELBO_STRICT_I18N"] = "1"
 
 
 @pytest.fixture(scope="module")

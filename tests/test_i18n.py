@@ -64,13 +64,45 @@ def test_every_page_has_title_card_and_footer(page):
 def test_literal_keys_used_in_code_exist():
     """Every t("namespace.key") with a literal key in the UI code is in the catalogue."""
     pattern = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-zA-Z0-9_.]+)["']""")
-    sources = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    sources = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "ui").glob("*.py")),
+               *sorted((ROOT / "ui" / "live").glob("*.py"))]
     missing = []
     for path in sources:
         for key in pattern.findall(path.read_text(encoding="utf-8")):
             if key not in catalogue("en"):
                 missing.append(f"{path.name}: {key}")
     assert not missing, missing
+
+
+def test_a_missing_key_raises_under_tests_and_degrades_in_production(monkeypatch):
+    from ui import i18n
+
+    with pytest.raises(i18n.MissingStringError, match="kl.no_such_key"):
+        i18n.t("kl.no_such_key")
+    monkeypatch.delenv(i18n.STRICT_ENV)
+    assert i18n.t("kl.no_such_key") == "⟦kl.no_such_key⟧"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.live_views], ids=lambda p: p.slug)
+def test_live_views_are_sent_every_string_their_script_reads(page):
+    """Each ``text.<name>`` that static/live/<view>.js reads is in the ``text`` the page sends it."""
+    import json
+
+    from tests.apptest import assert_clean, open_page
+
+    at = open_page(page.file, "en")
+    assert_clean(at)
+    sent: dict[str, set[str]] = {view: set() for view in page.live_views}
+    for element in at.get("bidi_component"):
+        view = element.proto.component_name.removeprefix("live_")
+        if view in sent:
+            data = json.loads(element.proto.json)
+            sent[view] |= set((data[0] if isinstance(data, list) else data).get("text", {}))
+    for view, keys in sent.items():
+        script = (ROOT / "static" / "live" / f"{view}.js").read_text(encoding="utf-8")
+        read = set(re.findall(r"\btext\.([a-z_][a-z0-9_]*)", script))
+        assert keys, f"{view}: no text sent"
+        assert read <= keys, f"{view}.js reads {sorted(read - keys)}, which the page does not send"
 
 
 def test_chinese_counts_have_no_thousands_separators(monkeypatch):

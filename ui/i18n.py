@@ -10,6 +10,7 @@ Strings may contain ``str.format`` fields (``{value}``) and Markdown; LaTeX goes
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from functools import cache
@@ -21,6 +22,11 @@ LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}
 DEFAULT_LANG = "en"
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+STRICT_ENV = "ELBO_STRICT_I18N"  # "1" (tests/conftest.py sets it): a missing key raises instead of ⟦key⟧
+
+
+class MissingStringError(KeyError):
+    """``t()`` was asked for a key that no catalogue file defines (only raised under tests)."""
 
 
 def _flatten(table: dict, prefix: str) -> dict[str, str]:
@@ -70,12 +76,15 @@ def count(n: int) -> str:
 def t(key: str, /, **fields) -> str:
     """The string ``key`` in the current language, with ``fields`` formatted in.
 
-    A missing key shows as ``⟦key⟧`` rather than crashing the page; the catalogue test
-    makes sure that never ships.
+    A missing key raises :class:`MissingStringError` under tests (``ELBO_STRICT_I18N=1``, set by
+    tests/conftest.py for AppTest and for the servers the browser tests start); in production it
+    shows as ``⟦key⟧`` rather than crashing the page.
     """
     lang = current_lang()
     text = catalogue(lang).get(key)
     if text is None:
+        if os.environ.get(STRICT_ENV) == "1":
+            raise MissingStringError(f"no string {key!r} in assets/i18n/{lang}/")
         return f"⟦{key}⟧"
     if lang == "zh":
         fields = {k: _THOUSANDS.sub("", v) if isinstance(v, str) else v for k, v in fields.items()}
