@@ -5,14 +5,8 @@ import json
 
 import numpy as np
 
-from vae_core.export_browser import (
-    TIMELINE_EXPORT_DIR,
-    TIMELINE_JSON,
-    TIMELINE_MANIFOLD,
-    TIMELINE_MU,
-    export_timeline,
-    main,
-)
+from scripts.export_browser import TIMELINE_EXPORT_DIR, export_timeline, main
+from vae_core.export_browser import TIMELINE_JSON, TIMELINE_MANIFOLD, TIMELINE_MU
 from vae_core.timeline import load_timeline
 
 

@@ -1,4 +1,6 @@
-"""Export the pretrained VAE for the browser: ``python -m vae_core.export_browser``.
+"""The pretrained VAE and its training timeline as the browser reads them: pure functions that turn
+the checkpoint and the timeline into bytes. ``python scripts/export_browser.py`` writes them into
+``static/`` (this library never writes into the app).
 
 The live latent pad decodes and the drawing pad encodes at every frame in the browser
 (static/live/model.js), from a copy of the shipped weights that a browser fetches once per visit:
@@ -14,7 +16,7 @@ model card records the export's sha256, and tests hold the browser's outputs equ
 (decoder pixel probabilities to 1e-5, encoder μ and log σ² to 1e-4). float32 rather than float16:
 2.9 MB once per visit buys float tolerance, where float16 weights move pixel probabilities by ~1e-3.
 
-``python -m vae_core.export_browser --timeline`` writes the training timeline for the /training
+``python scripts/export_browser.py --timeline`` writes the training timeline for the /training
 page's scrubber (static/live/timeline.js) from ``assets/training/timeline.npz``, fetched once per
 visit: ``static/training/timeline.json`` (epochs, labels, the curves of eq. 1.4.12's terms, KL per
 dimension, the two files' shapes and sha256), ``mu_f32.bin`` (holdout μ, float32 (S, 500, 2): the
@@ -23,22 +25,19 @@ npz's float16 values, exactly) and ``manifold_u8.bin`` (uint8 (S, 15, 15, 784), 
 
 from __future__ import annotations
 
-import argparse
+import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
-from vae_core.checkpoint import CARD_NAME, MODEL_DIR, load_checkpoint, load_model_card
-from vae_core.data import file_sha256
+from vae_core.checkpoint import load_checkpoint, load_model_card
 
-ROOT = Path(__file__).resolve().parents[1]
-EXPORT_DIR = ROOT / "static" / "model"
+COMMAND = "python scripts/export_browser.py"  # what writes these files (recorded in them and in the model card)
 BIN_NAME = "vae_f32.bin"
 MANIFEST_NAME = "vae.json"
 CODES_NAME = "holdout_codes.json"
 EXPORT_FORMAT = 1
-TIMELINE_EXPORT_DIR = ROOT / "static" / "training"
 TIMELINE_JSON, TIMELINE_MU, TIMELINE_MANIFOLD = "timeline.json", "mu_f32.bin", "manifold_u8.bin"
 CURVES = tuple(f"{split}_{key}" for split in ("train", "holdout") for key in ("elbo", "recon", "kl"))
 
@@ -75,31 +74,28 @@ def holdout_codes(model_dir: Path | None = None) -> dict:
             "labels": load_digits("holdout")[1].astype(int).tolist()}
 
 
-def export(out_dir: Path = EXPORT_DIR, model_dir: Path | None = None, update_card: bool = True) -> dict:
-    """Write the .bin, the manifest and the holdout codes to ``out_dir``; record them in the model
-    card. Returns the manifest."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def model_files(model_dir: Path | None = None) -> tuple[dict, dict[str, bytes]]:
+    """(manifest, {file name: bytes}) of the browser's copy of the checkpoint in ``model_dir``: the
+    .bin, the manifest (with the .bin's sha256 and size) and the holdout codes."""
     manifest, payload = export_arrays(model_dir)
-    (out_dir / CODES_NAME).write_text(json.dumps(holdout_codes(model_dir), separators=(",", ":")) + "\n",
-                                      encoding="utf-8")
-    (out_dir / BIN_NAME).write_bytes(payload)
-    manifest["sha256"] = file_sha256(out_dir / BIN_NAME)
+    manifest["sha256"] = hashlib.sha256(payload).hexdigest()
     manifest["bytes"] = len(payload)
-    (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    if update_card:
-        card_path = Path(model_dir or MODEL_DIR) / CARD_NAME
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        card["browser_export"] = {
-            "files": [f"static/model/{BIN_NAME}", f"static/model/{MANIFEST_NAME}", f"static/model/{CODES_NAME}"],
-            "sha256": manifest["sha256"], "bytes": manifest["bytes"], "dtype": "float32",
-            "command": "python -m vae_core.export_browser",
-        }
-        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return manifest
+    codes = json.dumps(holdout_codes(model_dir), separators=(",", ":")) + "\n"
+    return manifest, {BIN_NAME: payload, MANIFEST_NAME: (json.dumps(manifest, indent=1) + "\n").encode(),
+                      CODES_NAME: codes.encode()}
 
 
-def load_export(out_dir: Path = EXPORT_DIR) -> tuple[dict, dict[str, np.ndarray]]:
-    """(manifest, {name: float32 array}) as a browser reads them — for tests and checks."""
+def card_entry(manifest: dict) -> dict:
+    """The model card's ``browser_export`` entry for an exported manifest."""
+    return {
+        "files": [f"static/model/{BIN_NAME}", f"static/model/{MANIFEST_NAME}", f"static/model/{CODES_NAME}"],
+        "sha256": manifest["sha256"], "bytes": manifest["bytes"], "dtype": "float32", "command": COMMAND,
+    }
+
+
+def load_export(out_dir: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(manifest, {name: float32 array}) from the files in ``out_dir``, as a browser reads them — for
+    tests and checks."""
     manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     flat = np.frombuffer((out_dir / BIN_NAME).read_bytes(), dtype="<f4")
     arrays = {t["name"]: flat[t["offset"]: t["offset"] + int(np.prod(t["shape"]))].reshape(t["shape"])
@@ -109,8 +105,6 @@ def load_export(out_dir: Path = EXPORT_DIR) -> tuple[dict, dict[str, np.ndarray]
 
 def timeline_files(arrays: dict[str, np.ndarray], source_sha256: str) -> dict[str, bytes]:
     """{file name: bytes} of the browser's timeline, from the arrays of ``assets/training/timeline.npz``."""
-    import hashlib
-
     mu = np.ascontiguousarray(arrays["mu"], dtype="<f4")  # float16 → float32 is exact
     manifold = np.ascontiguousarray(arrays["manifold"], dtype=np.uint8)
     binaries = {TIMELINE_MU: mu.tobytes(), TIMELINE_MANIFOLD: manifold.tobytes()}
@@ -129,39 +123,6 @@ def timeline_files(arrays: dict[str, np.ndarray], source_sha256: str) -> dict[st
             TIMELINE_MANIFOLD: {"dtype": "uint8", "shape": list(manifold.shape),
                                 "sha256": hashlib.sha256(binaries[TIMELINE_MANIFOLD]).hexdigest()},
         },
-        "command": "python -m vae_core.export_browser --timeline",
+        "command": f"{COMMAND} --timeline",
     }
     return {TIMELINE_JSON: (json.dumps(note, separators=(",", ":")) + "\n").encode(), **binaries}
-
-
-def export_timeline(out_dir: Path = TIMELINE_EXPORT_DIR, source_dir: Path | None = None) -> dict[str, bytes]:
-    """Write :func:`timeline_files` of the timeline in ``source_dir`` (default assets/training) to ``out_dir``."""
-    from vae_core.timeline import load_timeline
-
-    arrays, note = load_timeline(source_dir)
-    files = timeline_files(arrays, note["sha256"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, payload in files.items():
-        (out_dir / name).write_bytes(payload)
-    return files
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="folder for vae_f32.bin and vae.json "
-                        "(with --timeline: for the timeline files)")
-    parser.add_argument("--timeline", action="store_true",
-                        help="write only the training timeline (static/training/) from assets/training/timeline.npz")
-    args = parser.parse_args(argv)
-    if args.timeline:
-        out = args.out or TIMELINE_EXPORT_DIR
-        files = export_timeline(out)
-        print(f"wrote {', '.join(files)} to {out} ({sum(map(len, files.values())):,} bytes)")
-        return
-    args.out = args.out or EXPORT_DIR
-    manifest = export(args.out)
-    print(f"wrote {args.out / BIN_NAME} ({manifest['bytes']:,} bytes, sha256 {manifest['sha256'][:12]}…)")
-
-
-if __name__ == "__main__":
-    main()

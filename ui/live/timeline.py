@@ -1,6 +1,6 @@
 """Live view of the /training page: the shipped run's 25 snapshots, scrubbed in the browser
 (static/live/timeline.js). The arrays come once per visit from static/training/ (written by
-``python -m vae_core.export_browser --timeline``); a rerun sends only the epoch and the text.
+``python scripts/export_browser.py --timeline``); a rerun sends only the epoch and the text.
 On release the browser reports the epoch once; it is parsed like a URL value (snapped to a
 snapshot), so nothing the browser sends can break the page."""
 
