@@ -14,10 +14,10 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, Q_ORANGE, num
+from ui.components import Q_ORANGE
 from ui.i18n import t
-from ui.plots import figure, log_ticks, rgba
-from vae_core.gaussian import kl_integrand, kl_normal, normal_pdf
+from ui.plots import figure, log_ticks
+from vae_core.gaussian import kl_normal
 
 KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
 KL_LOG_RANGE = (-3, 4)  # colour scale: log10 KL from 0.001 to 10,000 nats
@@ -25,56 +25,6 @@ COLORSCALE = "Viridis"
 SIGMA_TICKS = (0.1, 0.2, 0.5, 1, 2, 5)
 MIN_MARKER = {"symbol": "star", "size": 16, "color": "white", "line": {"color": "black", "width": 1}}
 Q_MARKER = {"symbol": "x", "size": 14, "color": Q_ORANGE, "line": {"color": "black", "width": 1}}
-TITLE_FONT = {"size": 14, "color": "#777"}
-
-
-def x_grid(mu1: float, sigma1: float, mu2: float, sigma2: float) -> np.ndarray:
-    """A plotting grid covering both densities (±4σ), dense near each so a narrow peak stays smooth.
-
-    ~280 points: 120 across the whole range plus 80 across each density's own ±4σ.
-    """
-    lo = min(mu1 - 4 * sigma1, mu2 - 4 * sigma2)
-    hi = max(mu1 + 4 * sigma1, mu2 + 4 * sigma2)
-    near = [np.linspace(m - 4 * s, m + 4 * s, 80) for m, s in ((mu1, sigma1), (mu2, sigma2))]
-    return np.unique(np.concatenate([np.linspace(lo, hi, 120), *near]))
-
-
-def density_figure(mu1: float, sigma1: float, mu2: float, sigma2: float) -> go.Figure:
-    """Top: p and q. Bottom: the integrand p·log(p/q) of eq. 1.4.11, its positive part red and its
-    negative part purple, so the signed area (= KL(p‖q), quoted in a note) can be seen."""
-    title_density, title_integrand = t("kl.fig_density"), t("kl.fig_integrand")
-    label_pos, label_neg = t("kl.integrand_pos"), t("kl.integrand_neg")
-    area_note = t("kl.area_note", kl=num(float(kl_normal(mu1, sigma1, mu2, sigma2))))
-    x = x_grid(mu1, sigma1, mu2, sigma2)
-    integrand = kl_integrand(x, mu1, sigma1, mu2, sigma2)
-    lower = {"xaxis": "x2", "yaxis": "y2"}
-    data = [
-        {"type": "scatter", "x": x, "y": normal_pdf(x, mu1, sigma1), "name": "p(x)", "line": {"color": P_BLUE}},
-        {"type": "scatter", "x": x, "y": normal_pdf(x, mu2, sigma2), "name": "q(x)", "line": {"color": Q_ORANGE}},
-        {"type": "scatter", "x": x, "y": np.maximum(integrand, 0), "fill": "tozeroy", "mode": "none",
-         "fillcolor": rgba(GAP_RED, 0.45), "name": label_pos, "hoverinfo": "skip", **lower},
-        {"type": "scatter", "x": x, "y": np.minimum(integrand, 0), "fill": "tozeroy", "mode": "none",
-         "fillcolor": rgba(NEG_PURPLE, 0.45), "name": label_neg, "hoverinfo": "skip", **lower},
-        {"type": "scatter", "x": x, "y": integrand, "name": "p·log(p/q)",
-         "line": {"color": GAP_RED, "width": 1.5}, **lower},
-    ]
-    title = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
-             "showarrow": False, "font": TITLE_FONT}
-    return figure(
-        data, 520, {"l": 45, "t": 30, "b": 90}, legend_top=False, hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
-        xaxis={"anchor": "y", "showticklabels": False},
-        yaxis={"domain": [0.56, 1.0]},
-        xaxis2={"anchor": "y2", "matches": "x", "title": {"text": "x"}},
-        yaxis2={"domain": [0.0, 0.42]},
-        annotations=[
-            {**title, "y": 1.0, "text": title_density},
-            {**title, "y": 0.44, "text": title_integrand},
-            {"text": area_note, "xref": "x2 domain", "yref": "y2 domain", "x": 0.99, "y": 0.95,
-             "xanchor": "right", "showarrow": False, "font": {"color": GAP_RED, "size": 14},
-             "bgcolor": "rgba(255,255,255,0.8)"},
-        ],
-    )
 
 
 # μ₂ over the slider range [−5, 5] and σ₂ over [0.1, 5] (uniform in log σ), each with a margin so a
