@@ -66,3 +66,12 @@ def test_torch_is_pinned_and_streamlit_supports_query_binding():
 def test_vae_core_never_imports_streamlit():
     for path in (ROOT / "vae_core").glob("*.py"):
         assert not re.search(r"^\s*(import|from) streamlit", path.read_text(encoding="utf-8"), flags=re.M), path
+
+
+def test_ruff_check_passes():
+    """The lint rules in pyproject.toml hold on the whole tree (CI runs the README's single command)."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
