@@ -81,3 +81,10 @@ def test_key_section_is_a_heading_of_the_page(page):
 def test_uses_model_is_whether_the_page_loads_the_vae(page):
     files = [ROOT / page.file] + ([ROOT / "ui" / "lesson.py"] if page is registry.LESSON else [])
     assert page.uses_model == any("pretrained_model()" in f.read_text(encoding="utf-8") for f in files)
+
+
+def test_pages_are_found_by_slug_and_by_url_path():
+    for page in (registry.HOME, registry.LESSON, *registry.PAGES):
+        assert registry.page_info(page.slug) is page is registry.page_at(page.url_path)
+    with pytest.raises(KeyError):
+        registry.page_at("no-such-page")

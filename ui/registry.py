@@ -90,3 +90,11 @@ def key_sections() -> dict[str, str | None]:
     """{url_path: the section link of the page's key live view} for the home page, the lesson and
     every page ("": the page's top; None: no live chart there) — what presenter mode must fit."""
     return {page.url_path: page.key_section for page in (HOME, LESSON, *built_pages())}
+
+
+def page_at(url_path: str) -> PageInfo:
+    """The registry entry of a page by its URL path (``"monte-carlo"``; ``""`` is home), KeyError if none."""
+    for page in (HOME, LESSON, *PAGES):
+        if page.url_path == url_path:
+            return page
+    raise KeyError(f"no page at /{url_path} in ui/registry.py")
