@@ -106,3 +106,11 @@ def test_parse_sliders_and_tables_render():
     assert "| 40 | 30 | — |" in table  # server ms, server CPU ms, no KB recorded
     assert "| 1.31× | 5.05× |" in table  # 106/81 and 106/21
     assert "| ❌ (+1%) | ❌ (+1%) (≤ 5×) |" in table  # both targets missed by 1%
+
+
+def test_live_frames_measures_every_pages_live_view():
+    """benchmarks/live_frames.py drags or plays each live view a page registers (ui/registry.py)."""
+    from benchmarks.live_frames import VIEWS
+    from ui.registry import PAGES
+
+    assert {name for page in PAGES for name in page.live_views} <= {view.name for view in VIEWS}
