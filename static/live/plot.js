@@ -25,7 +25,6 @@ export class Plot {
     if (opts.label) this.canvas.setAttribute("aria-label", opts.label);
     container.appendChild(this.canvas);
     this.container = container;
-    this.width = 0;
     this.height = opts.height;
     this.pending = false;
     this.resize = new ResizeObserver(() => this.invalidate());

@@ -38,7 +38,6 @@ export function theme(el) {
     muted: rgba(text, 0.65),
     grid: rgba(text, 0.1),
     axis: rgba(text, 0.25),
-    panel: rgba(text, 0.04),
     font: FONT,
   };
 }
