@@ -90,6 +90,7 @@ def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
     seconds = view.seconds or seconds
     context = browser.new_context(viewport={"width": view.viewport[0], "height": view.viewport[1]},
                                   locale="en-US")
+    context.add_init_script("window.__LIVE_TEST__ = true")  # static/live/instrument.js: the frame times read below
     page = context.new_page()
     sent: list[float] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))

@@ -86,6 +86,9 @@ export class Slider {
     this.input.value = String(value);
     this.showValue();
   }
+
+  /** A pending key-rest report is dropped with the view. */
+  destroy() { clearTimeout(this.timer); }
 }
 
 /** A readout styled like st.metric: a label (the math) and a large number. */

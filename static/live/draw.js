@@ -4,7 +4,9 @@
 // reconstruction at μ. On stroke end the 28×28 binary digit goes to Python once (`draw`), which
 // computes the exact ledger. Input events only record points; drawing happens once per frame.
 
-import { Plot, adoptStyles, fmt, mountOnce } from "./plot.js";
+import { Plot } from "./plot.js";
+import { fmt } from "./format.js";
+import { adoptStyles, mountOnce } from "./mount.js";
 import { Readout, button, el } from "./controls.js";
 import { loadModel } from "./model.js";
 import { CURRENT, digitCanvas, drawLatentMap, loadCodes, mapPanel } from "./latent_map.js";
@@ -194,9 +196,9 @@ class DrawView {
 
   // --- one frame: raster, preprocessing, encoder, decoder, pictures ----------------------------
   invalidate() {
-    if (this.pending) return;
+    if (this.pending || this.destroyed) return;
     this.pending = true;
-    requestAnimationFrame(() => { this.pending = false; this.frame(); });
+    this.raf = requestAnimationFrame(() => { this.pending = false; this.frame(); });
   }
 
   frame() {
@@ -366,7 +368,7 @@ class DrawView {
       { color: g.theme.muted, size: 12 });
   }
 
-  destroy() { this.resize.disconnect(); this.plot.destroy(); }
+  destroy() { this.destroyed = true; cancelAnimationFrame(this.raf); this.resize.disconnect(); this.plot.destroy(); }
 }
 
 export function mount(component) {

@@ -1,21 +1,5 @@
-// Small pieces the ELBO page's two live views (jensen.js, ledger.js) share: axis ranges that hold
-// still during a drag, and the plotly marker shapes the page's server-side figures use.
-
-import { niceCeil } from "./plot.js";
-
-/** An axis range that only grows while a control moves and fits again after release. */
-export class HeldRange {
-  constructor() { this.lo = null; this.hi = null; }
-
-  fit(lo, hi, { grow = false } = {}) {
-    if (this.lo === null || !grow) { [this.lo, this.hi] = [lo, hi]; return this; }
-    this.lo = Math.min(this.lo, lo);
-    this.hi = Math.max(this.hi, hi);
-    return this;
-  }
-
-  get span() { return [this.lo, this.hi]; }
-}
+// Small pieces the ELBO page's two live views (jensen.js, ledger.js) share: the ledger's axis bounds
+// (as ui/figures_elbo.py) and the plotly marker shapes the page's server-side figures use.
 
 /** The smallest of 1, 2, 5 × 10ᵏ ≥ value — ui.figures_elbo.nice_bound (axis ends that do not twitch). */
 export function niceBound(value) {
@@ -32,8 +16,6 @@ export function ledgerRange(...values) {
   const pad = 0.04 * (hi - lo || 1.0);
   return [lo - pad, hi + pad];
 }
-
-export { niceCeil };
 
 /** A plotly-style marker at canvas point (px, py): "circle", "diamond" or "triangle-up". */
 export function marker(ctx, px, py, { shape = "circle", size = 12, color, stroke = "#ffffff", lineWidth = 1 } = {}) {
@@ -53,12 +35,6 @@ export function marker(ctx, px, py, { shape = "circle", size = 12, color, stroke
   ctx.fill();
   if (stroke) { ctx.strokeStyle = stroke; ctx.lineWidth = lineWidth; ctx.stroke(); }
   ctx.restore();
-}
-
-/** Plot text of at least 14 px on every screen (the page's rule for live charts). */
-export function atLeast14(g) {
-  g.fontSize = Math.max(g.fontSize, 14);
-  return g;
 }
 
 /** A translucent panel background for text over lines, in the current theme. */

@@ -1,22 +1,25 @@
 // Live view of part 1 of the ELBO page: Jensen's inequality (the box before 1.4.1.2, eq. 1.4.5).
 // λ, x₁, x₂ (two-point X) or σ (log-normal X) move the chord, f(E[X]) (blue), E[f(X)] (orange)
 // and the gap (red) every frame, for whichever f the page chose (log and √x concave, −log and x²
-// convex). Closed forms in jensen_math.js. On release the values go to Python once.
+// convex). Closed forms in jensen_math.js. On release the values go to Python once. ui/live/elbo.py
+// sends the data; tests/browser/test_live_elbo.py holds the numbers equal to vae_core.jensen.
 
-import { Plot, fmt, mountOnce } from "./plot.js";
-import { Readout, Slider, el } from "./controls.js";
+import { Plot } from "./plot.js";
+import { fmt, niceCeil } from "./format.js";
+import { mountOnce } from "./mount.js";
+import { Readout, el } from "./controls.js";
+import { HeldRange, SliderView } from "./slider_view.js";
 import { gap, isConvex, fValue, lognormal, lognormalPdf, lognormalQ99, twoPoint } from "./jensen_math.js";
-import { HeldRange, atLeast14, marker, niceCeil, textBg } from "./elbo_common.js";
+import { marker, textBg } from "./elbo_common.js";
 
 const NAMES = ["lam", "x1", "x2", "lnsigma"];
 const SHOWN = { two: ["lam", "x1", "x2"], lognormal: ["lnsigma"] };
 const N_CURVE = 240;
 const LO = 0.03; // the curve starts just right of 0 (log x → −∞ at 0)
 
-class JensenView {
+class JensenView extends SliderView {
   constructor(root) {
-    this.values = null;
-    this.dragging = false;
+    super();
     this.x = new HeldRange();
     this.y = new HeldRange();
     this.yDist = new HeldRange();
@@ -28,46 +31,22 @@ class JensenView {
       new Readout(readouts, "|E[f(X)] − f(E[X])|")];
     this.note = el(figure, "div", "live-note");
     this.plot = new Plot(figure, { height: 430, minHeight: 300, fit: true, name: "jensen", render: (g) => this.render(g) });
-    this.sliders = {};
   }
 
   build(data) {
-    const { text, ranges, palette } = data;
-    for (const name of NAMES) {
-      const r = ranges[name];
-      this.sliders[name] = new Slider(this.controls, {
-        name, label: text[name], aria: text[`${name}_aria`], min: r.lo, max: r.hi, step: r.step,
-        value: data.values[name], color: palette.gap,
-        onInput: (v) => { this.values[name] = v; this.dragging = true; this.plot.invalidate(); },
-        onRelease: () => this.release(),
-      });
-    }
+    const { text, palette } = data;
+    for (const name of NAMES) this.addSlider(this.controls, data, name, { label: text[name], aria: text[`${name}_aria`], color: palette.gap });
   }
 
   update(data) {
     const before = this.data;
-    this.data = data;
-    if (!this.values) this.build(data);
+    const changed = super.update(data);
     for (const name of NAMES) {
       this.sliders[name].setLabel(data.text[name], data.text[`${name}_aria`]);
       this.sliders[name].root.style.display = SHOWN[data.dist].includes(name) ? "" : "none";
     }
-    const incoming = { ...data.values };
-    const changed = !this.values || NAMES.some((n) => this.values[n] !== incoming[n]);
-    if (changed && !this.dragging) {
-      this.values = incoming;
-      for (const name of NAMES) this.sliders[name].set(incoming[name]);
-    }
     if (changed || !before || before.f !== data.f || before.dist !== data.dist) this.refit = true;
     this.plot.setLabel(data.text.jensen_chart_aria);
-    this.plot.invalidate();
-  }
-
-  release() {
-    this.dragging = false;
-    this.refit = true;
-    this.plot.invalidate();
-    this.report({ ...this.values, gesture: Date.now() }); // always new: see ledger.js send()
   }
 
   /** [E[X], f(E[X]), E[f(X)]] for the current state (jensen_math.js). */
@@ -78,12 +57,10 @@ class JensenView {
   }
 
   render(g) {
-    atLeast14(g);
     const { f, dist, text, palette } = this.data;
     const v = this.values;
     const th = g.theme;
-    const grow = !this.refit;
-    this.refit = false;
+    const grow = this.takeRefit();
     const res = this.result();
     const [mean, fOfMean, meanOfF] = res;
     const jgap = gap(res);
@@ -102,7 +79,7 @@ class JensenView {
       ys[i] = fValue(f, xs[i]);
       if (xs[i] <= hi) { cMin = Math.min(cMin, ys[i]); cMax = Math.max(cMax, ys[i]); }
     }
-    // As ui.figures_elbo.jensen_figure: keep both points readable when x² has a long right tail.
+    // Keep both points readable when x² has a long right tail (the y-axis stops at 3 × the larger).
     const yTop = Math.min(cMax, 3.0 * Math.max(meanOfF, fOfMean, 1.0));
     const pad = 0.05 * (yTop - cMin);
     this.y.fit(cMin - pad, yTop + pad, { grow });

@@ -1,15 +1,19 @@
 // Live view of the Gaussian KL page (eq. 1.4.11): four sliders for p = N(μ₁, σ₁²) and
 // q = N(μ₂, σ₂²); every frame redraws both densities, the integrand p·log(p/q) with its signed area
 // shaded, KL(p‖q), KL(q‖p) and the asymmetry, from the closed forms in math.js. On release the
-// four values go to Python once (one rerun: URL, landscape, formula, check).
+// four values go to Python once (one rerun: URL, landscape, formula, check). ui/live/kl.py sends the
+// data; tests/browser/test_live_kl.py holds the numbers equal to vae_core.gaussian.
 
-import { Plot, fmt, mountOnce, niceCeil } from "./plot.js";
-import { Readout, Slider, el } from "./controls.js";
+import { Plot } from "./plot.js";
+import { fmt, niceCeil } from "./format.js";
+import { mountOnce } from "./mount.js";
+import { Readout, el } from "./controls.js";
+import { HeldRange, SliderView } from "./slider_view.js";
 import { klIntegrand, klNormal, linspace, normalPdf } from "./math.js";
 
 const NAMES = ["mu1", "sigma1", "mu2", "sigma2"];
 
-/** The plotting grid of ui/figures_kl.x_grid: 120 points across, 80 across each density's ±4σ. */
+/** The plotting grid: 120 points across the axis and 80 across each density's ±4σ (sharp peaks stay smooth). */
 function xGrid(mu1, sigma1, mu2, sigma2, lo, hi) {
   const parts = [linspace(lo, hi, 120), linspace(mu1 - 4 * sigma1, mu1 + 4 * sigma1, 80),
     linspace(mu2 - 4 * sigma2, mu2 + 4 * sigma2, 80)];
@@ -17,29 +21,17 @@ function xGrid(mu1, sigma1, mu2, sigma2, lo, hi) {
   return all.sort();
 }
 
-/** Axis ranges that hold still during a drag (they only grow) and fit again after release. */
-class Range {
-  constructor() { this.lo = null; this.hi = null; }
-
-  fit(lo, hi, { grow = false } = {}) {
-    if (this.lo === null || !grow) { [this.lo, this.hi] = [lo, hi]; return; }
-    this.lo = Math.min(this.lo, lo);
-    this.hi = Math.max(this.hi, hi);
-  }
-}
-
 function snapOut(lo, hi) {
   const step = niceCeil((hi - lo) / 8);
   return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
 }
 
-class KLView {
+class KLView extends SliderView {
   constructor(root) {
-    this.values = null;
-    this.dragging = false;
-    this.x = new Range();
-    this.yDensity = new Range();
-    this.yIntegrand = new Range();
+    super();
+    this.x = new HeldRange();
+    this.yDensity = new HeldRange();
+    this.yIntegrand = new HeldRange();
     const wrap = el(root, "div", "live-root");
     this.controls = el(wrap, "div", "live-controls");
     const figure = el(wrap, "div", "live-figure");
@@ -48,55 +40,31 @@ class KLView {
     this.klQP = new Readout(readouts, "KL(q‖p)");
     this.note = el(readouts, "div", "live-note");
     this.plot = new Plot(figure, { height: 470, fit: true, name: "kl", render: (g) => this.render(g) });
-    this.sliders = {};
   }
 
   build(data) {
-    const { text, ranges, palette } = data;
+    const { text, palette } = data;
     const groups = { mu1: text.p_header, mu2: text.q_header };
     for (const name of NAMES) {
       if (groups[name]) {
         const header = el(this.controls, "div", "live-group", groups[name]);
         header.style.color = `color-mix(in srgb, ${name === "mu1" ? palette.p : palette.q} 65%, black)`; // ≥ 4.5:1
       }
-      const r = ranges[name];
-      this.sliders[name] = new Slider(this.controls, {
-        name, label: text[name], min: r.lo, max: r.hi, step: r.step, value: data.values[name],
-        color: name.endsWith("1") ? palette.p : palette.q,
-        onInput: (v) => { this.values[name] = v; this.dragging = true; this.plot.invalidate(); },
-        onRelease: () => this.release(),
-      });
+      this.addSlider(this.controls, data, name, { label: text[name], color: name.endsWith("1") ? palette.p : palette.q });
     }
   }
 
   update(data) {
-    this.data = data;
-    if (!this.values) this.build(data);
+    super.update(data);
     for (const name of NAMES) this.sliders[name].setLabel(data.text[name]);
-    const incoming = { ...data.values };
-    const changed = !this.values || NAMES.some((n) => this.values[n] !== incoming[n]);
-    if (changed && !this.dragging) {
-      this.values = incoming;
-      for (const name of NAMES) this.sliders[name].set(incoming[name]);
-      this.refit = true;
-    }
     this.plot.setLabel(data.text.chart_aria);
-    this.plot.invalidate();
-  }
-
-  release() {
-    this.dragging = false;
-    this.refit = true;
-    this.plot.invalidate();
-    this.report({ ...this.values });
   }
 
   render(g) {
     const { mu1, sigma1, mu2, sigma2 } = this.values;
     const { text, palette } = this.data;
     const th = g.theme;
-    const grow = !this.refit;
-    this.refit = false;
+    const grow = this.takeRefit();
 
     const klPQ = klNormal(mu1, sigma1, mu2, sigma2);
     const klQP = klNormal(mu2, sigma2, mu1, sigma1);

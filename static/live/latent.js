@@ -7,7 +7,11 @@
 //     speed, or scrub t); reduced-motion users see the two end frames and scrub by hand. Never reports.
 // Input events only change state; drawing happens once per frame in Plot.render.
 
-import { Plot, adoptStyles, fmt, mountOnce, reducedMotion, viewData } from "./plot.js";
+import { Plot } from "./plot.js";
+import { fmt } from "./format.js";
+import { adoptStyles, mountOnce, viewData } from "./mount.js";
+import { TESTING } from "./instrument.js";
+import { Player, reducedMotion } from "./player.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { loadModel } from "./model.js";
 import { CURRENT, Z_LIM, digitCanvas, drawLatentMap, loadCodes, mapPanel, star } from "./latent_map.js";
@@ -47,8 +51,10 @@ class Digit {
   show(model, z) {
     model.decode(z, this.pixels);
     digitCanvas(this.pixels, this.canvas);
-    this.canvas.__pixels = this.pixels; // for the browser tests: the probabilities behind the picture
-    this.canvas.__z = [...z];
+    if (TESTING) { // for the browser tests: the probabilities behind the picture
+      this.canvas.__pixels = this.pixels;
+      this.canvas.__z = [...z];
+    }
     return digitSignature(this.pixels);
   }
 
@@ -270,7 +276,11 @@ class PadView extends LatentBase {
     return { i, d };
   }
 
-  destroy() { clearTimeout(this.keyTimer); this.plot.destroy(); }
+  destroy() {
+    clearTimeout(this.keyTimer);
+    for (const slider of Object.values(this.sliders)) slider.destroy();
+    this.plot.destroy();
+  }
 }
 
 // --- the interpolation --------------------------------------------------------------------------
@@ -279,8 +289,6 @@ class PathView extends LatentBase {
     super(root, "path");
     this.t = 0;
     this.direction = 1;
-    this.playing = false;
-    this.last = null;
     this.plot = new Plot(this.figure, { height: 360, minHeight: 320, fit: true, name: "latent_path",
       render: (g) => this.render(g) });
     const digits = el(this.head, "div", "latent-digits");
@@ -290,8 +298,10 @@ class PathView extends LatentBase {
     const readouts = el(this.head, "div", "live-readouts latent-readouts");
     this.zOut = new Readout(readouts, "z");
     this.buttons = el(this.controls, "div", "live-buttons");
-    this.play = button(this.buttons, "▶", () => this.toggle(), { className: "latent-play" });
+    this.play = button(this.buttons, "▶", () => this.player.toggle(), { className: "latent-play" });
     this.note = el(this.controls, "div", "live-note latent-reduced");
+    // start → end → start …, never reports; reduced motion: the button is off, the end frames shown
+    this.player = new Player({ frame: (now, dt) => this.advance(dt), changed: () => this.showPlay() });
     this.reduced = reducedMotion();
     this.wrap.classList.toggle("latent-reduced-motion", this.reduced);
   }
@@ -304,7 +314,7 @@ class PathView extends LatentBase {
     });
     this.scrub = new Slider(this.controls, {
       name: "t", label: "t", aria: text.t_aria, min: 0, max: 1, step: 0.01, value: 0, color: CURRENT,
-      onInput: (v) => { this.pause(); this.t = v; this.plot.invalidate(); }, onRelease: () => {},
+      onInput: (v) => { this.player.stop(); this.t = v; this.plot.invalidate(); }, onRelease: () => {},
     });
   }
 
@@ -331,43 +341,24 @@ class PathView extends LatentBase {
 
   showPlay() {
     const { text } = this.data;
-    this.play.textContent = this.playing ? `⏸ ${text.pause}` : `▶ ${text.play}`;
-    this.play.setAttribute("aria-label", this.playing ? text.pause_aria : text.play_aria);
-    this.play.setAttribute("aria-pressed", String(this.playing));
+    const playing = this.player.playing;
+    this.play.textContent = playing ? `⏸ ${text.pause}` : `▶ ${text.play}`;
+    this.play.setAttribute("aria-label", playing ? text.pause_aria : text.play_aria);
+    this.play.setAttribute("aria-pressed", String(playing));
   }
 
-  toggle() { if (this.playing) this.pause(); else this.start(); }
-
-  start() {
-    if (this.reduced) return;
-    this.playing = true;
-    this.last = null;
-    this.showPlay();
+  /** Advance t by one frame's time (dt ms): start → end → start …, at the chosen speed. */
+  advance(dt) {
+    this.t += (this.direction * this.speed.value * dt) / (1000 * PATH_SECONDS);
+    if (this.t >= 1) { this.t = 2 - this.t; this.direction = -1; }
+    if (this.t <= 0) { this.t = -this.t; this.direction = 1; }
+    this.t = Math.min(1, Math.max(0, this.t));
+    this.scrub.set(Number(this.t.toFixed(2)));
     this.plot.invalidate();
-  }
-
-  pause() {
-    if (!this.playing) return;
-    this.playing = false;
-    this.showPlay();
-  }
-
-  /** Advance t with the frame clock: start → end → start …, at the chosen speed. */
-  advance() {
-    const now = performance.now();
-    if (this.last !== null) {
-      this.t += (this.direction * this.speed.value * (now - this.last)) / (1000 * PATH_SECONDS);
-      if (this.t >= 1) { this.t = 2 - this.t; this.direction = -1; }
-      if (this.t <= 0) { this.t = -this.t; this.direction = 1; }
-      this.t = Math.min(1, Math.max(0, this.t));
-      this.scrub.set(Number(this.t.toFixed(2)));
-    }
-    this.last = now;
   }
 
   render(g) {
     const { palette, path } = this.data;
-    if (this.playing) this.advance();
     const panel = this.mapPanel(g, 400);
     drawLatentMap(panel, this.codes, palette, { dim: true });
     if (!this.codes || !this.model) return "loading";
@@ -377,12 +368,15 @@ class PathView extends LatentBase {
     star(panel, z[0], z[1], { stroke: g.theme.dark ? "#fff" : "#000" });
     this.zOut.set(`(${fmt(z[0], 2)}, ${fmt(z[1], 2)})`);
     if (this.reduced) { this.ends[0].show(this.model, a); this.ends[1].show(this.model, b); }
-    const signature = this.digit.show(this.model, z);
-    if (this.playing) this.plot.invalidate(); // the next frame of the animation
-    return signature;
+    return this.digit.show(this.model, z);
   }
 
-  destroy() { this.playing = false; this.plot.destroy(); }
+  destroy() {
+    this.player.destroy();
+    this.speed.destroy();
+    this.scrub.destroy();
+    this.plot.destroy();
+  }
 }
 
 export function mount(component) {

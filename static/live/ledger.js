@@ -4,13 +4,18 @@
 // ledger every frame (log p(x) stays put; the ELBO and the KL trade nats); "Optimize q" plays the
 // gradient-ascent path the server computed once (data.path, vae_core.toy_model.ascend_elbo), step
 // by step. Closed forms in toy_math.js. One report to Python per gesture: slider release, pause,
-// the end of the animation, or a rest after step clicks.
+// the end of the animation, or a rest after step clicks. ui/live/elbo.py sends the data;
+// tests/browser/test_live_elbo.py holds toy_math.js equal to vae_core.toy_model.
 
-import { Plot, fmt, mountOnce, reducedMotion } from "./plot.js";
-import { Readout, Slider, button, el } from "./controls.js";
+import { Plot } from "./plot.js";
+import { fmt, niceCeil } from "./format.js";
+import { mountOnce } from "./mount.js";
+import { Readout, button, el } from "./controls.js";
+import { Player, reducedMotion } from "./player.js";
+import { HeldRange, SliderView } from "./slider_view.js";
 import { logJoint, ledger, posterior } from "./toy_math.js";
 import { normalPdf } from "./math.js";
-import { HeldRange, atLeast14, ledgerRange, marker, niceCeil, textBg } from "./elbo_common.js";
+import { ledgerRange, marker, textBg } from "./elbo_common.js";
 
 const Q_NAMES = ["qmu", "qsigma"];
 const STEPS_PER_SECOND = 10; // at 1×: the default path (100 steps) plays in 10 s, 2.5 s at 4×
@@ -40,11 +45,9 @@ function panelTitle(g, p, str) {
   g.text(str, x, p.top - 8, { color: g.theme.muted, align: "center", size });
 }
 
-class LedgerView {
+class LedgerView extends SliderView {
   constructor(root) {
-    this.values = null;
-    this.dragging = false;
-    this.playing = false;
+    super();
     this.speed = 1;
     this.k = 0;
     this.x = new HeldRange();
@@ -61,25 +64,23 @@ class LedgerView {
     // the view on one screen (the ledger's rows keep a minimum height, render; the densities below
     // take what is left, at least ~140 px at 520)
     this.plot = new Plot(figure, { height: 560, fit: true, minHeight: 520, name: "ledger", render: (g) => this.render(g) });
-    this.sliders = {};
+    this.player = new Player({
+      frame: (now) => this.tick(now),
+      end: () => this.send(),
+      paused: () => this.send(),
+      settle: () => { this.k = this.lastStep(); this.plot.invalidate(); this.send(); }, // the settled picture
+      changed: () => this.showPlay(),
+    });
   }
 
   build(data) {
-    const { text, ranges, palette } = data;
+    const { text, palette } = data;
     this.qHeader = el(this.controls, "div", "live-group", text.q_header);
     this.qHeader.style.color = palette.q;
-    for (const name of Q_NAMES) {
-      const r = ranges[name];
-      this.sliders[name] = new Slider(this.controls, {
-        name, label: text[name], aria: text[`${name}_aria`], min: r.lo, max: r.hi, step: r.step,
-        value: data.values[name], color: palette.q,
-        onInput: (v) => { this.values[name] = v; this.dragging = true; this.stop(); this.k = 0; this.plot.invalidate(); },
-        onRelease: () => { this.dragging = false; this.refit = true; this.plot.invalidate(); this.send(); },
-      });
-    }
+    for (const name of Q_NAMES) this.addSlider(this.controls, data, name, { label: text[name], aria: text[`${name}_aria`], color: palette.q });
     this.optHeader = el(this.controls, "div", "live-group");
     const row = el(this.controls, "div", "live-buttons ledger-buttons");
-    this.playButton = button(row, "", () => (this.playing ? this.pause() : this.play()), { className: "live-play" });
+    this.playButton = button(row, "", () => this.play(), { className: "live-play" });
     this.stepButton = button(row, "", () => this.stepOnce());
     this.resetButton = button(row, "", () => this.reset());
     const speedRow = el(this.controls, "div", "live-buttons ledger-buttons");
@@ -93,8 +94,12 @@ class LedgerView {
 
   update(data) {
     const before = this.data;
-    this.data = data;
-    if (!this.values) this.build(data);
+    const pathChanged = !before || before.path.m.length !== data.path.m.length
+      || before.path.m.some((m, i) => m !== data.path.m[i] || before.path.s[i] !== data.path.s[i]);
+    const modelChanged = !before || ["x", "w", "noise"].some((n) => before.model[n] !== data.model[n]);
+    if (pathChanged) this.player.stop();
+    const changed = super.update(data, { force: pathChanged });
+    if (changed || modelChanged) this.refit = true;
     const { text } = data;
     this.qHeader.textContent = text.q_header;
     for (const name of Q_NAMES) this.sliders[name].setLabel(text[name], text[`${name}_aria`]);
@@ -109,68 +114,52 @@ class LedgerView {
     this.motionNote.hidden = !reducedMotion();
     this.showSpeed();
     this.showPlay();
-
-    const pathChanged = !before || before.path.m.length !== data.path.m.length
-      || before.path.m.some((m, i) => m !== data.path.m[i] || before.path.s[i] !== data.path.s[i]);
-    const modelChanged = !before || ["x", "w", "noise"].some((n) => before.model[n] !== data.model[n]);
-    if (pathChanged && this.playing) this.stop();
-    const incoming = { ...data.values };
-    const changed = !this.values || Object.keys(incoming).some((n) => this.values[n] !== incoming[n]);
-    if (!this.dragging && !this.playing && (changed || pathChanged)) {
-      this.values = incoming;
-      this.k = Math.min(incoming.step, this.lastStep());
-      for (const name of Q_NAMES) this.sliders[name].set(incoming[name]);
-    }
-    if (changed || modelChanged) this.refit = true;
     this.plot.setLabel(text.ledger_chart_aria);
-    this.plot.invalidate();
   }
+
+  busy() { return this.player.playing; }
+
+  adopt(values) {
+    super.adopt(values);
+    this.k = Math.min(values.step, this.lastStep());
+  }
+
+  moved() { this.player.stop(); this.k = 0; }
 
   lastStep() { return this.data.path.m.length - 1; }
 
   /** One report per gesture: q's values and the step shown (part 3 of the page follows it). */
+  reported() { return { qmu: this.values.qmu, qsigma: this.values.qsigma, step: this.k }; }
+
+  release() { clearTimeout(this.timer); super.release(); }
+
   send() {
     clearTimeout(this.timer);
-    // ``gesture`` makes every report new: Streamlit does not rerun for a state value equal to the last one,
-    // yet the page may have moved since (part 3's step slider, a preset). state_view ignores the key.
-    this.report({ qmu: this.values.qmu, qsigma: this.values.qsigma, step: this.k, gesture: Date.now() });
+    this.report(this.reported());
   }
 
+  /** The play button: pause (and report) while playing, else play the path from k (from 0 at its end). */
   play() {
     clearTimeout(this.timer);
+    if (this.player.playing) { this.player.toggle(); return; }
     if (this.k >= this.lastStep()) this.k = 0;
-    if (reducedMotion()) { // the settled picture, no motion
-      this.k = this.lastStep();
-      this.plot.invalidate();
-      this.send();
-      return;
-    }
-    this.playing = true;
     this.anchor = { k: this.k, t: performance.now() };
-    this.showPlay();
+    this.player.play();
     this.plot.invalidate();
   }
 
-  pause() { this.stop(); this.send(); }
-
-  stop() {
-    if (!this.playing) return;
-    this.playing = false;
-    this.showPlay();
-  }
-
   stepOnce() {
-    this.stop();
+    this.player.stop();
     this.k = Math.min(this.k + 1, this.lastStep());
     this.plot.invalidate();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.send(), REST_MS);
   }
 
-  reset() { this.stop(); this.k = 0; this.refit = true; this.plot.invalidate(); this.send(); }
+  reset() { this.player.stop(); this.k = 0; this.refit = true; this.plot.invalidate(); this.send(); }
 
   setSpeed(s) {
-    if (this.playing) this.anchor = { k: this.k, t: performance.now() };
+    if (this.player.playing) this.anchor = { k: this.k, t: performance.now() };
     this.speed = s;
     this.showSpeed();
   }
@@ -179,16 +168,17 @@ class LedgerView {
 
   showPlay() {
     const { text } = this.data;
-    this.playButton.textContent = this.playing ? text.pause : text.play;
-    this.playButton.setAttribute("aria-label", this.playing ? text.pause_aria : text.play_aria);
+    const playing = this.player.playing;
+    this.playButton.textContent = playing ? text.pause : text.play;
+    this.playButton.setAttribute("aria-label", playing ? text.pause_aria : text.play_aria);
   }
 
-  /** Advance the animation to the current time (called once per frame while playing). */
-  tick() {
-    if (!this.playing) return;
-    const elapsed = (performance.now() - this.anchor.t) / 1000;
+  /** Advance the animation to the frame's time (the player calls it once per frame); false at the end. */
+  tick(now) {
+    const elapsed = Math.max(0, now - this.anchor.t) / 1000;
     this.k = Math.min(this.lastStep(), this.anchor.k + Math.floor(elapsed * STEPS_PER_SECOND * this.speed));
-    if (this.k >= this.lastStep()) { this.stop(); this.send(); } else this.plot.invalidate();
+    this.plot.invalidate();
+    return this.k < this.lastStep();
   }
 
   /** q at the shown step: your q (the sliders) at k = 0, the server's path after. */
@@ -198,13 +188,10 @@ class LedgerView {
   }
 
   render(g) {
-    atLeast14(g);
-    this.tick();
     const { text, palette, model } = this.data;
     const { x, w, noise } = model;
     const th = g.theme;
-    const grow = !this.refit;
-    this.refit = false;
+    const grow = this.takeRefit();
     const [m, s] = this.q();
     const L = ledger(x, w, noise, m, s);
     const [postMean, postSd] = posterior(x, w, noise);
@@ -280,7 +267,9 @@ class LedgerView {
     return `${this.k}|${fmt(L.elbo)}|${fmt(L.kl)}`;
   }
 
-  /** Eq. 1.4.10 (row 1) and eq. 1.4.12 (row 0) as in ui.figures_elbo.ledger_figure: points for
+  destroy() { clearTimeout(this.timer); this.player.destroy(); super.destroy(); }
+
+  /** Eq. 1.4.10 (row 1) and eq. 1.4.12 (row 0) as the server's ledger (ui/figures_elbo.py): points for
    * log p(x), the ELBO and the reconstruction term; bars only for the KL terms, from the ELBO. */
   drawLedger(g, p, L) {
     const { palette } = this.data;

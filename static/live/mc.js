@@ -4,9 +4,17 @@
 // errors against σ/√n (log–log) and the histogram of the runs' standardized estimates at n.
 // Nothing is sampled here: the server sends its running estimates at the page's log-spaced
 // checkpoints once (base64 float64), so every number shown is the server's own. When a drag or a
-// play ends, n goes to Python once (one rerun: the URL).
+// play ends, n goes to Python once (one rerun: the URL). ui/live/mc.py sends the data;
+// tests/browser/test_live_mc.py holds the numbers equal to the server's.
 
-import { Graphics, Plot, fmt, logLabel, mountOnce, niceCeil, reducedMotion, rgba, wrapLines } from "./plot.js";
+import { Graphics, Plot } from "./plot.js";
+import { fmt, logLabel, niceCeil } from "./format.js";
+import { rgba } from "./theme.js";
+import { wrapLines } from "./text.js";
+import { mountOnce } from "./mount.js";
+import { presenting } from "./presenter.js";
+import { TESTING } from "./instrument.js";
+import { Player } from "./player.js";
 import { Readout, Slider, button, el } from "./controls.js";
 
 const PLAY_MS = 4000; // n = 1 → L in 4 s, log-uniform: the same time per decade
@@ -15,8 +23,6 @@ const BIN = 0.5;
 // Presenter mode on a wide column: the smallest height whose row layout still reads at 18 px (the
 // error and histogram panels about 90 px tall); below it the page scrolls rather than the text crowds.
 const PRESENT_MIN = 440;
-
-const presenting = () => document.documentElement.classList.contains("st-present");
 
 /** base64 → Float64Array (little-endian float64, as ui.live.mc.pack writes it). */
 export function decodeFloat64(b64) {
@@ -114,8 +120,19 @@ function wrappedLegend(g, items, px, py, { maxWidth, measure = false } = {}) {
 class MCView {
   constructor(root) {
     this.k = null;
-    this.playing = false;
     this.dragging = false;
+    this.player = new Player({
+      frame: (now) => this.tick(now),
+      end: () => { this.slider.set(this.k); this.send(this.n[this.n.length - 1]); },
+      paused: () => this.send(this.n[this.k]),
+      settle: () => { // the settled view, without the animation
+        this.k = this.n.length - 1;
+        this.slider.set(this.k);
+        this.plot.invalidate();
+        this.send(this.n[this.k]);
+      },
+      changed: () => this.showButton(),
+    });
     const wrap = el(root, "div", "live-root");
     this.controls = el(wrap, "div", "live-controls");
     Object.assign(this.controls.style, { flex: "1 1 100%", maxWidth: "none", flexDirection: "row",
@@ -134,7 +151,7 @@ class MCView {
     this.slider = new Slider(this.controls, {
       name: "n", label: data.text.scrubber, min: 0, max: data.n.length - 1, step: 1, value: data.n.length - 1,
       color: data.palette.p, format: (i) => count(this.n[Math.min(i, this.n.length - 1)]),
-      onInput: (i) => { this.stop(); this.dragging = true; this.k = i; this.plot.invalidate(); },
+      onInput: (i) => { this.player.stop(); this.dragging = true; this.k = i; this.plot.invalidate(); },
       onRelease: () => { this.dragging = false; this.send(this.n[this.k]); },
     });
     this.slider.root.style.flex = "1 1 260px";
@@ -159,7 +176,7 @@ class MCView {
     // A rerun echoes an n this view reported itself (perhaps an older one, overtaken by a newer
     // gesture): only new data or an n from elsewhere (a shared link) moves the view.
     this.reported ||= new Set();
-    if (!this.dragging && !this.playing && (fresh || !this.reported.has(data.values.n))) {
+    if (!this.dragging && !this.player.playing && (fresh || !this.reported.has(data.values.n))) {
       let k = 0;
       while (k + 1 < K && this.n[k + 1] <= data.values.n) k++;
       this.k = k;
@@ -203,51 +220,37 @@ class MCView {
 
   showButton() {
     const { text } = this.data;
-    this.playButton.textContent = this.playing ? text.pause : text.play;
-    this.playButton.setAttribute("aria-pressed", String(this.playing));
+    const playing = this.player.playing;
+    this.playButton.textContent = playing ? text.pause : text.play;
+    this.playButton.setAttribute("aria-pressed", String(playing));
   }
 
+  /** Play n from here (from 1 at the end) to L, log-uniformly in PLAY_MS for the whole way; or pause. */
   toggle() {
-    if (this.playing) { this.stop(); this.send(this.n[this.k]); return; }
-    const K = this.n.length;
-    if (reducedMotion()) { // the settled view, without the animation
-      this.k = K - 1;
-      this.slider.set(this.k);
-      this.plot.invalidate();
-      this.send(this.n[this.k]);
-      return;
+    if (!this.player.playing) {
+      const K = this.n.length;
+      if (this.k >= K - 1) this.k = 0;
+      const logL = Math.log(this.n[K - 1]);
+      const from = Math.log(this.n[this.k]);
+      this.run = { from, logL, duration: logL > 0 ? PLAY_MS * ((logL - from) / logL) : 0, start: performance.now() };
     }
-    if (this.k >= K - 1) this.k = 0;
-    this.playing = true;
-    this.showButton();
-    const logL = Math.log(this.n[K - 1]);
-    const from = Math.log(this.n[this.k]);
-    const duration = logL > 0 ? PLAY_MS * ((logL - from) / logL) : 0;
-    const start = performance.now();
-    const tick = (now) => {
-      if (!this.playing) return;
-      const u = duration > 0 ? Math.min(1, (now - start) / duration) : 1;
-      const target = from + u * (logL - from);
-      let k = this.k;
-      while (k + 1 < K && Math.log(this.n[k + 1]) <= target + 1e-12) k++;
-      this.k = k;
-      this.plot.invalidate();
-      if (u < 1) { requestAnimationFrame(tick); return; }
-      this.stop();
-      this.slider.set(k);
-      this.send(this.n[K - 1]);
-    };
-    requestAnimationFrame(tick);
+    this.player.toggle();
   }
 
-  stop() {
-    if (!this.playing) return;
-    this.playing = false;
-    this.showButton();
+  /** One frame of play: n at this time; false once at L. */
+  tick(now) {
+    const { from, logL, duration, start } = this.run;
+    const K = this.n.length;
+    const u = duration > 0 ? Math.min(1, (now - start) / duration) : 1;
+    const target = from + u * (logL - from);
+    let k = this.k;
+    while (k + 1 < K && Math.log(this.n[k + 1]) <= target + 1e-12) k++;
+    this.k = k;
+    this.plot.invalidate();
+    return u < 1;
   }
 
   render(g) {
-    g.fontSize = Math.max(g.fontSize, 14);
     const { runs, exact, palette } = this.data;
     const k = this.k, n = this.n;
     const q = this.at(0, k), se = this.se[k];
@@ -257,14 +260,16 @@ class MCView {
     // While playing, the page's HTML (readouts, slider) follows at ~12 Hz and the canvas at frame
     // rate: re-laying out text every frame costs more than the whole drawing (measured).
     const now = performance.now();
-    if (!this.playing || !(now - this.domAt < 80)) {
+    const playing = this.player.playing;
+    if (!playing || !(now - this.domAt < 80)) {
       this.domAt = now;
       this.readouts.n.set(count(n[k]));
       this.readouts.q.set(fmt(q));
       this.readouts.se.set(Number.isFinite(se) ? fmt(se) : "—");
-      if (this.playing) this.slider.set(k);
+      if (playing) this.slider.set(k);
     }
-    this.plot.canvas.dataset.state = JSON.stringify({ n: n[k], q, se: Number.isFinite(se) ? se : null, rms });
+    // tests read the numbers at full precision (instrument.js)
+    if (TESTING) this.plot.canvas.dataset.state = JSON.stringify({ n: n[k], q, se: Number.isFinite(se) ? se : null, rms });
 
     const wide = g.width >= 700;
     const present = presenting();
@@ -313,7 +318,6 @@ class MCView {
     this.drawHistogram(g, lay, k, palette);
     return String(n[k]);
   }
-
 
   layout(g, wide) {
     const left = 64, right = 34;
@@ -514,6 +518,8 @@ class MCView {
     p.unclip();
     legend();
   }
+
+  destroy() { this.player.destroy(); this.slider?.destroy(); this.plot.destroy(); }
 }
 
 export function mount(component) {

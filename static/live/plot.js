@@ -1,107 +1,15 @@
-// The one drawing module of the live views: canvas panels with axes, ticks, labels, legends,
-// lines, signed fills, markers, bars, images and ellipses, in the app's palette and plotly's look
-// (same font, muted ticks, faint grid). Crisp on high-DPI screens, resizes with its column,
-// follows Streamlit's light/dark theme. Input events only change state; drawing happens in one
-// requestAnimationFrame callback per frame (Plot.invalidate).
+// The canvas of the live views: panels with axes, ticks, labels, legends, lines, signed fills,
+// markers, bars, images and ellipses, in the app's palette and plotly's look (same font, muted ticks,
+// faint grid). Crisp on high-DPI screens, resizes with its column, follows Streamlit's light/dark
+// theme. Input events only change state; drawing happens in one requestAnimationFrame callback per
+// frame (Plot.invalidate). The other concerns live beside it: theme.js (colours), format.js (numbers,
+// ticks), text.js (wrapping), presenter.js (presenter mode and its fit), instrument.js (test stats),
+// mount.js (one view per component).
 
-const FONT = '"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", sans-serif';
-export const MINUS = "\u2212";
-
-// --- theme -----------------------------------------------------------------------------------------
-function cssVar(el, name, fallback) {
-  const value = getComputedStyle(el).getPropertyValue(name).trim();
-  return value || fallback;
-}
-
-function withAlpha(colour, alpha) {
-  const c = parseColour(colour);
-  return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
-}
-
-const colourCache = new Map();
-export function parseColour(colour) {
-  if (colourCache.has(colour)) return colourCache.get(colour);
-  let rgb = [49, 51, 63];
-  const hex = /^#([0-9a-f]{6})$/i.exec(colour);
-  const fn = /^rgba?\(([^)]+)\)$/i.exec(colour);
-  if (hex) rgb = [0, 2, 4].map((i) => parseInt(hex[1].slice(i, i + 2), 16));
-  else if (fn) rgb = fn[1].split(",").slice(0, 3).map((v) => parseFloat(v));
-  colourCache.set(colour, rgb);
-  return rgb;
-}
-
-export function rgba(colour, alpha) { return withAlpha(colour, alpha); }
-
-/** The theme's colours, read from Streamlit's CSS variables on the component's host element. */
-export function theme(el) {
-  const text = cssVar(el, "--st-text-color", "rgb(49, 51, 63)");
-  const background = cssVar(el, "--st-background-color", "#ffffff");
-  const [r, g, b] = parseColour(background);
-  const dark = 0.299 * r + 0.587 * g + 0.114 * b < 128;
-  return {
-    text, background, dark,
-    muted: withAlpha(text, 0.65),
-    grid: withAlpha(text, 0.1),
-    axis: withAlpha(text, 0.25),
-    panel: withAlpha(text, 0.04),
-    font: FONT,
-  };
-}
-
-// --- numbers ---------------------------------------------------------------------------------------
-/** A number with fixed decimals, "−" for minus, never "−0.0000", "—" when not finite. */
-export function fmt(value, decimals = 4) {
-  if (!Number.isFinite(value)) return "—";
-  if (Math.abs(value) < 0.5 * 10 ** -decimals) value = 0;
-  return value.toFixed(decimals).replace("-", MINUS);
-}
-
-function niceStep(span, count) {
-  const raw = span / Math.max(count, 1);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const unit = raw / power;
-  return power * (unit < 1.5 ? 1 : unit < 3.5 ? 2 : unit < 7.5 ? 5 : 10);
-}
-
-/** Round tick values inside [lo, hi], about ``count`` of them (plotly-like spacing). */
-export function ticks(lo, hi, count = 5) {
-  if (!(hi > lo)) return [lo];
-  const step = niceStep(hi - lo, count);
-  const out = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  }
-  return out;
-}
-
-/** A "nice" upper bound ≥ value (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 × 10ᵏ): axes that grow in steps. */
-export function niceCeil(value) {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (value <= m * power * (1 + 1e-12)) return m * power;
-  return 10 * power;
-}
-
-function tickLabel(v, step) {
-  if (v === 0) return "0";
-  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return fmt(v, Math.min(decimals, 6));
-}
-
-// --- frames ----------------------------------------------------------------------------------------
-/** Per-view frame statistics for tests and benchmarks: window.__liveStats[name]. */
-function recordFrame(name, signature) {
-  const all = (window.__liveStats ||= {});
-  const s = (all[name] ||= { frames: 0, times: [], signatures: new Set() });
-  s.frames += 1;
-  s.times.push(performance.now());
-  if (s.times.length > 2000) s.times.splice(0, s.times.length - 2000);
-  if (signature !== undefined) s.signatures.add(signature);
-}
-
-export function reducedMotion() {
-  return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-}
+import { recordFrame } from "./instrument.js";
+import { chartFontSize, fitToScreen, presenting, watchMoves } from "./presenter.js";
+import { logLabel, tickLabel, ticks } from "./format.js";
+import { rgba, theme } from "./theme.js";
 
 // --- the plot --------------------------------------------------------------------------------------
 export class Plot {
@@ -117,7 +25,6 @@ export class Plot {
     if (opts.label) this.canvas.setAttribute("aria-label", opts.label);
     container.appendChild(this.canvas);
     this.container = container;
-    this.width = 0;
     this.height = opts.height;
     this.pending = false;
     this.resize = new ResizeObserver(() => this.invalidate());
@@ -126,41 +33,23 @@ export class Plot {
 
   setLabel(label) { this.canvas.setAttribute("aria-label", label); }
 
-  /** The height to draw at: the view's own, or — for a view created with ``fit: true`` — in presenter
-   * mode one that keeps the whole view (the canvas and the view's own controls, readouts and notes
-   * around it) on one screen. Where the room below the chart on the page's first screen is at least
-   * its minHeight, it takes just that room instead, so the screen shows it whole without scrolling
-   * (a lesson step). Measured at every draw from the page's top, not the window's: content above
-   * that arrives late moves the chart and is followed; scrolling changes nothing. */
+  /** The height to draw at: the view's own, or — for a view created with ``fit: true`` (its layout is
+   * proportional to its height; stacked fixed panels are not) — presenter mode's fitted height
+   * (presenter.js fitToScreen), measured at every draw. */
   fittedHeight() {
-    // opt-in (opts.fit): a view whose layout is proportional to its height; stacked fixed panels are not
-    if (!this.opts.fit || !document.documentElement.classList.contains("st-present")) return this.height;
-    const { top, bottom } = this.canvas.getBoundingClientRect();
-    const host = this.canvas.getRootNode().host || this.container; // the view's element on the page
-    const view = host.getBoundingClientRect();
-    const under = Math.max(0, view.bottom - bottom); // the view's own notes or buttons below the chart
-    const screen = Math.min(this.height, Math.round(window.innerHeight - (top - view.top) - under - 16));
-    const scroller = host.closest('[data-testid="stMain"]'); // Streamlit's scrolling main area
-    const pageTop = top + (scroller ? scroller.scrollTop : 0) + window.scrollY;
-    this.place = [pageTop, top - view.top, under].map(Math.round).join("|");
-    const here = Math.round(window.innerHeight - pageTop - under - 12);
-    const minHeight = this.opts.minHeight || 260;
-    return Math.max(minHeight, Math.min(this.height, here >= minHeight ? Math.min(here, screen) : screen));
+    if (!this.opts.fit || !presenting()) return this.height;
+    const { height, place } = fitToScreen(this.canvas, this.container, this.height, this.opts.minHeight || 260);
+    this.place = place;
+    return height;
   }
 
-  /** Presenter mode: content above a fitted chart (a stale element leaving, a note arriving) may move
-   * it after its last draw; for a few seconds after each draw, redraw if its place changed. */
+  /** Presenter mode: content above a fitted chart may move it after its last draw; for a few seconds
+   * after each draw, redraw if its place changed. */
   watchPlace() {
-    clearTimeout(this.placeTimer);
+    if (this.unwatch) this.unwatch();
     const drawn = this.place;
-    let checks = 20; // every 300 ms for 6 s
-    const check = () => {
-      if (!this.canvas.isConnected || checks-- <= 0) return;
-      this.fittedHeight(); // measures this.place again
-      if (this.place !== drawn) this.invalidate();
-      else this.placeTimer = setTimeout(check, 300);
-    };
-    this.placeTimer = setTimeout(check, 300);
+    this.unwatch = watchMoves(() => this.canvas.isConnected, () => { this.fittedHeight(); return this.place !== drawn; },
+      () => this.invalidate());
   }
 
   setHeight(height) {
@@ -175,9 +64,9 @@ export class Plot {
 
   /** Ask for a redraw at the next animation frame (many calls per frame draw once). */
   invalidate() {
-    if (this.pending) return;
+    if (this.pending || this.destroyed) return;
     this.pending = true;
-    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+    this.frame = requestAnimationFrame(() => { this.pending = false; this.draw(); });
   }
 
   draw() {
@@ -185,7 +74,7 @@ export class Plot {
     if (!this.container.isConnected || width < 10) return;
     const dpr = window.devicePixelRatio || 1;
     const height = this.fittedHeight();
-    if (this.opts.fit && document.documentElement.classList.contains("st-present")) this.watchPlace();
+    if (this.opts.fit && presenting()) this.watchPlace();
     if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
       this.canvas.width = Math.round(width * dpr);
       this.canvas.height = Math.round(height * dpr);
@@ -200,7 +89,14 @@ export class Plot {
     recordFrame(this.opts.name || "plot", signature);
   }
 
-  destroy() { clearTimeout(this.placeTimer); this.resize.disconnect(); this.canvas.remove(); }
+  /** Stop everything this plot started (its frame, its place watch, its ResizeObserver) and remove it. */
+  destroy() {
+    this.destroyed = true;
+    cancelAnimationFrame(this.frame);
+    if (this.unwatch) this.unwatch();
+    this.resize.disconnect();
+    this.canvas.remove();
+  }
 }
 
 /** Drawing context handed to a view's render function: the canvas size, theme, panels, legends. */
@@ -210,8 +106,7 @@ export class Graphics {
     this.width = width;
     this.height = height;
     this.theme = th;
-    // 14 px everywhere, 18 px in presenter mode (readable from the back of a lecture hall)
-    this.fontSize = document.documentElement.classList.contains("st-present") ? 18 : 14;
+    this.fontSize = chartFontSize(); // 14 px, 18 px in presenter mode
   }
 
   font(size = this.fontSize, weight = "normal") { return `${weight} ${size}px ${this.theme.font}`; }
@@ -552,75 +447,4 @@ export class Panel {
 
   /** Text at data coordinates. */
   label(str, x, y, opts = {}) { return this.g.text(str, this.px(x), this.py(y), opts); }
-}
-
-/** The label of 10^k on a log axis: 0.001 … 100000, else 10 with a superscript power. */
-export function logLabel(k) {
-  if (k >= 0 && k <= 5) return String(10 ** k);
-  if (k < 0 && k >= -3) return (10 ** k).toFixed(-k);
-  const sup = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075",
-    6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
-  return "10" + String(k).split("").map((c) => sup[c]).join("");
-}
-
-/** ``str`` in lines no wider than ``width`` (ctx.font set), broken at spaces and in CJK text. */
-export function wrapLines(ctx, str, width) {
-  if (ctx.measureText(str).width <= width) return [str];
-  // break opportunities: at spaces (a no-break space holds "n\u00a0=\u00a010,000" together) and
-  // between CJK characters and fullwidth punctuation
-  const parts = [];
-  for (const part of str.match(/[\u2e80-\u9fff\uff00-\uffef]|[^ \u2e80-\u9fff\uff00-\uffef]+| +/g)) {
-    if (parts.length && /^[）」』，。、：；！？)]/.test(part)) parts[parts.length - 1] += part; // no line starts with a closing mark
-    else parts.push(part);
-  }
-  const lines = [];
-  let cur = "";
-  for (const part of parts) {
-    if (!cur && part.startsWith(" ")) continue; // no line starts with a space
-    if (cur && ctx.measureText((cur + part).trimEnd()).width > width) { lines.push(cur.trimEnd()); cur = part.trimStart(); } else cur += part;
-  }
-  if (cur.trim()) lines.push(cur.trimEnd());
-  return lines;
-}
-
-/** A stylesheet of static/live/ (default: the shared live.css), linked into a view's root once. */
-export function adoptStyles(root, file = "live.css") {
-  const href = new URL(`./${file}`, import.meta.url).href;
-  if (root.querySelector && [...root.querySelectorAll("link[rel=stylesheet]")].some((l) => l.href === href)) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = href;
-  root.appendChild(link);
-}
-
-/** A view's data dict: ui/live.mount sends it wrapped in a one-item list (plain JSON, no pandas). */
-export function viewData(component) {
-  const { data } = component;
-  return Array.isArray(data) ? data[0] : data;
-}
-
-/** One live view per component instance: created on first mount, updated with each rerun's data. */
-export function mountOnce(component, create) {
-  const { parentElement } = component;
-  let view = parentElement.__liveView;
-  if (!view) {
-    adoptStyles(parentElement);
-    view = create(parentElement);
-    parentElement.__liveView = view;
-  }
-  view.report = (values) => {
-    window.__liveRelease = performance.now(); // benchmarks: a release starts the settling rerun
-    // Streamlit does not rerun for a state value equal to the last one; a preset may have moved the
-    // page since, so every gesture is new (Python reads the names it knows and ignores "gesture").
-    component.setStateValue("release", { ...values, gesture: Date.now() });
-  };
-  view.update(viewData(component));
-  // Streamlit may call the cleanup of an earlier, superseded mount after a later one ran: only
-  // the latest mount's cleanup (the real unmount) tears the view down.
-  const generation = (view.generation = (view.generation || 0) + 1);
-  return () => {
-    if (parentElement.__liveView !== view || view.generation !== generation) return;
-    if (view.destroy) view.destroy();
-    delete parentElement.__liveView;
-  };
 }

@@ -2,13 +2,11 @@
 // static/live/app.css and makes wide display equations keyboard-scrollable (app.js). Presenter mode
 // (present=1): a class on the whole page (no visible element of its own). The stylesheet
 // static/live/present.css hides the sidebar and header, enlarges text and metrics; live charts read
-// the class to draw their text at projector size.
+// it (presenter.js presenting()) to draw their text at projector size.
 
 import { installPageFixes } from "./app.js";
-
-import { viewData } from "./plot.js";
-
-const CLASS = "st-present";
+import { viewData } from "./mount.js";
+import { PRESENT_CLASS as CLASS } from "./presenter.js";
 
 function linkStyle(file, flag) {
   if (document.querySelector(`link[data-${flag}]`)) return;

@@ -3,10 +3,16 @@
 // gradient f′(z_l) as an arrow and, beside it, the score-function view: every sample's ∂/∂μ term
 // for RP, SF (and SF+b), their means and the exact gradient. The readouts are the page's metrics
 // (exact gradient, exact variance ratios), from the closed forms in gradients.js. On release μ and
-// σ go to Python once (one rerun: URL, spread chart, tables, check).
+// σ go to Python once (one rerun: URL, spread chart, tables, check). ui/live/reparam.py sends the
+// data; tests/browser/test_live_reparam.py holds gradients.js equal to vae_core.gradients.
 
-import { MINUS, Plot, fmt, mountOnce, niceCeil, rgba } from "./plot.js";
-import { Readout, Slider, el } from "./controls.js";
+import { Plot } from "./plot.js";
+import { MINUS, fmt, niceCeil } from "./format.js";
+import { rgba } from "./theme.js";
+import { mountOnce } from "./mount.js";
+import { Readout, el } from "./controls.js";
+import { HeldRange, SliderView } from "./slider_view.js";
+import { PRESENT_CLASS } from "./presenter.js";
 import {
   exactGradient, fDerivative, fValue, pathwiseTerms, perSampleVariances, ratioText, sampleEstimates,
   scoreTerms, varianceRatio,
@@ -28,17 +34,6 @@ function rdbu(value, lo = -2.5, hi = 2.5) {
   return `rgb(${c0.map((c, j) => Math.round(c + s * (c1[j] - c))).join(",")})`;
 }
 
-/** An axis range that only grows during a drag and fits again after release (as on the KL view). */
-class Range {
-  constructor() { this.lo = null; this.hi = null; }
-
-  fit(lo, hi, grow) {
-    if (this.lo === null || !grow) { [this.lo, this.hi] = [lo, hi]; return; }
-    this.lo = Math.min(this.lo, lo);
-    this.hi = Math.max(this.hi, hi);
-  }
-}
-
 // μ and σ side by side above the readouts, as wide as the column (was inline style). Presenter mode
 // (a projector, 18 px chart text): the two sliders stacked at the left and the four readouts beside
 // them, and no hint line (the page's caption under the view says the same), so the canvas starts
@@ -46,19 +41,18 @@ class Range {
 const STYLE = `.reparam-controls { max-width: none; display: grid; gap: 0.35rem 2rem; margin-bottom: 1.5rem;
   grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); }
 .reparam-note { grid-column: 1 / -1; }
-:host-context(.st-present) .reparam-head { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0.5rem 2rem; }
-:host-context(.st-present) .reparam-controls { flex: 0 1 320px; grid-template-columns: 1fr; margin-bottom: 0; }
-:host-context(.st-present) .reparam-head .live-readouts { flex: 1 1 480px; column-gap: 1.5rem; }
-:host-context(.st-present) .reparam-note { display: none; }`;
+:host-context(.${PRESENT_CLASS}) .reparam-head { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0.5rem 2rem; }
+:host-context(.${PRESENT_CLASS}) .reparam-controls { flex: 0 1 320px; grid-template-columns: 1fr; margin-bottom: 0; }
+:host-context(.${PRESENT_CLASS}) .reparam-head .live-readouts { flex: 1 1 480px; column-gap: 1.5rem; }
+:host-context(.${PRESENT_CLASS}) .reparam-note { display: none; }`;
 
 function sub(n) { return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]); }
 
-class ReparamView {
+class ReparamView extends SliderView {
   constructor(root) {
-    this.values = null;
-    this.dragging = false;
-    this.fRange = new Range();
-    this.termRange = new Range();
+    super();
+    this.fRange = new HeldRange();
+    this.termRange = new HeldRange();
     this.arrowScale = null;
     el(root, "style", "", STYLE);
     const wrap = el(root, "div", "live-root");
@@ -76,43 +70,21 @@ class ReparamView {
     // fit: in presenter mode the map and the two panels below it shrink to keep the view on one
     // screen (render); minHeight is set there, from the layout's natural height
     this.plot = new Plot(figure, { height: 620, fit: true, minHeight: 460, name: "reparam", render: (g) => this.render(g) });
-    this.sliders = {};
   }
 
   build(data) {
-    for (const name of NAMES) {
-      const r = data.ranges[name];
-      this.sliders[name] = new Slider(this.controls, {
-        name, label: data.text[name], min: r.lo, max: r.hi, step: r.step, value: data.values[name],
-        color: data.palette.q,
-        onInput: (v) => { this.values[name] = v; this.dragging = true; this.plot.invalidate(); },
-        onRelease: () => this.release(),
-      });
-    }
+    for (const name of NAMES) this.addSlider(this.controls, data, name, { label: data.text[name], color: data.palette.q });
     this.note = el(this.controls, "div", "live-note reparam-note");
   }
 
+  incoming(data) { return { mu: data.values.mu, sigma: data.values.sigma }; }
+
   update(data) {
-    this.data = data;
-    if (!this.values) this.build(data);
+    super.update(data);
     for (const name of NAMES) this.sliders[name].setLabel(data.text[name]);
     this.note.textContent = data.text.controls_note;
-    const incoming = { mu: data.values.mu, sigma: data.values.sigma };
-    const changed = !this.values || NAMES.some((n) => this.values[n] !== incoming[n]);
-    if (changed && !this.dragging) {
-      this.values = incoming;
-      for (const name of NAMES) this.sliders[name].set(incoming[name]);
-    }
     this.refit = true; // a rerun may change f, k or the seed: fit the axes again
     this.plot.setLabel(data.text.chart_aria);
-    this.plot.invalidate();
-  }
-
-  release() {
-    this.dragging = false;
-    this.refit = true;
-    this.plot.invalidate();
-    this.report({ ...this.values });
   }
 
   /** Everything the frame shows, from the closed forms and the fixed ε. */
@@ -133,11 +105,9 @@ class ReparamView {
   }
 
   render(g) {
-    g.fontSize = Math.max(g.fontSize, 14);
     const { mu, sigma } = this.values;
     const { text, palette, colours, eps, f: kind, k, axis } = this.data;
-    const grow = !this.refit;
-    this.refit = false;
+    const grow = this.takeRefit();
     const n = this.numbers();
     this.readouts.mu.set(fmt(n.dMu));
     this.readouts.sigma.set(fmt(n.dSigma));
@@ -188,7 +158,7 @@ class ReparamView {
     return `${fmt(n.dMu)}|${fmt(n.dSigma)}|${mu}|${sigma}|${kind}|${k}`;
   }
 
-  /** ε on the top axis, z = μ + σε on the bottom one, one line per sample (ui.figures_reparam.map_figure). */
+  /** ε on the top axis, z = μ + σε on the bottom one, one line per sample. */
   drawMap(p, n, g, first) {
     const { mu, sigma } = this.values;
     const { palette, eps, axis } = this.data;
@@ -228,7 +198,7 @@ class ReparamView {
     const inView = n.z.filter((z) => Math.abs(z) <= axis).map((z) => fValue(kind, z, k));
     const lo = Math.min(...fg), hi = Math.max(...inView, lo + 1e-9);
     const span = hi - lo || 1;
-    this.fRange.fit(lo - 0.08 * span, lo + niceCeil((hi - lo) * 1.15), grow);
+    this.fRange.fit(lo - 0.08 * span, lo + niceCeil((hi - lo) * 1.15), { grow });
     const p = g.panel(rect, [-axis, axis], [this.fRange.lo, this.fRange.hi]);
     p.axes({ title: text.slopes_title, xlabel: "z" });
     const maxSlope = Math.max(...n.terms.pathwise.map(Math.abs), 1e-12);
@@ -251,7 +221,7 @@ class ReparamView {
     const all = rows.flatMap((r) => n.terms[r]).concat([n.dMu]);
     const lo = Math.min(...all), hi = Math.max(...all);
     const pad = 0.06 * (hi - lo || 1);
-    this.termRange.fit(lo - pad, hi + pad, grow);
+    this.termRange.fit(lo - pad, hi + pad, { grow });
     const p = g.panel(rect, [this.termRange.lo, this.termRange.hi], [rows.length - 0.5, -0.5]);
     p.axes({ title: text.terms_title, xlabel: text.terms_axis, yticks: rows.map((r, i) => [i, SHORT[r]]), ygrid: false, xgrid: true });
     // Presenter mode: the "mean …" label at the top of each row is 18 px tall and the rows may be

@@ -2,7 +2,8 @@
 // into view, once per page load and section. Streamlit renders asynchronously, so for the first
 // 12 s it waits for the heading and keeps it in view while content above it grows.
 
-import { viewData } from "./plot.js";
+import { viewData } from "./mount.js";
+import { presenting } from "./presenter.js";
 
 let done = "";
 
@@ -33,7 +34,7 @@ export function mount(component) {
     const target = document.getElementById(name);
     if (target) {
       const top = target.getBoundingClientRect().top;
-      const view = document.documentElement.classList.contains("st-present") ? firstView(target) : null;
+      const view = presenting() ? firstView(target) : null;
       if (view) {
         // Presenter mode: the section's live view whole on the screen (its controls and its chart),
         // with as much of the section above it as still fits.

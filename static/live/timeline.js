@@ -4,8 +4,14 @@
 // 15 × 15 grid, one crisp canvas image) and a cursor on the curves of eq. 1.4.12's terms (log-x).
 // The arrays come once per visit from static/training/ (python -m vae_core.export_browser
 // --timeline); a rerun sends only the epoch and the text. On release the epoch goes to Python once.
+// ui/live/timeline.py sends the data; tests/browser/test_live_training.py checks it.
 
-import { MINUS as MINUS_SIGN, Plot, fmt, mountOnce, reducedMotion, wrapLines } from "./plot.js";
+import { Plot } from "./plot.js";
+import { MINUS as MINUS_SIGN, fmt } from "./format.js";
+import { wrapLines } from "./text.js";
+import { mountOnce } from "./mount.js";
+import { presenting } from "./presenter.js";
+import { Player } from "./player.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { classMedians, drawLatentMap, mapPanel } from "./latent_map.js";
 
@@ -92,8 +98,6 @@ const EPOCH_TICKS = [0, 1, 3, 10, 30, 100, 300].map((e) => [e + 1, String(e)]);
 const PRESENT_MIN = 460;
 const PRESENT_MAX = 680; // on a tall screen the squares are bound by the width anyway
 
-const presenting = () => document.documentElement.classList.contains("st-present");
-
 /** Centred lines of text: the last line's baseline at ``y``, earlier lines above it; a line wider
  * than its place moves sideways to stay on the canvas (a phone's square is narrower than its title). */
 function textLinesUp(g, lines, cx, y) {
@@ -111,8 +115,18 @@ class TimelineView {
     this.data = null;
     this.tl = null;
     this.pos = null; // snapshot position (fractional while playing)
-    this.playing = false;
     this.dragging = false;
+    this.player = new Player({
+      frame: (now, dt) => this.advance(dt),
+      end: () => this.release(),
+      paused: () => this.release(),
+      settle: () => { const last = this.tl.S - 1; this.pos = last; this.slider.set(last); this.plot.invalidate(); this.release(); },
+      changed: (playing) => {
+        if (!playing) this.pos = Math.round(this.pos);
+        this.playButton.textContent = playing ? this.data.text.pause : this.data.text.play;
+        this.playButton.setAttribute("aria-pressed", String(playing));
+      },
+    });
     this.manifolds = new Map();
     const wrap = el(root, "div", "live-root");
     wrap.style.flexDirection = "column";
@@ -141,7 +155,7 @@ class TimelineView {
     this.slider = new Slider(holder, {
       name: "epoch", label: text.epoch, aria: text.epoch_aria, min: 0, max: last, step: 1, value: this.indexOf(this.data.epoch),
       format: (i) => String(this.tl.epochs[i]),
-      onInput: (i) => { this.stop(); this.pos = i; this.dragging = true; this.plot.invalidate(); },
+      onInput: (i) => { this.player.stop(); this.pos = i; this.dragging = true; this.plot.invalidate(); },
       onRelease: () => { this.dragging = false; this.release(); },
     });
     this.elbo = new Readout(this.readouts, "ELBO");
@@ -162,42 +176,28 @@ class TimelineView {
     if (!this.tl) { this.plot.invalidate(); return; }
     if (!this.slider) { this.build(); return; }
     this.slider.setLabel(data.text.epoch, data.text.epoch_aria);
-    this.playButton.textContent = this.playing ? data.text.pause : data.text.play;
+    this.playButton.textContent = this.player.playing ? data.text.pause : data.text.play;
     const incoming = this.indexOf(data.epoch);
-    if (!this.dragging && !this.playing && incoming !== Math.round(this.pos)) {
+    if (!this.dragging && !this.player.playing && incoming !== Math.round(this.pos)) {
       this.pos = incoming;
       this.slider.set(incoming);
     }
     this.plot.invalidate();
   }
 
+  /** Play from here (from the start at the end) to the last snapshot; or pause. */
   toggle() {
-    if (this.playing) { this.stop(); this.release(); return; }
-    const last = this.tl.S - 1;
-    if (reducedMotion()) { this.pos = last; this.slider.set(last); this.plot.invalidate(); this.release(); return; }
-    if (this.pos >= last) this.pos = 0;
-    this.playing = true;
-    this.playButton.textContent = this.data.text.pause;
-    this.playButton.setAttribute("aria-pressed", "true");
-    let before = performance.now();
-    const step = (now) => {
-      if (!this.playing) return;
-      this.pos = Math.min(last, this.pos + ((now - before) / PLAY_MS) * last);
-      before = now;
-      this.slider.set(Math.floor(this.pos));
-      this.plot.invalidate();
-      if (this.pos >= last) { this.stop(); this.release(); return; }
-      requestAnimationFrame(step);
-    };
-    requestAnimationFrame(step);
+    if (!this.player.playing && this.pos >= this.tl.S - 1) this.pos = 0; // (reduced motion: settle() goes to the end)
+    this.player.toggle();
   }
 
-  stop() {
-    if (!this.playing) return;
-    this.playing = false;
-    this.pos = Math.round(this.pos);
-    this.playButton.textContent = this.data.text.play;
-    this.playButton.setAttribute("aria-pressed", "false");
+  /** One frame of play: the whole run takes PLAY_MS; false at the last snapshot. */
+  advance(dt) {
+    const last = this.tl.S - 1;
+    this.pos = Math.min(last, this.pos + (dt / PLAY_MS) * last);
+    this.slider.set(Math.floor(this.pos));
+    this.plot.invalidate();
+    return this.pos < last;
   }
 
   release() {
@@ -348,7 +348,7 @@ class TimelineView {
       textLinesUp(g, wrapLines(g.ctx, str, sq.titleW), sq.left + sq.side / 2, sq.top - 8);
     };
     squareTitle(text.map_title.replace("{epoch}", String(epoch)), L.map);
-    drawLatentMap(map, codesAt(tl, this.playing ? this.pos : s), palette);
+    drawLatentMap(map, codesAt(tl, this.player.playing ? this.pos : s), palette);
     const { left: mLeft, top: mTop, side } = L.man;
     const man = g.panel({ left: mLeft, top: mTop, width: side, height: side }, [0, 1], [0, 1]);
     squareTitle(text.manifold_title.replace("{epoch}", String(epoch)), L.man);
@@ -399,7 +399,7 @@ class TimelineView {
     return String(epoch);
   }
 
-  destroy() { this.playing = false; this.plot.destroy(); }
+  destroy() { this.player.destroy(); this.slider?.destroy(); this.plot.destroy(); }
 }
 
 export function mount(component) {

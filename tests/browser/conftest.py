@@ -43,6 +43,7 @@ def app_url():
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context.add_init_script("window.__LIVE_TEST__ = true")  # static/live/instrument.js: frame stats for tests
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -259,6 +259,7 @@ def test_touch_drag_on_a_phone(chromium, app_url):
     """A finger on a 390×844 phone drags σ_q: the ledger follows, nothing is sent until the finger lifts."""
     context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
                                    locale="en-US")
+    context.add_init_script("window.__LIVE_TEST__ = true")
     page = context.new_page()
     try:
         sent = SentFrames(page)
@@ -312,6 +313,7 @@ def test_moving_theta_x_or_q_does_not_push_the_page_below_the_metrics(chromium, 
     """The note after a move (θ/x: an info box; q: a caption) has a slot of its own: the check
     expander below the metrics stays where it was on the first view (also with the columns stacked)."""
     context = chromium.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    context.add_init_script("window.__LIVE_TEST__ = true")
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -177,6 +177,7 @@ def test_interpolation_plays_in_the_browser(page, app_url, model):
 
 def test_reduced_motion_shows_the_end_frames(chromium, app_url, model):
     context = chromium.new_context(viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
+    context.add_init_script("window.__LIVE_TEST__ = true")
     page = context.new_page()
     try:
         open_latent(page, app_url)
@@ -195,6 +196,7 @@ def test_reduced_motion_shows_the_end_frames(chromium, app_url, model):
 
 def test_phone_fits_and_touch_drags(chromium, app_url):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    context.add_init_script("window.__LIVE_TEST__ = true")
     page = context.new_page()
     try:
         open_latent(page, app_url)

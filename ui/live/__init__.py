@@ -6,9 +6,11 @@ browser and reports to Python **once per gesture** (pointer release, key-up, str
 ``setStateValue``; that one rerun updates the URL and the server-side views.
 
 Where the code lives:
-- ``static/live/*.js`` — plain ES modules, no build step: ``plot.js`` (the one drawing module),
-  ``controls.js`` (live sliders), ``math.js`` (closed forms, mirrored from vae_core and held equal
-  by the parity tests), and one module per view. Streamlit serves ``static/`` at ``app/static/``
+- ``static/live/*.js`` — plain ES modules, no build step: ``plot.js`` (the canvas) beside one module
+  per concern (``format.js``, ``text.js``, ``theme.js``, ``presenter.js``, ``instrument.js``,
+  ``mount.js``), the skeletons ``slider_view.js`` and ``player.js``, ``controls.js`` (live sliders),
+  ``math.js`` (closed forms, mirrored from vae_core and held equal by the parity tests), and one
+  module per view (docs/live_views.md lists them). Streamlit serves ``static/`` at ``app/static/``
   (``server.enableStaticServing``), so a browser fetches each module once per visit and keeps it;
   a rerun sends only the view's small ``data`` dict and a loader of a few hundred bytes.
 - ``ui/live/<view>.py`` — one Python wrapper per view: it registers the component once, at import,
@@ -66,7 +68,7 @@ def mount(component: Callable[..., Any], key: str, data: dict, on_release: Calla
     """Mount a registered live view; ``on_release`` runs (before the rerun) when the browser reports
     a finished gesture, whose values are then in ``st.session_state[key]["release"]``.
 
-    The data travels wrapped in a one-item list (plot.js ``viewData`` unwraps it): Streamlit scans a
+    The data travels wrapped in a one-item list (mount.js ``viewData`` unwraps it): Streamlit scans a
     dict's values for dataframes, and that check imports pandas (~37 MiB of server RSS); a list is
     sent as plain JSON."""
     return component(key=key, data=[{"palette": PALETTE, **data}], on_release_change=on_release)
