@@ -53,7 +53,7 @@ COMPARABLE = (
 class TrainConfig:
     """Optimization recipe: AdamW, linear warm-up then cosine decay to ``lr_final``, EMA of the weights."""
 
-    steps: int = 20_000
+    steps: int = 30_000
     batch_size: int = 128
     lr: float = 1e-3
     lr_final: float = 1e-5
@@ -147,6 +147,13 @@ def evaluate_bound(
     recon = torch.cat([p.reconstruction for p in parts]).double().cpu()
     prior = torch.cat([p.prior for p in parts]).double().cpu()
     denoise = torch.cat([p.weight * p.denoising.sum(dim=-1) for p in parts]).double().cpu()
+    per_step = torch.cat([p.denoising for p in parts]).double().mean(dim=0).cpu()  # (K,) mean over digits
+    steps = parts[0].t.cpu()
+    bands = {}
+    for lo, hi in ((2, 10), (11, 100), (101, T)):
+        inside = (steps >= lo) & (steps <= hi)
+        if lo <= T and bool(inside.any()):
+            bands[f"t={lo}..{min(hi, T)}"] = float(parts[0].weight * per_step[inside].sum())
     n = len(neg_elbo)
     se = float(neg_elbo.std() / math.sqrt(n)) if n > 1 else 0.0
     mean = float(neg_elbo.mean())
@@ -157,6 +164,7 @@ def evaluate_bound(
         "reconstruction_L0": -float(recon.mean()),
         "prior_LT": float(prior.mean()),
         "denoising_sum": float(denoise.mean()),
+        "denoising_by_steps": bands,
         "timesteps_evaluated": "all" if timesteps is None else len(timesteps),
         "seed": seed,
     }
@@ -183,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     t, m = TrainConfig(), DDPMConfig()
     p = argparse.ArgumentParser(prog="python -m vae_core.train_ddpm", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|mps (auto: cuda → mps → cpu)")
-    p.add_argument("--steps", type=int, default=t.steps)
+    p.add_argument("--steps", type=int, default=None, help=f"optimizer steps (default {t.steps}; 200 with --quick)")
     p.add_argument("--seed", type=int, default=t.seed)
     p.add_argument("--out", type=Path, default=None, help="write weights + model_card.json here (e.g. assets/ddpm)")
     p.add_argument("--quick", action="store_true", help="smoke test: tiny network, 256 digits, T = 20")
@@ -224,8 +232,9 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> dict:
         model_cfg = DDPMConfig(T=args.T, schedule=args.schedule, sigma=args.sigma, hidden=args.hidden,
                                n_blocks=args.blocks)
         subset = args.subset
-    train_cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, lr_final=args.lr_final,
-                            warmup_steps=min(args.warmup_steps, args.steps), ema_decay=args.ema_decay,
+    steps = args.steps if args.steps is not None else 200 if args.quick else TrainConfig.steps
+    train_cfg = TrainConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, lr_final=args.lr_final,
+                            warmup_steps=min(args.warmup_steps, steps), ema_decay=args.ema_decay,
                             seed=args.seed, subset=subset)
     progress = not args.no_progress
     load_before = _load_average()
