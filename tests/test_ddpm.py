@@ -78,6 +78,19 @@ def test_schedule_buffers_are_vae_core_diffusions():
     assert set(model.state_dict()) == {k for k in model.state_dict() if k.startswith("net.")}  # no schedule
 
 
+def test_variance_mismatch_term_is_the_kl_of_centred_gaussians():
+    """The t-only part of each denoising KL is KL(N(0, β̃_t) ‖ N(0, σ_t²)): 0 for σ² = β̃, and for σ² = β
+    it costs 264 nats per digit at T = 1000, whatever the network (docs/diffusion.md)."""
+    sched = diffusion.make_schedule(1000)
+    post_sd, beta_sd = np.sqrt(sched.posterior_variance[1:]), np.sqrt(sched.betas[1:])
+    beta_model = DDPM(DDPMConfig(hidden=8, n_blocks=1, time_dim=8, sigma="beta"))
+    oracle = diffusion.kl_normal(0.0, post_sd, 0.0, beta_sd)
+    np.testing.assert_allclose(beta_model.scale_kl[1:].double().numpy(), oracle, rtol=1e-5)
+    assert 784 * oracle.sum() == pytest.approx(264.3, abs=0.1)
+    tilde_model = DDPM(DDPMConfig(hidden=8, n_blocks=1, time_dim=8, sigma="beta_tilde"))
+    assert float(tilde_model.scale_kl[1:].abs().max()) < 1e-12
+
+
 def test_sampling_and_the_bound_are_deterministic_for_a_seed():
     model, bits = tiny_model(), random_bits(4)
     a, _ = model.sample(2, torch.Generator().manual_seed(7))

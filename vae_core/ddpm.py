@@ -48,7 +48,10 @@ class DDPMConfig:
 
     ``hidden``: width of the residual MLP; ``n_blocks``: residual blocks; ``time_dim``: size of the
     sinusoidal embedding of t; ``sigma``: the fixed reverse variance σ_t², "beta" (β_t) or
-    "beta_tilde" (β̃_t, with σ₁² = β̃₂ since β̃₁ = 0). ``head``: how the MLP's output becomes ε̂ —
+    "beta_tilde" (β̃_t, with σ₁² = β̃₂ since β̃₁ = 0). β̃_t is the default: binary pixels are almost
+    certain given x_t at small t, where β̃_t is the exact posterior variance, while σ_t² = β_t costs
+    ½(r − 1 − log r), r = β̃_t/β_t, per pixel and step — 264 nats per digit in all (95 at t = 2),
+    whatever the network. ``head``: how the MLP's output becomes ε̂ —
     "plain" (it is ε̂) or "bayes" (it is a context logit added to each pixel's own evidence; see
     :meth:`DDPM.eps`).
     """
@@ -59,7 +62,7 @@ class DDPMConfig:
     hidden: int = 256
     n_blocks: int = 3
     time_dim: int = 64
-    sigma: str = "beta"
+    sigma: str = "beta_tilde"
     head: str = "bayes"
 
     def __post_init__(self) -> None:
