@@ -53,7 +53,7 @@ COMPARABLE = (
 class TrainConfig:
     """Optimization recipe: AdamW, linear warm-up then cosine decay to ``lr_final``, EMA of the weights."""
 
-    steps: int = 30_000
+    steps: int = 25_000
     batch_size: int = 128
     lr: float = 1e-3
     lr_final: float = 1e-5
