@@ -214,7 +214,23 @@ def test_cli_writes_only_when_asked(tmp_path, monkeypatch):
     card = main([*args, "--out", str(out), "--seed", "2"])
     assert sorted(p.name for p in out.iterdir()) == [WEIGHTS_NAME, CARD_NAME]
     assert card["training"]["seed"] == 2 and card["device"] == "cpu" and "comparable" in card
+    assert card["samples"]["n_samples"] == 20 and math.isfinite(card["samples"]["ratio_to_holdout_baseline"])
     assert load_ddpm(out, "cpu").config.T == 20
+
+
+def test_nearest_neighbour_check_flags_copies_and_noise():
+    from vae_core.train_ddpm import nearest_neighbour_check
+
+    rng = np.random.default_rng(0)
+    train, holdout = rng.random((40, 784)), rng.random((10, 784))
+    copies = nearest_neighbour_check(train[:5], train, holdout)
+    assert copies["sample_to_nearest_train"] == pytest.approx(0.0, abs=1e-5)
+    assert copies["ratio_to_holdout_baseline"] < 1e-5
+    noise = nearest_neighbour_check(np.full((5, 784), 0.5), train, holdout)
+    brute = np.mean([min(np.linalg.norm(0.5 - row) for row in train)])
+    assert noise["sample_to_nearest_train"] == pytest.approx(brute, rel=1e-9)
+    assert noise["holdout_to_nearest_train"] == pytest.approx(
+        np.mean([min(np.linalg.norm(h - row) for row in train) for h in holdout]), rel=1e-9)
 
 
 def test_bad_configs_are_rejected():
