@@ -1,6 +1,6 @@
 // The latent map, drawn client-side: the 500 holdout digits' encoder means coloured by class, each
 // class's label at its median, and the prior's 1σ / 2σ circles. Shared by the latent pad and the
-// drawing pad. The codes come from static/model/holdout_codes.json (python -m vae_core.export_browser),
+// drawing pad. The codes come from static/model/holdout_codes.json (python scripts/export_browser.py),
 // fetched once per visit.
 
 export const Z_LIM = 4; // the map's and the sliders' range of z₁, z₂ (ui/figures_latent.Z_LIM)

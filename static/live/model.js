@@ -1,4 +1,4 @@
-// The pretrained VAE in the browser (exported by `python -m vae_core.export_browser` from
+// The pretrained VAE in the browser (exported by `python scripts/export_browser.py` from
 // assets/model/): the decoder p_θ(x|z) and the encoder q_φ(z|x) of vae_core/model.py, as plain
 // loops over float32 weights. Fetched once per visit (static/model/, cacheable) and shared by every
 // live view on the page. Browser tests hold decode/encode equal to torch (1e-5 / 1e-4).

@@ -2,7 +2,7 @@
 // snapshots (and a play button: the whole run in ~10 s) redraws, at every frame and in the
 // browser, the latent map (holdout means μ coloured by class), the manifold (the decoder on a
 // 15 × 15 grid, one crisp canvas image) and a cursor on the curves of eq. 1.4.12's terms (log-x).
-// The arrays come once per visit from static/training/ (python -m vae_core.export_browser
+// The arrays come once per visit from static/training/ (python scripts/export_browser.py
 // --timeline); a rerun sends only the epoch and the text. On release the epoch goes to Python once.
 // ui/live/timeline.py sends the data; tests/browser/test_live_training.py checks it.
 
