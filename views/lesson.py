@@ -65,12 +65,14 @@ st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
 ask, picture = st.columns([1, 2.3], gap="large")
 with ask:
     st.markdown(t(f"lesson.{step.key}_point"))
+    if step.lead is not None:
+        step.lead()
     revealed = question(number)
     why = st.container()
 with picture:
     if revealed:  # the picture that shows why, only after the prediction (it would give it away)
-        numbers = step.view()
-        why.markdown(t(f"lesson.{step.key}_why", **numbers))
+        numbers = {k: v.replace("-", "\u2212") if isinstance(v, str) else v for k, v in step.view().items()}
+        why.markdown(t(f"lesson.{step.key}_why", **numbers))  # negative numbers with a true minus sign
         scroll_to(f"step-{number}")  # the revealed picture whole on the screen (presenter mode: with its controls)
     else:
         st.caption(t("lesson.answer_first"))
