@@ -156,7 +156,7 @@ def ledger(model, key):
         row = st.columns(3)
         recon_se = elbo.recon_se if elbo.samples > 1 else float("nan")  # one draw: no spread to measure
         with row[0]:
-            data.metric_pm("log p(x|z) (recon)", elbo.recon, recon_se)
+            data.metric_pm(t("common.recon_metric"), elbo.recon, recon_se)
         with row[1]:
             metric("KL(q‖p(z))", elbo.kl)
         with row[2]:

@@ -29,7 +29,7 @@ STATE = UrlState(
     ChoiceParam("lr", 0.01, data.LR_OPTIONS),
     IntParam("seed", 0, 0, 2**31 - 1),
 )
-RECON, KL = "log p(x|z) (recon)", "KL(q‖p(z))"  # the latent explorer's labels
+KL = "KL(q‖p(z))"  # the latent explorer's label
 
 
 def terms(numbers: dict) -> None:
@@ -38,7 +38,7 @@ def terms(numbers: dict) -> None:
     with left:
         metric("ELBO", numbers["elbo"])
     with mid:
-        metric(RECON, numbers["recon"])
+        metric(t("common.recon_metric"), numbers["recon"])
     with right:
         metric(KL, numbers["kl"])
 
@@ -149,6 +149,7 @@ def live_section() -> None:
              r"\\&\quad-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\end{aligned}")
     with st.expander(t("training.look_title"), icon="🔎", expanded=True):
         st.markdown(t("training.look_text"))
+    st.info(t("training.erratum_match"), icon="📝")
     beta, lr, seed = live_controls()
     job = data.current_job()
     live_buttons(job, beta, lr, seed)
