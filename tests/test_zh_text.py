@@ -56,10 +56,12 @@ def test_the_rules_catch_what_they_are_for():
     """Each rule fires on the phrase it was written against (a rule that cannot fail guards nothing)."""
     samples = ["log 是凹函数", "f 是凸函数（下凸）", "下方的账本", "差值 KL", "路径导数", "详见核对", "黄色星号",
                "有符号面积", "动手试一试", "正是章节中的写法", "隐变量探索页", "缩小了 9.2 倍", "数值很大且为负",
-               "输入——像 MNIST", "老实说", "式 (1.4.5)", "第 k = 3 步", "在 4,500 个数字上", 'KL 很"贵"', "以 nats 为单位"]
+               "输入——像 MNIST", "老实说", "式 (1.4.5)", "第 k = 3 步", "在 4,500 个数字上", 'KL 很"贵"',
+               "以 nats 为单位"]
     for (pattern, _), sample in zip(FORBIDDEN, samples, strict=True):
         assert re.search(pattern, sample), (pattern, sample)
-    for fine in ("log 是上凸函数", "下凸函数的情形", "对“凸”“凹”的叫法", "ELBO 分解", "间隙", "缩小到原来的 1/10", "5000"):
+    for fine in ("log 是上凸函数", "下凸函数的情形", "对“凸”“凹”的叫法", "ELBO 分解", "间隙", "缩小到原来的 1/10",
+                 "5000"):
         assert not any(re.search(p, fine) for p, _ in FORBIDDEN[:2] + FORBIDDEN[11:12] + FORBIDDEN[17:18]), fine
 
 
@@ -93,7 +95,7 @@ def _chart_texts(at) -> list[str]:
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
         layout = spec.get("layout", {})
-        for key, value in layout.items():
+        for value in layout.values():
             if isinstance(value, dict):
                 title = value.get("title")
                 out.append(title.get("text", "") if isinstance(title, dict) else title or "")

@@ -35,7 +35,8 @@ def mc_view(state, conv: Convergence, symbol: str) -> int:
     text = {key: t(f"live_vae.mc_{key}") for key in _TEXT_KEYS}
     text |= {"band_exact": t("mc.band_exact"), "band_run": t("mc.band_run"), "run_first": t("mc.run_first"),
              "run_others": t("mc.run_others"), "axis_n": t("mc.axis_n"), "err_runs": t("mc.err_runs"),
-             "reference": t("mc.reference"), "exact_line": t("mc.exact_line", value="{value}"), "symbol": symbol}
+             "reference": t("mc.reference"), "exact_line": t("mc.exact_line", value="{value}"), "symbol": symbol,
+             "thousands": t("common.thousands")}
     n = conv.n.astype(np.int64)
     data = {"text": text, "n": n.tolist(), "runs": int(conv.mean.shape[0]), "mean": pack(conv.mean),
             "se": pack(conv.se[0]), "exact": conv.exact, "sd": conv.sd,
