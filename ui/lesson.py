@@ -201,7 +201,9 @@ def vae_elbo_view() -> dict:
         metric(t("lesson.vae_elbo_best"), best)
     with picture:
         fig = posterior_figure(post, imp, view_box(model, key, LEDGER_DIGIT))
-        fig.update_layout(height=410, margin={"t": 10, "b": 115})  # presenter mode scales both by ~1.14
+        fig.update_layout(height=410, margin={"t": 10, "b": 115}, dragmode=False)  # presenter mode scales both by ~1.14
+        fig.update_xaxes(fixedrange=True)
+        fig.update_yaxes(fixedrange=True)  # a drag on a projector must not zoom the picture
         chart(fig)
     share = 100.0 * (1.0 - best / post.kl_posterior)
     return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior, 3),

@@ -7,7 +7,7 @@ or the short link `/lesson?step=4&lang=zh`). ←/→ step through; every step li
 import streamlit as st
 
 from ui.i18n import t
-from ui.lesson import STEPS
+from ui.lesson import LEDGER_STATE, STEPS
 from ui.live.section import scroll_to
 from ui.registry import page_info
 from ui.state import IntParam, UrlState, presenting
@@ -18,6 +18,7 @@ STATE = UrlState("lesson", IntParam("step", 1, 1, len(STEPS)))
 
 def go(number: int) -> None:
     STATE.set("step", min(max(number, 1), len(STEPS)))
+    LEDGER_STATE.set("k", 0)  # steps 2 and 3 share the live ledger: each opens at the student's q, not optimized
 
 
 def navigation(number: int) -> None:
