@@ -311,9 +311,8 @@ def draw_view() -> dict:
 
     state = UrlState("lesson_draw", draw_data.DrawParam())
     state.sync()
-    pad, numbers = st.columns([2.2, 1], gap="medium")
-    with pad:
-        packed = live_draw(state)
+    numbers = st.container(horizontal=True, gap="large", vertical_alignment="bottom")  # above the pad: a
+    packed = live_draw(state)  # presenter-mode pad fits the screen below it, at its full width
     model = pretrained_model()
     if model is None:
         return {"log_px": "—", "ink": "—", "one": "—", "eight": "—", "ink_one": "—", "ink_eight": "—"}
@@ -328,10 +327,10 @@ def draw_view() -> dict:
         st.session_state[DRAW_LAST] = (packed, log_px)
     with numbers:
         delta = None if last is None else t("lesson.draw_delta", change=num(log_px - last[1], 1))
-        st.metric("log p(x)", signed(log_px, 1), delta=delta, delta_color="normal" if last else "off")
-        st.metric(t("lesson.draw_ink"), str(ink))
+        st.metric("log p(x)", signed(log_px, 1), delta=delta, delta_color="normal" if last else "off", width="content")
+        st.metric(t("lesson.draw_ink"), str(ink), width="content")
         if last is not None:
-            st.caption(t("lesson.draw_before", log_px=num(last[1], 1)))
+            st.caption(t("lesson.draw_before", log_px=signed(last[1], 1)))
     classes = class_numbers(model, key)
     one, eight = (classes[c] for c in DRAW_CLASSES)
     return {"log_px": num(log_px, 1), "ink": ink, "one": num(one["elbo"], 1), "eight": num(eight["elbo"], 1),
