@@ -47,7 +47,8 @@ def run(base: str, moves: int) -> list[dict]:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.add_init_script("window.__LIVE_TEST__ = true")  # static/live/instrument.js: MODEL_READY reads the stats
+            # static/live/instrument.js: MODEL_READY reads the stats
+            page.add_init_script("window.__LIVE_TEST__ = true")
             received, sent, http = listen(page)
             page.goto(f"{base}/latent?lang=en")
             wait_settled(page, timeout_ms=240_000)

@@ -1,9 +1,10 @@
 """The lesson path through AppTest: steps in the chapter's order, the URL's step, next/previous,
 predict-then-reveal (the picture and the numbers only after an answer), both languages."""
 
+import numpy as np
 import pytest
 
-from tests.apptest import assert_clean, open_page
+from tests.apptest import assert_clean, metric_value, open_page
 from ui.i18n import catalogue
 from ui.lesson import STEPS
 from vae_core.gaussian import kl_normal
@@ -60,3 +61,114 @@ def test_ledger_steps_start_the_optimizer_at_zero_whatever_the_lesson_step(key):
     at.button(key=f"lesson_reveal_{key}").click().run()
     assert_clean(at)
     assert at.query_params["step"] == str(number) and at.query_params["k"] == "0"
+
+
+# --- each step's answer is true for its picture (checked against vae_core, not the lesson's code) ---
+def reveal(lang: str, key: str, **params: str):
+    step = next(s for s in STEPS if s.key == key)
+    at = open_page(PAGE, lang, step=str(1 + STEPS.index(step)), **params)
+    at.radio(key=f"lesson_choice_{key}").set_value(catalogue(lang)[f"lesson.{key}_{step.correct}"]).run()
+    at.button(key=f"lesson_reveal_{key}").click().run()
+    assert_clean(at)
+    return at
+
+
+def test_right_options_are_spread_over_a_b_c_in_a_fixed_order():
+    letters = [s.correct for s in STEPS]
+    assert set(letters) == {"a", "b", "c"} and max(letters.count(x) for x in "abc") <= 4
+    assert letters != sorted(letters)  # not a run of a's then b's
+    at = open_page(PAGE, "en", step="1")  # the order on screen is the catalogue's, the same on every visit
+    assert at.radio(key="lesson_choice_jensen").options == [catalogue("en")[f"lesson.jensen_{o}"] for o in "abc"]
+
+
+def test_steps_1_and_3_keep_their_answer_for_the_reveal():
+    for lang, give_away in (("en", ("larger", "does not depend")), ("zh", ("更大", "无关"))):
+        for key in ("jensen", "optimize"):
+            point = catalogue(lang)[f"lesson.{key}_point"] + catalogue(lang)[f"lesson.{key}_title"]
+            assert not any(words in point for words in give_away), (lang, key)
+        assert any(words in catalogue(lang)["lesson.jensen_why"] + catalogue(lang)["lesson.optimize_why"]
+                   for words in give_away)
+
+
+@pytest.fixture(scope="module")
+def model_and_holdout():
+    from vae_core.checkpoint import load_checkpoint
+    from vae_core.data import load_digits, load_holdout_binary
+
+    return load_checkpoint(), load_holdout_binary(), load_digits("holdout")[1]
+
+
+def test_step_8_the_path_from_a_3_to_a_7_passes_another_class(model_and_holdout):
+    """The straight path's midpoint lies among other digits' codes (here 6s), not in a 3/7 blend."""
+    from vae_core import latent
+
+    model, images, labels = model_and_holdout
+    mu, _ = latent.encode(model, images)
+    assert (labels[167], labels[363]) == (3, 7)
+    mid = 0.5 * (mu[167] + mu[363])
+    nearest = labels[np.argsort(np.linalg.norm(mu - mid, axis=1))[:10]]
+    winner = int(np.bincount(nearest).argmax())
+    assert winner not in (3, 7)
+    why = reveal("en", "latent").markdown[-1].value
+    assert f"are {winner}s" in why and "a blend" not in why
+    assert catalogue("en")["lesson.latent_b"].startswith("another digit")  # the option marked right
+
+
+def test_step_5_the_best_gaussian_closes_the_gap(model_and_holdout):
+    """Eq. 1.4.10's gap for digit #118 is mostly amortization: a Gaussian with the true posterior's own
+    mean and s.d. (an upper bound on the best Gaussian's KL) already leaves a small fraction of it."""
+    from vae_core import latent
+
+    model, images, _ = model_and_holdout
+    post = latent.digit_posterior(model, images[118])
+    zz1, zz2 = np.meshgrid(post.z1, post.z2)
+    (m1, m2), (s1, s2) = post.post_mean, post.post_sd
+    log_q = -0.5 * (((zz1 - m1) / s1) ** 2 + ((zz2 - m2) / s2) ** 2) - np.log(2 * np.pi * s1 * s2)
+    q = np.exp(log_q) * post.step**2
+    moment_matched = float(np.sum(q * (log_q - post.log_density())) / q.sum())
+    assert moment_matched < 0.1 * post.kl_posterior
+    at = reveal("en", "vae_elbo")
+    best = metric_value(at, catalogue("en")["lesson.vae_elbo_best"])
+    assert 0 <= best <= moment_matched + 1e-9
+    assert metric_value(at, "KL(q‖p(z|x))") == pytest.approx(post.kl_posterior, abs=1e-4)
+    assert f"{100 * (1 - best / post.kl_posterior):.1f} %" in at.markdown[-1].value
+
+
+def test_step_9_shows_the_log_px_of_the_drawing_and_the_one_before(model_and_holdout):
+    from vae_core import latent
+    from vae_core.preprocess import pack, starter_packed, unpack
+
+    model, images, labels = model_and_holdout
+    at = reveal("en", "draw")
+    start = latent.digit_posterior(model, unpack(starter_packed())).log_px
+    assert metric_value(at, "log p(x)") == pytest.approx(start, abs=0.05)
+    one = images[np.nonzero(labels == 1)[0][0]]  # a student's neat 1: a holdout 1
+    at.session_state["lesson_draw_draw"] = pack(one)
+    at.run()
+    assert_clean(at)
+    now = latent.digit_posterior(model, one).log_px
+    assert metric_value(at, "log p(x)") == pytest.approx(now, abs=0.05)
+    (shown,) = [m for m in at.metric if m.label == "log p(x)"]
+    assert shown.proto.delta.startswith(f"{now - start:.1f}")  # the comparison with the drawing before
+    assert now > start  # a 1 beats the starter 2, as the answer says a 1 beats a neat 8
+    assert f"log p(x) = {now:.1f}".replace("-", "−") in at.markdown[-1].value
+
+
+def test_step_10_draws_epoch_0_and_the_model_that_ignores_z(model_and_holdout):
+    """The ignore-z line: every pixel Bernoulli at its training-set mean ink (computed here with a
+    clip instead of the lesson's half count), on a linear epoch axis that starts at 0."""
+    import json
+
+    from vae_core.data import load_digits, to_unit_interval
+
+    _, images, _ = model_and_holdout
+    p = np.clip(to_unit_interval(load_digits("train")[0]).reshape(-1, 784).mean(axis=0), 1e-6, 1 - 1e-6)
+    base = float(np.mean(images @ np.log(p) + (1 - images) @ np.log1p(-p)))
+    assert base == pytest.approx(-205.0, abs=0.1)
+    at = reveal("en", "training")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    curve, line = spec["data"][:2]
+    assert curve["x"][0] == 0 and spec["layout"]["xaxis"].get("type", "linear") == "linear"
+    assert line["y"][0] == pytest.approx(base, abs=0.05)
+    assert f"{base:.1f}".replace("-", "−") in at.markdown[-1].value
+    assert spec["layout"]["xaxis"]["fixedrange"] and spec["layout"]["yaxis"]["fixedrange"]

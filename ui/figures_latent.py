@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, Q_ORANGE, num
-from ui.i18n import t
+from ui.i18n import count, t
 from ui.plots import figure, rgba
 from vae_core import latent
 
@@ -88,16 +88,16 @@ def gap_figure(post, sweep, imp, k: int) -> go.Figure:
          "line": {"color": Q_ORANGE, "width": 3, "dash": "dash"}, "name": t("latent.gap_elbo", value=num(bottom, 2))},
         {"type": "scatter", "x": np.repeat(ks, SWEEP_REPEATS), "y": sweep.ravel(), "mode": "markers",
          "marker": {"size": 7, "color": rgba(P_BLUE, 0.45)}, "name": t("latent.gap_repeats", r=SWEEP_REPEATS),
-         "hovertemplate": "k = %{x:,}<br>%{y:.2f}<extra></extra>"},
+         "hovertemplate": "k = %{x}<br>%{y:.2f}<extra></extra>"},
         {"type": "scatter", "x": ks, "y": sweep.mean(axis=1), "mode": "lines+markers", "name": t("latent.gap_mean"),
          "line": {"color": P_BLUE, "width": 1.5, "dash": "dot"}, "marker": {"size": 5}, "hoverinfo": "skip"},
         {"type": "scatter", "x": [k], "y": [imp.log_px], "mode": "markers", "name": t("latent.gap_chosen", k=k),
          "error_y": {"type": "constant", "value": imp.se, "color": "black", "thickness": 2, "width": 6},
          "marker": {"symbol": "diamond", "size": 12, "color": "black"},
-         "hovertemplate": "k = %{x:,}<br>%{y:.2f}<extra></extra>"},
+         "hovertemplate": "k = %{x}<br>%{y:.2f}<extra></extra>"},
     ]
     layout = {"xaxis": {"type": "log", "range": [np.log10(0.7), np.log10(7000)], "title": {"text": "k"},
-                        "tickvals": list(SWEEP_KS), "ticktext": [f"{k:,}" for k in SWEEP_KS]},
+                        "tickvals": list(SWEEP_KS), "ticktext": [count(k) for k in SWEEP_KS]},
               "yaxis": {"range": [lo - 0.08 * span, hi + 0.08 * span], "title": {"text": t("latent.nats")}},
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0}}
     return figure(data, 460, {"l": 55, "t": 30, "b": 120}, legend_top=False, **layout)

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from ui.components import image, metric, num
+from ui.i18n import count, t
 from ui.state import FloatParam, IntParam, UrlState
 from ui.toy import TOY_PARAMS
 from vae_core.gaussian import kl_normal
@@ -25,13 +26,19 @@ MC_L, MC_RUNS = 10_000, 20  # the Monte Carlo page's defaults (L, runs, seed 0)
 REPARAM_N = 30  # the reparameterization page's fixed ε draws (seed 0)
 
 
+def signed(value: float, decimals: int = 4) -> str:
+    """A number for the lesson's sentences and labels, with a true minus sign (−, not -)."""
+    return num(value, decimals).replace("-", "\u2212")
+
+
 @dataclass(frozen=True)
 class Step:
     key: str  # i18n: lesson.<key>_title, _point, _question, _a, _b, _c, _why
     page: str  # registry slug of the full page
     section: str  # the section of that page (its `section=` deep link)
-    correct: str  # "a", "b" or "c"
+    correct: str  # "a", "b" or "c": the options show in this fixed order, the right one varies by step
     view: Callable[[], dict]  # draws the step's picture; returns the numbers its answer quotes
+    lead: Callable[[], None] | None = None  # what the question is about, shown with it (gives nothing away)
 
 
 JENSEN_STATE = UrlState(
@@ -87,26 +94,33 @@ def _live_ledger(toy: Toy):
     from ui.live.elbo import ledger_view as live_ledger
 
     LEDGER_STATE.sync()
-    q = Toy(toy.x, toy.w, toy.noise, LEDGER_STATE.value("qmu"), LEDGER_STATE.value("qsigma"))
+    q = _current_q(toy)
     state = Renamed(LEDGER_STATE, {"qmu": "qmu", "qsigma": "qsigma", "step": "k"})
     live_ledger(state, q, ascend_elbo(*q), "natural", 0.2)  # ascend_elbo's defaults
 
 
+def _current_q(toy: Toy) -> Toy:
+    """The default model with the q the student left in the URL (the one the live ledger draws)."""
+    return Toy(toy.x, toy.w, toy.noise, LEDGER_STATE.value("qmu"), LEDGER_STATE.value("qsigma"))
+
+
 def ledger_view() -> dict:
-    """Eq. 1.4.10 live: moving q moves only the line between the ELBO and the KL."""
+    """Eq. 1.4.10 live: moving q moves only the line between the ELBO and the KL. The answer quotes
+    the q on the screen (read after the view synced the URL), not the default one."""
     toy = Toy()
-    lp, e, kl = (float(v) for v in (log_evidence(toy.x, toy.w, toy.noise), elbo(*toy), posterior_kl(*toy)))
     _live_ledger(toy)
+    q = _current_q(toy)
+    lp, e, kl = (float(v) for v in (log_evidence(q.x, q.w, q.noise), elbo(*q), posterior_kl(*q)))
     return {"log_px": num(lp), "elbo": num(e), "kl": num(kl)}
 
 
 def optimize_view() -> dict:
     """The same live ledger: its "Optimize q" plays gradient ascent on q while log p(x) stays put."""
     toy = Toy()
-    path = ascend_elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)
+    _live_ledger(toy)
+    path = ascend_elbo(*_current_q(toy))  # the path the view's "Optimize q" plays, from the q on screen
     lp = float(log_evidence(toy.x, toy.w, toy.noise))
     first, last = float(path.elbo[0]), float(path.elbo[-1])
-    _live_ledger(toy)
     return {"log_px": num(lp), "start": num(first), "end": num(last), "kl_end": num(lp - last)}
 
 
@@ -128,31 +142,72 @@ def kl_view() -> dict:
     return {"pq": num(float(kl_normal(0.0, 1.0, 1.0, 1.5))), "qp": num(float(kl_normal(1.0, 1.5, 0.0, 1.0)))}
 
 
+def best_gaussian_kl(post) -> float:
+    """min over diagonal Gaussians q' of KL(q' ‖ p(z|x)), nats, by quadrature on the posterior's own
+    grid (Nelder–Mead over μ and log σ, started at the posterior's moments): what is left of the gap
+    when q is fitted to this one digit instead of predicted by the encoder for all of them."""
+    from scipy.optimize import minimize
+
+    zz1, zz2 = np.meshgrid(post.z1, post.z2)
+    log_post = post.log_density()
+
+    def kl(theta: np.ndarray) -> float:
+        m1, m2, ls1, ls2 = theta
+        log_q = (-0.5 * (((zz1 - m1) / np.exp(ls1)) ** 2 + ((zz2 - m2) / np.exp(ls2)) ** 2)
+                 - np.log(2.0 * np.pi) - ls1 - ls2)
+        q_cell = np.exp(log_q) * post.step**2
+        return float(np.sum(q_cell * (log_q - log_post)) / q_cell.sum())
+
+    start = np.array([*post.post_mean, *np.log(post.post_sd)])
+    fit = minimize(kl, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
+    return float(min(fit.fun, kl(start)))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _best_gaussian_kl(_model, key, idx: int) -> float:
+    from ui.latent_data import digit_posterior
+
+    return best_gaussian_kl(digit_posterior(_model, key, idx))
+
+
+def vae_elbo_digit() -> None:
+    """The step's digit, shown with its question (it gives nothing away)."""
+    from ui.images import upscale
+    from ui.model import holdout
+
+    image(upscale(holdout()[0][LEDGER_DIGIT], 4), output_format="PNG", width=84, caption=f"#{LEDGER_DIGIT}")
+
+
 def vae_elbo_view() -> dict:
     """One holdout digit through the pretrained VAE: its exact ledger (grid quadrature, eq. 1.4.12)
-    beside the picture of why the gap stays: the encoder's q(z|x) next to the true posterior."""
+    beside the picture of why the gap stays: the encoder's q(z|x) next to the true posterior, and
+    what the best Gaussian for this digit alone would leave (the amortization gap's share)."""
     from ui.figures_latent import posterior_figure
-    from ui.images import upscale
     from ui.latent_data import digit_estimates, digit_posterior, view_box
-    from ui.model import holdout, model_key, pretrained_model
+    from ui.model import model_key, pretrained_model
     from ui.plots import chart
 
     model = pretrained_model()
     if model is None:
-        return {"log_px": "—", "elbo": "—", "kl": "—"}
+        return {"log_px": "—", "elbo": "—", "kl": "—", "best": "—", "share": "—"}
     key = model_key(model)
     post = digit_posterior(model, key, LEDGER_DIGIT)
+    best = _best_gaussian_kl(model, key, LEDGER_DIGIT)
     _, imp = digit_estimates(model, key, LEDGER_DIGIT, *LEDGER_ESTIMATES)
-    numbers, picture = st.columns([1, 1.9], gap="medium")
+    numbers, picture = st.columns([1, 2.6], gap="medium")
     with numbers:
-        image(upscale(holdout()[0][LEDGER_DIGIT], 4), output_format="PNG", width=112, caption=f"#{LEDGER_DIGIT}")
         for label, value in (("log p(x)", post.log_px), ("ELBO", post.elbo_quad), ("KL(q‖p(z|x))", post.kl_posterior)):
             metric(label, value)
+        metric(t("lesson.vae_elbo_best"), best)
     with picture:
         fig = posterior_figure(post, imp, view_box(model, key, LEDGER_DIGIT))
-        fig.update_layout(height=410, margin={"t": 10, "b": 115})  # presenter mode scales both by ~1.14
+        fig.update_layout(height=410, margin={"t": 10, "b": 115}, dragmode=False)  # presenter mode scales both by ~1.14
+        fig.update_xaxes(fixedrange=True)
+        fig.update_yaxes(fixedrange=True)  # a drag on a projector must not zoom the picture
         chart(fig)
-    return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior)}
+    share = 100.0 * (1.0 - best / post.kl_posterior)
+    return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior, 3),
+            "best": num(best, 3), "share": f"{min(share, 99.9):.1f}"}
 
 
 MC_STATE = UrlState("lesson_mc", IntParam("n", MC_L, 1, MC_L))
@@ -167,9 +222,10 @@ def mc_view() -> dict:
     conv = cached_convergence("recon", MC_L, MC_RUNS, 0, Toy())
     live_mc(MC_STATE, conv, SYMBOL["recon"])
     n = conv.n.astype(float)
-    at_100, at_10k = (float(np.sqrt(np.mean((conv.mean[:, i] - conv.exact) ** 2)))
-                      for i in (int(np.argmin(abs(n - 100))), -1))
-    return {"rms_100": num(at_100), "rms_10k": num(at_10k), "ratio": num(at_100 / at_10k, 1)}
+    low = int(np.argmin(abs(n - 100)))  # the running means are kept at checkpoints: the one nearest 100
+    at_100, at_10k = (float(np.sqrt(np.mean((conv.mean[:, i] - conv.exact) ** 2))) for i in (low, -1))
+    return {"rms_100": num(at_100), "rms_10k": num(at_10k), "ratio": num(at_100 / at_10k, 1),
+            "n_low": count(int(n[low])), "n_high": count(int(n[-1]))}
 
 
 REPARAM_STATE = UrlState("lesson_reparam", FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
@@ -193,48 +249,182 @@ LATENT_STATE = UrlState("lesson_latent", FloatParam("z1", 0.0, -4.0, 4.0, 0.01),
                         IntParam("to", 363, 0, 499))
 
 
+PATH_NEIGHBOURS = 10  # holdout codes that name the class of a point on the path
+
+
+def path_classes(codes: np.ndarray, labels: np.ndarray, start: int, end: int, frames: int = 9) -> list[tuple[int, int]]:
+    """Along the straight path from holdout code ``start`` to ``end`` (``frames`` points, both ends
+    included): (the most common class among the nearest holdout codes, how many of them it is)."""
+    from vae_core.latent import interpolation_path
+
+    out = []
+    for z in interpolation_path(codes[start], codes[end], frames):
+        nearest = np.argsort(np.linalg.norm(codes - z, axis=1))[:PATH_NEIGHBOURS]
+        votes = np.bincount(labels[nearest], minlength=10)
+        out.append((int(votes.argmax()), int(votes.max())))
+    return out
+
+
 def latent_view() -> dict:
-    """The interpolation between two holdout digits, decoded in the browser."""
+    """The interpolation between two holdout digits, decoded in the browser; the answer names the
+    classes whose codes the straight path passes (nearest holdout codes at t = 0, ⅛, …, 1)."""
+    from ui.latent_data import codes
     from ui.live.latent import latent_path
+    from ui.model import holdout, model_key, pretrained_model
 
     LATENT_STATE.sync()
-    latent_path(LATENT_STATE, LATENT_STATE.value("from"), LATENT_STATE.value("to"))
-    return {}
+    start, end = LATENT_STATE.value("from"), LATENT_STATE.value("to")
+    latent_path(LATENT_STATE, start, end)
+    model = pretrained_model()
+    if model is None:
+        return {"classes": "—", "mid": "—", "votes": "—", "k": PATH_NEIGHBOURS}
+    labels = holdout()[1]
+    along = path_classes(codes(model, model_key(model))[0], labels, start, end)
+    crossed = [c for i, (c, _) in enumerate(along) if i == 0 or c != along[i - 1][0]]
+    mid, votes = along[len(along) // 2]
+    return {"classes": " → ".join(map(str, crossed)), "mid": mid, "votes": votes, "k": PATH_NEIGHBOURS,
+            "first": int(labels[start]), "last": int(labels[end])}
+
+
+DRAW_CLASSES = (1, 8)  # the question's two digits: little ink in a predictable place, and a lot
+DRAW_LAST = "lesson_draw_last"  # (packed digit, its log p(x)) of the drawing before the current one
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def class_numbers(_model, key) -> dict[int, dict[str, float]]:
+    """Holdout averages for the question's two classes: the ELBO of eq. 1.4.12 (a lower bound on
+    log p(x); the model card's 200 samples and seed) and the ink (pixels that are 1)."""
+    from ui.model import holdout
+    from vae_core.timeline import elbo_summary
+
+    images, labels = holdout()
+    return {c: {"elbo": elbo_summary(_model, images[labels == c])["elbo"],
+                "ink": float(images[labels == c].sum(axis=1).mean())} for c in DRAW_CLASSES}
 
 
 def draw_view() -> dict:
-    """The drawing pad (its ledger lives on the full page)."""
-    from ui.draw_data import DrawParam
+    """The drawing pad, and beside it the exact log p(x) of what is on it (the drawing page's grid
+    quadrature), compared with the drawing before it: the question's comparison, on screen."""
+    from ui import draw_data
     from ui.live.draw import draw_view as live_draw
+    from ui.model import model_key, pretrained_model
 
-    state = UrlState("lesson_draw", DrawParam())
+    state = UrlState("lesson_draw", draw_data.DrawParam())
     state.sync()
-    live_draw(state)
-    return {}
+    numbers = st.container(horizontal=True, gap="large", vertical_alignment="bottom")  # above the pad: a
+    packed = live_draw(state)  # presenter-mode pad fits the screen below it, at its full width
+    model = pretrained_model()
+    if model is None:
+        return {"log_px": "—", "ink": "—", "one": "—", "eight": "—", "ink_one": "—", "ink_eight": "—"}
+    key = model_key(model)
+    log_px = draw_data.digit_posterior(model, key, packed).log_px
+    ink = int(draw_data.bits(packed).sum())
+    last = st.session_state.get(DRAW_LAST)
+    if last is not None and last[0] == packed:  # a rerun with the same drawing: keep the one before
+        last = st.session_state.get(DRAW_LAST + "_before")
+    else:
+        st.session_state[DRAW_LAST + "_before"] = last
+        st.session_state[DRAW_LAST] = (packed, log_px)
+    with numbers:
+        delta = None if last is None else t("lesson.draw_delta", change=num(log_px - last[1], 1))
+        st.metric("log p(x)", signed(log_px, 1), delta=delta, delta_color="normal" if last else "off", width="content")
+        st.metric(t("lesson.draw_ink"), str(ink), width="content")
+        if last is not None:
+            st.caption(t("lesson.draw_before", log_px=signed(last[1], 1)))
+    classes = class_numbers(model, key)
+    one, eight = (classes[c] for c in DRAW_CLASSES)
+    return {"log_px": num(log_px, 1), "ink": ink, "one": num(one["elbo"], 1), "eight": num(eight["elbo"], 1),
+            "ink_one": f"{one['ink']:.0f}", "ink_eight": f"{eight['ink']:.0f}"}
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def ignore_z_log_px() -> float:
+    """The holdout's mean log p(x) under a model that ignores z: every pixel an independent
+    Bernoulli at its mean ink on the training split (grey levels as Bernoulli means, as in training;
+    half a count added to each pixel, so a pixel never inked in training is not log 0), nats."""
+    from ui.model import holdout
+    from vae_core.data import load_digits, to_unit_interval
+
+    train = to_unit_interval(load_digits("train")[0]).reshape(-1, 28 * 28)
+    p = (train.sum(axis=0) + 0.5) / (len(train) + 1.0)
+    x = holdout()[0].astype(np.float64)
+    return float(np.mean(x @ np.log(p) + (1.0 - x) @ np.log1p(-p)))
+
+
+def training_curve(epochs, holdout_elbo, base: float, labels: dict[str, str]):
+    """The holdout ELBO per snapshot on a linear epoch axis, with the ignore-z model's line. The
+    y-axis starts just under both (epoch 0's untrained decoder, hundreds of nats lower, is marked
+    by an arrow at the axis' foot, its value written out)."""
+    from ui.components import P_BLUE, PRIOR_GREY
+    from ui.plots import figure
+
+    later = np.asarray(holdout_elbo[1:], dtype=float)
+    lo, hi = min(later.min(), base) - 16.0, later.max() + 6.0
+    data = [{"type": "scatter", "x": list(epochs), "y": list(holdout_elbo), "mode": "lines+markers",
+             "name": labels["curve"], "line": {"color": P_BLUE, "width": 2.5}, "marker": {"size": 5},
+             "cliponaxis": True},
+            {"type": "scatter", "x": [0, epochs[-1]], "y": [base, base], "mode": "lines", "name": labels["base"],
+             "line": {"color": PRIOR_GREY, "dash": "dash", "width": 2}, "hoverinfo": "skip"}]
+    arrow = {"x": 0, "y": lo, "ax": 36, "ay": -9, "text": labels["start"], "showarrow": True, "arrowhead": 2,
+             "xanchor": "left", "yanchor": "middle", "font": {"size": 12}}
+    axis = {"fixedrange": True}
+    return figure(data, 260, legend_top=True, margin={"l": 50, "r": 10, "t": 40, "b": 42},
+                  xaxis={**axis, "range": [-4, epochs[-1] + 4], "title": {"text": labels["epoch"]}},
+                  yaxis={**axis, "range": [lo, hi], "title": {"text": labels["nats"]}},
+                  annotations=[arrow], dragmode=False)
+
+
+def small_map(mu: np.ndarray, labels: np.ndarray, title: str):
+    """One epoch's latent map for a row of them: the training page's map, small, each class's
+    numeral at its median code, no legend, not zoomable (a drag on a projector must not zoom it)."""
+    from ui.figures_latent import DIGIT_COLOURS
+    from ui.figures_training import map_figure
+
+    fig = map_figure(mu, labels, title, height=215)
+    for digit in range(10):
+        centre = np.median(mu[labels == digit], axis=0)
+        fig.add_annotation(x=float(centre[0]), y=float(centre[1]), text=f"<b>{digit}</b>", showarrow=False,
+                           font={"size": 15, "color": DIGIT_COLOURS[digit]}, bgcolor="rgba(255,255,255,0.7)")
+    fig.update_layout(showlegend=False, margin={"l": 28, "r": 4, "t": 28, "b": 24}, dragmode=False,
+                      xaxis={"fixedrange": True, "title": None}, yaxis={"fixedrange": True, "title": None})
+    return fig
 
 
 def training_view() -> dict:
-    """The shipped training run as a live timeline (300 epochs, 25 snapshots)."""
-    from ui.live.timeline import timeline_view
-    from ui.training_data import EpochParam, numbers_at, snapshot_epochs
+    """The shipped run (300 epochs, 25 snapshots): the holdout ELBO on a linear epoch axis with the
+    line of a model that ignores z, and the latent map at four of its epochs (the full page scrubs
+    through all of them)."""
+    from ui.plots import chart
+    from ui.training_data import numbers_at, snapshot_epochs, timeline
 
-    epochs = snapshot_epochs()
-    state = UrlState("lesson_training", EpochParam("epoch", epochs[-1], epochs))
-    state.sync()
-    timeline_view(state)
+    epochs, arrays = snapshot_epochs(), timeline()
+    elbos = [float(v) for v in arrays["holdout_elbo"]]
+    base, end = ignore_z_log_px(), elbos[-1]
+    labels = {"curve": t("lesson.training_curve"), "base": t("lesson.training_base", base=signed(base, 1)),
+              "start": t("lesson.training_start", e0=signed(elbos[0], 1)), "epoch": t("lesson.training_epoch"),
+              "nats": t("lesson.training_nats")}
+    chart(training_curve(epochs, elbos, base, labels))
+    reached = {share: next(e for e, v in zip(epochs, elbos, strict=True) if v >= base + share * (end - base))
+               for share in (0.5, 0.9)}
+    shown = (1, reached[0.5], reached[0.9], epochs[-1])
+    for column, epoch in zip(st.columns(len(shown), gap="small"), shown, strict=True):
+        with column:
+            mu = arrays["mu"][epochs.index(epoch)].astype(np.float64)
+            chart(small_map(mu, arrays["labels"], t("lesson.training_map", epoch=epoch)))
     at = {e: numbers_at(e)["holdout"]["elbo"] for e in (0, 1, epochs[-1])}
-    return {"e0": num(at[0], 1), "e1": num(at[1], 1), "end": num(at[epochs[-1]], 1)}
+    return {"e0": num(at[0], 1), "e1": num(at[1], 1), "end": num(at[epochs[-1]], 1), "base": num(base, 1),
+            "half": reached[0.5], "ninety": reached[0.9]}
 
 
 STEPS: tuple[Step, ...] = (
-    Step("jensen", "elbo", "jensen", "a", jensen_view),
-    Step("ledger", "elbo", "ledger", "b", ledger_view),
-    Step("optimize", "elbo", "optimize", "b", optimize_view),
-    Step("kl", "kl", "", "b", kl_view),
-    Step("vae_elbo", "latent", "ledger", "b", vae_elbo_view),
+    Step("jensen", "elbo", "jensen", "b", jensen_view),
+    Step("ledger", "elbo", "ledger", "c", ledger_view),
+    Step("optimize", "elbo", "optimize", "a", optimize_view),
+    Step("kl", "kl", "", "c", kl_view),
+    Step("vae_elbo", "latent", "ledger", "a", vae_elbo_view, vae_elbo_digit),
     Step("mc", "mc", "", "b", mc_view),
-    Step("reparam", "reparam", "", "a", reparam_view),
-    Step("latent", "latent", "interpolation", "a", latent_view),
+    Step("reparam", "reparam", "", "c", reparam_view),
+    Step("latent", "latent", "interpolation", "b", latent_view),
     Step("draw", "draw", "", "a", draw_view),
-    Step("training", "training", "", "a", training_view),
+    Step("training", "training", "", "c", training_view),
 )

@@ -1,4 +1,4 @@
-"""KL divergence between two univariate Gaussians (eq. 1.4.11; closed form: box after 1.4.12).
+"""KL divergence between two univariate Gaussians (eq. 1.4.11; closed form: box after 1.4.13).
 
 Fragments follow what depends on what, so a control redraws only its own charts: the p and q
 sliders rerun ``explorer``; the landscape's direction and the check's N and seed rerun only

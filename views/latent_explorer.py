@@ -12,7 +12,7 @@ import streamlit as st
 from ui import latent_data as data
 from ui.components import image, md_table, metric, num, page_footer, tex
 from ui.figures_latent import FRAMES, SWEEP_REPEATS, gap_figure, posterior_figure
-from ui.i18n import t
+from ui.i18n import count, t
 from ui.images import data_uri, mosaic, upscale
 from ui.live.latent import latent_pad, latent_path
 from ui.model import holdout, model_card, model_key, pretrained_model
@@ -116,7 +116,7 @@ def ledger_controls():
     with cells[1]:
         samples = STATE.select_slider("L", t("latent.L"))
     with cells[2]:
-        k = STATE.select_slider("k", t("latent.k"), format_func=lambda v: f"{v:,}")
+        k = STATE.select_slider("k", t("latent.k"), format_func=count)
     with cells[3]:
         seed = STATE.number("seed", t("common.seed"))
     cells[4].button(t("common.resample"), on_click=STATE.new_seed, help=t("common.resample_help"))
@@ -142,7 +142,7 @@ def ledger(model, key):
         row = st.columns(3)
         recon_se = elbo.recon_se if elbo.samples > 1 else float("nan")  # one draw: no spread to measure
         with row[0]:
-            data.metric_pm("log p(x|z) (recon)", elbo.recon, recon_se)
+            data.metric_pm(t("common.recon_metric"), elbo.recon, recon_se)
         with row[1]:
             metric("KL(q‖p(z))", elbo.kl)
         with row[2]:
@@ -153,7 +153,7 @@ def ledger(model, key):
         with row[1]:
             metric("KL(q‖p(z|x))", post.kl_posterior, help=t("latent.gap_help"))
         with row[2]:
-            data.metric_pm(f"log p̂(x), k = {k:,}", imp.log_px, imp.se)
+            data.metric_pm(f"log p̂(x), k = {count(k)}", imp.log_px, imp.se)
         st.caption(t("latent.ledger_caption" if elbo.samples > 1 else "latent.ledger_caption_one", L=samples,
                      seed=seed, k=f"{k:,}", ess=num(imp.ess, 1)))
     st.latex(

@@ -7,7 +7,7 @@ or the short link `/lesson?step=4&lang=zh`). ←/→ step through; every step li
 import streamlit as st
 
 from ui.i18n import t
-from ui.lesson import STEPS
+from ui.lesson import LEDGER_STATE, STEPS
 from ui.live.section import scroll_to
 from ui.registry import page_info
 from ui.state import IntParam, UrlState, presenting
@@ -18,6 +18,7 @@ STATE = UrlState("lesson", IntParam("step", 1, 1, len(STEPS)))
 
 def go(number: int) -> None:
     STATE.set("step", min(max(number, 1), len(STEPS)))
+    LEDGER_STATE.set("k", 0)  # steps 2 and 3 share the live ledger: each opens at the student's q, not optimized
 
 
 def navigation(number: int) -> None:
@@ -65,12 +66,14 @@ st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
 ask, picture = st.columns([1, 2.3], gap="large")
 with ask:
     st.markdown(t(f"lesson.{step.key}_point"))
+    if step.lead is not None:
+        step.lead()
     revealed = question(number)
     why = st.container()
 with picture:
     if revealed:  # the picture that shows why, only after the prediction (it would give it away)
-        numbers = step.view()
-        why.markdown(t(f"lesson.{step.key}_why", **numbers))
+        numbers = {k: v.replace("-", "\u2212") if isinstance(v, str) else v for k, v in step.view().items()}
+        why.markdown(t(f"lesson.{step.key}_why", **numbers))  # negative numbers with a true minus sign
         scroll_to(f"step-{number}")  # the revealed picture whole on the screen (presenter mode: with its controls)
     else:
         st.caption(t("lesson.answer_first"))

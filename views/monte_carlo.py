@@ -15,6 +15,7 @@ import streamlit as st
 from ui import mc_data as data
 from ui.components import intro, md_table, metric_note, num, page_footer, tex
 from ui.figures_mc import error_figure, histogram_figure, iwae_figure
+from ui.i18n import count as count_text
 from ui.i18n import t
 from ui.live.mc import mc_view
 from ui.plots import chart
@@ -40,7 +41,7 @@ STATE = data.STATE  # the URL parameters, in ui/mc_data.py (the lesson uses them
 def mc_controls():
     """Widgets → (target, L, runs, seed, toy)."""
     target = STATE.choice("target", t("mc.target"), option_labels("mc.target_"), widget=st.selectbox)
-    L = STATE.select_slider("L", t("mc.L"), format_func=lambda v: f"{v:,}", on_change=STATE.set,
+    L = STATE.select_slider("L", t("mc.L"), format_func=count_text, on_change=STATE.set,
                             args=("n", data.L_OPTIONS[-1]))  # a new L shows its whole run
     runs = STATE.slider("runs", t("mc.runs"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -120,7 +121,7 @@ def iwae_section(L, runs, seed, toy):
 @st.fragment
 def clt_section(target, seed, toy, exact, sd):
     st.header(t("mc.hist_title", repeats=f"{data.REPEATS:,}"), anchor="histogram")
-    L = STATE.select_slider("Lhist", t("mc.Lhist"), format_func=lambda v: f"{v:,}")
+    L = STATE.select_slider("Lhist", t("mc.Lhist"), format_func=count_text)
     if sd == 0:
         st.info(t("mc.zero_hist"), icon="🎯")
         return

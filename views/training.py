@@ -21,7 +21,7 @@ from vae_core.live_training import beta_objective, live_training
 from vae_core.timeline import kl_per_dimension
 
 STATE = data.STATE  # the URL parameters, in ui/training_data.py (the lesson uses them too)
-RECON, KL = "log p(x|z) (recon)", "KL(q‖p(z))"  # the latent explorer's labels
+KL = "KL(q‖p(z))"  # the latent explorer's label
 
 
 def terms(numbers: dict) -> None:
@@ -30,7 +30,7 @@ def terms(numbers: dict) -> None:
     with left:
         metric("ELBO", numbers["elbo"])
     with mid:
-        metric(RECON, numbers["recon"])
+        metric(t("common.recon_metric"), numbers["recon"])
     with right:
         metric(KL, numbers["kl"])
 
@@ -141,6 +141,7 @@ def live_section() -> None:
              r"\\&\quad-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\end{aligned}")
     with st.expander(t("training.look_title"), icon="🔎", expanded=True):
         st.markdown(t("training.look_text"))
+    st.info(t("training.erratum_match"), icon="📝")
     beta, lr, seed = live_controls()
     job = data.current_job()
     live_buttons(job, beta, lr, seed)

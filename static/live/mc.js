@@ -34,7 +34,8 @@ export function decodeFloat64(b64) {
   return out;
 }
 
-const count = (n) => Math.round(n).toLocaleString("en-US");
+let thousands = ","; // the page language's thousands separator (text.thousands: "," in English, none in Chinese)
+const count = (n) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, thousands);
 
 /** Densities of the runs' standardized estimates in bins of BIN over [−Z_LIM, Z_LIM] (outliers in the end bins). */
 function histogram(z) {
@@ -162,6 +163,7 @@ class MCView {
     const fresh = !this.data || data.mean !== this.data.mean || data.se !== this.data.se;
     this.data = data;
     const { text } = data;
+    thousands = text.thousands ?? ",";
     if (fresh) {
       this.n = data.n;
       this.mean = decodeFloat64(data.mean); // (runs, K), row-major
@@ -437,7 +439,7 @@ class MCView {
   /** Presenter mode's histogram title: "(n = 10,000)" never broken across lines (no-break spaces). */
   histTitle(n) {
     const { text } = this.data;
-    return `${text.hist_title} (${text.runs_at.replace("{n}", n).replace(/ /g, "\u00a0")})`;
+    return `${text.hist_title}${text.runs_at.replace("{n}", n).replace(/ /g, "\u00a0")}`;
   }
 
   histLegendItems() { return [{ label: this.data.text.clt, color: this.data.palette.gap, width: 2.5 }]; }
@@ -498,7 +500,7 @@ class MCView {
     const { text, runs, exact, sd } = this.data;
     const rect = lay.hist;
     const p = g.panel(rect, [-Z_LIM, Z_LIM], [0, this.histPeak]);
-    const title = lay.present ? this.histTitle(count(this.n[k])) : `${text.hist_title} (${text.runs_at.replace("{n}", count(this.n[k]))})`;
+    const title = lay.present ? this.histTitle(count(this.n[k])) : `${text.hist_title}${text.runs_at.replace("{n}", count(this.n[k]))}`;
     p.axes({ title: lay.present ? undefined : title, xlabel: text.hist_axis });
     if (lay.present) panelTitle(g, title, rect, lay.col);
     const draw = lay.present ? (...a) => wrappedLegend(g, ...a) : (...a) => g.legend(...a);

@@ -159,7 +159,7 @@ class TimelineView {
       onRelease: () => { this.dragging = false; this.release(); },
     });
     this.elbo = new Readout(this.readouts, "ELBO");
-    this.recon = new Readout(this.readouts, "log p(x|z) (recon)");
+    this.recon = new Readout(this.readouts, text.recon_readout);
     this.kl = new Readout(this.readouts, "KL(q‖p(z))");
     this.pos = this.indexOf(this.data.epoch);
     this.plot.invalidate();

@@ -15,7 +15,7 @@ import base64
 import numpy as np
 
 from ui.figures_mc import RUN1_DARK, RUNS_GREY, y_range
-from ui.i18n import t
+from ui.i18n import count, t
 from ui.live import register, state_view
 from vae_core.monte_carlo import Convergence
 
@@ -35,7 +35,8 @@ def mc_view(state, conv: Convergence, symbol: str) -> int:
     text = {key: t(f"live_vae.mc_{key}") for key in _TEXT_KEYS}
     text |= {"band_exact": t("mc.band_exact"), "band_run": t("mc.band_run"), "run_first": t("mc.run_first"),
              "run_others": t("mc.run_others"), "axis_n": t("mc.axis_n"), "err_runs": t("mc.err_runs"),
-             "reference": t("mc.reference"), "exact_line": t("mc.exact_line", value="{value}"), "symbol": symbol}
+             "reference": t("mc.reference"), "exact_line": t("mc.exact_line", value="{value}"), "symbol": symbol,
+             "thousands": count(1000)[1:-3]}  # "," or "": the separator of ui.i18n.count, for the view's counts
     n = conv.n.astype(np.int64)
     data = {"text": text, "n": n.tolist(), "runs": int(conv.mean.shape[0]), "mean": pack(conv.mean),
             "se": pack(conv.se[0]), "exact": conv.exact, "sd": conv.sd,
