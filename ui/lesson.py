@@ -12,18 +12,21 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from ui import draw_data, elbo_data, kl_data, latent_data, mc_data, reparam_data
 from ui.components import image, metric, num
 from ui.i18n import count, t
-from ui.state import FloatParam, IntParam, UrlState
-from ui.toy import TOY_PARAMS
+from ui.state import UrlState
 from vae_core.gaussian import kl_normal
 from vae_core.jensen import two_point
 from vae_core.toy_model import Toy, ascend_elbo, elbo, log_evidence, posterior_kl
 
-LEDGER_DIGIT = 118  # the latent page's default ledger digit: a 2 whose q sits beside its posterior
-LEDGER_ESTIMATES = (100, 5000, 0)  # and its defaults L, k, seed (the draws from q in its posterior picture)
-MC_L, MC_RUNS = 10_000, 20  # the Monte Carlo page's defaults (L, runs, seed 0)
-REPARAM_N = 30  # the reparameterization page's fixed ε draws (seed 0)
+# Each step shows a page's own controls: its states derive from the pages' (ui/<slug>_data.py), so the
+# ranges and defaults cannot drift apart; the lesson changes only what its questions need.
+_LATENT, _MC = latent_data.STATE.params, mc_data.STATE.params
+LEDGER_DIGIT = _LATENT["idx"].default  # the latent page's default ledger digit: a 2 whose q sits beside its posterior
+LEDGER_ESTIMATES = tuple(_LATENT[name].default for name in ("L", "k", "seed"))  # its L, k, seed (draws from q)
+MC_L, MC_RUNS = _MC["L"].default, _MC["runs"].default  # the Monte Carlo page's defaults (seed 0)
+REPARAM_N = reparam_data.N_SHOWN  # the reparameterization page's fixed ε draws (seed 0)
 
 
 def signed(value: float, decimals: int = 4) -> str:
@@ -41,13 +44,8 @@ class Step:
     lead: Callable[[], None] | None = None  # what the question is about, shown with it (gives nothing away)
 
 
-JENSEN_STATE = UrlState(
-    "lesson_jensen",
-    FloatParam("lam", 0.5, 0.0, 1.0, 0.01),  # the ELBO page's ranges; the question's X = 1 or 4, ½ each
-    FloatParam("x1", 1.0, 0.1, 6.0, 0.01),
-    FloatParam("x2", 4.0, 0.1, 6.0, 0.01),
-    FloatParam("lnsigma", 0.8, 0.05, 1.5, 0.01),
-)
+JENSEN_STATE = elbo_data.STATE.derive(  # the question's X = 1 or 4, ½ each
+    "lesson_jensen", ("lam", "x1", "x2", "lnsigma"), change={"lam": {"default": 0.5}, "x1": {"default": 1.0}})
 
 
 def jensen_view() -> dict:
@@ -61,11 +59,8 @@ def jensen_view() -> dict:
     return {"f_mean": num(j.f_of_mean), "mean_f": num(j.mean_of_f), "gap": num(j.gap)}
 
 
-LEDGER_STATE = UrlState(
-    "lesson_ledger",
-    *(param for param in TOY_PARAMS if param.name in ("qmu", "qsigma")),  # the model stays the default
-    IntParam("k", 0, 0, 100),  # the optimizer's step: in the lesson's URL, "step" is the lesson's step
-)
+# the model stays the default; in the lesson's URL "step" is the lesson's step, so the optimizer's is "k"
+LEDGER_STATE = elbo_data.STATE.derive("lesson_ledger", ("qmu", "qsigma", "step"), rename={"step": "k"})
 
 
 class Renamed:
@@ -124,13 +119,7 @@ def optimize_view() -> dict:
     return {"log_px": num(lp), "start": num(first), "end": num(last), "kl_end": num(lp - last)}
 
 
-KL_STATE = UrlState(
-    "lesson_kl",
-    FloatParam("mu1", 0.0, -5.0, 5.0, 0.01),
-    FloatParam("sigma1", 1.0, 0.1, 5.0, 0.01),
-    FloatParam("mu2", 1.0, -5.0, 5.0, 0.01),
-    FloatParam("sigma2", 1.5, 0.1, 5.0, 0.01),
-)
+KL_STATE = kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2"))
 
 
 def kl_view() -> dict:
@@ -210,7 +199,7 @@ def vae_elbo_view() -> dict:
             "best": num(best, 3), "share": f"{min(share, 99.9):.1f}"}
 
 
-MC_STATE = UrlState("lesson_mc", IntParam("n", MC_L, 1, MC_L))
+MC_STATE = mc_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": MC_L, "hi": MC_L}})
 
 
 def mc_view() -> dict:
@@ -228,8 +217,7 @@ def mc_view() -> dict:
             "n_low": count(int(n[low])), "n_high": count(int(n[-1]))}
 
 
-REPARAM_STATE = UrlState("lesson_reparam", FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
-                         FloatParam("sigma", 1.0, 0.1, 3.0, 0.01))
+REPARAM_STATE = reparam_data.STATE.derive("lesson_reparam", ("mu", "sigma"))
 
 
 def reparam_view() -> dict:
@@ -244,9 +232,7 @@ def reparam_view() -> dict:
     return {"rp": num(rp, 2), "sf": num(sf, 2), "ratio": num(sf / rp, 1)}
 
 
-LATENT_STATE = UrlState("lesson_latent", FloatParam("z1", 0.0, -4.0, 4.0, 0.01),
-                        FloatParam("z2", 0.0, -4.0, 4.0, 0.01), IntParam("from", 167, 0, 499),
-                        IntParam("to", 363, 0, 499))
+LATENT_STATE = latent_data.STATE.derive("lesson_latent", ("z1", "z2", "from", "to"))
 
 
 PATH_NEIGHBOURS = 10  # holdout codes that name the class of a point on the path
@@ -305,11 +291,10 @@ def class_numbers(_model, key) -> dict[int, dict[str, float]]:
 def draw_view() -> dict:
     """The drawing pad, and beside it the exact log p(x) of what is on it (the drawing page's grid
     quadrature), compared with the drawing before it: the question's comparison, on screen."""
-    from ui import draw_data
     from ui.live.draw import draw_view as live_draw
     from ui.model import model_key, pretrained_model
 
-    state = UrlState("lesson_draw", draw_data.DrawParam())
+    state = draw_data.STATE.derive("lesson_draw", ("draw",))
     state.sync()
     numbers = st.container(horizontal=True, gap="large", vertical_alignment="bottom")  # above the pad: a
     packed = live_draw(state)  # presenter-mode pad fits the screen below it, at its full width
