@@ -19,7 +19,7 @@ from ui.plots import chart
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
 from ui.training_queue import PAUSED, QUEUED, RUNNING
 from vae_core.live_training import beta_objective, live_training
-from vae_core.timeline import kl_per_dimension
+from vae_core.timeline_data import kl_per_dimension
 
 EPOCHS = data.snapshot_epochs()
 STATE = UrlState(
