@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vae_core.data import ASSETS_DIR, file_sha256
+from vae_core.device import pick_device  # imports torch only when called
 
 if TYPE_CHECKING:
     import torch
@@ -105,7 +106,6 @@ def load_checkpoint(model_dir: Path | str | None = None, device: str | torch.dev
     weights, _ = _checked_weights(model_dir)
     import torch
 
-    from vae_core.device import pick_device
     from vae_core.model import VAE, VAEConfig
 
     target = pick_device(device)

@@ -32,9 +32,11 @@ PRIOR_RADII = (1.0, 2.0)  # the 1σ / 2σ contours drawn for N(0, I) and for q
 
 
 # --- small helpers ------------------------------------------------------------------------------
-def as_numpy(model) -> NumpyVAE:
-    """The model as a :class:`NumpyVAE` (a torch VAE is copied, float32, from its state_dict)."""
-    return model if isinstance(model, NumpyVAE) else NumpyVAE.from_torch(model)
+def as_numpy(model) -> NumpyVAE | np_vae.ModelFunctions:
+    """The model with NumpyVAE's interface: the served :class:`NumpyVAE` itself; a torch model
+    (training, the timeline, tests) through :class:`vae_core.np_vae.ModelFunctions`, so its own
+    encoder and decoder give the numbers."""
+    return model if isinstance(model, NumpyVAE | np_vae.ModelFunctions) else np_vae.ModelFunctions(model)
 
 
 def _latents(z, model: NumpyVAE) -> np.ndarray:
@@ -59,7 +61,13 @@ def decode_means(model, z) -> np.ndarray:
     ``z`` (2,) or (N, 2) -> float32 (N, 784) in [0, 1]. This is what the page shows for a latent
     point: the decoder's *mean* image, not a binary sample from it.
     """
-    model = as_numpy(model)
+    if not isinstance(model, NumpyVAE):  # a torch model: its own numbers, bit for bit (the timeline records them)
+        import torch
+
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            z = torch.as_tensor(np.asarray(z, dtype=np.float32).reshape(-1, LATENT_DIM), device=device)
+            return torch.sigmoid(model.decode(z)).cpu().numpy()
     return np_vae.sigmoid(model.decode(_latents(z, model)))
 
 
@@ -124,7 +132,13 @@ def mass_inside(radius: float) -> float:
 # --- the encoder on a data set ------------------------------------------------------------------
 def encode(model, x) -> tuple[np.ndarray, np.ndarray]:
     """q_φ(z|x) for images x (N, 784) -> (μ (N, 2), σ (N, 2)) as float64 numpy."""
-    model = as_numpy(model)
+    if not isinstance(model, NumpyVAE):  # a torch model: its own numbers, bit for bit (the timeline, the export)
+        import torch
+
+        with torch.inference_mode():
+            x = torch.as_tensor(np.asarray(x, dtype=np.float32), device=next(model.parameters()).device)
+            mu, logvar = model.encode(x)
+            return mu.double().cpu().numpy(), torch.exp(0.5 * logvar).double().cpu().numpy()
     mu, logvar = model.encode(np.asarray(x, dtype=model.dtype))
     return mu.astype(np.float64), np.exp(0.5 * logvar).astype(np.float64)
 

@@ -253,6 +253,37 @@ class NumpyVAE:
         return log_px, grad
 
 
+class ModelFunctions:
+    """Any model with torch-style ``encode(x) -> (mu, logvar)`` and ``decode(z) -> logits`` (and
+    ``config.z_dim``), seen through NumpyVAE's interface: numpy in, numpy out, float32. For toy
+    models in tests and other duck-typed models; the served model is a :class:`NumpyVAE`."""
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, model) -> None:
+        self.model, self.config = model, model.config
+
+    def as_input(self, a) -> np.ndarray:
+        return np.asarray(a, dtype=self.dtype)
+
+    def _call(self, method, a):
+        import torch
+
+        params = getattr(self.model, "parameters", None)
+        device = next(params()).device if callable(params) else "cpu"
+        with torch.no_grad():
+            out = method(torch.as_tensor(self.as_input(a), device=device))
+        if isinstance(out, tuple):
+            return tuple(o.detach().cpu().numpy().astype(self.dtype) for o in out)
+        return out.detach().cpu().numpy().astype(self.dtype)
+
+    def encode(self, x):
+        return self._call(self.model.encode, x)
+
+    def decode(self, z):
+        return self._call(self.model.decode, z)
+
+
 # --- log densities (vae_core.densities in numpy), nats -------------------------------------------
 def bernoulli_log_likelihood(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
     """log p_θ(x|z) = Σ_d [x_d ℓ_d − softplus(ℓ_d)] over the last axis."""
