@@ -10,9 +10,11 @@ Because D_z = 2, the evidence p(x) = ∫ p_θ(x|z) p(z) dz can be integrated on 
 posterior of this model is narrow (s.d. ≈ 0.02–0.06), and the encoder's q often sits several
 posterior widths away from it, so :func:`digit_posterior` first finds where the mass is on a
 coarse grid over the whole plane and then integrates a fine square window that holds both the
-posterior and q. All functions run the model in numpy (:mod:`vae_core.np_vae`: the shipped weights,
-torch's numbers, no torch import) and take either a :class:`vae_core.np_vae.NumpyVAE` (what the pages
-serve) or a torch ``vae_core.model.VAE`` (training and its tests), which is copied to numpy first.
+posterior and q. All functions compute in numpy and never import torch for the model the pages
+serve, a :class:`vae_core.np_vae.NumpyVAE` (the shipped weights, torch's numbers and seeded draws).
+A torch ``vae_core.model.VAE`` (training, the timeline, tests) is accepted too: torch is imported
+then, and its own encoder and decoder give the numbers (bit for bit as before in :func:`encode` and
+:func:`decode_means`, whose outputs the timeline and the browser export record).
 """
 
 from __future__ import annotations
