@@ -2,17 +2,19 @@
 (vae_core.model.VAE), without importing torch.
 
 The pages only ever run the shipped model forward (encoder, decoder, log densities, seeded draws from
-q), so a server needs no torch: this module reads the checkpoint ``assets/model/vae_weights.pt``
+q; the reparameterization page also backpropagates through the decoder, done here by hand), so a
+server needs no torch: this module reads the checkpoint ``assets/model/vae_weights.pt``
 itself (a torch zip file: a pickle of plain containers plus raw little-endian tensor storages) with a
 restricted unpickler that rebuilds tensors as numpy arrays and refuses every other global, and
 replays torch's seeded CPU normal draws (mt19937 + Box–Muller, :class:`TorchCPUGenerator`), so an
 importance-sampled estimate with seed s draws the same z as torch did. Training (vae_core.train,
 vae_core.live_training) and the GPU stay with torch.
 
-Parity (tests/test_np_vae.py): in float64 the forward pass and every log density match torch's
-float64 model to ≤ 1e-10 relative; in float32 (what the pages use, like torch did) to float tolerance
-(the two libraries sum a matrix product in different orders). The draws match torch.randn to float
-rounding (≤ 1e-6: torch evaluates log, sin and cos with its own vector routines).
+Parity (tests/test_np_vae.py): in float64 the forward pass, every log density, the estimates of
+log p(x) and the decoder's gradient match torch's float64 model to ≤ 1e-10 relative; in float32
+(what the pages use, like torch did) to float tolerance (the two libraries sum a matrix product in
+different orders). The draws match torch.randn to float rounding (≤ 1e-6: torch evaluates log, sin
+and cos with its own vector routines).
 """
 
 from __future__ import annotations
