@@ -1,8 +1,9 @@
 """The pretrained VAE for the pages: loaded once per server process and shared by all sessions.
 
-``st.cache_resource`` hands every session the same object, so the model stays in eval mode
-and is only ever used for inference (design.md, "Streamlit facts"). torch is imported only
-when a page asks for the model, so pages without it (and the home page) start fast.
+``st.cache_resource`` hands every session the same object, which is only ever used for
+inference (design.md, "Streamlit facts"). The pages serve the model in numpy
+(``vae_core.np_vae.NumpyVAE``: the checkpoint's weights read without torch, the same numbers), so
+serving never imports torch; torch stays for training and the GPU.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from ui.i18n import t
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _load(model_dir: str, weights_sha256: str):
     # weights_sha256 is part of the cache key: a retrained model in the same folder is reloaded.
-    from vae_core.checkpoint import load_checkpoint
+    from vae_core.checkpoint import load_numpy_checkpoint
 
-    return load_checkpoint(model_dir)
+    return load_numpy_checkpoint(model_dir)
 
 
 def pretrained_model():
@@ -49,8 +50,8 @@ def model_card() -> dict | None:
 
 def model_key(model) -> tuple[str, str]:
     """What stands in for the (unhashable) model in ``st.cache_data`` keys: its weights' sha256 and
-    its device. Pass the model itself as an ``_``-prefixed argument next to this key."""
-    return (model_card() or {}).get("weights_sha256", ""), str(next(model.parameters()).device)
+    its precision. Pass the model itself as an ``_``-prefixed argument next to this key."""
+    return (model_card() or {}).get("weights_sha256", ""), str(model.dtype)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)

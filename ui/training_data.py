@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui.state import ChoiceParam, FloatParam, IntParam, UrlState, finite_number
 from ui.training_queue import ENDED, PAUSED, QUEUED, RUNNING, current_session_id, training_queue
-from vae_core.timeline import load_timeline
+from vae_core.timeline_data import load_timeline
 
 POLL_S = 1.0  # how often the live panel looks at its job while the job is queued or running
 LR_OPTIONS = (0.0001, 0.0003, 0.001, 0.003, 0.01)  # vae_core.live_training.LR_MIN … LR_MAX

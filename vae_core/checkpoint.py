@@ -4,18 +4,27 @@ The shipped model lives in ``assets/model/``: ``vae_weights.pt`` (a plain dict l
 ``torch.load(..., weights_only=True)``, never a pickled module) and ``model_card.json``
 (how it was trained and how good it is; it records the weights' sha256, which is checked
 before every load). Any problem with these files raises :class:`CheckpointError`.
+
+Two loaders read the same file after the same checks: :func:`load_checkpoint` (a torch
+``vae_core.model.VAE``, for training and the GPU) and :func:`load_numpy_checkpoint` (a
+``vae_core.np_vae.NumpyVAE``, what the pages serve: no torch import). torch is imported only by
+the torch loader and by :func:`save_checkpoint`.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from vae_core.data import ASSETS_DIR, file_sha256
-from vae_core.device import pick_device
-from vae_core.model import VAE, VAEConfig
+from vae_core.device import pick_device  # imports torch only when called
+
+if TYPE_CHECKING:
+    import torch
+
+    from vae_core.model import VAE
+    from vae_core.np_vae import NumpyVAE
 
 MODEL_DIR = ASSETS_DIR / "model"
 WEIGHTS_NAME = "vae_weights.pt"
@@ -41,6 +50,8 @@ def save_checkpoint(model: VAE, out_dir: Path | str, card: dict) -> dict:
 
     Returns the card as written.
     """
+    import torch
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / WEIGHTS_NAME
@@ -68,15 +79,8 @@ def load_model_card(model_dir: Path | str | None = None) -> dict:
     return card
 
 
-def load_checkpoint(model_dir: Path | str | None = None, device: str | torch.device | None = None) -> VAE:
-    """Load the VAE in ``model_dir`` after checking its sha256 against the model card.
-
-    Returns the model in eval mode on ``pick_device(device)``.
-
-    Raises:
-        CheckpointError: missing, corrupt or truncated file, or a sha256 mismatch.
-    """
-    model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
+def _checked_weights(model_dir: Path) -> tuple[Path, dict]:
+    """The weights file in ``model_dir`` and the model card, after the sha256 check."""
     card = load_model_card(model_dir)
     weights = model_dir / card.get("weights_file", WEIGHTS_NAME)
     if not weights.is_file():
@@ -87,6 +91,23 @@ def load_checkpoint(model_dir: Path | str | None = None, device: str | torch.dev
             f"Model weights {weights} fail the checksum (sha256 {actual[:12]}…, the model card says "
             f"{card['weights_sha256'][:12]}…): the file is corrupt, truncated or from another run. {_hint(model_dir)}"
         )
+    return weights, card
+
+
+def load_checkpoint(model_dir: Path | str | None = None, device: str | torch.device | None = None) -> VAE:
+    """Load the VAE in ``model_dir`` after checking its sha256 against the model card.
+
+    Returns the model in eval mode on ``pick_device(device)``.
+
+    Raises:
+        CheckpointError: missing, corrupt or truncated file, or a sha256 mismatch.
+    """
+    model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
+    weights, _ = _checked_weights(model_dir)
+    import torch
+
+    from vae_core.model import VAE, VAEConfig
+
     target = pick_device(device)
     try:
         payload = torch.load(weights, map_location="cpu", weights_only=True)
@@ -96,6 +117,24 @@ def load_checkpoint(model_dir: Path | str | None = None, device: str | torch.dev
     except Exception as err:  # any failure here means an unusable checkpoint
         raise CheckpointError(f"Model weights {weights} cannot be loaded ({err}). {_hint(model_dir)}") from err
     return model.to(target).eval()
+
+
+def load_numpy_checkpoint(model_dir: Path | str | None = None, dtype: str = "float32") -> NumpyVAE:
+    """The VAE in ``model_dir`` as a :class:`vae_core.np_vae.NumpyVAE` (same file, same sha256 check,
+    same errors as :func:`load_checkpoint`; torch is not imported). ``dtype`` float32 (the trained
+    precision) or float64.
+
+    Raises:
+        CheckpointError: missing, corrupt or truncated file, or a sha256 mismatch.
+    """
+    from vae_core.np_vae import load_numpy_vae
+
+    model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
+    weights, card = _checked_weights(model_dir)
+    try:
+        return load_numpy_vae(weights, card["weights_sha256"], dtype)
+    except Exception as err:  # any failure here means an unusable checkpoint
+        raise CheckpointError(f"Model weights {weights} cannot be loaded ({err}). {_hint(model_dir)}") from err
 
 
 def load_pretrained(device: str | torch.device | None = None) -> VAE:

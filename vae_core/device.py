@@ -1,13 +1,22 @@
-"""Choose the torch device: CUDA, then Apple MPS, then CPU, unless told otherwise."""
+"""Choose the torch device: CUDA, then Apple MPS, then CPU, unless told otherwise.
+
+torch is imported inside the functions: the pages name the device the (numpy) model serves on
+through :func:`device_description` without importing torch.
+"""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 PREFERENCES = ("auto", "cpu", "cuda", "mps")
 
 
 def _mps_available() -> bool:
+    import torch
+
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
 
@@ -23,6 +32,8 @@ def pick_device(preference: str | torch.device | None = "auto") -> torch.device:
         ValueError: unknown preference.
         RuntimeError: an explicitly requested accelerator is not available here.
     """
+    import torch
+
     if preference is None or preference == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -45,6 +56,8 @@ def pick_device(preference: str | torch.device | None = "auto") -> torch.device:
 def device_description(device: torch.device) -> str:
     """Human-readable name: the GPU model for CUDA, else the device type."""
     if device.type == "cuda":
+        import torch
+
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple MPS"

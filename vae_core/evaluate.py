@@ -3,7 +3,8 @@
 Everything is in nats and in log space (``logsumexp``, ``softplus``). Inputs are binary
 images ``x`` of shape (B, D_x) with D_x = 784; a ``model`` is anything with ``encode(x) ->
 (mu, logvar)``, ``decode(z) -> logits`` and ``config.z_dim`` (see ``vae_core.model.VAE``).
-No streamlit here: the latent-explorer page wraps these functions in its own caches.
+No streamlit here. These torch versions serve training and the model card; the pages serve the
+same estimates in numpy (vae_core.np_vae, held equal to these by tests/test_np_vae.py).
 
 The three estimates of log p(x) the app compares, for one image x:
 
@@ -24,9 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from vae_core.densities import bernoulli_log_likelihood, kl_to_standard_normal, log_diag_normal, log_standard_normal
-
-GRID_LIM = 6.0  # the grid covers [-6, 6]^2; the N(0, I) prior puts < 2e-8 mass outside it
-DEFAULT_CHUNK = 4096  # latent points decoded at once (bounds memory: chunk x 784 floats)
+from vae_core.np_vae import DEFAULT_CHUNK, GRID_LIM, grid_axis  # shared with the numpy estimates
 
 
 @dataclass(frozen=True)
@@ -94,12 +93,6 @@ def log_px_importance(
             log_w = bernoulli_log_likelihood(x, logits) + log_standard_normal(z) - log_diag_normal(z, mu, logvar)
             total = torch.logaddexp(total, torch.logsumexp(log_w, dim=0))
         return total - math.log(k)
-
-
-def grid_axis(lim: float, n: int, center: float = 0.0) -> np.ndarray:
-    """Cell centres of ``n`` equal cells covering [center − lim, center + lim]."""
-    step = 2.0 * lim / n
-    return center - lim + step * (np.arange(n) + 0.5)
 
 
 def _grid_points(z1: np.ndarray, z2: np.ndarray, device) -> torch.Tensor:

@@ -346,8 +346,14 @@ def vae_gradient_samples(model, x: ArrayLike, n_samples: int, seed: int) -> VaeG
     ``x`` is one binary image (D_x,). Pathwise: ∂/∂μ and ∂/∂σ of log p_θ(x | μ + σ⊙ε) for each
     ε by backpropagation (each sample gets its own copy of μ, σ). Score function: log p_θ(x|z)
     times ε/σ and (ε² − 1)/σ. Baseline: log p_θ(x|z) minus the mean over the other N − 1 samples
-    (leave-one-out, unbiased). torch is imported here, not at module import.
+    (leave-one-out, unbiased). A served :class:`vae_core.np_vae.NumpyVAE` takes the same steps in
+    numpy (its decoder's backpropagation by hand, torch's seeded draws); a torch model imports torch
+    here, not at module import.
     """
+    from vae_core.np_vae import NumpyVAE
+
+    if isinstance(model, NumpyVAE):
+        return _numpy_vae_gradient_samples(model, x, n_samples, seed)
     import torch
     import torch.nn.functional as F
 
@@ -375,6 +381,29 @@ def vae_gradient_samples(model, x: ArrayLike, n_samples: int, seed: int) -> VaeG
         pathwise_mu=cpu(grad_mu), pathwise_sigma=cpu(grad_sigma),
         score_mu=cpu(log_px[:, None] * score_mu), score_sigma=cpu(log_px[:, None] * score_sigma),
         baseline_mu=cpu(loo[:, None] * score_mu), baseline_sigma=cpu(loo[:, None] * score_sigma),
+    )
+
+
+def _numpy_vae_gradient_samples(model, x: ArrayLike, n_samples: int, seed: int) -> VaeGradientSamples:
+    """:func:`vae_gradient_samples` for a NumpyVAE: the same draws, the same numbers (float tolerance)."""
+    from vae_core.np_vae import TorchCPUGenerator
+
+    x = np.asarray(x, dtype=model.dtype).reshape(1, -1)
+    mu, logvar = model.encode(x)  # (1, D_z)
+    sigma = np.exp(0.5 * logvar)
+    eps = TorchCPUGenerator(seed).randn((n_samples, mu.shape[1]), model.dtype)
+    log_px, grad_z = model.decoder_gradient(mu + sigma * eps, x[0])  # (N,), (N, D_z)
+    loo = log_px - (log_px.sum() - log_px) / (n_samples - 1)  # (N,) f − b₋ᵢ
+    score_mu, score_sigma = eps / sigma, (eps**2 - 1.0) / sigma  # ∇ log q, (N, D_z)
+
+    def f64(a):
+        return np.asarray(a, dtype=np.float64)
+
+    return VaeGradientSamples(
+        mu=f64(mu[0]), sigma=f64(sigma[0]), log_px=f64(log_px),
+        pathwise_mu=f64(grad_z), pathwise_sigma=f64(grad_z * eps),
+        score_mu=f64(log_px[:, None] * score_mu), score_sigma=f64(log_px[:, None] * score_sigma),
+        baseline_mu=f64(loo[:, None] * score_mu), baseline_sigma=f64(loo[:, None] * score_sigma),
     )
 
 

@@ -10,7 +10,11 @@ Because D_z = 2, the evidence p(x) = ∫ p_θ(x|z) p(z) dz can be integrated on 
 posterior of this model is narrow (s.d. ≈ 0.02–0.06), and the encoder's q often sits several
 posterior widths away from it, so :func:`digit_posterior` first finds where the mass is on a
 coarse grid over the whole plane and then integrates a fine square window that holds both the
-posterior and q. All functions run the model under ``torch.inference_mode`` and return numpy.
+posterior and q. All functions compute in numpy and never import torch for the model the pages
+serve, a :class:`vae_core.np_vae.NumpyVAE` (the shipped weights, torch's numbers and seeded draws).
+A torch ``vae_core.model.VAE`` (training, the timeline, tests) is accepted too: torch is imported
+then, and its own encoder and decoder give the numbers (bit for bit as before in :func:`encode` and
+:func:`decode_means`, whose outputs the timeline and the browser export record).
 """
 
 from __future__ import annotations
@@ -19,41 +23,37 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from vae_core.densities import bernoulli_log_likelihood, kl_to_standard_normal, log_standard_normal
-from vae_core.evaluate import (
-    DEFAULT_CHUNK,
-    GRID_LIM,
-    elbo_terms,
-    grid_axis,
-    log_px_grid,
-    log_px_importance,
-)
+from vae_core import np_vae
+from vae_core.np_vae import DEFAULT_CHUNK, GRID_LIM, NumpyVAE, TorchCPUGenerator, grid_axis
 
 LATENT_DIM = 2
 PRIOR_RADII = (1.0, 2.0)  # the 1σ / 2σ contours drawn for N(0, I) and for q
 
 
 # --- small helpers ------------------------------------------------------------------------------
-def _device(model) -> torch.device:
-    return next(model.parameters()).device
+def as_numpy(model) -> NumpyVAE | np_vae.ModelFunctions:
+    """The model with NumpyVAE's interface: the served :class:`NumpyVAE` itself; a torch model
+    (training, the timeline, tests) through :class:`vae_core.np_vae.ModelFunctions`, so its own
+    encoder and decoder give the numbers."""
+    return model if isinstance(model, NumpyVAE | np_vae.ModelFunctions) else np_vae.ModelFunctions(model)
 
 
-def _latents(z, model) -> torch.Tensor:
-    """Any (…, 2) array-like -> float32 tensor (N, 2) on the model's device."""
-    return torch.as_tensor(np.asarray(z, dtype=np.float32).reshape(-1, LATENT_DIM), device=_device(model))
+def _latents(z, model: NumpyVAE) -> np.ndarray:
+    """Any (…, 2) array-like -> (N, 2) in the model's dtype."""
+    return np.asarray(z, dtype=model.dtype).reshape(-1, LATENT_DIM)
 
 
-def _image(x, model) -> torch.Tensor:
-    """One image (784,) -> float32 tensor (1, 784) on the model's device."""
-    return torch.as_tensor(np.asarray(x, dtype=np.float32).reshape(1, -1), device=_device(model))
+def _image(x, model: NumpyVAE) -> np.ndarray:
+    """One image (784,) -> (1, 784) in the model's dtype."""
+    return np.asarray(x, dtype=model.dtype).reshape(1, -1)
 
 
-def _generator(model, seed: int) -> torch.Generator:
-    return torch.Generator(device=_device(model)).manual_seed(int(seed))
+def _generator(seed: int) -> TorchCPUGenerator:
+    """The draws torch.Generator().manual_seed(seed) gives on the CPU (the numbers the pages showed)."""
+    return TorchCPUGenerator(int(seed))
 
 
 # --- decoding the plane -------------------------------------------------------------------------
@@ -63,8 +63,14 @@ def decode_means(model, z) -> np.ndarray:
     ``z`` (2,) or (N, 2) -> float32 (N, 784) in [0, 1]. This is what the page shows for a latent
     point: the decoder's *mean* image, not a binary sample from it.
     """
-    with torch.inference_mode():
-        return torch.sigmoid(model.decode(_latents(z, model))).cpu().numpy()
+    if not isinstance(model, NumpyVAE):  # a torch model: its own numbers, bit for bit (the timeline records them)
+        import torch
+
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            z = torch.as_tensor(np.asarray(z, dtype=np.float32).reshape(-1, LATENT_DIM), device=device)
+            return torch.sigmoid(model.decode(z)).cpu().numpy()
+    return np_vae.sigmoid(model.decode(_latents(z, model)))
 
 
 def bernoulli_sample(means: np.ndarray, seed: int) -> np.ndarray:
@@ -128,10 +134,15 @@ def mass_inside(radius: float) -> float:
 # --- the encoder on a data set ------------------------------------------------------------------
 def encode(model, x) -> tuple[np.ndarray, np.ndarray]:
     """q_φ(z|x) for images x (N, 784) -> (μ (N, 2), σ (N, 2)) as float64 numpy."""
-    with torch.inference_mode():
-        x = torch.as_tensor(np.asarray(x, dtype=np.float32), device=_device(model))
-        mu, logvar = model.encode(x)
-        return mu.double().cpu().numpy(), torch.exp(0.5 * logvar).double().cpu().numpy()
+    if not isinstance(model, NumpyVAE):  # a torch model: its own numbers, bit for bit (the timeline, the export)
+        import torch
+
+        with torch.inference_mode():
+            x = torch.as_tensor(np.asarray(x, dtype=np.float32), device=next(model.parameters()).device)
+            mu, logvar = model.encode(x)
+            return mu.double().cpu().numpy(), torch.exp(0.5 * logvar).double().cpu().numpy()
+    mu, logvar = model.encode(np.asarray(x, dtype=model.dtype))
+    return mu.astype(np.float64), np.exp(0.5 * logvar).astype(np.float64)
 
 
 # --- one digit: the true posterior on a grid -----------------------------------------------------
@@ -223,13 +234,9 @@ class DigitPosterior:
         return (float(center[0]), float(center[1])), half * (1.0 + 2.0 * pad)
 
 
-def _log_joint(model, x: torch.Tensor, z: np.ndarray, chunk: int) -> np.ndarray:
+def _log_joint(model: NumpyVAE, x: np.ndarray, z: np.ndarray, chunk: int) -> np.ndarray:
     """log p_θ(x|z) + log p(z) (N,) float64 for one image x (1, 784) at latent points z (N, 2)."""
-    out = []
-    with torch.inference_mode():
-        for zc in _latents(z, model).split(chunk):
-            out.append((bernoulli_log_likelihood(x, model.decode(zc)) + log_standard_normal(zc)).double().cpu())
-    return torch.cat(out).numpy()
+    return np_vae.grid_log_joint(model, x, z, chunk)[0].astype(np.float64)
 
 
 def _square_window(points: np.ndarray, margin: float, mu_q: np.ndarray, sd_q: np.ndarray,
@@ -253,7 +260,7 @@ def digit_posterior(
 ) -> DigitPosterior:
     """The true posterior p(z|x) of one binary image x (784,) and the terms of eqs. 1.4.10/1.4.12.
 
-    1. Locate: :func:`vae_core.evaluate.log_px_grid` on a ``coarse_n``² grid over [−6, 6]².
+    1. Locate: :func:`vae_core.np_vae.log_px_grid` on a ``coarse_n``² grid over [−6, 6]².
        Keep every cell whose posterior probability is within e^−``threshold`` of the largest (all
        modes that matter).
     2. Window: the smallest square holding those cells (± 1.5 coarse cells) and q's box
@@ -266,19 +273,20 @@ def digit_posterior(
     4. With q on the same grid: E_q[log p_θ(x|z)] and KL(q ‖ p(z|x)) = ∫ q log(q/p(z|x)) dz by
        quadrature; KL(q ‖ p(z)) in closed form. Eq. 1.4.10 says log p(x) − ELBO = KL(q ‖ p(z|x)).
     """
+    model = as_numpy(model)
     x_t = _image(x, model)
-    with torch.inference_mode():
-        mu_t, logvar_t = model.encode(x_t)
-        kl_prior = float(kl_to_standard_normal(mu_t, logvar_t)[0])
-    mu_q = mu_t[0].double().cpu().numpy()
-    sd_q = torch.exp(0.5 * logvar_t[0]).double().cpu().numpy()
+    mu_t, logvar_t = model.encode(x_t)
+    kl_prior = float(np_vae.kl_to_standard_normal(mu_t, logvar_t)[0])
+    mu_q = mu_t[0].astype(np.float64)
+    sd_q = np.exp(0.5 * logvar_t[0]).astype(np.float64)
 
     # 1. locate the mass on a coarse grid over the whole plane
-    coarse = log_px_grid(model, x_t, lim=GRID_LIM, n=coarse_n, return_posterior=True, chunk=chunk)
-    coarse_post = coarse.posterior[0].double().cpu().numpy()  # (n, n) rows z2, columns z1
+    coarse_log_px, coarse_posts, coarse_z1, coarse_z2 = np_vae.log_px_grid(model, x_t, lim=GRID_LIM, n=coarse_n,
+                                                                            chunk=chunk)
+    coarse_post = coarse_posts[0].astype(np.float64)  # (n, n) rows z2, columns z1
     h_coarse = 2.0 * GRID_LIM / coarse_n
     rows, cols = np.nonzero(coarse_post >= coarse_post.max() * math.exp(-threshold))
-    kept = np.stack([coarse.z1[cols], coarse.z2[rows]], axis=-1)
+    kept = np.stack([coarse_z1[cols], coarse_z2[rows]], axis=-1)
 
     # 2. a square window around the posterior's mass and q, fine enough for both
     center, half = _square_window(kept, 1.5 * h_coarse, mu_q, sd_q, q_radius)
@@ -292,10 +300,10 @@ def digit_posterior(
 
     # 3. the evidence: window + the coarse cells outside it
     log_px_window = float(logsumexp(log_joint)) + 2.0 * math.log(step)
-    cz1, cz2 = np.meshgrid(coarse.z1, coarse.z2)
+    cz1, cz2 = np.meshgrid(coarse_z1, coarse_z2)
     outside = (np.abs(cz1 - center[0]) > half) | (np.abs(cz2 - center[1]) > half)
     mass_out = float(coarse_post[outside].sum())
-    log_outside = math.log(mass_out) + float(coarse.log_px[0]) if mass_out > 0 else -math.inf
+    log_outside = math.log(mass_out) + float(coarse_log_px[0]) if mass_out > 0 else -math.inf
     log_px = float(np.logaddexp(log_px_window, log_outside))
     spacings = {step: log_px_window}
     for stride in (2, 4):
@@ -318,7 +326,7 @@ def digit_posterior(
     kl_posterior = float(np.sum(q_cell * (log_q - (log_joint - log_px))) / q_mass)
     return DigitPosterior(
         z1=z1, z2=z2, step=step, log_joint=log_joint, log_px=log_px, log_px_window=log_px_window,
-        log_outside=log_outside, log_px_coarse=float(coarse.log_px[0]), log_px_spacings=spacings,
+        log_outside=log_outside, log_px_coarse=float(coarse_log_px[0]), log_px_spacings=spacings,
         post_mean=post_mean, post_sd=np.sqrt(post_var), mu_q=mu_q, sd_q=sd_q,
         q_mass=q_mass, recon_quad=recon_quad, kl_prior=kl_prior, kl_posterior=kl_posterior,
     )
@@ -343,8 +351,9 @@ class ElboEstimate:
 
 def elbo_estimate(model, x, samples: int, seed: int) -> ElboEstimate:
     """Eq. 1.4.13 for one image x (784,) with L = ``samples`` reparameterized draws, seeded."""
-    terms = elbo_terms(model, _image(x, model), samples, _generator(model, seed))
-    return ElboEstimate(float(terms.recon[0]), float(terms.recon_se[0]), float(terms.kl[0]), samples, seed)
+    model = as_numpy(model)
+    recon, recon_se, kl = np_vae.elbo_terms(model, _image(x, model), samples, _generator(seed))
+    return ElboEstimate(float(recon[0]), float(recon_se[0]), float(kl[0]), samples, seed)
 
 
 @dataclass(frozen=True)
@@ -366,10 +375,10 @@ class ImportanceEstimate:
 
 def importance_estimate(model, x, k: int, seed: int) -> ImportanceEstimate:
     """Importance-sampled log p(x) with k draws from q_φ(z|x), through the model's forward pass."""
-    with torch.inference_mode():
-        out = model(_image(x, model), n_samples=k, generator=_generator(model, seed))
-        log_w = out.log_w[:, 0].double().cpu().numpy()  # (k,)
-        z = out.z[:, 0].double().cpu().numpy()  # (k, 2)
+    model = as_numpy(model)
+    z, log_w = np_vae.importance_draws(model, _image(x, model), k, _generator(seed))
+    log_w = log_w[:, 0].astype(np.float64)  # (k,)
+    z = z[:, 0].astype(np.float64)  # (k, 2)
     log_mean = float(logsumexp(log_w)) - math.log(k)
     log_mean_sq = float(logsumexp(2.0 * log_w)) - math.log(k)
     rel_var = max(math.exp(log_mean_sq - 2.0 * log_mean) - 1.0, 0.0)  # Var(w) / E[w]²
@@ -380,16 +389,18 @@ def importance_estimate(model, x, k: int, seed: int) -> ImportanceEstimate:
 def importance_sweep(model, x, ks, repeats: int, seed: int) -> np.ndarray:
     """(len(ks), repeats) independent importance-sampled estimates of log p(x) for each k.
 
-    Uses :func:`vae_core.evaluate.log_px_importance` on ``repeats`` copies of x, one seeded
-    generator per k. Their mean rises with k toward log p(x) (every estimate is biased low).
+    Uses :func:`vae_core.np_vae.log_px_importance` (vae_core.evaluate's, in numpy) on ``repeats``
+    copies of x, one seeded generator per k. Their mean rises with k toward log p(x) (every estimate
+    is biased low).
     """
-    batch = _image(x, model).expand(repeats, -1)
+    model = as_numpy(model)
+    batch = np.repeat(_image(x, model), repeats, axis=0)
     return np.stack(
-        [log_px_importance(model, batch, int(k), _generator(model, seed + i)).double().cpu().numpy()
+        [np_vae.log_px_importance(model, batch, int(k), _generator(seed + i)).astype(np.float64)
          for i, k in enumerate(ks)]
     )
 
 
 def log_prior_density(z) -> float:
     """log N(z; 0, I) for one latent point z (2,), nats."""
-    return float(log_standard_normal(torch.as_tensor(np.asarray(z, dtype=np.float64))))
+    return float(np_vae.log_standard_normal(np.asarray(z, dtype=np.float64)))

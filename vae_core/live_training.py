@@ -25,15 +25,19 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from vae_core.data import N_PIXELS, load_digits, load_holdout_binary, load_train_eval_binary, to_unit_interval
 from vae_core.device import device_description, pick_device
-from vae_core.model import VAE, VAEConfig, VAEOutput
-from vae_core.timeline import MANIFOLD_N, Snapshot, take_snapshot
+from vae_core.timeline_data import MANIFOLD_N, Snapshot
+
+if TYPE_CHECKING:  # torch loads when a training starts, not when the /training page imports this module
+    import torch
+    from torch import nn
+
+    from vae_core.model import VAE, VAEConfig, VAEOutput
 
 BETA_MIN, BETA_MAX = 0.0, 4.0
 LR_MIN, LR_MAX = 1e-4, 1e-2
@@ -102,6 +106,9 @@ class EpochReport:
 def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default ``nn.Linear`` initialization (weights Kaiming-uniform with a = √5, biases
     U(±1/√fan_in)), drawn from ``generator`` instead of torch's process-wide generator."""
+    import torch
+    from torch import nn
+
     with torch.no_grad():
         for layer in model.modules():
             if isinstance(layer, nn.Linear):
@@ -113,6 +120,10 @@ def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
 def fresh_model(config: VAEConfig, seed: int, device: torch.device) -> VAE:
     """A new VAE on ``device`` initialized from ``seed`` alone (built on the meta device first, so
     no draw is taken from, and no seed is set on, the global generator other sessions share)."""
+    import torch
+
+    from vae_core.model import VAE
+
     with torch.device("meta"):
         model = VAE(config)
     model = model.to_empty(device="cpu")
@@ -121,6 +132,8 @@ def fresh_model(config: VAEConfig, seed: int, device: torch.device) -> VAE:
 
 
 def _training_images(subset: int | None, device: torch.device) -> torch.Tensor:
+    import torch
+
     images, _ = load_digits("train")
     if subset is not None:  # evenly spaced rows: the file is sorted by class
         images = images[np.linspace(0, len(images) - 1, min(subset, len(images))).astype(int)]
@@ -131,6 +144,11 @@ def live_training(cfg: LiveConfig, model_config: VAEConfig | None = None) -> Ite
     """Train a fresh VAE with objective recon − β·KL; yield epoch 0, then one report per epoch up to
     ``cfg.max_epochs``. Iterate it in the worker thread: the body sets that thread to one torch
     thread (restored when the generator finishes or is closed)."""
+    import torch
+
+    from vae_core.model import VAEConfig
+    from vae_core.timeline import take_snapshot
+
     threads = torch.get_num_threads()
     torch.set_num_threads(THREADS)  # OpenMP: per calling thread; the server's other threads keep theirs
     try:

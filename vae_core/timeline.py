@@ -33,7 +33,7 @@ import platform
 import time
 import zipfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,6 @@ import torch
 from vae_core import latent
 from vae_core.checkpoint import MODEL_DIR, WEIGHTS_NAME, load_model_card
 from vae_core.data import (
-    ASSETS_DIR,
     BINARIZATION_SEED,
     TRAIN_EVAL_SEED,
     file_sha256,
@@ -53,17 +52,22 @@ from vae_core.data import (
 from vae_core.device import device_description, pick_device
 from vae_core.evaluate import elbo_terms
 from vae_core.model import VAE, VAEConfig
+from vae_core.timeline_data import (  # noqa: F401  (the timeline's data side, re-exported: it needs no torch)
+    COMMAND,
+    MANIFOLD_N,
+    NOTE_NAME,
+    NPZ_NAME,
+    TIMELINE_DIR,
+    Snapshot,
+    kl_per_dimension,
+    load_timeline,
+)
 from vae_core.train import DEFAULT_THREADS, EVAL_SEED, EvalConfig, TrainConfig, train_model
 
-TIMELINE_DIR = ASSETS_DIR / "training"
-NPZ_NAME = "timeline.npz"
-NOTE_NAME = "timeline.json"
 FORMAT_VERSION = 1
 SNAPSHOTS = 25
-MANIFOLD_N = 15
 ELBO_SAMPLES = EvalConfig().elbo_samples  # as the model card: the last snapshot repeats its numbers
 SIZE_BUDGET_BYTES = 10_000_000
-COMMAND = "python -m vae_core.timeline --out assets/training --update-model-card"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: two runs write identical bytes
 
 
@@ -105,25 +109,6 @@ def shipped_recipe(card: dict | None = None) -> tuple[VAEConfig, TrainConfig]:
     return VAEConfig.from_dict(card["model_args"]), train_cfg
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What the page shows of the model at one epoch (numpy, nats per digit where a number).
-
-    ``mu``, ``sigma`` (500, 2) q_φ(z|x) on the holdout; ``kl_per_dim`` (2,) holdout mean of
-    ½(μⱼ² + σⱼ² − 1 − log σⱼ²); ``manifold`` uint8 (n, n, 784) decoded pixel means × 255 on
-    :func:`vae_core.latent.manifold_latents`; ``holdout`` / ``train``: {"elbo", "recon", "kl"}
-    means of eq. 1.4.12's terms (ELBO = recon − KL, 200 samples per digit).
-    """
-
-    epoch: int
-    mu: np.ndarray
-    sigma: np.ndarray
-    kl_per_dim: np.ndarray
-    manifold: np.ndarray
-    holdout: dict[str, float]
-    train: dict[str, float]
-
-
 def elbo_summary(model: VAE, x_binary: np.ndarray, samples: int = ELBO_SAMPLES, seed: int = EVAL_SEED) -> dict:
     """Mean ELBO, reconstruction term and KL(q ‖ p(z)) over fixed binary images (N, 784), nats; the
     model card's numbers (``vae_core.train.evaluate_split``) for the same samples and seed."""
@@ -135,12 +120,6 @@ def elbo_summary(model: VAE, x_binary: np.ndarray, samples: int = ELBO_SAMPLES, 
         "recon": float(terms.recon.double().cpu().mean()),
         "kl": float(terms.kl.double().cpu().mean()),
     }
-
-
-def kl_per_dimension(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """(D_z,) mean over digits of KL(q ‖ p(z)) split by latent dimension (the closed form's terms)."""
-    var = np.asarray(sigma, dtype=np.float64) ** 2
-    return 0.5 * np.mean(np.asarray(mu, dtype=np.float64) ** 2 + var - 1.0 - np.log(var), axis=0)
 
 
 def manifold_uint8(model: VAE, n: int = MANIFOLD_N) -> np.ndarray:
@@ -231,18 +210,6 @@ def write_npz(path: Path | str, arrays: Mapping[str, np.ndarray]) -> None:
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, buffer.getvalue())
-
-
-def load_timeline(directory: Path | str | None = None) -> tuple[dict[str, np.ndarray], dict]:
-    """(arrays of ``timeline.npz``, the note ``timeline.json``) from ``directory`` (default
-    ``assets/training``). Raises ``ValueError`` if the npz fails the sha256 recorded in the note."""
-    directory = Path(directory) if directory is not None else TIMELINE_DIR
-    note = json.loads((directory / NOTE_NAME).read_text(encoding="utf-8"))
-    path = directory / note["file"]
-    if file_sha256(path) != note["sha256"]:
-        raise ValueError(f"{path} fails the sha256 in {directory / NOTE_NAME}; rebuild it with `{COMMAND}`")
-    with np.load(path, allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}, note
 
 
 def timeline_card_entry(note: dict, directory: str = "assets/training") -> dict:

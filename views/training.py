@@ -18,7 +18,7 @@ from ui.live.timeline import timeline_view
 from ui.plots import chart
 from ui.training_queue import PAUSED, QUEUED, RUNNING
 from vae_core.live_training import beta_objective, live_training
-from vae_core.timeline import kl_per_dimension
+from vae_core.timeline_data import kl_per_dimension
 
 STATE = data.STATE  # the URL parameters, in ui/training_data.py (the lesson uses them too)
 KL = "KL(q‖p(z))"  # the latent explorer's label
