@@ -169,7 +169,10 @@ def test_vote_reveal_and_vote_again_keep_both_rounds(store):
 
     store.show(c.code, c.secret)
     assert store.view(c.code)["counts"] == {"1": [1, 3, 1]}
-    store.vote_again(c.code, c.secret)
+    store.vote_again(c.code, c.secret, round=2)
+    assert store.vote_again(c.code, c.secret, round=2)["round"] == 2  # a retried request skips nothing
+    with pytest.raises(cs.Conflict):
+        store.vote_again(c.code, c.secret, round=5)
     phone = store.view(c.code)
     assert (phone["round"], phone["voting"], phone["shown"], phone["revealed"]) == (2, True, False, False)
     with pytest.raises(cs.Conflict):

@@ -190,18 +190,25 @@ class ClassView {
     remember(key, String(option));
     this.message = "";
     this.render();
-    try {
-      const response = await fetch(new URL(`${this.data.api}/vote`, window.location.href), {
-        method: "POST", headers: { "Content-Type": "application/json" }, cache: "no-store",
-        body: JSON.stringify({ token: voterToken(), question: v.question, round: v.round, option }),
-      });
-      if (!response.ok) {
-        remember(key, before);
-        this.message = this.data.strings?.vote_refused || "";
+    const body = JSON.stringify({ token: voterToken(), question: v.question, round: v.round, option });
+    // A vote is keyed by the phone's token, so sending it again is safe: retried when the network or
+    // a restarting replica drops it (502-504), refused for good when the class has moved on (4xx).
+    for (let attempt = 0; ; attempt += 1) {
+      let status = 0;
+      try {
+        const response = await fetch(new URL(`${this.data.api}/vote`, window.location.href), {
+          method: "POST", headers: { "Content-Type": "application/json" }, cache: "no-store", body,
+        });
+        status = response.status;
+      } catch { /* offline: status 0 */ }
+      if (status >= 200 && status < 300) break;
+      if ((status === 0 || status >= 502) && attempt < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 400 * 2 ** attempt));
+        continue;
       }
-    } catch {
       remember(key, before);
-      this.message = this.data.strings?.offline || "";
+      this.message = (status === 0 || status >= 500 ? this.data.strings?.offline : this.data.strings?.vote_refused) || "";
+      break;
     }
     this.render();
   }

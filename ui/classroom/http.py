@@ -235,7 +235,7 @@ async def class_teacher(request: Request) -> Response:
         secret = request.headers.get(SECRET_HEADER) or ""
         data = await _json_body(request)
         action = str(data.pop("action", ""))
-        allowed = {"step", "page", "section", "question", "options", "on"}
+        allowed = {"step", "page", "section", "question", "options", "on", "round"}
         view = await _call(get_store().teach, code, secret, action, **{k: v for k, v in data.items() if k in allowed})
         return _view_response(view)
     except ClassError as exc:

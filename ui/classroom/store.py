@@ -124,7 +124,8 @@ def teacher_changes(fields: dict[str, str], action: str, args: dict) -> dict[str
     Actions: ``move`` (any of step, page, section, question + options), ``show`` (counts on phones:
     ``on`` true/false), ``close`` (stop accepting votes), ``reveal`` (the answer and the counts, for
     everyone; voting closes), ``again`` (a new round of the current question; earlier rounds are
-    kept), ``end``. Every change bumps ``version``.
+    kept; with ``round`` = the round to start, a repeated request changes nothing), ``end``. Every
+    change bumps ``version``; an empty result means nothing to change.
     """
     if fields.get("ended") == "1" and action != "end":
         raise Conflict("the class has ended")
@@ -166,6 +167,16 @@ def teacher_changes(fields: dict[str, str], action: str, args: dict) -> dict[str
             out.update({q + "revealed": "1", q + "shown": "1", q + "voting": "0"})
         else:
             rnd = _int(fields, q + "round", 1)
+            wanted = args.get("round")
+            if wanted is not None:  # "start round N": a retried request does not skip a round
+                try:
+                    wanted = int(wanted)
+                except (TypeError, ValueError):
+                    raise BadRequest("round must be a whole number") from None
+                if wanted == rnd:
+                    return {}
+                if wanted != rnd + 1:
+                    raise Conflict(f"round {rnd} is current")
             if rnd >= MAX_ROUNDS:
                 raise Conflict(f"at most {MAX_ROUNDS} rounds")
             out.update({q + "round": str(rnd + 1), q + "voting": "1", q + "shown": "0", q + "revealed": "0"})
@@ -282,8 +293,9 @@ class ClassStore(ABC):
     def reveal(self, code: str, secret: str) -> dict:
         return self.teach(code, secret, "reveal")
 
-    def vote_again(self, code: str, secret: str) -> dict:
-        return self.teach(code, secret, "again")
+    def vote_again(self, code: str, secret: str, round: int | None = None) -> dict:  # noqa: A002
+        """A new round of the current question (``round``: the one to start; repeating it is a no-op)."""
+        return self.teach(code, secret, "again", round=round)
 
     def end(self, code: str, secret: str) -> dict:
         return self.teach(code, secret, "end")
@@ -484,7 +496,8 @@ class RedisClassStore(ClassStore):
                     _check_secret(fields.get("secret"), secret)
                     changes = teacher_changes(fields, action, args)
                     pipe.multi()
-                    pipe.hset(keys[0], mapping=changes)
+                    if changes:
+                        pipe.hset(keys[0], mapping=changes)
                     for key in keys:
                         pipe.pexpire(key, self._ttl_ms)
                     pipe.execute()
