@@ -183,6 +183,19 @@ def test_compose_and_launcher_feed_the_same_haproxy_file():
     assert "cookie STREAMLIT_REPLICA insert" in config and "balance source" not in config
 
 
+def test_compose_gives_every_replica_the_class_store():
+    compose = (ROOT / "compose.yaml").read_text()
+    assert "ELBO_CLASS_REDIS_URL: redis://redis:6379/0" in compose
+    assert re.search(r"^  redis:\n    image: redis:", compose, flags=re.M)
+    assert 'test: ["CMD", "redis-cli", "ping"]' in compose and "condition: service_healthy" in compose
+    with contextlib.suppress(ImportError):
+        import yaml
+
+        services = yaml.safe_load(compose)["services"]
+        assert services["app"]["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert services["app"]["environment"]["ELBO_CLASS_REDIS_URL"] == "redis://redis:6379/0"
+
+
 def test_compose_file_validates():
     tool = shutil.which("docker-compose")
     if tool is None:
@@ -199,15 +212,24 @@ def test_kubernetes_manifest_is_complete():
                    "runAsNonRoot: true"):
         assert needed in text, needed
     assert "sessionAffinity: ClientIP" not in text  # would put a NATed class on one pod
+    assert "ELBO_CLASS_REDIS_URL" in text and "redis-cli" in text  # the class's shared store, with a health check
     with contextlib.suppress(ImportError):
         import yaml  # not a project dependency; a structural check where it happens to be installed
 
-        docs = {d["kind"]: d for d in yaml.safe_load_all(text)}
-        container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+        docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(text)}
+        app, service = docs["Deployment", "elbo-vae"], docs["Service", "elbo-vae"]
+        container = app["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["port"] == container["ports"][0]["name"]
-        assert docs["Service"]["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
-        assert docs["Ingress"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == \
-            docs["Service"]["metadata"]["name"]
+        assert service["spec"]["selector"] == app["spec"]["selector"]["matchLabels"]
+        assert docs["Ingress", "elbo-vae"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == \
+            service["metadata"]["name"]
+        # the pods find Redis by its Service's name and port
+        redis_service = docs["Service", "elbo-vae-redis"]
+        redis_pod = docs["Deployment", "elbo-vae-redis"]["spec"]["template"]
+        assert redis_service["spec"]["selector"] == redis_pod["metadata"]["labels"]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["ELBO_CLASS_REDIS_URL"] == f"redis://elbo-vae-redis:{redis_service['spec']['ports'][0]['port']}/0"
+        assert redis_pod["spec"]["containers"][0]["readinessProbe"]["exec"]["command"] == ["redis-cli", "ping"]
 
 
 def test_dockerfile_basics():
