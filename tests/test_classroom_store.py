@@ -362,3 +362,42 @@ def test_make_store_picks_redis_from_the_environment(monkeypatch, redis_url):
     assert isinstance(cs.make_store(), cs.RedisClassStore)
     monkeypatch.delenv(cs.REDIS_URL_ENV)
     assert isinstance(cs.make_store(), cs.MemoryClassStore)
+
+
+# ------------------------------------------------------------------------ the Streamlit side
+def _session_script():
+    import streamlit as st
+
+    from ui.classroom import session
+    from ui.live.classroom import class_bar, join_panel
+
+    st.session_state.lang = st.query_params.get("lang", "en")
+    made = session.teacher_class() or session.start_class()
+    st.markdown(f"secret-held-{len(made.secret)}")
+    join_panel(made.code, f"http://school.example/lesson?class={made.code}")
+    view = class_bar(made.code, role="teacher", secret=made.secret, question="q", labels=["a", "b"])
+    st.markdown(f"teacher-view-{view['teacher']}")
+    code, bad = session.joined_code()
+    st.markdown(f"joined-{code}-{bad}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_join_panel_and_teacher_session(lang):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.i18n import catalogue
+
+    at = AppTest.from_function(_session_script, default_timeout=30)
+    at.query_params["lang"] = lang
+    at.query_params["class"] = "nope!"
+    at.run()
+    assert not at.exception
+    texts = [m.value for m in at.markdown]
+    made = at.session_state["class_teacher"]
+    assert "secret-held-32" in texts and "teacher-view-True" in texts and "joined-None-nope!" in texts
+    assert any(made.code in m for m in texts)  # the code in large type
+    hours = catalogue(lang)["classroom.nothing_personal"].split("{hours}")[0]
+    assert any(c.value.startswith(hours) for c in at.caption)
+    assert all(made.secret not in m for m in texts)  # the secret is never shown
+    at.run()
+    assert at.session_state["class_teacher"] == made  # a rerun keeps the same class

@@ -111,6 +111,11 @@ class ClassView {
     this.component = component;
     const restart = !this.data || this.data.api !== data.api || this.data.secret !== data.secret;
     this.data = data;
+    if (restart) {  // another class (or role): forget everything about the last one
+      this.view = null;
+      this.reported = null;
+      this.message = "";
+    }
     if (!this.view || (data.view && data.view.version > this.view.version)) {
       this.view = data.view || null; // what Python rendered: drawn at once, no request needed
       this.etag = this.view ? this.view.etag : null;

@@ -63,3 +63,21 @@ def class_bar(code: str, *, role: str = "phone", secret: str | None = None, ques
         data["secret"] = secret  # only ever sent to the teacher's own session
     _CLASS(key=_key(code, role), data=[data], on_moved_change=lambda: None, on_following_change=lambda: None)
     return view
+
+
+def join_panel(code: str, join_url: str, *, qr_width: int = 420) -> None:
+    """The teacher's join screen: a QR code big enough for the back rows, the code in large type,
+    how to join, and what is (not) stored. ``join_url`` is the full link (``…/lesson?class=CODE``:
+    never the secret, never ``present=1``)."""
+    from ui.i18n import t
+    from ui.share import qr_svg
+
+    code = normalize_code(code)  # letters and digits only: safe in the HTML below
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.image(qr_svg(join_url), width=qr_width, caption=t("classroom.join_title"))
+    with right:
+        st.markdown(f"#### {t('classroom.code_label')}")
+        st.markdown(f"<div style='font-size:4rem;font-weight:700;letter-spacing:0.15em'>{code}</div>",
+                    unsafe_allow_html=True)
+        st.markdown(t("classroom.join_help", url=join_url.split("?")[0], code=code))
+        st.caption(t("classroom.nothing_personal", hours=f"{get_store().ttl_s / 3600:g}"))
