@@ -93,8 +93,8 @@ def test_forged_teacher_requests_are_refused(app_url):
     status, phone, _ = call(app_url, f"/{code}")
     assert phone["step"] == 0 and not phone["ended"]
     # a form post (what a cross-site page could send without asking) is refused before anything
-    status, error, _ = call(app_url, f"/{code}/teacher", raw=b"action=end", content_type="application/x-www-form-urlencoded",
-                            headers={"X-Class-Secret": secret})
+    status, error, _ = call(app_url, f"/{code}/teacher", raw=b"action=end", headers={"X-Class-Secret": secret},
+                            content_type="application/x-www-form-urlencoded")
     assert status == 400
     assert call(app_url, f"/{other_code}")[1]["step"] == 0
 
@@ -181,9 +181,23 @@ if __name__ != "__main__":
 
     app = st.App(__file__, routes=class_routes())
 else:
+    from ui.classroom import session
+    from ui.classroom.store import get_store
     from ui.live.classroom import class_bar, following
 
     st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    if st.query_params.get("teach"):  # the teacher's page: the secret stays in this session
+        made = session.teacher_class() or session.start_class()
+        st.markdown(f"class-code-{made.code}")
+        if st.button("next step"):
+            step = get_store().view(made.code)["step"]
+            session.teach("move", step=step + 1, question="q", options=3)
+        if st.button("reveal"):
+            session.teach("reveal")
+        view = class_bar(made.code, role="teacher", secret=made.secret, question="q", labels=["A", "B", "C"])
+        st.markdown(f"class-step-{view['step']}")
+        st.markdown(f"runs-{st.session_state['runs']}")
+        st.stop()
     code = st.query_params.get("class", "")
     view = class_bar(code, question="q", labels=["A", "B", "C"])
     if view is None:
@@ -279,3 +293,41 @@ def test_an_unknown_class_code_says_so(chromium, phone_app):
         page.get_by_text(catalogue("en")["classroom.phone.gone"]).wait_for()
     finally:
         context.close()
+
+
+def test_a_teacher_page_drives_phones_and_sees_their_votes_live(chromium, phone_app):
+    """The teacher's own session holds the secret (nothing in any URL); the projector's bars count
+    the phones' votes as they arrive, without rerunning the teacher's page."""
+    from playwright.sync_api import expect
+
+    teacher_context = chromium.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+    teacher = teacher_context.new_page()
+    phone_contexts = []
+    try:
+        teacher.goto(f"{phone_app}/?teach=1")
+        wait_settled(teacher)
+        code = re.search(r"class-code-(\w+)", teacher.get_by_text(re.compile("class-code-")).inner_text())[1]
+        assert "secret" not in teacher.url and code not in teacher.url
+        phones = []
+        for _ in range(3):
+            context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+            phone_contexts.append(context)
+            phone = context.new_page()
+            phone.goto(f"{phone_app}/?class={code}")
+            wait_settled(phone)
+            phones.append(phone)
+        teacher.get_by_role("button", name="next step").click()
+        teacher.get_by_text("class-step-1").wait_for()
+        runs = _runs(teacher)
+        for i, phone in enumerate(phones):
+            phone.get_by_text("class-step-1").wait_for(timeout=5000)
+            phone.locator('[data-testid="live-class"] button[data-option]').nth(i).click()
+        expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(["1", "1", "1"],
+                                                                                          timeout=10_000)
+        assert _runs(teacher) == runs  # the bars moved; the teacher's page did not rerun
+        teacher.get_by_role("button", name="reveal").click()
+        for phone in phones:
+            phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=5000)
+    finally:
+        for context in [teacher_context, *phone_contexts]:
+            context.close()
