@@ -143,7 +143,9 @@ def test_long_poll_wakes_on_a_move_and_not_on_hidden_votes(app_url):
     thread.join(timeout=25)
     status, view, _ = results["answer"]
     assert status == 200 and view["step"] == 2
-    assert results["at"] - moved_at < 1.0  # the phone hears of the move well within a second
+    # the poll answers as the teacher moves, not at the end of its 20 s wait (the benchmark measures
+    # how fast: a few hundred ms here; the margin is for a loaded CI machine)
+    assert results["at"] - moved_at < 3.0
     # nothing changes: the poll ends after its wait with 304
     started = time.monotonic()
     assert call(app_url, f"/{code}?wait=1", headers={"If-None-Match": f'"{view["etag"]}"'})[0] == 304
@@ -245,7 +247,7 @@ def test_three_phones_follow_vote_see_the_reveal_and_explore(chromium, phone_app
 
         teach(phone_app, code, secret, action="move", step=4, question="q", options=3)
         for _, page, _ in phones:
-            page.get_by_text("class-step-4").wait_for(timeout=5000)
+            page.get_by_text("class-step-4").wait_for(timeout=20_000)
             page.get_by_text(strings["classroom.phone.vote"]).wait_for()
         page.wait_for_timeout(500)
         assert [_runs(p) for _, p, _ in phones] == [r + 1 for r in runs]  # one rerun per teacher action
@@ -261,22 +263,25 @@ def test_three_phones_follow_vote_see_the_reveal_and_explore(chromium, phone_app
         teach(phone_app, code, secret, action="reveal")
         for _, page, _ in phones:
             counts = page.locator('[data-testid="live-class-counts"] .lc-num')
-            counts.first.wait_for(timeout=5000)
+            counts.first.wait_for(timeout=20_000)
             assert counts.all_inner_texts() == ["1", "1", "1"]
 
         # explore freely: the teacher's next step does not pull this phone along; back follows again
         _, explorer, _ = phones[0]
         explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
         explorer.get_by_text("class-exploring").wait_for()
+        explorer_runs = _runs(explorer)
         teach(phone_app, code, secret, action="move", step=5, question="")
-        phones[1][1].get_by_text("class-step-5").wait_for(timeout=5000)
-        assert explorer.get_by_text("class-exploring").is_visible()
+        phones[1][1].get_by_text("class-step-5").wait_for(timeout=20_000)
+        # the explorer's bar has heard of the move (the revealed counts are gone) but its page stays
+        explorer.locator('[data-testid="live-class-counts"]').wait_for(state="detached", timeout=20_000)
+        assert explorer.get_by_text("class-exploring").is_visible() and _runs(explorer) == explorer_runs
         explorer.get_by_role("button", name=strings["classroom.phone.back"]).click()
         explorer.get_by_text("class-step-5").wait_for()
 
         teach(phone_app, code, secret, action="end")
         for _, page, _ in phones:
-            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=5000)
+            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=20_000)
         assert [e for _, _, e in phones] == [[], [], []]
     finally:
         for context, _, _ in phones:
@@ -320,14 +325,14 @@ def test_a_teacher_page_drives_phones_and_sees_their_votes_live(chromium, phone_
         teacher.get_by_text("class-step-1").wait_for()
         runs = _runs(teacher)
         for i, phone in enumerate(phones):
-            phone.get_by_text("class-step-1").wait_for(timeout=5000)
+            phone.get_by_text("class-step-1").wait_for(timeout=20_000)
             phone.locator('[data-testid="live-class"] button[data-option]').nth(i).click()
         expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(["1", "1", "1"],
                                                                                           timeout=10_000)
         assert _runs(teacher) == runs  # the bars moved; the teacher's page did not rerun
         teacher.get_by_role("button", name="reveal").click()
         for phone in phones:
-            phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=5000)
+            phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=20_000)
     finally:
         for context in [teacher_context, *phone_contexts]:
             context.close()
