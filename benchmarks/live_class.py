@@ -18,6 +18,7 @@ Measured:
 
     python -m benchmarks.live_class --students 120                      # streamlit run app.py
     python -m benchmarks.live_class --students 120 --replicas 2 --kill-at-step 5
+    python -m benchmarks.live_class --students 120 --short-poll 0.5    # what plain polling would cost
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ OPTIONS = 3
 
 
 class Phone(threading.Thread):
-    def __init__(self, index: int, base: str, code: str, shared: dict):
+    def __init__(self, index: int, base: str, code: str, shared: dict, short_poll: float = 0.0):
         super().__init__(daemon=True, name=f"phone-{index}")
         self.index, self.base, self.code, self.shared = index, base, code, shared
+        self.short_poll = short_poll  # > 0: ask every this many seconds instead of a long poll
         self.token = f"bench-phone-{index:06d}-{random.getrandbits(32):08x}"
         self.cookie: str | None = None
         self.etag: str | None = None
@@ -83,7 +85,9 @@ class Phone(threading.Thread):
         while not self.shared["stop"].is_set():
             try:
                 headers = {"If-None-Match": f'"{self.etag}"'} if self.etag else {}
-                status, view = self.request("?wait=20", headers=headers)
+                if self.short_poll:
+                    time.sleep(self.short_poll)
+                status, view = self.request("" if self.short_poll else "?wait=20", headers=headers)
                 self.polls += 1
                 failures = 0
             except (OSError, http.client.HTTPException) as exc:
@@ -143,17 +147,19 @@ def teacher_call(base: str, code: str, secret: str, body: dict | None = None) ->
     raise RuntimeError(f"teacher request {body} failed")
 
 
-def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, kill=None) -> dict:
+def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, kill=None,
+              short_poll: float = 0.0) -> dict:
     request = urllib.request.Request(base + "/class/api/new", data=b"{}", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=20) as response:
         made = json.loads(response.read())
     code, secret = made["code"], made["secret"]
     shared = {"stop": threading.Event()}
-    phones = [Phone(i, base, code, shared) for i in range(students)]
+    phones = [Phone(i, base, code, shared, short_poll) for i in range(students)]
     for phone in phones:
         phone.start()
     moved_at: dict[int, float] = {}
-    result: dict = {"students": students, "steps": steps}
+    result: dict = {"students": students, "steps": steps,
+                    "polling": f"short, every {short_poll:g} s" if short_poll else "long polls (wait=20 s)"}
     try:
         deadline = time.monotonic() + 60
         while sum(1 for p in phones if p.etag) < students:  # every phone has its first view
@@ -230,6 +236,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replicas", type=int, default=0,
                         help="0: one `streamlit run app.py` (in-process store); N: deploy.serve (Redis, HAProxy)")
     parser.add_argument("--kill-at-step", type=int, help="with --replicas ≥ 2: SIGKILL replica 1 before this step")
+    parser.add_argument("--short-poll", type=float, default=0.0, metavar="S",
+                        help="for comparison: phones ask every S seconds (304 when unchanged) instead of long polls")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     if args.replicas:
@@ -247,12 +255,13 @@ def main(argv: list[str] | None = None) -> None:
                 return pid
 
             result = run_class(launched.base, args.students, args.steps, args.idle, pids,
-                               (args.kill_at_step, kill) if args.kill_at_step else None)
+                               (args.kill_at_step, kill) if args.kill_at_step else None, args.short_poll)
             result["server"] = f"deploy.serve --replicas {args.replicas} (Redis, HAProxy)"
             result["replica_restarts"] = [r["restarts"] for r in launched.status().get("replicas", [])]
     else:
         with serve("app.py") as server:
-            result = run_class(server.base, args.students, args.steps, args.idle, lambda: [server.pid])
+            result = run_class(server.base, args.students, args.steps, args.idle, lambda: [server.pid],
+                               short_poll=args.short_poll)
             result["server"] = "streamlit run app.py (in-process store)"
     result["loadavg_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
     result["cpus"] = os.cpu_count()
