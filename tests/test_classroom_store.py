@@ -395,7 +395,7 @@ def test_join_panel_and_teacher_session(lang):
     texts = [m.value for m in at.markdown]
     made = at.session_state["class_teacher"]
     assert "secret-held-32" in texts and "teacher-view-True" in texts and "joined-None-nope!" in texts
-    assert any(made.code in m for m in texts)  # the code in large type
+    assert [m.value for m in at.metric] == [made.code]  # the code in large type
     hours = catalogue(lang)["classroom.nothing_personal"].split("{hours}")[0]
     assert any(c.value.startswith(hours) for c in at.caption)
     assert all(made.secret not in m for m in texts)  # the secret is never shown

@@ -72,12 +72,10 @@ def join_panel(code: str, join_url: str, *, qr_width: int = 420) -> None:
     from ui.i18n import t
     from ui.share import qr_svg
 
-    code = normalize_code(code)  # letters and digits only: safe in the HTML below
+    code = normalize_code(code)
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.image(qr_svg(join_url), width=qr_width, caption=t("classroom.join_title"))
     with right:
-        st.markdown(f"#### {t('classroom.code_label')}")
-        st.markdown(f"<div style='font-size:4rem;font-weight:700;letter-spacing:0.15em'>{code}</div>",
-                    unsafe_allow_html=True)
+        st.metric(t("classroom.code_label"), code)  # metric type: large, larger still in presenter mode
         st.markdown(t("classroom.join_help", url=join_url.split("?")[0], code=code))
         st.caption(t("classroom.nothing_personal", hours=f"{get_store().ttl_s / 3600:g}"))
