@@ -2,10 +2,13 @@
 
     python -m deploy.serve --replicas 2 --port 8501
 
-Starts N ``streamlit run app.py`` processes and HAProxy with ``deploy/haproxy.cfg`` — the file
+Starts Redis (the live class's shared store: a class started on one replica is followed and voted
+on through every other, and a replica killed mid-class loses nothing), N ``streamlit run app.py``
+processes (given ``ELBO_CLASS_REDIS_URL``) and HAProxy with ``deploy/haproxy.cfg`` — the file
 ``compose.yaml`` uses — and keeps them running: a replica that dies is restarted (after 0.5 s,
-backing off to 30 s if it keeps dying at once). Ctrl-C or SIGTERM stops HAProxy, then every
-replica (terminate, kill after 10 s).
+backing off to 30 s if it keeps dying at once); so is Redis. Ctrl-C or SIGTERM stops HAProxy, then
+every replica, then Redis (terminate, kill after 10 s). ``--redis-url`` uses a Redis of your own
+instead (nothing is started); Debian's package is ``redis-server``.
 
 How it mirrors Docker, so that one HAProxy file serves both: each replica listens on its own
 loopback address (127.77.0.1, .2, …; Linux routes all of 127.0.0.0/8 to the loopback device) on
@@ -42,6 +45,8 @@ HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 APP_HOST = "replicas.classroom.internal"
 SUBNET = "127.77.0"
 HAPROXY_CANDIDATES = ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
+REDIS_CANDIDATES = ("/usr/bin/redis-server", "/usr/local/bin/redis-server")
+REDIS_URL_ENV = "ELBO_CLASS_REDIS_URL"  # read by ui/classroom/store.py
 RESTART_DELAY_S, MAX_RESTART_DELAY_S, QUICK_DEATH_S = 0.5, 30.0, 10.0
 
 
@@ -51,6 +56,23 @@ def haproxy_path() -> str | None:
         if Path(candidate).exists():
             return candidate
     return shutil.which("haproxy")
+
+
+def redis_server_path() -> str | None:
+    for candidate in REDIS_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("redis-server")
+
+
+def redis_ping(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Redis answers PING (RESP over a plain socket: no client library in the launcher)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def log(message: str) -> None:
@@ -130,7 +152,7 @@ class Replica:
 
 @dataclass
 class Cluster:
-    """N replicas + DNS + HAProxy. ``start()``, then ``supervise()`` until stopped, then ``stop()``."""
+    """Redis + N replicas + DNS + HAProxy. ``start()``, then ``supervise()`` until stopped, then ``stop()``."""
 
     replicas: int = 2
     port: int = 8501
@@ -141,8 +163,11 @@ class Cluster:
     status_file: Path | None = None
     haproxy: str | None = None
     streamlit_args: tuple[str, ...] = ()
+    redis_url: str | None = None  # a Redis of your own; None: start redis-server on a free port
     members: list[Replica] = field(default_factory=list)
     lb: subprocess.Popen | None = None
+    redis: subprocess.Popen | None = None
+    redis_port: int = 0
     dns: TinyDNS | None = None
     stopping: bool = False
     _cookie_key: str = field(default_factory=lambda: secrets.token_hex(16), repr=False)
@@ -171,6 +196,8 @@ class Cluster:
         self.members = [Replica(i, a, self.app_port, self.log_dir / f"replica{i}.log")
                         for i, a in enumerate(addresses, start=1)]
         try:
+            if not self.redis_url:
+                self._start_redis(timeout)
             for replica in self.members:
                 self._spawn(replica)
             # HAProxy counts a server as up until its first check fails, so start it only once every
@@ -186,11 +213,35 @@ class Cluster:
         self.write_status()
         return self
 
+    @property
+    def class_store_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def _start_redis(self, timeout: float) -> None:
+        """redis-server on a free loopback port: in memory only (a class lives a few hours; nothing
+        on disk), its own health check (PING) before any replica starts."""
+        path = redis_server_path()
+        if path is None:
+            raise RuntimeError("redis-server not found (Debian/Ubuntu: sudo apt-get install redis-server), "
+                               "or pass --redis-url")
+        self.redis_port = self.redis_port or free_port_on(["127.0.0.1"])
+        with open(self.log_dir / "redis.log", "a") as out:
+            self.redis = subprocess.Popen(
+                [path, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
+                 "--dir", str(self.log_dir), "--maxmemory", "256mb", "--maxmemory-policy", "volatile-ttl"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+        self.wait_ready(timeout, self.redis_healthy)
+
+    def redis_healthy(self) -> bool:
+        if self.redis is not None and self.redis.poll() is not None:
+            raise RuntimeError(f"redis-server exited (code {self.redis.returncode}); see {self.log_dir}/redis.log")
+        return redis_ping("127.0.0.1", self.redis_port)
+
     def _spawn(self, replica: Replica) -> None:
         cmd = [sys.executable, "-m", "streamlit", "run", self.script, "--server.address", replica.address,
                "--server.port", str(replica.port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false", *self.streamlit_args]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", REDIS_URL_ENV: self.class_store_url}
         with open(replica.log_path, "a") as out:
             replica.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
                                             start_new_session=True, preexec_fn=_die_with_parent)
@@ -248,6 +299,11 @@ class Cluster:
                 replica.restarts += 1
                 self._spawn(replica)
                 changed = True
+        if self.redis is not None and self.redis.poll() is not None and not self.stopping:
+            # the classes in it are gone; the replicas reconnect to the new one by themselves
+            log(f"redis-server exited with code {self.redis.returncode}; restarting it")
+            self._start_redis(30)
+            changed = True
         if self.lb is not None and self.lb.poll() is not None:
             log(f"haproxy exited with code {self.lb.returncode}; restarting it")
             self._spawn_haproxy()
@@ -265,6 +321,7 @@ class Cluster:
             return
         status = {"url": self.url, "port": self.port, "app_port": self.app_port, "launcher_pid": os.getpid(),
                   "haproxy_pid": self.lb.pid if self.lb else None, "log_dir": str(self.log_dir),
+                  "redis_pid": self.redis.pid if self.redis else None, "redis_url": self.class_store_url,
                   "replicas": [r.info() for r in self.members]}
         tmp = Path(str(self.status_file) + ".tmp")
         tmp.write_text(json.dumps(status, indent=1))
@@ -272,7 +329,7 @@ class Cluster:
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> None:
-        """HAProxy first (no new connections), then every replica at once."""
+        """HAProxy first (no new connections), then every replica at once, then Redis."""
         self.stopping = True
         stop_process(self.lb)
         for replica in self.members:
@@ -280,6 +337,7 @@ class Cluster:
                 replica.proc.terminate()
         for replica in self.members:
             stop_process(replica.proc)
+        stop_process(self.redis)
         if self.dns is not None:
             self.dns.stop()
             self.dns = None
@@ -298,13 +356,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--script", default="app.py", help="the Streamlit script (default app.py)")
     parser.add_argument("--log-dir", type=Path, help="replica and HAProxy logs (default: a new temp dir)")
     parser.add_argument("--status-file", type=Path, help="write pids and addresses here as JSON")
+    parser.add_argument("--redis-url", help="the live class's store: a Redis of your own, e.g. "
+                        "redis://host:6379/0 (default: start redis-server on a free loopback port)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGINT, _raise_exit)
     cluster = Cluster(args.replicas, args.port, args.host, args.app_port, args.script, args.log_dir,
-                      args.status_file)
+                      args.status_file, redis_url=args.redis_url)
     try:
-        log(f"starting {args.replicas} replicas and HAProxy (logs: {cluster.log_dir or 'a temp dir'}) …")
+        log(f"starting Redis, {args.replicas} replicas and HAProxy (logs: {cluster.log_dir or 'a temp dir'}) …")
         cluster.start()
         lan = lan_address()
         log(f"ready: http://127.0.0.1:{args.port}" + (f" — students on the LAN: http://{lan}:{args.port}" if lan

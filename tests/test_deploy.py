@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +38,16 @@ def _needs_haproxy() -> str:
     path = serve.haproxy_path()
     if path is None:
         reason = "haproxy is not installed (Debian: apt-get install haproxy)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"deploy tests cannot run under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+def _needs_redis() -> str:
+    path = serve.redis_server_path()
+    if path is None:
+        reason = "redis-server is not installed (Debian: apt-get install redis-server)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"deploy tests cannot run under CI: {reason}", pytrace=False)
         pytest.skip(reason)
@@ -95,6 +106,7 @@ def ready(port: int) -> bool:
 def launcher(tmp_path: Path, replicas: int, script: str = TRIVIAL):
     """`python -m deploy.serve` as a user runs it; yields (process, port, status file)."""
     _needs_haproxy()
+    _needs_redis()
     port = free_port()
     status = tmp_path / "status.json"
     cmd = [sys.executable, "-m", "deploy.serve", "--replicas", str(replicas), "--port", str(port),
@@ -119,7 +131,8 @@ def launcher(tmp_path: Path, replicas: int, script: str = TRIVIAL):
 
 
 def _all_pids(status: dict) -> list[int]:
-    return [p for p in [status.get("haproxy_pid"), *(r["pid"] for r in status.get("replicas", []))] if p]
+    pids = [status.get("haproxy_pid"), status.get("redis_pid"), *(r["pid"] for r in status.get("replicas", []))]
+    return [p for p in pids if p]
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +183,19 @@ def test_compose_and_launcher_feed_the_same_haproxy_file():
     assert "cookie STREAMLIT_REPLICA insert" in config and "balance source" not in config
 
 
+def test_compose_gives_every_replica_the_class_store():
+    compose = (ROOT / "compose.yaml").read_text()
+    assert "ELBO_CLASS_REDIS_URL: redis://redis:6379/0" in compose
+    assert re.search(r"^  redis:\n    image: redis:", compose, flags=re.M)
+    assert 'test: ["CMD", "redis-cli", "ping"]' in compose and "condition: service_healthy" in compose
+    with contextlib.suppress(ImportError):
+        import yaml
+
+        services = yaml.safe_load(compose)["services"]
+        assert services["app"]["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert services["app"]["environment"]["ELBO_CLASS_REDIS_URL"] == "redis://redis:6379/0"
+
+
 def test_compose_file_validates():
     tool = shutil.which("docker-compose")
     if tool is None:
@@ -186,15 +212,24 @@ def test_kubernetes_manifest_is_complete():
                    "runAsNonRoot: true"):
         assert needed in text, needed
     assert "sessionAffinity: ClientIP" not in text  # would put a NATed class on one pod
+    assert "ELBO_CLASS_REDIS_URL" in text and "redis-cli" in text  # the class's shared store, with a health check
     with contextlib.suppress(ImportError):
         import yaml  # not a project dependency; a structural check where it happens to be installed
 
-        docs = {d["kind"]: d for d in yaml.safe_load_all(text)}
-        container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+        docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(text)}
+        app, service = docs["Deployment", "elbo-vae"], docs["Service", "elbo-vae"]
+        container = app["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["port"] == container["ports"][0]["name"]
-        assert docs["Service"]["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
-        assert docs["Ingress"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == \
-            docs["Service"]["metadata"]["name"]
+        assert service["spec"]["selector"] == app["spec"]["selector"]["matchLabels"]
+        assert docs["Ingress", "elbo-vae"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == \
+            service["metadata"]["name"]
+        # the pods find Redis by its Service's name and port
+        redis_service = docs["Service", "elbo-vae-redis"]
+        redis_pod = docs["Deployment", "elbo-vae-redis"]["spec"]["template"]
+        assert redis_service["spec"]["selector"] == redis_pod["metadata"]["labels"]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["ELBO_CLASS_REDIS_URL"] == f"redis://elbo-vae-redis:{redis_service['spec']['ports'][0]['port']}/0"
+        assert redis_pod["spec"]["containers"][0]["readinessProbe"]["exec"]["command"] == ["redis-cli", "ping"]
 
 
 def test_dockerfile_basics():
@@ -264,10 +299,94 @@ def test_a_killed_replica_and_a_killed_haproxy_are_restarted(cluster):
 def test_sigterm_stops_every_process(tmp_path):
     with launcher(tmp_path, replicas=1) as (proc, port, status_path):
         pids = _all_pids(read_status(status_path))
-        assert len(pids) == 2 and all(alive(p) for p in pids)
+        assert len(pids) == 3 and all(alive(p) for p in pids)  # HAProxy, Redis, the replica
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
-        poll(lambda: not any(alive(p) for p in pids), 15, "the replica and HAProxy to exit")
+        poll(lambda: not any(alive(p) for p in pids), 15, "the replica, Redis and HAProxy to exit")
         assert not status_path.exists()
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+# ----------------------------------------------------------------------------- a live class on replicas
+def class_call(base: str, path: str, body: dict | None = None, secret: str | None = None,
+               cookie: str | None = None) -> tuple[int, dict | None, str | None]:
+    """One class API request → (status, JSON, the replica that answered when behind HAProxy)."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if secret:
+        headers["X-Class-Secret"] = secret
+    if cookie:
+        headers["Cookie"] = f"{COOKIE}={cookie}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{base}/class/api{path}", data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read()), response.headers.get("X-Replica")
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        try:
+            return error.code, json.loads(text or b"null"), error.headers.get("X-Replica")
+        except ValueError:  # not the app's JSON: HAProxy's own error page
+            return error.code, {"proxy": text[:200].decode(errors="replace")}, error.headers.get("X-Replica")
+
+
+@pytest.fixture(scope="module")
+def class_cluster(tmp_path_factory):
+    """Two replicas of the real app (its class routes) behind HAProxy, with the launcher's Redis."""
+    with launcher(tmp_path_factory.mktemp("class_cluster"), replicas=2, script="app.py") as running:
+        yield running
+
+
+def test_a_class_started_on_one_replica_is_followed_and_voted_on_through_the_other(class_cluster):
+    _, port, status_path = class_cluster
+    status = read_status(status_path)
+    assert status["redis_url"].startswith("redis://127.0.0.1:") and alive(status["redis_pid"])
+    one, two = (f"http://{r['address']}:{r['port']}" for r in status["replicas"])
+    code_status, made, _ = class_call(one, "/new", {})
+    assert code_status == 201
+    code, secret = made["code"], made["secret"]
+    assert class_call(one, f"/{code}/teacher", {"action": "move", "step": 2, "question": "q", "options": 2},
+                      secret)[0] == 200
+    seen = class_call(two, f"/{code}")[1]
+    assert (seen["step"], seen["question"], seen["round"]) == (2, "q", 1)
+    # through HAProxy, phones stuck to each replica vote; every vote lands in the one class
+    cookies = {}
+    for _ in range(8):
+        replica, cookie = get(f"http://127.0.0.1:{port}/")
+        cookies.setdefault(replica, cookie)
+    assert set(cookies) == {"app1", "app2"}
+    for i in range(10):
+        replica = "app1" if i % 2 else "app2"
+        status_code, _, answered_by = class_call(f"http://127.0.0.1:{port}", f"/{code}/vote",
+                                                 {"token": f"phone-token-{i:06d}", "question": "q", "round": 1,
+                                                  "option": i % 2}, cookie=cookies[replica])
+        assert (status_code, answered_by) == (200, replica)
+    assert class_call(two, f"/{code}", secret=secret)[1]["counts"] == {"1": [5, 5]}
+    assert class_call(two, f"/{code}/teacher", {"action": "end"}, "not-the-secret")[0] == 403
+
+
+def test_a_replica_killed_mid_class_loses_no_vote_and_no_step(class_cluster):
+    _, port, status_path = class_cluster
+    base = f"http://127.0.0.1:{port}"
+    _, made, _ = class_call(base, "/new", {})
+    code, secret = made["code"], made["secret"]
+    class_call(base, f"/{code}/teacher", {"action": "move", "step": 7, "question": "q", "options": 3}, secret)
+    cookie = {r: c for r, c in (get(base + "/") for _ in range(8))}["app1"]
+    for i in range(30):
+        assert class_call(base, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q", "round": 1,
+                                                  "option": i % 3}, cookie=cookie)[0] == 200
+    victim = read_status(status_path)["replicas"][0]
+    os.kill(victim["pid"], signal.SIGKILL)
+    # the phones stuck to the dead replica go on, on the other one (HAProxy redispatches them)
+    for i in range(30, 60):
+        status_code, _, replica = class_call(base, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q",
+                                                                     "round": 1, "option": i % 3}, cookie=cookie)
+        assert (status_code, replica) == (200, "app2"), (i, status_code, _)
+    teacher = class_call(base, f"/{code}", secret=secret)[1]
+    assert (teacher["step"], teacher["counts"]) == (7, {"1": [20, 20, 20]})
+    poll(lambda: (s := read_status(status_path)) and s["replicas"][0]["pid"] not in (None, victim["pid"]), 30,
+         "the replica to be restarted")
+    poll(lambda: ready(port), 60, "both replicas healthy again")
+    restarted = read_status(status_path)["replicas"][0]
+    view = class_call(f"http://{restarted['address']}:{restarted['port']}", f"/{code}", secret=secret)[1]
+    assert (view["step"], view["counts"]) == (7, {"1": [20, 20, 20]})

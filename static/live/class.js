@@ -1,0 +1,303 @@
+// A live class on a phone (and the teacher's live vote bars): ui/live/classroom.py mounts it.
+//
+// It follows the class over plain HTTP (ui/classroom/http.py), never through Streamlit: a long poll
+// `GET class/api/<CODE>?wait=20` with the last ETag answers the moment the teacher moves (or after
+// 20 s with 304), so an idle phone costs the server nothing and no rerun. Only when the teacher's
+// step, page, section, question, round, show/reveal or end changes does it report to Python
+// (`setStateValue("moved", …)`: one rerun, which reads the class from the store itself). While the
+// tab is hidden it stops polling and catches up the moment it is shown again.
+//
+// A phone answers with the vote buttons drawn here (POST class/api/<CODE>/vote with an anonymous
+// random token kept in localStorage: the same phone voting again changes its answer). Counts appear
+// once the teacher shows or reveals them, round 1 and round 2 side by side.
+
+const WAIT_S = 20;
+const TOKEN_KEY = "elbo-class-token";
+const CSS = `
+.lc-bar { font: 0.95rem/1.4 var(--st-font, "Source Sans Pro", sans-serif); color: inherit; display: flex;
+  flex-direction: column; gap: 0.5rem; }
+.lc-head { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem; }
+.lc-code { font-weight: 700; letter-spacing: 0.12em; }
+.lc-status { opacity: 0.8; }
+.lc-bar button { font: inherit; min-height: 44px; padding: 0.35rem 0.9rem; border-radius: 0.5rem;
+  border: 1px solid rgba(49, 51, 63, 0.3); background: transparent; color: inherit; cursor: pointer; }
+.lc-bar button[aria-pressed="true"] { border-color: #1f77b4; background: rgba(31, 119, 180, 0.12); font-weight: 600; }
+.lc-options { display: flex; flex-wrap: wrap; gap: 0.5rem; }
+.lc-note { opacity: 0.85; }
+.lc-error { color: #d62728; }
+.lc-counts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 0.75rem; align-items: center; }
+.lc-rounds { display: flex; flex-direction: column; gap: 2px; }
+.lc-row { display: flex; align-items: center; gap: 0.4rem; }
+.lc-fill { height: 0.9rem; background: #1f77b4; border-radius: 2px; min-width: 1px; }
+.lc-fill.r2 { background: #ff7f0e; }
+.lc-fill.r3 { background: #2ca02c; }
+.lc-num { font-variant-numeric: tabular-nums; font-size: 0.85em; }
+.lc-legend { font-size: 0.85em; opacity: 0.8; }
+`;
+
+function viewData(component) {
+  const { data } = component;
+  return Array.isArray(data) ? data[0] : data;
+}
+
+function randomToken() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let memoryToken = null;
+function voterToken() {
+  try {
+    let token = localStorage.getItem(TOKEN_KEY);
+    if (!token || !/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
+      token = randomToken();
+      localStorage.setItem(TOKEN_KEY, token);
+    }
+    return token;
+  } catch {
+    return (memoryToken ||= randomToken()); // private browsing without storage: this page's lifetime
+  }
+}
+
+function remembered(key) {
+  try { return localStorage.getItem(key); } catch { return null; }
+}
+function remember(key, value) {
+  try {
+    if (value == null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch { /* nothing to keep */ }
+}
+
+/** What the page shows depends on these; a change is worth one rerun (Python reads the store). */
+export function viewKey(v) {
+  return [v.step, v.page, v.section, v.question, v.round, v.voting, v.shown, v.revealed, v.ended].join("|");
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+function fill(template, values) {
+  return String(template || "").replace(/\{(\w+)\}/g, (_, name) => (name in values ? values[name] : `{${name}}`));
+}
+
+class ClassView {
+  constructor(parent) {
+    this.parent = parent;
+    const style = document.createElement("style");
+    style.textContent = CSS;
+    this.root = el("div", { class: "lc-bar", "data-testid": "live-class" });
+    parent.append(style, this.root);
+    this.view = null;       // the latest class view from the server
+    this.etag = null;
+    this.reported = null;   // the last view key reported to Python
+    this.message = "";
+    this.loopId = 0;
+    this.controller = null;
+    this.onVisible = () => { if (!document.hidden) this.wake?.(); };
+    document.addEventListener("visibilitychange", this.onVisible);
+  }
+
+  update(data, component) {
+    this.component = component;
+    const restart = !this.data || this.data.api !== data.api || this.data.secret !== data.secret;
+    this.data = data;
+    if (restart) {  // another class (or role): forget everything about the last one
+      this.view = null;
+      this.reported = null;
+      this.message = "";
+    }
+    if (!this.view || (data.view && data.view.version > this.view.version)) {
+      this.view = data.view || null; // what Python rendered: drawn at once, no request needed
+      this.etag = this.view ? this.view.etag : null;
+    }
+    if (restart) this.start();
+    this.render();
+  }
+
+  start() {
+    this.controller?.abort();
+    const id = ++this.loopId;
+    this.loop(id);
+  }
+
+  async loop(id) {
+    let failures = 0;
+    while (id === this.loopId) {
+      if (document.hidden) {
+        await new Promise((resolve) => { this.wake = resolve; });
+        this.wake = null;
+        continue;
+      }
+      this.controller = new AbortController();
+      try {
+        const url = new URL(this.data.api, window.location.href);
+        url.searchParams.set("wait", String(WAIT_S));
+        const headers = {};
+        if (this.etag) headers["If-None-Match"] = `"${this.etag}"`;
+        if (this.data.secret) headers["X-Class-Secret"] = this.data.secret;
+        const response = await fetch(url, { headers, cache: "no-store", signal: this.controller.signal });
+        if (id !== this.loopId) return;
+        failures = 0;
+        if (response.status === 304) continue;
+        if (response.status === 404) {
+          this.gone();
+          return;
+        }
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        this.receive(await response.json());
+      } catch (error) {
+        if (id !== this.loopId) return;
+        // the network dropped or a replica restarts: try again, less and less often (at most every 10 s)
+        failures += 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10000, 250 * 2 ** Math.min(failures, 6))));
+      }
+    }
+  }
+
+  receive(view) {
+    this.view = view;
+    this.etag = view.etag;
+    const rendered = this.data.view;
+    const key = viewKey(view);
+    const following = this.data.role === "teacher" || this.data.following !== false;
+    if (following && (!rendered || (view.version > rendered.version && key !== viewKey(rendered))) &&
+        key !== this.reported) {
+      this.reported = key;
+      this.component.setStateValue("moved", { key, version: view.version });
+    }
+    this.render();
+  }
+
+  gone() {
+    this.view = null;
+    this.message = this.data.strings?.gone || "";
+    this.render();
+    if (this.reported !== "gone") {
+      this.reported = "gone";
+      this.component.setStateValue("moved", { key: "gone", version: -1 });
+    }
+  }
+
+  async vote(option) {
+    const v = this.view;
+    const key = `elbo-class-vote:${v.code}:${v.question}:${v.round}`;
+    const before = remembered(key);
+    remember(key, String(option));
+    this.message = "";
+    this.render();
+    const body = JSON.stringify({ token: voterToken(), question: v.question, round: v.round, option });
+    // A vote is keyed by the phone's token, so sending it again is safe: retried when the network or
+    // a restarting replica drops it (502-504), refused for good when the class has moved on (4xx).
+    for (let attempt = 0; ; attempt += 1) {
+      let status = 0;
+      try {
+        const response = await fetch(new URL(`${this.data.api}/vote`, window.location.href), {
+          method: "POST", headers: { "Content-Type": "application/json" }, cache: "no-store", body,
+        });
+        status = response.status;
+      } catch { /* offline: status 0 */ }
+      if (status >= 200 && status < 300) break;
+      if ((status === 0 || status >= 502) && attempt < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 400 * 2 ** attempt));
+        continue;
+      }
+      remember(key, before);
+      this.message = (status === 0 || status >= 500 ? this.data.strings?.offline : this.data.strings?.vote_refused) || "";
+      break;
+    }
+    this.render();
+  }
+
+  render() {
+    const s = this.data.strings || {};
+    const v = this.view;
+    const teacher = this.data.role === "teacher";
+    const nodes = [];
+    const head = el("div", { class: "lc-head" });
+    if (this.data.showHead !== false && v) {
+      head.append(el("span", { class: "lc-code" }, fill(s.code, { code: v.code })));
+      if (!teacher) {
+        const following = this.data.following !== false;
+        head.append(el("span", { class: "lc-status" }, following ? s.following : s.exploring));
+        head.append(el("button", {
+          type: "button", "data-action": following ? "explore" : "follow",
+          onclick: () => this.component.setStateValue("following", !following),
+        }, following ? s.explore : s.back));
+      }
+      nodes.push(head);
+    }
+    if (!v) {
+      nodes.push(el("div", { class: "lc-error", role: "alert" }, this.message || s.gone || ""));
+    } else if (v.ended) {
+      nodes.push(el("div", { class: "lc-note", role: "status" }, s.ended));
+    } else if (v.question && this.data.labels && this.data.labels.length === v.options) {
+      const labels = this.data.labels;
+      if (!teacher && v.voting && this.data.question === v.question) {
+        const chosen = remembered(`elbo-class-vote:${v.code}:${v.question}:${v.round}`);
+        nodes.push(el("div", { class: "lc-note" }, fill(v.round > 1 ? s.vote_again : s.vote, { round: v.round })));
+        const group = el("div", { class: "lc-options", role: "group", "aria-label": s.vote || "" });
+        labels.forEach((label, i) => group.append(el("button", {
+          type: "button", "aria-pressed": String(chosen === String(i)), "data-option": String(i),
+          onclick: () => this.vote(i),
+        }, label)));
+        nodes.push(group);
+        if (chosen != null) nodes.push(el("div", { class: "lc-note", role: "status" }, s.voted));
+      }
+      if (v.counts) nodes.push(this.bars(v, labels, s));
+      else if (!teacher && !v.voting) nodes.push(el("div", { class: "lc-note" }, s.wait));
+    }
+    if (this.message && v) nodes.push(el("div", { class: "lc-error", role: "alert" }, this.message));
+    this.root.replaceChildren(...nodes);
+  }
+
+  bars(v, labels, s) {
+    const rounds = Object.keys(v.counts).sort();
+    const most = Math.max(1, ...rounds.flatMap((r) => v.counts[r]));
+    const grid = el("div", { class: "lc-counts", "data-testid": "live-class-counts" });
+    labels.forEach((label, i) => {
+      const cell = el("div", { class: "lc-rounds" });
+      for (const r of rounds) {
+        const n = v.counts[r][i] || 0;
+        cell.append(el("div", { class: "lc-row", "aria-label": fill(s.count, { round: r, n }) },
+          el("div", { class: `lc-fill r${r}`, style: `width: ${(100 * n / most).toFixed(1)}%` }),
+          el("span", { class: "lc-num", "data-round": r, "data-option": String(i) }, String(n))));
+      }
+      grid.append(el("div", {}, label), cell);
+    });
+    const answered = rounds.map((r) => fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })).join(" · ");
+    return el("div", {}, grid, el("div", { class: "lc-legend" }, answered));
+  }
+
+  destroy() {
+    this.loopId += 1;
+    this.controller?.abort();
+    this.wake?.();
+    document.removeEventListener("visibilitychange", this.onVisible);
+  }
+}
+
+export function mount(component) {
+  const { parentElement } = component;
+  let view = parentElement.__classView;
+  if (!view) {
+    view = new ClassView(parentElement);
+    parentElement.__classView = view;
+  }
+  view.update(viewData(component) || {}, component);
+  const generation = (view.generation = (view.generation || 0) + 1);
+  return () => {
+    if (parentElement.__classView !== view || view.generation !== generation) return;
+    view.destroy();
+    delete parentElement.__classView;
+  };
+}

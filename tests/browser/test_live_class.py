@@ -1,0 +1,338 @@
+"""A live class through a real server: the JSON routes of `streamlit run app.py` (urllib), and
+phones in Chromium that follow a teacher, vote, see the reveal, explore and come back.
+
+The phones' page is a minimal follower page (``PHONE_PAGE`` below, the class bar of
+ui/live/classroom.py and nothing else) run by its own server, so the test checks the class layer
+itself: one rerun per teacher action and none per poll. The teacher drives over HTTP with the
+secret, as the teacher's browser does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+
+import pytest
+
+from tests.browser.support import ROOT, streamlit_server, wait_settled
+from ui.i18n import catalogue
+
+pytestmark = pytest.mark.browser
+
+
+def call(base: str, path: str, body: dict | None = None, headers: dict | None = None, raw: bytes | None = None,
+         content_type: str = "application/json") -> tuple[int, dict | None, dict]:
+    """One request to the class API → (status, JSON body or None, response headers)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    all_headers = dict(headers or {})
+    if data is not None:
+        all_headers["content-type"] = content_type
+    request = urllib.request.Request(f"{base}/class/api{path}", data=data, headers=all_headers)
+    try:
+        with urllib.request.urlopen(request, timeout=40) as response:
+            return response.status, json.loads(response.read() or b"null"), _lower(response.headers)
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        return error.code, (json.loads(text) if text else None), _lower(error.headers)
+
+
+def _lower(headers) -> dict:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def new_class(base: str) -> tuple[str, str]:
+    status, made, _ = call(base, "/new", {})
+    assert status == 201, made
+    return made["code"], made["secret"]
+
+
+def teach(base: str, code: str, secret: str, **body) -> dict:
+    status, view, _ = call(base, f"/{code}/teacher", body, {"X-Class-Secret": secret})
+    assert status == 200, view
+    return view
+
+
+# ------------------------------------------------------------------------------------- HTTP API
+def test_state_vote_and_teacher_routes(app_url):
+    code, secret = new_class(app_url)
+    status, phone, headers = call(app_url, f"/{code}")
+    assert status == 200 and phone["code"] == code and phone["step"] == 0 and "counts" not in phone
+    assert headers["etag"] == f'"{phone["etag"]}"' and headers["cache-control"] == "no-store"
+    assert secret not in json.dumps(phone)
+    assert call(app_url, f"/{code}", headers={"If-None-Match": headers["etag"]})[0] == 304
+
+    view = teach(app_url, code, secret, action="move", step=3, question="kl", options=3)
+    assert view["teacher"] and view["counts"] == {"1": [0, 0, 0]}
+    for i, option in enumerate([2, 2, 0]):
+        status, after, _ = call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "kl",
+                                                             "round": 1, "option": option})
+        assert status == 200 and "counts" not in after
+    assert teach(app_url, code, secret, action="reveal")["counts"] == {"1": [1, 0, 2]}
+    status, phone, _ = call(app_url, f"/{code}")
+    assert phone["revealed"] and phone["counts"] == {"1": [1, 0, 2]}
+
+
+def test_forged_teacher_requests_are_refused(app_url):
+    code, secret = new_class(app_url)
+    other_code, other_secret = new_class(app_url)
+    forged = [({}, {"action": "move", "step": 5}), ({"X-Class-Secret": "guess"}, {"action": "end"}),
+              ({"X-Class-Secret": other_secret}, {"action": "move", "step": 5}),
+              ({"X-Class-Secret": ""}, {"action": "reveal"})]
+    for headers, body in forged:
+        status, error, _ = call(app_url, f"/{code}/teacher", body, headers)
+        assert (status, error["error"]) == (403, "forbidden"), (headers, error)
+    # a secret in the URL is no secret: it is never read from there
+    status, _, _ = call(app_url, f"/{code}/teacher?secret={secret}", {"action": "move", "step": 5})
+    assert status == 403
+    assert call(app_url, f"/{code}", headers={"X-Class-Secret": "guess"})[0] == 403
+    status, phone, _ = call(app_url, f"/{code}")
+    assert phone["step"] == 0 and not phone["ended"]
+    # a form post (what a cross-site page could send without asking) is refused before anything
+    status, error, _ = call(app_url, f"/{code}/teacher", raw=b"action=end", headers={"X-Class-Secret": secret},
+                            content_type="application/x-www-form-urlencoded")
+    assert status == 400
+    assert call(app_url, f"/{other_code}")[1]["step"] == 0
+
+
+@pytest.mark.parametrize("code", ["QQQQQ", "nope", "12345678"])
+def test_unknown_class_is_a_clear_404(app_url, code):
+    for path, body in ((f"/{code}", None), (f"/{code}?wait=1", None),
+                       (f"/{code}/vote", {"token": "t" * 20, "question": "q", "round": 1, "option": 0})):
+        status, error, headers = call(app_url, path, body)
+        assert status == 404 and error["error"] == "no_such_class", (path, error)
+        assert headers["content-type"].startswith("application/json")
+
+
+def test_bad_votes_are_refused_with_reasons(app_url):
+    code, secret = new_class(app_url)
+    teach(app_url, code, secret, action="move", question="q", options=2)
+    vote = {"token": "phone-token-000001", "question": "q", "round": 1, "option": 0}
+    assert call(app_url, f"/{code}/vote", raw=b"{not json")[0] == 400
+    assert call(app_url, f"/{code}/vote", {**vote, "option": 7})[0] == 400
+    assert call(app_url, f"/{code}/vote", {**vote, "token": "x"})[0] == 400
+    assert call(app_url, f"/{code}/vote", {**vote, "round": 2})[0] == 409
+    assert call(app_url, f"/{code}/vote", raw=b"x" * 5000)[0] == 400
+
+
+def test_long_poll_wakes_on_a_move_and_not_on_hidden_votes(app_url):
+    code, secret = new_class(app_url)
+    teach(app_url, code, secret, action="move", question="q", options=2)
+    _, phone, _ = call(app_url, f"/{code}")
+    results = {}
+
+    def waiter():
+        started = time.monotonic()
+        results["answer"] = call(app_url, f"/{code}?wait=20", headers={"If-None-Match": f'"{phone["etag"]}"'})
+        results["at"] = time.monotonic()
+        results["waited"] = results["at"] - started
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    # votes while the counts are hidden change nothing a phone sees: the poll keeps waiting
+    for i in range(5):
+        assert call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q", "round": 1,
+                                               "option": 1})[0] == 200
+    assert thread.is_alive()
+    moved_at = time.monotonic()
+    teach(app_url, code, secret, action="move", step=2)
+    thread.join(timeout=25)
+    status, view, _ = results["answer"]
+    assert status == 200 and view["step"] == 2
+    # the poll answers as the teacher moves, not at the end of its 20 s wait (the benchmark measures
+    # how fast: a few hundred ms here; the margin is for a loaded CI machine)
+    assert results["at"] - moved_at < 3.0
+    # nothing changes: the poll ends after its wait with 304
+    started = time.monotonic()
+    assert call(app_url, f"/{code}?wait=1", headers={"If-None-Match": f'"{view["etag"]}"'})[0] == 304
+    assert time.monotonic() - started >= 0.9
+
+
+def test_120_phones_voting_at_once_over_http(app_url):
+    code, secret = new_class(app_url)
+    teach(app_url, code, secret, action="move", question="q", options=4)
+    choices = [(i * 7) % 4 for i in range(120)]
+    barrier = threading.Barrier(120)
+    statuses = []
+
+    def phone(i):
+        barrier.wait(timeout=30)
+        statuses.append(call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q",
+                                                       "round": 1, "option": choices[i]})[0])
+
+    threads = [threading.Thread(target=phone, args=(i,)) for i in range(120)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [200] * 120
+    expected = Counter(choices)
+    assert teach(app_url, code, secret, action="show")["counts"] == {"1": [expected[o] for o in range(4)]}
+
+
+# ------------------------------------------------------------------------------------ phones
+PHONE_PAGE = '''
+import streamlit as st
+
+if __name__ != "__main__":
+    from ui.classroom.http import class_routes
+
+    app = st.App(__file__, routes=class_routes())
+else:
+    from ui.classroom import session
+    from ui.classroom.store import get_store
+    from ui.live.classroom import class_bar, following
+
+    st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    if st.query_params.get("teach"):  # the teacher's page: the secret stays in this session
+        made = session.teacher_class() or session.start_class()
+        st.markdown(f"class-code-{made.code}")
+        if st.button("next step"):
+            step = get_store().view(made.code)["step"]
+            session.teach("move", step=step + 1, question="q", options=3)
+        if st.button("reveal"):
+            session.teach("reveal")
+        view = class_bar(made.code, role="teacher", secret=made.secret, question="q", labels=["A", "B", "C"])
+        st.markdown(f"class-step-{view['step']}")
+        st.markdown(f"runs-{st.session_state['runs']}")
+        st.stop()
+    code = st.query_params.get("class", "")
+    view = class_bar(code, question="q", labels=["A", "B", "C"])
+    if view is None:
+        st.markdown("class-gone")
+    elif following(code):
+        st.markdown(f"class-step-{view['step']}")
+    else:
+        st.markdown("class-exploring")
+    st.markdown(f"runs-{st.session_state['runs']}")
+'''
+
+
+@pytest.fixture(scope="module")
+def phone_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("phone_app")
+    (folder / "class_phone.py").write_text(PHONE_PAGE)
+    (folder / "static").symlink_to(ROOT / "static")
+    with streamlit_server(folder / "class_phone.py", extra_args=("--server.enableStaticServing", "true")) as base:
+        yield base
+
+
+def _runs(page) -> int:
+    return int(re.search(r"runs-(\d+)", page.locator('[data-testid="stMarkdownContainer"]').all_inner_texts()[-1])[1])
+
+
+def test_three_phones_follow_vote_see_the_reveal_and_explore(chromium, phone_app):
+    code, secret = new_class(phone_app)
+    strings = catalogue("en")
+    phones = []
+    for _ in range(3):
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
+                                       has_touch=True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.goto(f"{phone_app}/?class={code.lower()}")
+        wait_settled(page)
+        page.get_by_text("class-step-0").wait_for()
+        phones.append((context, page, errors))
+    try:
+        runs = [_runs(p) for _, p, _ in phones]
+        # idle: the phones poll, but nothing reruns
+        phones[0][1].wait_for_timeout(1500)
+        assert [_runs(p) for _, p, _ in phones] == runs
+
+        teach(phone_app, code, secret, action="move", step=4, question="q", options=3)
+        for _, page, _ in phones:
+            page.get_by_text("class-step-4").wait_for(timeout=20_000)
+            page.get_by_text(strings["classroom.phone.vote"]).wait_for()
+        page.wait_for_timeout(500)
+        assert [_runs(p) for _, p, _ in phones] == [r + 1 for r in runs]  # one rerun per teacher action
+        for i, (_, page, _) in enumerate(phones):
+            page.locator('[data-testid="live-class"] button[data-option]').nth([2, 2, 0][i]).click()
+            page.get_by_text(strings["classroom.phone.voted"]).wait_for()
+        phones[1][1].locator('[data-testid="live-class"] button[data-option="1"]').click()  # changes its mind
+        deadline = time.monotonic() + 10
+        while call(phone_app, f"/{code}", headers={"X-Class-Secret": secret})[1]["counts"]["1"] != [1, 1, 1]:
+            assert time.monotonic() < deadline, "the phones' votes did not arrive"
+            time.sleep(0.1)
+
+        teach(phone_app, code, secret, action="reveal")
+        for _, page, _ in phones:
+            counts = page.locator('[data-testid="live-class-counts"] .lc-num')
+            counts.first.wait_for(timeout=20_000)
+            assert counts.all_inner_texts() == ["1", "1", "1"]
+
+        # explore freely: the teacher's next step does not pull this phone along; back follows again
+        _, explorer, _ = phones[0]
+        explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
+        explorer.get_by_text("class-exploring").wait_for()
+        explorer_runs = _runs(explorer)
+        teach(phone_app, code, secret, action="move", step=5, question="")
+        phones[1][1].get_by_text("class-step-5").wait_for(timeout=20_000)
+        # the explorer's bar has heard of the move (the revealed counts are gone) but its page stays
+        explorer.locator('[data-testid="live-class-counts"]').wait_for(state="detached", timeout=20_000)
+        assert explorer.get_by_text("class-exploring").is_visible() and _runs(explorer) == explorer_runs
+        explorer.get_by_role("button", name=strings["classroom.phone.back"]).click()
+        explorer.get_by_text("class-step-5").wait_for()
+
+        teach(phone_app, code, secret, action="end")
+        for _, page, _ in phones:
+            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=20_000)
+        assert [e for _, _, e in phones] == [[], [], []]
+    finally:
+        for context, _, _ in phones:
+            context.close()
+
+
+def test_an_unknown_class_code_says_so(chromium, phone_app):
+    context = chromium.new_context(locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(f"{phone_app}/?class=ZZZZZ")
+        wait_settled(page)
+        page.get_by_text("class-gone").wait_for()
+        page.get_by_text(catalogue("en")["classroom.phone.gone"]).wait_for()
+    finally:
+        context.close()
+
+
+def test_a_teacher_page_drives_phones_and_sees_their_votes_live(chromium, phone_app):
+    """The teacher's own session holds the secret (nothing in any URL); the projector's bars count
+    the phones' votes as they arrive, without rerunning the teacher's page."""
+    from playwright.sync_api import expect
+
+    teacher_context = chromium.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+    teacher = teacher_context.new_page()
+    phone_contexts = []
+    try:
+        teacher.goto(f"{phone_app}/?teach=1")
+        wait_settled(teacher)
+        code = re.search(r"class-code-(\w+)", teacher.get_by_text(re.compile("class-code-")).inner_text())[1]
+        assert "secret" not in teacher.url and code not in teacher.url
+        phones = []
+        for _ in range(3):
+            context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+            phone_contexts.append(context)
+            phone = context.new_page()
+            phone.goto(f"{phone_app}/?class={code}")
+            wait_settled(phone)
+            phones.append(phone)
+        teacher.get_by_role("button", name="next step").click()
+        teacher.get_by_text("class-step-1").wait_for()
+        runs = _runs(teacher)
+        for i, phone in enumerate(phones):
+            phone.get_by_text("class-step-1").wait_for(timeout=20_000)
+            phone.locator('[data-testid="live-class"] button[data-option]').nth(i).click()
+        expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(["1", "1", "1"],
+                                                                                          timeout=10_000)
+        assert _runs(teacher) == runs  # the bars moved; the teacher's page did not rerun
+        teacher.get_by_role("button", name="reveal").click()
+        for phone in phones:
+            phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=20_000)
+    finally:
+        for context in [teacher_context, *phone_contexts]:
+            context.close()

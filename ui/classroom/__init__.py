@@ -1,0 +1,1 @@
+"""A live class: one teacher, many phones (design.md, "A live class")."""

@@ -1,0 +1,81 @@
+"""The live class in the page (static/live/class.js): a phone's class bar — the class code,
+following or exploring, the vote buttons and, once shown, the counts — and the teacher's live vote
+bars. The browser follows the class over HTTP (ui/classroom/http.py) and reports to Python only
+when what the page shows must change (the teacher moved, showed, revealed, started a round, ended):
+one rerun per teacher action, none per poll.
+
+    view = class_bar(code)                               # a phone; returns the store's view or None
+    class_bar(code, question="kl", labels=[...])         # … with vote buttons for that question
+    class_bar(code, role="teacher", secret=s, question="kl", labels=[...])   # the projector's bars
+    following(code)                                      # False after the phone's "explore freely"
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.classroom.http import API
+from ui.classroom.store import ClassError, get_store, normalize_code
+from ui.i18n import catalogue, current_lang
+from ui.live import register
+
+_CLASS = register("class")
+PHONE_STRINGS = ("code", "following", "exploring", "explore", "back", "vote", "vote_again", "voted",
+                 "vote_refused", "offline", "wait", "ended", "gone", "count", "answered")
+
+
+def _key(code: str, role: str) -> str:
+    return f"live_class_{role}_{code}"
+
+
+def following(code: str) -> bool:
+    """Whether this phone follows the teacher (True until "explore freely"; again after "back")."""
+    try:
+        code = normalize_code(code)
+    except ClassError:
+        return True
+    state = st.session_state.get(_key(code, "phone")) or {}
+    return state.get("following") is not False
+
+
+def class_bar(code: str, *, role: str = "phone", secret: str | None = None, question: str | None = None,
+              labels: list[str] | None = None, head: bool = True) -> dict | None:
+    """Mount the class bar for ``code`` → the class as the store has it now (the teacher's view with
+    ``secret``), or None when the class is unknown or expired (the bar then says so).
+
+    ``question`` and its option ``labels`` (in the page's language) draw the vote buttons (phones)
+    or the live bars (teacher) while that question is the class's current one. Call it once per run;
+    the page then follows ``view["step"]``, ``view["revealed"]``, … and :func:`following`."""
+    try:
+        code = normalize_code(code)
+        view = get_store().view(code, secret if role == "teacher" else None)
+    except ClassError:
+        view = None
+        code = str(code)[:8]
+    strings = catalogue(current_lang())
+    data = {
+        "api": f"{API.lstrip('/')}/{code}",  # relative: also under a server.baseUrlPath
+        "role": role, "view": view, "question": question or "", "labels": list(labels or []),
+        "following": following(code) if role == "phone" else True, "showHead": head,
+        "strings": {name: strings[f"classroom.phone.{name}"] for name in PHONE_STRINGS},
+    }
+    if role == "teacher" and secret:
+        data["secret"] = secret  # only ever sent to the teacher's own session
+    _CLASS(key=_key(code, role), data=[data], on_moved_change=lambda: None, on_following_change=lambda: None)
+    return view
+
+
+def join_panel(code: str, join_url: str, *, qr_width: int = 420) -> None:
+    """The teacher's join screen: a QR code big enough for the back rows, the code in large type,
+    how to join, and what is (not) stored. ``join_url`` is the full link (``…/lesson?class=CODE``:
+    never the secret, never ``present=1``)."""
+    from ui.i18n import t
+    from ui.share import qr_svg
+
+    code = normalize_code(code)
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.image(qr_svg(join_url), width=qr_width, caption=t("classroom.join_title"))
+    with right:
+        st.metric(t("classroom.code_label"), code)  # metric type: large, larger still in presenter mode
+        st.markdown(t("classroom.join_help", url=join_url.split("?")[0], code=code))
+        st.caption(t("classroom.nothing_personal", hours=f"{get_store().ttl_s / 3600:g}"))
