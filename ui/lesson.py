@@ -281,7 +281,7 @@ def class_numbers(_model, key) -> dict[int, dict[str, float]]:
     """Holdout averages for the question's two classes: the ELBO of eq. 1.4.12 (a lower bound on
     log p(x); the model card's 200 samples and seed) and the ink (pixels that are 1)."""
     from ui.model import holdout
-    from vae_core.timeline import elbo_summary
+    from vae_core.timeline_data import elbo_summary_served as elbo_summary  # numpy: no torch
 
     images, labels = holdout()
     return {c: {"elbo": elbo_summary(_model, images[labels == c])["elbo"],
