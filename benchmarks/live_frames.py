@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from benchmarks.common import chromium, log, median, p95, serve
-from tests.browser.support import wait_settled
+from harness.browser import new_context, wait_settled
 
 
 @dataclass
@@ -88,7 +88,7 @@ def _path(view: LiveView, box: dict, t: float) -> tuple[float, float]:
 def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
     result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}", view.kind)
     seconds = view.seconds or seconds
-    context = browser.new_context(viewport={"width": view.viewport[0], "height": view.viewport[1]},
+    context = new_context(browser, viewport={"width": view.viewport[0], "height": view.viewport[1]},
                                   locale="en-US")
     page = context.new_page()
     sent: list[float] = []

@@ -26,7 +26,7 @@ import pytest
 
 from deploy import serve
 from deploy.dns import TinyDNS, answer
-from tests.browser.support import free_port
+from harness.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIVIAL = "benchmarks/apps/trivial.py"  # starts in well under a second; the launcher is under test

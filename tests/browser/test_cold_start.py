@@ -4,7 +4,8 @@ waking up) must get the full app — router, language, URL state — not Streaml
 
 import pytest
 
-from tests.browser.support import streamlit_server, wait_settled
+from harness.browser import new_context, new_page, wait_settled
+from harness.server import streamlit_server
 from ui.i18n import catalogue
 
 pytestmark = pytest.mark.browser
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("path", ["reparameterization", "gaussian-kl"])
 def test_deep_link_on_a_cold_server(chromium, path):
     with streamlit_server() as base:
-        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        context = new_context(chromium, viewport={"width": 1400, "height": 900})
+        page = new_page(context)
         try:
             page.goto(f"{base}/{path}?lang=zh")
             wait_settled(page)
@@ -23,4 +25,4 @@ def test_deep_link_on_a_cold_server(chromium, path):
             assert heading == catalogue("zh")[f"{slug}.title"]
             assert page.locator('[data-testid="stSidebar"] label').filter(has_text="English").count() == 1
         finally:
-            page.close()
+            context.close()
