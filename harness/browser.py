@@ -111,10 +111,12 @@ def track(page):
     return page
 
 
-def new_context(browser, **options):
-    """A context whose pages run with the live views' test instrumentation on and are tracked."""
+def new_context(browser, play_speed: float | None = None, **options):
+    """A context whose pages run with the live views' test instrumentation on and are tracked.
+    ``play_speed``: the live views' plays (static/live mc.js, timeline.js) run that many times faster
+    (``window.__LIVE_PLAY_SPEED__``; tests only — benchmarks time plays at their real speed)."""
     context = browser.new_context(**options)
-    context.add_init_script(LIVE_TEST_INIT)
+    context.add_init_script(LIVE_TEST_INIT + (f" window.__LIVE_PLAY_SPEED__ = {play_speed:g};" if play_speed else ""))
     context.on("page", track)
     return context
 
@@ -128,14 +130,15 @@ class ContextPool:
     """Browser contexts shared by every test that asks for the same options (viewport, locale, touch…):
     the HTTP and code caches of a context keep Streamlit's frontend compiled between page loads."""
 
-    def __init__(self, browser) -> None:
+    def __init__(self, browser, play_speed: float | None = None) -> None:
         self.browser = browser
+        self.play_speed = play_speed
         self._contexts: dict[str, object] = {}
 
     def get(self, **options):
         key = repr(sorted(options.items()))
         if key not in self._contexts:
-            self._contexts[key] = new_context(self.browser, **options)
+            self._contexts[key] = new_context(self.browser, play_speed=self.play_speed, **options)
         return self._contexts[key]
 
     def page(self, **options):

@@ -18,6 +18,9 @@ DESKTOP = {"viewport": {"width": 1400, "height": 900}, "locale": "en-US"}
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}, "locale": "en-US"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "en-US"}
 PHONE_TOUCH = {**PHONE, "has_touch": True, "is_mobile": True}
+# The Monte Carlo and training plays run 4× faster in tests (4 s → 1 s, 10 s → 2.5 s): the tests
+# assert where a play ends and that it animated; its real speed is benchmarks/live_frames.py's.
+PLAY_SPEED = 4
 
 
 def _unavailable(reason: str):
@@ -43,8 +46,8 @@ def chromium():
 @pytest.fixture(scope="session")
 def contexts(chromium):
     """Shared browser contexts: ``contexts.page(**options)`` opens a fresh page in the one context
-    for those options (Streamlit's frontend stays cached and compiled between tests)."""
-    pool = ContextPool(chromium)
+    for those options (Streamlit's frontend stays cached and compiled between tests); plays sped up."""
+    pool = ContextPool(chromium, play_speed=PLAY_SPEED)
     yield pool
     pool.close()
 
