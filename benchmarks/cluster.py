@@ -43,7 +43,7 @@ from benchmarks import load
 from benchmarks.common import ROOT, cpu_seconds, log, log_errors, machine_busy_seconds, rss_mb
 from benchmarks.wsclient import StreamlitSession
 from deploy.serve import haproxy_path
-from tests.browser.support import free_port
+from harness.server import free_port
 from ui.registry import HOME, built_pages
 
 

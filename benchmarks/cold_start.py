@@ -20,7 +20,7 @@ import json
 
 from benchmarks.common import ROOT, chromium, log, median, serve, torch_loaded
 from benchmarks.latency import INSTRUMENT_JS, dismiss_dialogs
-from tests.browser.support import wait_settled
+from harness.browser import new_context, wait_settled
 from ui.registry import PAGES
 
 LATENT = next(p for p in PAGES if p.slug == "latent")
@@ -29,7 +29,7 @@ QUIET_JS = "(quiet) => performance.now() - window.__bench.last >= quiet"
 
 def _open_and_time(browser, url: str, timeout_ms: float = 120_000) -> tuple[float, list[str], int]:
     """(epoch seconds of the last DOM change before settling, dialog titles, exceptions shown)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context = new_context(browser, viewport={"width": 1400, "height": 900}, locale="en-US")
     context.add_init_script(INSTRUMENT_JS)
     try:
         page = context.new_page()

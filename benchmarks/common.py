@@ -20,7 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.browser.support import CHROMIUM_ARGS, ROOT, chromium_path, free_port, stop, wait_healthy
+from harness.browser import chromium
+from harness.server import CHROMIUM_ARGS, ROOT, chromium_path, free_port, stop, wait_healthy
 
 BENCH_DIR = Path(__file__).resolve().parent
 TRIVIAL_APP = BENCH_DIR / "apps" / "trivial.py"
@@ -30,7 +31,7 @@ TRIVIAL_APP = BENCH_DIR / "apps" / "trivial.py"
 # only ones we pass there: they change where and how the server listens, not how it reruns.
 BASE_FLAGS = ("--server.headless", "true", "--browser.gatherUsageStats", "false")
 
-__all__ = ["CHROMIUM_ARGS", "ROOT", "chromium_path"]
+__all__ = ["CHROMIUM_ARGS", "ROOT", "chromium", "chromium_path"]
 
 
 def log(message: str) -> None:
@@ -228,23 +229,6 @@ def serve(script: str | Path = "app.py", *, defaults: bool = False, extra_args: 
             stop(proc)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-# ----------------------------------------------------------------------------- browser
-@contextlib.contextmanager
-def chromium() -> Iterator:
-    """One headless Debian Chromium via Playwright; closed (with Playwright) on exit."""
-    from playwright.sync_api import sync_playwright
-
-    path = chromium_path()
-    if path is None:
-        raise RuntimeError("no Chromium found (expected /usr/bin/chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 # ----------------------------------------------------------------------------- machine

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from benchmarks.common import TRIVIAL_APP, chromium, cpu_seconds, log, median, p95, serve
 from benchmarks.wsclient import StreamlitSession
-from tests.browser.support import wait_settled
+from harness.browser import new_context, wait_settled
 from ui.registry import built_pages
 
 # Records the time of every DOM mutation and image load, the last keydown, and whether the
@@ -136,7 +136,7 @@ async def _server_share(target: Target, moves: int) -> None:
 
 
 def _open(browser, target: Target, timeout_ms: float):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context = new_context(browser, viewport={"width": 1400, "height": 900}, locale="en-US")
     context.add_init_script(INSTRUMENT_JS)
     page = context.new_page()
     page.on("pageerror", lambda exc: target.errors.append(f"js: {exc}"))

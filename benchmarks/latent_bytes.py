@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from benchmarks.common import CHROMIUM_ARGS, chromium_path, log
-from tests.browser.support import streamlit_server, wait_settled
+from benchmarks.common import log
+from harness.browser import launch, new_context, new_page, wait_settled
+from harness.server import streamlit_server
 
 MODEL_READY = """() => { const s = (window.__liveStats || {}).latent;
                          return !!s && [...s.signatures].some((x) => x !== "loading"); }"""
@@ -44,11 +45,9 @@ def run(base: str, moves: int) -> list[dict]:
 
     out = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            # static/live/instrument.js: MODEL_READY reads the stats
-            page.add_init_script("window.__LIVE_TEST__ = true")
+            page = new_page(new_context(browser, viewport={"width": 1280, "height": 720}))
             received, sent, http = listen(page)
             page.goto(f"{base}/latent?lang=en")
             wait_settled(page, timeout_ms=240_000)

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from benchmarks.common import chromium, log, median, p95, serve
-from tests.browser.support import wait_settled
+from harness.browser import new_context, wait_settled
 
 
 @dataclass
@@ -31,6 +31,8 @@ class LiveView:
     kind: str = "range"  # "range": a horizontal drag; "pad": a circle on a 2-D pad; "play": click and wait
     viewport: tuple[int, int] = (1280, 720)
     seconds: float | None = None  # this view's own duration (a play that must run to its end)
+    done: str | None = None  # a play: the selector that appears at its end (timed from the click)
+    budget: tuple[float, float] | None = None  # a play's budget: (at most seconds, at least frames per second)
 
 
 VIEWS = [
@@ -39,7 +41,9 @@ VIEWS = [
     LiveView("ledger", "elbo?lang=en", 'input[data-name="qmu"]'),
     LiveView("reparam", "reparameterization?lang=en", 'input[data-name="mu"]'),
     LiveView("mc", "monte-carlo?lang=en", 'input[data-name="n"]'),
-    LiveView("mc", "monte-carlo?lang=en&L=100000&runs=50", "button.live-play", kind="play", seconds=5.0),
+    # moved here from tests/browser/test_live_mc.py: play reaches L = 100,000 with 50 runs in ≤ 5 s at ≥ 30 fps
+    LiveView("mc", "monte-carlo?lang=en&L=100000&runs=50", "button.live-play", kind="play", seconds=10.0,
+             done='canvas.live-plot[data-state*=\'"n":100000,\']', budget=(5.0, 30.0)),
     LiveView("latent", "latent?lang=en", "canvas.live-pad", kind="pad"),
     LiveView("latent_path", "latent?lang=en", "button.latent-play", kind="play"),
     LiveView("draw", "draw?lang=en", "canvas.draw-pad", kind="pad"),
@@ -58,6 +62,7 @@ class Result:
     sent_during: int = 0
     sent_after: int = 0
     seconds: float = 0.0
+    budget: tuple[float, float] | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -86,9 +91,9 @@ def _path(view: LiveView, box: dict, t: float) -> tuple[float, float]:
 
 
 def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
-    result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}", view.kind)
+    result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}", view.kind, budget=view.budget)
     seconds = view.seconds or seconds
-    context = browser.new_context(viewport={"width": view.viewport[0], "height": view.viewport[1]},
+    context = new_context(browser, viewport={"width": view.viewport[0], "height": view.viewport[1]},
                                   locale="en-US")
     context.add_init_script("window.__LIVE_TEST__ = true")  # static/live/instrument.js: the frame times read below
     page = context.new_page()
@@ -106,7 +111,10 @@ def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
         t0 = page.evaluate("() => performance.now()")
         if view.kind == "play":
             target.click()
-            page.wait_for_timeout(int(seconds * 1000))
+            if view.done:
+                page.locator(view.done).first.wait_for(state="attached", timeout=int(seconds * 1000))
+            else:
+                page.wait_for_timeout(int(seconds * 1000))
         else:
             box = target.bounding_box()
             page.mouse.move(*_path(view, box, 0.0))
@@ -148,13 +156,24 @@ def run(seconds: float = 2.0, only: list[str] | None = None, log=log) -> dict:
     return {"seconds": seconds, "results": [{**asdict(r), "median": r.median, "p95": r.p95} for r in results]}
 
 
+def play_verdict(r: dict) -> str:
+    """A play with a budget: its time to the end and frame rate against (at most s, at least fps)."""
+    if not r.get("budget") or not r["seconds"]:
+        return ""
+    most_s, least_fps = r["budget"]
+    fps = r["frames"] / r["seconds"]
+    ok = r["seconds"] <= most_s and fps >= least_fps
+    return f" {r['seconds']:.2f} s, {fps:.0f} fps (budget ≤ {most_s:g} s, ≥ {least_fps:g} fps) {'✅' if ok else '❌'}"
+
+
 def table(result: dict) -> str:
     rows = ["| live view | gesture | window | frames | distinct pictures | frame interval median / p95 (ms) "
             "| reruns during drag | after release |", "|---|---|---|---|---|---|---|---|"]
     for r in result["results"]:
         note = f" ⚠ {r['errors'][0]}" if r["errors"] else ""
-        rows.append(f"| {r['name']} | {r['kind']} | {r['viewport']} | {r['frames']} | {r['distinct']} | "
-                    f"{r['median']:.1f} / {r['p95']:.1f} | {r['sent_during']} | {r['sent_after']}{note} |")
+        rows.append(f"| {r['name']} | {r['kind']}{play_verdict(r)} | {r['viewport']} | {r['frames']} | "
+                    f"{r['distinct']} | {r['median']:.1f} / {r['p95']:.1f} | {r['sent_during']} | "
+                    f"{r['sent_after']}{note} |")
     return "\n".join(rows)
 
 

@@ -20,14 +20,14 @@ import time
 
 from benchmarks.common import chromium, log, rss_mb, serve, torch_loaded
 from benchmarks.wsclient import StreamlitSession
-from tests.browser.support import wait_settled
+from harness.browser import new_context, wait_settled
 from ui.registry import HOME, built_pages
 
 
 def _visit_every_page(browser, base: str) -> list[str]:
     """One browser session opens every page in turn; returns the problems it saw."""
     problems = []
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context = new_context(browser, viewport={"width": 1400, "height": 900}, locale="en-US")
     try:
         page = context.new_page()
         for info in [HOME, *built_pages()]:

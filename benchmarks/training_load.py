@@ -20,7 +20,7 @@ import re
 
 from benchmarks.common import chromium, log, median, p95, serve
 from benchmarks.latency import Target, _move, _open
-from tests.browser.support import wait_settled
+from harness.browser import new_context, wait_settled
 
 PROGRESS_JS = """(want) => [...document.querySelectorAll('[data-testid="stProgress"]')]
   .some((e) => e.innerText.includes(want))"""
@@ -52,7 +52,7 @@ def run(blocks: int = 3, moves: int = 6, page: str = "monte-carlo?lang=en") -> d
     with serve("app.py") as app, chromium() as browser:
         target = Target("other page", "page", f"{app.base}/{page}")
         ctx_a, tab_a = _open(browser, target, 15_000)
-        ctx_b = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        ctx_b = new_context(browser, viewport={"width": 1280, "height": 900}, locale="en-US")
         tab_b = ctx_b.new_page()
         tab_b.goto(f"{app.base}/training?lang=en")
         wait_settled(tab_b, timeout_ms=90_000)

@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.support import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_settled  # noqa: E402
+from harness.browser import launch, new_context, new_page, wait_settled  # noqa: E402
+from harness.server import streamlit_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 DESKTOP, PHONE = (1280, 720), (390, 844)
@@ -65,12 +66,13 @@ def gesture(page, selector: str, kind: str) -> None:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = launch(p)
         wanted = set(sys.argv[1:])
         for name, path, (w, h), selector, kind in SHOTS:
             if wanted and name not in wanted:
                 continue
-            page = browser.new_page(viewport={"width": w, "height": h}, device_scale_factor=1)
+            context = new_context(browser, viewport={"width": w, "height": h}, device_scale_factor=1)
+            page = new_page(context)
             page.goto(f"{base}/{path}")
             wait_settled(page)
             page.wait_for_timeout(1500)
@@ -78,7 +80,7 @@ def main() -> None:
             page.wait_for_timeout(200)
             page.screenshot(path=str(OUT / name))
             page.mouse.up()
-            page.close()
+            context.close()
             print("wrote", OUT / name)
         browser.close()
 

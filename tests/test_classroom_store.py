@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from tests.browser.support import free_port
+from harness.server import free_port
 from ui.classroom import store as cs
 
 REDIS_SERVER = "/usr/bin/redis-server"

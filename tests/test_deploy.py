@@ -27,7 +27,7 @@ import pytest
 
 from deploy import serve
 from deploy.dns import TinyDNS, answer
-from tests.browser.support import free_port
+from harness.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIVIAL = "benchmarks/apps/trivial.py"  # starts in well under a second; the launcher is under test
@@ -246,6 +246,7 @@ def test_haproxy_accepts_the_launchers_configuration(tmp_path):
 
 
 # ----------------------------------------------------------------------------- stickiness
+@pytest.mark.browser  # starts streamlit servers: the slow layer, out of `-m 'not browser'`
 def test_same_cookie_same_replica_also_for_the_websocket(cluster):
     _, port, _ = cluster
     base = f"http://127.0.0.1:{port}"
@@ -270,6 +271,7 @@ def test_same_cookie_same_replica_also_for_the_websocket(cluster):
     assert seen == {replica}
 
 
+@pytest.mark.browser  # starts streamlit servers: the slow layer, out of `-m 'not browser'`
 def test_new_browsers_spread_over_replicas(cluster):
     _, port, _ = cluster
     # every request comes from 127.0.0.1, like a classroom behind one NAT: IP stickiness would fail
@@ -279,6 +281,7 @@ def test_new_browsers_spread_over_replicas(cluster):
 
 
 # ----------------------------------------------------------------------------- supervision
+@pytest.mark.browser  # starts streamlit servers: the slow layer, out of `-m 'not browser'`
 def test_a_killed_replica_and_a_killed_haproxy_are_restarted(cluster):
     _, port, status_path = cluster
     before = read_status(status_path)
@@ -296,6 +299,7 @@ def test_a_killed_replica_and_a_killed_haproxy_are_restarted(cluster):
     poll(lambda: ready(port), 30, "the restarted HAProxy")
 
 
+@pytest.mark.browser  # starts streamlit servers: the slow layer, out of `-m 'not browser'`
 def test_sigterm_stops_every_process(tmp_path):
     with launcher(tmp_path, replicas=1) as (proc, port, status_path):
         pids = _all_pids(read_status(status_path))

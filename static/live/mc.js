@@ -17,7 +17,7 @@ import { TESTING } from "./instrument.js";
 import { Player } from "./player.js";
 import { Readout, Slider, button, el } from "./controls.js";
 
-const PLAY_MS = 4000; // n = 1 → L in 4 s, log-uniform: the same time per decade
+const PLAY_MS = 4000 / (window.__LIVE_PLAY_SPEED__ || 1); // n = 1 → L in 4 s, log-uniform (tests may speed it up)
 const Z_LIM = 4; // the histogram's axis: ±4 standard errors
 const BIN = 0.5;
 // Presenter mode on a wide column: the smallest height whose row layout still reads at 18 px (the

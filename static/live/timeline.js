@@ -15,7 +15,7 @@ import { Player } from "./player.js";
 import { Readout, Slider, button, el } from "./controls.js";
 import { classMedians, drawLatentMap, mapPanel } from "./latent_map.js";
 
-const PLAY_MS = 10000; // the whole run
+const PLAY_MS = 10000 / (window.__LIVE_PLAY_SPEED__ || 1); // the whole run (tests may speed it up)
 const SIDE = 28;
 const GAP = 2;
 const GAP_GREY = 89; // 0.35 × 255, as the latent page's manifold mosaic

@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: one `streamlit run app.py` and one Chromium per session.
+"""Fixtures for the browser tests: one `streamlit run app.py`, one Chromium and one browser context per
+set of options (viewport, locale, touch…) per session; the logic lives in the harness package.
 
 Locally the tests skip (with the reason) when Chromium or Playwright is missing; under CI
 (`CI=true`) they fail instead, so CI can never pass without really running them.
@@ -8,9 +9,18 @@ import os
 
 import pytest
 
-from tests.browser.support import CHROMIUM_ARGS, ROOT, chromium_path, streamlit_server
+from harness.browser import ContextPool, launch, wait_settled
+from harness.server import ROOT, chromium_path, streamlit_server
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# The contexts' options, named once: every test asking for the same options shares one context.
+DESKTOP = {"viewport": {"width": 1400, "height": 900}, "locale": "en-US"}
+PROJECTOR = {"viewport": {"width": 1280, "height": 720}, "locale": "en-US"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "en-US"}
+PHONE_TOUCH = {**PHONE, "has_touch": True, "is_mobile": True}
+# The Monte Carlo and training plays run 4× faster in tests (4 s → 1 s, 10 s → 2.5 s): the tests
+# assert where a play ends and that it animated; its real speed is benchmarks/live_frames.py's.
+PLAY_SPEED = 4
 
 
 def _unavailable(reason: str):
@@ -25,13 +35,21 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
-    path = chromium_path()
-    if path is None:
+    if chromium_path() is None:
         _unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def contexts(chromium):
+    """Shared browser contexts: ``contexts.page(**options)`` opens a fresh page in the one context
+    for those options (Streamlit's frontend stays cached and compiled between tests); plays sped up."""
+    pool = ContextPool(chromium, play_speed=PLAY_SPEED)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="session")
@@ -41,12 +59,19 @@ def app_url():
 
 
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    context.add_init_script("window.__LIVE_TEST__ = true")  # static/live/instrument.js: frame stats for tests
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
+def page(contexts):
+    """A fresh desktop page (1400×900, en-US) with ``page.js_errors`` and ``page.runs``."""
+    page = contexts.page(**DESKTOP)
     yield page
-    context.close()
+    page.close()
+
+
+@pytest.fixture(scope="session")
+def light_page(contexts, app_url):
+    """One light page (home, English) for the parity tests: they only import static/live modules
+    from the app and call them, so they share it."""
+    page = contexts.page(**DESKTOP)
+    page.goto(f"{app_url}/?lang=en")
+    wait_settled(page)
+    yield page
+    page.close()

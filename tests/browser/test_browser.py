@@ -1,38 +1,18 @@
-"""Real-browser tests: every page in both languages in headless Chromium, plus the
-interactions AppTest cannot see (URL rewriting, the language switch, navigation)."""
+"""Real-browser tests of the interactions AppTest cannot see: URL rewriting, the language switch,
+navigation (every page in both languages and every mode: test_every_page.py)."""
 
 import re
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
-from tests.browser.support import full_screenshot, wait_settled
+from harness.browser import wait_settled
 from ui.i18n import catalogue
-from ui.registry import HOME, built_pages
 
 pytestmark = pytest.mark.browser
-PAGES = [HOME, *built_pages()]
 
 
 def heading(page) -> str:
     return page.locator('[data-testid="stHeading"] h1').first.inner_text().strip()
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.slug)
-def test_every_page_renders(page, app_url, info, lang):
-    page.goto(f"{app_url}/{info.url_path}?lang={lang}")
-    wait_settled(page)
-    full_screenshot(page, SCREENSHOTS / f"{info.slug}_{lang}.png")
-    assert page.locator('[data-testid="stException"]').count() == 0
-    expected = catalogue(lang)["home.heading" if info is HOME else f"{info.slug}.title"]
-    assert heading(page) == expected
-    assert f"lang={lang}" in page.url
-    # every formula rendered by KaTeX (a failed parse shows a red .katex-error span)
-    assert page.locator(".katex-error").count() == 0
-    assert page.locator('[data-testid="stPlotlyChart"] .main-svg').count() >= \
-        page.locator('[data-testid="stPlotlyChart"]').count()
-    assert not page.js_errors, page.js_errors
 
 
 def test_language_switch_rewrites_page_and_url(page, app_url):

@@ -19,7 +19,8 @@ from collections import Counter
 
 import pytest
 
-from tests.browser.support import ROOT, streamlit_server, wait_settled
+from harness.browser import wait_settled
+from harness.server import ROOT, streamlit_server
 from ui.i18n import catalogue
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from tests.browser.live_support import LIVE_FRAMES_JS, SentFrames, call_js
-from tests.browser.support import wait_settled
+from harness.browser import NEXT_FRAME_JS, wait_settled
+from harness.live import LIVE_FRAMES_JS, SentFrames, call_js
+from tests.browser.conftest import PHONE_TOUCH
 from vae_core import latent
 from vae_core.preprocess import binarize, pack, preprocess_strokes, unpack
 
@@ -37,7 +38,7 @@ def draw_param(url: str) -> str:
 def pad_box(page):
     page.locator("button.draw-clear").click()
     page.locator(PAD).evaluate("el => el.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(200)
+    page.evaluate(NEXT_FRAME_JS)  # scrolled and the cleared pad drawn
     return page.locator(PAD).bounding_box()
 
 
@@ -48,9 +49,8 @@ def seven(box, n=30):
     return [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in fractions]
 
 
-def test_preprocessing_matches_python_on_recorded_strokes(page, app_url):
-    page.goto(f"{app_url}/draw?lang=en")
-    wait_settled(page)
+def test_preprocessing_matches_python_on_recorded_strokes(light_page):
+    page = light_page
     rows = [[case["strokes"], case.get("base")] for case in CASES]
     js = np.array(call_js(page, "preprocess", "mnistFromStrokes", rows))
     for case, grey_js in zip(CASES, js, strict=True):
@@ -142,10 +142,8 @@ def test_keyboard_draws_a_stroke(page, app_url):
     assert metric(page, "ELBO") <= metric(page, "log p(x)")
 
 
-def test_touch_on_a_phone(chromium, app_url):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                   locale="zh-CN")
-    page = context.new_page()
+def test_touch_on_a_phone(contexts, app_url):
+    page = contexts.page(**PHONE_TOUCH)
     try:
         page.goto(f"{app_url}/draw?lang=zh")
         wait_settled(page)
@@ -153,7 +151,7 @@ def test_touch_on_a_phone(chromium, app_url):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         assert "手写板" in page.locator(PAD).get_attribute("aria-label")
         box = pad_box(page)
-        cdp = context.new_cdp_session(page)
+        cdp = page.context.new_cdp_session(page)
         points = seven(box, n=15)
         for i, (x, y) in enumerate(points):
             kind = "touchStart" if i == 0 else "touchMove"
@@ -164,7 +162,7 @@ def test_touch_on_a_phone(chromium, app_url):
         assert len(page.locator(PAD).evaluate(STROKES_JS)[0]) > 10
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     finally:
-        context.close()
+        page.close()
 
 
 def _png(array) -> bytes:

@@ -9,8 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from tests.browser.live_support import SentFrames, call_js, drag_range, sweep
-from tests.browser.support import wait_settled
+from harness.browser import NEXT_FRAME_JS, wait_settled
+from harness.live import SentFrames, call_js, drag_range, sweep
+from tests.browser.conftest import PHONE_TOUCH
 from ui.figures_elbo import ledger_range
 from vae_core import toy_model
 from vae_core.jensen import FUNCTIONS, lognormal, lognormal_pdf, two_point
@@ -63,8 +64,8 @@ def toy_states(n: int, seed: int) -> np.ndarray:
 
 # --- parity ---------------------------------------------------------------------------------------
 
-def test_jensen_closed_forms_match_vae_core(page, app_url):
-    open_elbo(page, app_url)
+def test_jensen_closed_forms_match_vae_core(light_page):
+    page = light_page
     rng = np.random.default_rng(21)
     for f in FUNCTIONS:
         x1, x2 = rng.uniform(0.1, 6, (2, N))
@@ -83,8 +84,8 @@ def test_jensen_closed_forms_match_vae_core(page, app_url):
                                lognormal_pdf(x, sigma), rtol=RTOL, atol=1e-300)
 
 
-def test_toy_model_closed_forms_match_vae_core(page, app_url):
-    open_elbo(page, app_url)
+def test_toy_model_closed_forms_match_vae_core(light_page):
+    page = light_page
     states = toy_states(N, seed=22)
     rows = states.tolist()
     x, w, noise, m, s = states.T
@@ -109,9 +110,9 @@ def test_toy_model_closed_forms_match_vae_core(page, app_url):
                                [ledger_range(*t) for t in triples], rtol=1e-12)
 
 
-def test_ledger_along_the_optimizer_path_matches_the_server(page, app_url):
+def test_ledger_along_the_optimizer_path_matches_the_server(light_page):
     """The animation shows q_k = (m_k, s_k) from the server's path; its ELBO and KL are the path's."""
-    open_elbo(page, app_url)
+    page = light_page
     rows, elbos, kls = [], [], []
     for x, w, noise, m, s in toy_states(6, seed=24):
         path = ascend_elbo(x, w, noise, m, s)
@@ -255,12 +256,9 @@ def test_reduced_motion_gets_the_final_state_at_once(page, app_url):
     page.wait_for_url(re.compile(r"step=100(&|$)"))
 
 
-def test_touch_drag_on_a_phone(chromium, app_url):
+def test_touch_drag_on_a_phone(contexts, app_url):
     """A finger on a 390×844 phone drags σ_q: the ledger follows, nothing is sent until the finger lifts."""
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                   locale="en-US")
-    context.add_init_script("window.__LIVE_TEST__ = true")
-    page = context.new_page()
+    page = contexts.page(**PHONE_TOUCH)
     try:
         sent = SentFrames(page)
         open_elbo(page, app_url)
@@ -268,7 +266,7 @@ def test_touch_drag_on_a_phone(chromium, app_url):
         slider.scroll_into_view_if_needed()
         box = slider.bounding_box()
         x0, y = box["x"] + 9 + 0.31 * (box["width"] - 18), box["y"] + box["height"] / 2  # the thumb at σ_q = 1
-        cdp = context.new_cdp_session(page)
+        cdp = page.context.new_cdp_session(page)
         mark = sent.mark()
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y}]})
         seen = []
@@ -283,7 +281,7 @@ def test_touch_drag_on_a_phone(chromium, app_url):
         assert readouts(page, "qsigma")[2] == fmt(float(toy_model.posterior_kl(1.5, 1, 0.5, 0, qsigma)))
         assert settled_metrics(page)["KL(q‖p(z|x))"] == readouts(page, "qsigma")[2]
     finally:
-        context.close()
+        page.close()
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -297,26 +295,16 @@ BELOW_JS = """() => {
 
 
 def steady_below(page) -> float:
-    """BELOW_JS once it holds still for 250 ms (the plotly chart between the two draws late)."""
-    last = page.evaluate(BELOW_JS)
-    for _ in range(40):
-        page.wait_for_timeout(250)
-        now = page.evaluate(BELOW_JS)
-        if abs(now - last) < 0.5:
-            return now
-        last = now
-    return last
+    """BELOW_JS on the settled page (wait_settled waits for the plotly chart between the two to draw)."""
+    page.evaluate(NEXT_FRAME_JS)
+    return page.evaluate(BELOW_JS)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
-def test_moving_theta_x_or_q_does_not_push_the_page_below_the_metrics(chromium, app_url, width, height):
+def test_moving_theta_x_or_q_does_not_push_the_page_below_the_metrics(contexts, app_url, width, height):
     """The note after a move (θ/x: an info box; q: a caption) has a slot of its own: the check
     expander below the metrics stays where it was on the first view (also with the columns stacked)."""
-    context = chromium.new_context(viewport={"width": width, "height": height}, locale="en-US")
-    context.add_init_script("window.__LIVE_TEST__ = true")
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = contexts.page(viewport={"width": width, "height": height}, locale="en-US")
     try:
         open_elbo(page, app_url)
         start = steady_below(page)
@@ -331,6 +319,6 @@ def test_moving_theta_x_or_q_does_not_push_the_page_below_the_metrics(chromium, 
             wait_settled(page)
             below = steady_below(page)
             assert abs(below - start) <= 2, (name, start, below)
-        assert not errors, errors
+        assert not page.js_errors, page.js_errors
     finally:
-        context.close()
+        page.close()

@@ -5,14 +5,14 @@ keyboard and touch move z, a click on a dot selects that digit, the interpolatio
 still for reduced motion), and the pad fits a phone."""
 
 import re
-import time
 
 import numpy as np
 import pytest
 import torch
 
-from tests.browser.live_support import SentFrames, call_js
-from tests.browser.support import wait_settled
+from harness.browser import NEXT_FRAME_JS, wait_settled
+from harness.live import SentFrames, call_js
+from tests.browser.conftest import PHONE_TOUCH, PROJECTOR
 from ui.i18n import catalogue
 from vae_core.latent import log_prior_density
 
@@ -22,6 +22,7 @@ PAD, DIGIT = "canvas.live-pad", ".latent-pad .latent-digit-canvas"
 MODEL_READY = """() => { const s = (window.__liveStats || {}).latent;
                          return !!s && [...s.signatures].some((x) => x !== "loading"); }"""
 SIGNATURES = "() => window.__liveStats.latent.signatures.size"
+ONE_FRAME_JS = "() => new Promise((done) => requestAnimationFrame(() => done(true)))"
 PIXELS = """(c) => ({z: c.__z, p: Array.from(c.__pixels),
                      grey: Array.from(c.getContext("2d").getImageData(0, 0, 28, 28).data)})"""
 
@@ -31,7 +32,7 @@ def open_latent(page, app_url, lang="en", query=""):
     wait_settled(page, timeout_ms=180_000)  # the first visit integrates the ledger's posterior
     page.wait_for_function(MODEL_READY, timeout=60_000)
     page.locator(PAD).scroll_into_view_if_needed()
-    page.wait_for_timeout(200)
+    page.evaluate(NEXT_FRAME_JS)
 
 
 def torch_decode(model, z) -> np.ndarray:
@@ -43,14 +44,13 @@ def shown_digit(page) -> dict:
     return page.locator(DIGIT).evaluate(PIXELS)
 
 
-def wait_z(page, z, selector=DIGIT, timeout=10.0) -> dict:
-    """Poll until the digit canvas shows the decode at ``z`` (it is drawn at the next frame)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = page.locator(selector).evaluate(PIXELS)
-        if shown["z"] == list(z) or time.monotonic() > deadline:
-            return shown
-        page.wait_for_timeout(50)
+def wait_z(page, z, selector=DIGIT, timeout_ms=10_000) -> dict:
+    """Wait until the digit canvas shows the decode at ``z`` (it is drawn at the next frame), then read it."""
+    canvas = page.locator(selector)
+    canvas.wait_for(state="attached", timeout=timeout_ms)
+    page.wait_for_function("([c, z]) => !!c.__z && c.__z.length === z.length && c.__z.every((v, i) => v === z[i])",
+                           arg=[canvas.element_handle(), list(z)], timeout=timeout_ms)
+    return canvas.evaluate(PIXELS)
 
 
 def url_z(page) -> tuple[float, float]:
@@ -62,9 +62,8 @@ def server_readout(page) -> str:
     return " ".join(page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="log p(z) =").all_inner_texts())
 
 
-def test_log_prior_density_matches_vae_core(page, app_url):
-    page.goto(f"{app_url}/?lang=en")
-    wait_settled(page)
+def test_log_prior_density_matches_vae_core(light_page):
+    page = light_page
     rng = np.random.default_rng(21)
     z = np.concatenate([rng.uniform(-4, 4, (400, 2)), rng.normal(0, 10, (100, 2)), [[0.0, 0.0]]])
     js = np.array(call_js(page, "math", "logPriorDensity", [[list(row)] for row in z]))
@@ -82,11 +81,11 @@ def test_drag_decodes_live_and_reruns_once_on_release(page, app_url, model):
     mark = sent.mark()
     page.mouse.move(cx, cy)
     page.mouse.down()
-    start, moves = time.monotonic(), 0
-    while time.monotonic() - start < 1.5:  # circle around the middle of the map for 1.5 s
-        angle = 0.35 * moves
-        page.mouse.move(cx + r * np.cos(angle) * min(1, moves / 8), cy + r * np.sin(angle) * min(1, moves / 8))
-        moves += 1
+    moves = 30
+    for k in range(moves):  # circle around the middle of the map
+        angle = 0.35 * k
+        page.mouse.move(cx + r * np.cos(angle) * min(1, k / 8), cy + r * np.sin(angle) * min(1, k / 8))
+        page.evaluate(ONE_FRAME_JS)  # the pad decodes at most once per frame: let it draw this point
     distinct = page.evaluate(SIGNATURES) - before
     assert distinct >= 10, (distinct, moves)  # many different digits during the drag…
     assert sent.since(mark) == 0  # …and not one message to the server
@@ -165,9 +164,8 @@ def test_interpolation_plays_in_the_browser(page, app_url, model):
     play.scroll_into_view_if_needed()
     mark = sent.mark()
     play.click()
-    page.wait_for_timeout(1000)
-    stats = page.evaluate("() => { const s = window.__liveStats.latent_path; return [s.frames, s.signatures.size]; }")
-    assert stats[1] >= 10, stats  # the digit morphs at frame rate
+    # the digit morphs at frame rate: ten different digits drawn while it plays
+    page.wait_for_function("() => window.__liveStats.latent_path.signatures.size >= 10", timeout=20_000)
     assert play.get_attribute("aria-pressed") == "true"
     play.click()
     assert sent.since(mark) == 0  # the animation never talks to the server
@@ -175,10 +173,9 @@ def test_interpolation_plays_in_the_browser(page, app_url, model):
     np.testing.assert_allclose(digit["p"], torch_decode(model, digit["z"]), atol=1e-5, rtol=0)
 
 
-def test_reduced_motion_shows_the_end_frames(chromium, app_url, model):
-    context = chromium.new_context(viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
-    context.add_init_script("window.__LIVE_TEST__ = true")
-    page = context.new_page()
+def test_reduced_motion_shows_the_end_frames(contexts, app_url, model):
+    page = contexts.page(**PROJECTOR)
+    page.emulate_media(reduced_motion="reduce")
     try:
         open_latent(page, app_url)
         play = page.locator("button.latent-play")
@@ -191,19 +188,17 @@ def test_reduced_motion_shows_the_end_frames(chromium, app_url, model):
             assert shown["z"] == codes[idx]
             np.testing.assert_allclose(shown["p"], torch_decode(model, codes[idx]), atol=1e-5, rtol=0)
     finally:
-        context.close()
+        page.close()
 
 
-def test_phone_fits_and_touch_drags(chromium, app_url):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    context.add_init_script("window.__LIVE_TEST__ = true")
-    page = context.new_page()
+def test_phone_fits_and_touch_drags(contexts, app_url):
+    page = contexts.page(**PHONE_TOUCH)
     try:
         open_latent(page, app_url)
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
         box = page.locator(PAD).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390
-        cdp = context.new_cdp_session(page)
+        cdp = page.context.new_cdp_session(page)
         x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
         for k in range(1, 12):
@@ -214,4 +209,4 @@ def test_phone_fits_and_touch_drags(chromium, app_url):
         assert z1 < -0.3 and z2 < -0.2
         page.wait_for_url(re.compile(rf"z1={z1:g}&z2={z2:g}(&|$)"))
     finally:
-        context.close()
+        page.close()

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from tests.browser.support import wait_settled
 from vae_core.data import load_holdout_binary
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("one_cpu_thread")]
@@ -22,9 +21,8 @@ def call_async(page, function: str, rows: list) -> list:
     )
 
 
-def test_decoder_matches_torch(page, app_url, model):
-    page.goto(f"{app_url}/?lang=en")
-    wait_settled(page)
+def test_decoder_matches_torch(light_page, model):
+    page = light_page
     z = np.random.default_rng(5).uniform(-4, 4, (200, 2))
     js = np.array(call_async(page, "decodeMany", z.tolist()))
     with torch.no_grad():
@@ -33,9 +31,8 @@ def test_decoder_matches_torch(page, app_url, model):
     np.testing.assert_allclose(js, expected, atol=1e-5, rtol=0)
 
 
-def test_encoder_matches_torch_on_every_holdout_digit(page, app_url, model):
-    page.goto(f"{app_url}/?lang=en")
-    wait_settled(page)
+def test_encoder_matches_torch_on_every_holdout_digit(light_page, model):
+    page = light_page
     x = load_holdout_binary().astype(np.float32)
     js = call_async(page, "encodeMany", x.tolist())
     mu_js = np.array([row[0] for row in js])

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from tests.browser.live_support import SentFrames, call_js, drag_range, sweep
-from tests.browser.support import wait_settled
+from harness.browser import wait_settled
+from harness.live import SentFrames, call_js, drag_range, sweep
 from ui.figures_reparam import ratio_text
 from ui.i18n import catalogue
 from vae_core.gradients import (
@@ -37,28 +37,17 @@ def random_states(n: int, seed: int) -> np.ndarray:
                             np.exp(rng.uniform(np.log(0.1), np.log(10), n))])
 
 
-@pytest.fixture(scope="module")
-def reparam_page(chromium, app_url):
-    """One light page for all the parity tests: they only import static/live/gradients.js from the app."""
-    context = chromium.new_context()
-    page = context.new_page()
-    page.goto(f"{app_url}/?lang=en")
-    wait_settled(page)
-    yield page
-    context.close()
-
-
 @pytest.mark.parametrize("kind", FUNCTIONS)
-def test_closed_forms_match_vae_core(reparam_page, kind):
+def test_closed_forms_match_vae_core(light_page, kind):
     states = random_states(500, seed=FUNCTIONS.index(kind))
     rows = [[kind, *s] for s in states.tolist()]
     mu, sigma, k = states.T
-    np.testing.assert_allclose(call_js(reparam_page, "gradients", "expectation", rows), expectation(kind, mu, sigma, k),
+    np.testing.assert_allclose(call_js(light_page, "gradients", "expectation", rows), expectation(kind, mu, sigma, k),
                                rtol=RTOL, atol=1e-300)
-    js = np.array(call_js(reparam_page, "gradients", "exactGradient", rows))
+    js = np.array(call_js(light_page, "gradients", "exactGradient", rows))
     for col, want in enumerate(exact_gradient(kind, mu, sigma, k)):
         np.testing.assert_allclose(js[:, col], want, rtol=RTOL, atol=1e-300)
-    js = call_js(reparam_page, "gradients", "perSampleVariances", rows)
+    js = call_js(light_page, "gradients", "perSampleVariances", rows)
     var = per_sample_variances(kind, mu, sigma, k)
     for name in VARIANCES:
         got = np.array([row[name] for row in js])
@@ -67,31 +56,31 @@ def test_closed_forms_match_vae_core(reparam_page, kind):
     ratios = [[float(getattr(var, f"score_{w}")[i]), float(getattr(var, f"pathwise_{w}")[i])]
               for i in range(len(mu)) for w in ("mu", "sigma")]
     want = variance_ratio(*np.array(ratios).T)
-    np.testing.assert_allclose(call_js(reparam_page, "gradients", "varianceRatio", ratios), want, rtol=RTOL)
+    np.testing.assert_allclose(call_js(light_page, "gradients", "varianceRatio", ratios), want, rtol=RTOL)
 
 
 @pytest.mark.parametrize("kind", FUNCTIONS)
-def test_per_sample_terms_match_vae_core(reparam_page, kind):
+def test_per_sample_terms_match_vae_core(light_page, kind):
     states = random_states(500, seed=10 + FUNCTIONS.index(kind))
     z = np.random.default_rng(5).normal(0, 3, 500)
     eps = np.random.default_rng(6).standard_normal(500)
     mu, sigma, k = states.T
     zrows = [[kind, zi, ki] for zi, ki in zip(z, k, strict=True)]
-    np.testing.assert_allclose(call_js(reparam_page, "gradients", "fValue", zrows), f_value(kind, z, k),
+    np.testing.assert_allclose(call_js(light_page, "gradients", "fValue", zrows), f_value(kind, z, k),
                                rtol=RTOL, atol=1e-300)
-    np.testing.assert_allclose(call_js(reparam_page, "gradients", "fDerivative", zrows), f_derivative(kind, z, k),
+    np.testing.assert_allclose(call_js(light_page, "gradients", "fDerivative", zrows), f_derivative(kind, z, k),
                                rtol=RTOL, atol=1e-300)
     rows = [[kind, *s, e] for s, e in zip(states.tolist(), eps, strict=True)]
-    js = np.array(call_js(reparam_page, "gradients", "pathwiseTerms", rows))
+    js = np.array(call_js(light_page, "gradients", "pathwiseTerms", rows))
     np.testing.assert_allclose(js.T, pathwise_terms(kind, mu, sigma, k, eps), rtol=RTOL, atol=1e-300)
     base = np.random.default_rng(7).normal(0, 1, 500)
     rows = [[kind, *s, e, b] for s, e, b in zip(states.tolist(), eps, base, strict=True)]
-    js = np.array(call_js(reparam_page, "gradients", "scoreTerms", rows))
+    js = np.array(call_js(light_page, "gradients", "scoreTerms", rows))
     np.testing.assert_allclose(js.T, score_terms(kind, mu, sigma, k, eps, base), rtol=RTOL, atol=1e-300)
 
 
 @pytest.mark.parametrize("kind", FUNCTIONS)
-def test_sample_means_equal_running_estimates(reparam_page, kind):
+def test_sample_means_equal_running_estimates(light_page, kind):
     """The means the view shows for its 30 fixed ε are running_estimates' at L = 30 for one run of the
     page's seed (its ε are the same draws), for all three estimators."""
     states = random_states(500, seed=20 + FUNCTIONS.index(kind))
@@ -102,16 +91,16 @@ def test_sample_means_equal_running_estimates(reparam_page, kind):
         rows.append([kind, mu, sigma, k, eps.tolist()])
         run = running_estimates(kind, mu, sigma, k, [30], 1, int(seed))
         want.append([run[name][0, -1] for name in ("pathwise", "score", "baseline")])
-    got = call_js(reparam_page, "gradients", "sampleEstimates", rows)
+    got = call_js(light_page, "gradients", "sampleEstimates", rows)
     got = np.array([[row[name] for name in ("pathwise", "score", "baseline")] for row in got])
     want = np.array(want)
     scale = np.abs(want).max(axis=1, keepdims=True)  # sums of 30 terms: round-off relative to their size
     assert np.all(np.abs(got - want) <= 1e-9 * np.maximum(np.abs(want), scale)), np.abs(got - want).max()
 
 
-def test_ratio_text_matches_the_page(reparam_page):
+def test_ratio_text_matches_the_page(light_page):
     ratios = [0.0, 1e-4, 0.001234, 0.5, 1.0, 7.5, 21.75, 99.4, 123.75, 5_432.1, 999_999.0, 1.36e6, 1e300]
-    assert call_js(reparam_page, "gradients", "ratioText", [[r] for r in ratios]) == [ratio_text(r) for r in ratios]
+    assert call_js(light_page, "gradients", "ratioText", [[r] for r in ratios]) == [ratio_text(r) for r in ratios]
 
 
 def test_drag_moves_samples_live_and_reruns_once_on_release(page, app_url):

@@ -1,7 +1,6 @@
-"""Drive `streamlit run app.py` with Debian's Chromium through Playwright.
+"""Start and stop `streamlit run` on a free port, and find Debian's Chromium.
 
-Shared by the browser tests and the benchmarks. Never calls `playwright install`
-(no downloads here): the browser is the system's /usr/bin/chromium.
+Never calls `playwright install` (no downloads here): the browser is the system's /usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -89,36 +88,3 @@ def streamlit_server(script: str | Path = "app.py", port: int | None = None, tim
     finally:
         stop(proc)
         log.close()
-
-
-# A page is "settled" when the script has stopped, no element is still a loading skeleton,
-# and every plotly chart has drawn its SVG.
-SETTLED_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]')) return false;
-  const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]');
-  for (const c of charts) { if (!c.querySelector('.main-svg')) return false; }
-  return true;
-}"""
-
-
-def wait_settled(page, timeout_ms: float = 60_000, quiet_ms: int = 300) -> None:
-    """Wait until the app has finished running and rendering (stable for `quiet_ms`)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(SETTLED_JS, timeout=timeout_ms)
-    page.wait_for_timeout(quiet_ms)
-    page.wait_for_function(SETTLED_JS, timeout=timeout_ms)
-
-
-def full_screenshot(page, path: str | Path) -> None:
-    """Screenshot the whole app: Streamlit scrolls inside its own container, so grow the viewport."""
-    height = page.evaluate(
-        """() => { const m = document.querySelector('[data-testid="stMain"]');
-                   return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }"""
-    )
-    width = page.viewport_size["width"] if page.viewport_size else 1400
-    page.set_viewport_size({"width": width, "height": min(int(height) + 40, 12_000)})
-    page.wait_for_timeout(400)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
