@@ -80,7 +80,7 @@ def colour_key_figure(direction: str) -> go.Figure:
           "colorscale": COLORSCALE, "zmin": lo, "zmax": hi, "showscale": False, "hoverinfo": "skip"},
          {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
          {**legend_only, "name": label_q, "marker": Q_MARKER}],
-        92, {"l": 50, "r": 28, "t": 34, "b": 22}, legend_top=False,
+        92, {"l": 50, "r": 40, "t": 34, "b": 22}, legend_top=False,
         title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
