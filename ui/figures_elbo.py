@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
 from ui.i18n import t
-from ui.plots import figure, log_ticks
+from ui.plots import figure, log_ticks, power_ticks
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
 
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term (the live ledger, ui/live/elbo.py)
@@ -130,6 +130,7 @@ PATH_MARKER = {"size": 5, "color": "white", "line": {"color": "#333", "width": 0
 OPTIMUM_MARKER = {"symbol": "star", "size": 17, "color": POSTERIOR_GREEN, "line": {"color": "white", "width": 1.5}}
 START_MARKER = {"symbol": "x", "size": 12, "color": Q_ORANGE, "line": {"color": "black", "width": 1}}
 STEP_MARKER = {"symbol": "circle", "size": 13, "color": Q_ORANGE, "line": {"color": "black", "width": 1.5}}
+KEY_HEIGHT, KEY_LEGEND_B = 210, 122  # the key: a 14 px bar title, the bar, its ticks, a 4-row legend
 LAND_X, SIDE_X = (0.0, 0.5), (0.62, 1.0)  # the landscape's width, and that of the two panels beside it
 
 
@@ -169,10 +170,11 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
          "z": np.log10(np.maximum(gap, 1e-3)).astype(np.float32), "customdata": (lp - gap).astype(np.float32),
          "colorscale": "Viridis", "reversescale": True, "zmin": GAP_LOG_RANGE[0], "zmax": GAP_LOG_RANGE[1],
          "showscale": False,
-         "hovertemplate": "μ_q=%{x:.2f}<br>log₁₀σ_q=%{y:.2f}<br>ELBO=%{customdata:.4f}<extra></extra>"},
+         "hovertemplate": "μ<sub>q</sub>=%{x:.2f}<br>log₁₀σ<sub>q</sub>=%{y:.2f}"
+                          "<br>ELBO=%{customdata:.4f}<extra></extra>"},
         {"type": "scatter", "x": path.m, "y": np.log10(path.s), "customdata": path.s, "mode": "lines+markers",
          "line": PATH_LINE, "marker": PATH_MARKER,
-         "hovertemplate": "μ_q=%{x:.3f}<br>σ_q=%{customdata:.3f}<extra></extra>"},
+         "hovertemplate": "μ<sub>q</sub>=%{x:.3f}<br>σ<sub>q</sub>=%{customdata:.3f}<extra></extra>"},
         marker(post_mean, post_sd, OPTIMUM_MARKER, hoverinfo="skip"),
         marker(path.m[0], path.s[0], START_MARKER, hoverinfo="skip"),
         marker(path.m[k], path.s[k], STEP_MARKER, hovertemplate=f"{at_step}<extra></extra>"),
@@ -185,14 +187,14 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
     return figure(
         data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, showlegend=False, barmode="overlay", annotations=labels,
         uniformtext={"minsize": 14, "mode": "hide"},
-        xaxis={"domain": list(LAND_X), "title": {"text": "μ_q"}, "range": [m_lo, m_hi]},
+        xaxis={"domain": list(LAND_X), "title": {"text": "μ<sub>q</sub>"}, "range": [m_lo, m_hi]},
         yaxis={"title": {"text": sigma_axis}, "range": [y_grid[0], y_grid[-1]],
                "tickvals": np.log10(ticks), "ticktext": [f"{v:g}" for v in ticks]},
         xaxis2={"anchor": "y2", "domain": list(SIDE_X), "range": x_range, "title": {"text": nats_axis}},
         yaxis2={"anchor": "x2", "domain": [0.74, 1.0], "range": [-0.75, 0.75], "showticklabels": False},
         xaxis3={"anchor": "y3", "domain": list(SIDE_X), "range": [0, path.kl.size - 1], "title": {"text": step_axis}},
-        yaxis3={"anchor": "x3", "domain": [0.0, 0.5], "type": "log", "exponentformat": "power",
-                "title": {"text": "KL(qₖ‖p(z|x))"}},
+        yaxis3={"anchor": "x3", "domain": [0.0, 0.5], "type": "log", "title": {"text": "KL(qₖ‖p(z|x))"},
+                **power_ticks(math.floor(math.log10(kl.min())), math.ceil(math.log10(max(kl.max(), 1e-9))), 5)},
         shapes=[vline(lp, xref="x2", yref="y2 domain", color=P_BLUE, dash="dash", width=1.5),
                 vline(0, xref="x2", yref="y2 domain", color="black"),
                 {"type": "line", "xref": "x3 domain", "x0": 0, "x1": 1, "yref": "y3", "y0": 1e-3, "y1": 1e-3,
@@ -217,11 +219,14 @@ def optimize_key_figure() -> go.Figure:
          {**legend_only, "name": optimum, "mode": "markers", "marker": OPTIMUM_MARKER},
          {**legend_only, "name": start, "mode": "markers", "marker": START_MARKER},
          {**legend_only, "name": step, "mode": "markers", "marker": STEP_MARKER}],
-        130, {"l": 55, "r": 28, "t": 24, "b": 62},
+        KEY_HEIGHT, {"l": 55, "r": 28, "t": 24, "b": KEY_LEGEND_B},
         title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
-        legend={"orientation": "h", "x": 0, "y": -0.55, "yanchor": "top", "itemclick": False,
-                "itemdoubleclick": False},
+        # One entry a row, pinned to the figure's bottom edge in a margin that holds four rows at any
+        # width and language (a wrapping legend under a short bar ran over its tick labels and out of
+        # the figure on a projector).
+        legend={"orientation": "v", "x": 0, "xref": "paper", "y": 0, "yref": "container", "yanchor": "bottom",
+                "itemclick": False, "itemdoubleclick": False, "tracegroupgap": 0},
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True}, legend_top=False,
     )

@@ -80,11 +80,13 @@ def colour_key_figure(direction: str) -> go.Figure:
           "colorscale": COLORSCALE, "zmin": lo, "zmax": hi, "showscale": False, "hoverinfo": "skip"},
          {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
          {**legend_only, "name": label_q, "marker": Q_MARKER}],
-        92, {"l": 50, "r": 28, "t": 34, "b": 22}, legend_top=False,
+        140, {"l": 50, "r": 40, "t": 34, "b": 70}, legend_top=False,
         title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
                "yanchor": "top"},
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
-                "itemclick": False, "itemdoubleclick": False},
+        # The two entries one a row under the tick labels, in a bottom margin of their own: beside the
+        # title they crowded it and the bar's ends in a narrow column, worse at projector size.
+        legend={"orientation": "v", "x": 0, "xref": "paper", "y": 0, "yref": "container", "yanchor": "bottom",
+                "itemclick": False, "itemdoubleclick": False, "tracegroupgap": 0},
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True},
     )

@@ -21,6 +21,7 @@ from vae_core.monte_carlo import Convergence, Iwae, histogram, lattice_step
 
 RUNS_GREY, EXACT_BLACK, RUN1_DARK = "rgba(120,130,150,0.45)", "#222222", "#3b4a6b"
 HIST_FILL, HIST_LINE = "rgba(59,74,107,0.55)", "rgba(59,74,107,0.8)"
+LEGEND_ROW_PX = 21  # one row of a 14 px legend
 CURVE_POINTS = 200  # a smooth curve (the CLT normal) needs ~200 points, not 1,000
 
 
@@ -130,5 +131,11 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
     hi = max(it.log_px + 0.35 * max(gap, 0.05), float(np.quantile(it.iwae[:, early], 0.98)))
     gap_band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": it.elbo, "y1": it.log_px,
                 "fillcolor": GAP_RED, "opacity": 0.08, "line": {"width": 0}, "layer": "below"}
-    return figure(data, 460, MARGIN, hovermode="closest", xaxis=log_n_axis(), shapes=[gap_band],
-                       yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}})
+    # Up to seven legend entries in two columns, in a top margin sized for their rows: left to plotly,
+    # a legend of three or four rows ran down over the plot (its margin push stops short).
+    rows = -(-len(data) // 2)
+    legend = {"orientation": "h", "entrywidth": 0.5, "entrywidthmode": "fraction", "x": 0, "y": 1,
+              "yref": "container", "yanchor": "top", "tracegroupgap": 0}
+    return figure(data, 440 + LEGEND_ROW_PX * rows, {**MARGIN, "t": 16 + LEGEND_ROW_PX * rows}, hovermode="closest",
+                  xaxis=log_n_axis(), shapes=[gap_band], legend=legend,
+                  yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}})

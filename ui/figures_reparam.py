@@ -25,21 +25,31 @@ COLOURS = {"pathwise": "#0f9d8a", "score": "#c2185b", "baseline": NEG_PURPLE}
 AXIS = 7.0  # the live ε map's fixed x-range ±AXIS (ui/live/reparam.py): moving μ or σ visibly moves the points
 
 
-def graph(kind: str) -> str:
+# The diagrams' text in points (Graphviz's unit; 1 pt = 4/3 px): 13 pt ≈ 17 px, 16 pt ≈ 21 px when
+# presenting, sized so that the wider graph still fits half of a 1280-px projector page unscaled.
+GRAPH_PT, PRESENT_GRAPH_PT = 13, 16
+
+
+def graph(kind: str, present: bool = False) -> str:
     """The chapter's two figures of section 1.4.2.2 as Graphviz DOT, labels in the page language.
 
     kind "sample": z drawn inside the network (no gradient reaches μ, σ); "reparam": z = μ + σ⊙ε.
-    Plain-text labels only: the browser's Graphviz mis-spaces HTML labels with mixed fonts.
+    Text at GRAPH_PT (PRESENT_GRAPH_PT with ``present``). Plain-text labels only: the browser's
+    Graphviz mis-spaces HTML labels (a <SUB> lands a line below), so the networks' parameters φ and θ
+    get a line of their own instead of a subscript.
     """
+    size = PRESENT_GRAPH_PT if present else GRAPH_PT
     stochastic = 'shape=box, style="dashed,filled"'
-    lines = ["digraph {", 'rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.32',
-             'node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", color="#999", fontsize=12]',
-             'edge [color="#666", fontsize=11]',
+    lines = ["digraph {", 'rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.3',
+             f'node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", color="#999", fontsize={size}]',
+             f'edge [color="#666", fontsize={size - 1}]',
              f'x [label="{t("reparam.g_x")}"]',
-             f'enc [label="{t("reparam.g_encoder")} q_φ(z|x)", fillcolor="#ffe6cc", color="{Q_ORANGE}"]',
+             f'enc [label="{t("reparam.g_encoder")} q(z|x)\\n{t("reparam.g_weights", w="φ")}", fillcolor="#ffe6cc", '
+             f'color="{Q_ORANGE}"]',
              'musig [label="μ, σ", shape=ellipse]',
-             f'dec [label="{t("reparam.g_decoder")} p_θ(x|z)", fillcolor="#dbe9f6", color="{P_BLUE}"]',
-             'rec [label="log p_θ(x|z)"]', 'kl [label="KL(q_φ(z|x) ‖ p(z))"]',
+             f'dec [label="{t("reparam.g_decoder")} p(x|z)\\n{t("reparam.g_weights", w="θ")}", fillcolor="#dbe9f6", '
+             f'color="{P_BLUE}"]',
+             'rec [label="log p(x|z)"]', 'kl [label="KL(q(z|x) ‖ p(z))"]',
              f'elbo [label="ELBO ({t("reparam.g_eq")})", style="rounded,filled,bold"]',
              "x -> enc -> musig; dec -> rec -> elbo; musig -> kl -> elbo"]
     if kind == "sample":
@@ -54,7 +64,7 @@ def graph(kind: str) -> str:
                   f'z [label="z = μ + σ ⊙ ε", fillcolor="#e3f4ef", color="{COLOURS["pathwise"]}"]',
                   "{rank=same; musig; eps} musig -> z; eps -> z; z -> dec",
                   f'z -> musig [style=dashed, color="{COLOURS["pathwise"]}", fontcolor="{COLOURS["pathwise"]}", '
-                  'constraint=false, label="  ✓ ∂z/∂μ = 1, ∂z/∂σ = ε"]']
+                  'constraint=false, label="  ✓ ∂z/∂μ = 1\\n  ∂z/∂σ = ε"]']
     return "\n".join([*lines, "}"])
 
 

@@ -124,6 +124,19 @@ def chart(fig, *, key: str | None = None, **kwargs):
     return st.plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, key=key, **kwargs)
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_ticks(lo_exp: int, hi_exp: int, most: int = 6) -> dict:
+    """Ticks for a log axis spanning 10^lo_exp … 10^hi_exp: at most ``most`` labelled decades, written
+    10⁻⁴ in the tick font itself (plotly's exponentformat "power" draws the exponent as a smaller
+    superscript, and one label per decade piles up on a short axis)."""
+    every = max(1, -(-(hi_exp - lo_exp) // (most - 1)))
+    exps = [e for e in range(lo_exp, hi_exp + 1) if e % every == 0]  # 1 = 10⁰ is always one of them
+    return {"tickvals": [10.0**e for e in exps],
+            "ticktext": ["1" if e == 0 else "10" if e == 1 else f"10{str(e).translate(_SUPERSCRIPT)}" for e in exps]}
+
+
 def log_ticks(lo_exp: int, hi_exp: int) -> dict:
     """Colour-bar ticks for a log10-valued heatmap, labelled with the real values."""
     values = list(range(lo_exp, hi_exp + 1))

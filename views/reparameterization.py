@@ -16,7 +16,7 @@ from ui.figures_reparam import graph, ratio_text, spread_figure, sweep_figure
 from ui.i18n import t
 from ui.live.reparam import reparam_view
 from ui.plots import chart
-from ui.state import option_labels
+from ui.state import option_labels, presenting
 from vae_core.gradients import (
     exact_gradient,
     pathwise_terms,
@@ -165,11 +165,11 @@ st.header(t("reparam.graph_title"), anchor="graphs")
 before, after = st.columns(2, gap="large")
 with before:
     st.markdown(f"**{t('reparam.graph_before')}**")
-    st.graphviz_chart(graph("sample"))
+    st.graphviz_chart(graph("sample", presenting()))
     st.caption(t("reparam.graph_before_caption"))
 with after:
     st.markdown(f"**{t('reparam.graph_after')}**")
-    st.graphviz_chart(graph("reparam"))
+    st.graphviz_chart(graph("reparam", presenting()))
     st.caption(t("reparam.graph_after_caption"))
 st.info(t("reparam.errata"), icon="📝")
 
