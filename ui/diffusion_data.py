@@ -112,9 +112,14 @@ def signed(bits: np.ndarray) -> np.ndarray:
     return 2.0 * np.asarray(bits, float) - 1.0
 
 
+def noise(shape, seed: int) -> np.ndarray:
+    """The one seeded ε the digit is noised with (the live view receives exactly these numbers)."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
 def noised(x0: np.ndarray, sched: d.Schedule, t: int, seed: int) -> np.ndarray:
     """x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε with one seeded ε (Ho eq. 4): the same ε for every t."""
-    eps = np.random.default_rng(seed).standard_normal(x0.shape)
+    eps = noise(x0.shape, seed)
     return math.sqrt(sched.alpha_bar[t]) * x0 + math.sqrt(sched.one_minus_alpha_bar[t]) * eps
 
 

@@ -27,36 +27,16 @@ def ledger_figure(neg_log_p: float, neg_recon: float, prior: float, denoise: flo
             seg(right, neg_log_p, P_BLUE, "−log p(x₀)"),
             seg(right, gap, GAP_RED, t("diffusion.term_gap"))]
     total = neg_recon + prior + denoise
-    return figure(data, 340, {"l": 60, "t": 70, "b": 30}, barmode="relative", hovermode="closest",
+    return figure(data, 330, {"l": 55, "t": 95, "b": 30}, barmode="relative", hovermode="closest",
                   yaxis={"title": {"text": t("diffusion.bar_axis")}, "zeroline": True},
                   shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": total, "y1": total,
                            "line": {"color": "black", "dash": "dot", "width": 1}}])
 
 
 def denoising_figure(denoise: np.ndarray) -> go.Figure:
-    """The T−1 denoising-matching KLs against t (log scale when they span decades)."""
+    """The T−1 denoising-matching KLs against t."""
     t_axis = np.arange(2, len(denoise) + 2)
-    data = [{"type": "bar", "x": t_axis, "y": np.maximum(denoise, 1e-12), "marker": {"color": NEG_PURPLE},
+    data = [{"type": "bar", "x": t_axis, "y": denoise, "marker": {"color": NEG_PURPLE},
              "name": t("diffusion.term_denoise"), "hovertemplate": "t = %{x}: %{y:.4g}<extra></extra>"}]
     return figure(data, 240, {"l": 60, "b": 45}, legend_top=False,
-                  xaxis={"title": {"text": "t"}}, yaxis={"title": {"text": t("diffusion.denoise_axis")},
-                                                       "type": "log", "exponentformat": "power"})
-
-
-def histogram_figure(x_t: np.ndarray, ink: float, scale: float, var: float) -> go.Figure:
-    """The pixel values of x_t and their law q(x_t|x₀) pooled over pixels: a mixture of N(+√ᾱ_t, 1−ᾱ_t)
-    (ink, weight ``ink``) and N(−√ᾱ_t, 1−ᾱ_t) (background), beside the prior N(0, 1)."""
-    data = [{"type": "histogram", "x": x_t, "histnorm": "probability density",
-             "xbins": {"start": -4, "end": 4, "size": 0.2}, "marker": {"color": P_BLUE, "opacity": 0.55},
-             "name": t("diffusion.hist_pixels")}]
-    grid = np.linspace(-4, 4, 161)
-    if var > 1e-4:
-        law = (ink * np.exp(-(grid - scale) ** 2 / (2 * var))
-               + (1 - ink) * np.exp(-(grid + scale) ** 2 / (2 * var))) / np.sqrt(2 * np.pi * var)
-        data.append({"type": "scatter", "x": grid, "y": law, "mode": "lines", "line": {"color": Q_ORANGE},
-                     "name": t("diffusion.hist_law")})
-    data.append({"type": "scatter", "x": grid, "y": np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi), "mode": "lines",
-                 "line": {"color": PRIOR_GREY, "dash": "dot"}, "name": "N(0, 1)"})
-    return figure(data, 280, {"l": 55, "b": 40, "t": 60}, hovermode="closest",
-                  xaxis={"title": {"text": "x_t"}, "range": [-4, 4]},
-                  yaxis={"title": {"text": t("diffusion.hist_axis")}})
+                  xaxis={"title": {"text": "t"}}, yaxis={"title": {"text": t("diffusion.denoise_axis")}})

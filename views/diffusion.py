@@ -10,9 +10,10 @@ import streamlit as st
 
 from ui import diffusion_data as data
 from ui.components import intro, md_table, metric, num, page_footer, tex
-from ui.figures_diffusion import denoising_figure, histogram_figure, ledger_figure
+from ui.figures_diffusion import denoising_figure, ledger_figure
 from ui.i18n import t
-from ui.images import mosaic, upscale
+from ui.images import mosaic
+from ui.live.noise import noise_view
 from ui.plots import chart
 from ui.state import option_labels
 from vae_core import diffusion as d
@@ -56,7 +57,8 @@ def vae_section():
 
 
 def controls():
-    data_col, model_col, chain_col = st.columns(3, gap="medium")
+    """Three columns of controls (data, reverse model, chain) inside the ledger's left column."""
+    data_col, model_col, chain_col = st.columns(3, gap="small")
     with data_col:
         st.markdown(t("diffusion.data_header"))
         m = STATE.slider("m", t("diffusion.m"))
@@ -73,7 +75,7 @@ def controls():
         kind = STATE.choice("sched", t("diffusion.sched"), option_labels("diffusion.sched_"))
         prior = STATE.choice("prior", t("diffusion.prior"), option_labels("diffusion.prior_"))
         st.button(t("diffusion.fit"), on_click=data.fit, args=(STATE,), help=t("diffusion.fit_help"),
-                  icon="🎯")
+                  icon="🎯", type="primary")
     return T, kind, m, s, x0, mh, sh, variance, prior
 
 
@@ -111,23 +113,26 @@ def ledger_check(T, kind, x0, mh, sh, variance, prior, res):
 def ledger_section():
     st.header(t("diffusion.ledger_title"), anchor="ledger")
     intro("diffusion.ledger_intro")
-    T, kind, m, s, x0, mh, sh, variance, prior = controls()
+    left, right = st.columns([1.55, 1], gap="medium")
+    with left:
+        T, kind, m, s, x0, mh, sh, variance, prior = controls()
     res = data.numbers(T, kind, m, s, x0, mh, sh, variance, prior)
-    cols = st.columns(3)
-    with cols[0]:
-        metric("log p(x₀)", res.log_evidence)
-    with cols[1]:
-        metric("ELBO", res.elbo)
-    with cols[2]:
-        metric(t("diffusion.gap_metric"), res.gap)
     denoise = float(res.denoising.sum())
-    fig_col, text_col = st.columns([1, 1], gap="medium")
-    with fig_col:
+    with right:
+        cols = st.columns(3, gap="small")
+        with cols[0]:
+            metric("log p(x₀)", res.log_evidence)
+        with cols[1]:
+            metric("ELBO", res.elbo)
+        with cols[2]:
+            metric(t("diffusion.gap_metric"), res.gap)
         chart(ledger_figure(-res.log_evidence, -res.reconstruction, res.prior_matching, denoise, res.gap))
-    with text_col:
+    formula, words = st.columns([1, 1.3], gap="medium")
+    with formula:
         st.latex(r"\begin{aligned}\mathrm{ELBO}&=\text{recon}-\text{prior}-\textstyle\sum_t\text{denoise}_t\\"
                  rf"&={tex(res.reconstruction, 4)}-{tex(res.prior_matching, 4)}-{tex(denoise, 4)}\\"
                  rf"&={tex(res.elbo, 4)}\end{{aligned}}")
+    with words:
         st.markdown(t("diffusion.ledger_read", T=T, n_kl=max(T - 1, 0), expected=num(res.expected_elbo),
                       best=num(res.best_expected)))
         if res.gap < 1e-9:
@@ -149,29 +154,17 @@ def noise_section():
         for name in ("digit", "t", "nsched", "nseed"):
             STATE.keep(name)
         return
-    left, mid, right = st.columns([1, 2, 1], vertical_alignment="bottom")
+    left, right = st.columns([1, 1], vertical_alignment="bottom")
     with left:
         digit = STATE.number("digit", t("diffusion.digit"))
-    with mid:
-        step = STATE.slider("t", t("diffusion.t"))
     with right:
         kind = STATE.choice("nsched", t("diffusion.sched"), option_labels("diffusion.sched_"))
     seed = STATE.keep("nseed")
     sched = data.schedule(data.DIGIT_T, kind)
     x0 = data.signed(bits[digit])
-    x_t = data.noised(x0, sched, step, seed)
-    pic, numbers_col, hist = st.columns([1, 0.8, 1.6], gap="medium")
-    with pic:
-        st.image(upscale(data.to_unit(x_t), 6), caption=t("diffusion.xt_caption", t=step, label=int(labels[digit])),
-                 width=168)
-    with numbers_col:
-        metric("ᾱ_t", float(sched.alpha_bar[step]))
-        snr = float(sched.snr[step - 1]) if step > 0 else float("inf")
-        st.metric(t("diffusion.snr_metric"), "∞" if step == 0 else f"{snr:.4g}")
-    with hist:
-        ink = float(bits[digit].mean())
-        chart(histogram_figure(x_t, ink, float(np.sqrt(sched.alpha_bar[step])),
-                               float(sched.one_minus_alpha_bar[step])))
+    step = noise_view(STATE, bits[digit], data.noise(x0.shape, seed), data.DIGIT_T, kind, int(labels[digit]))
+    snr = "∞" if step == 0 else f"{float(sched.snr[step - 1]):.4g}"
+    st.caption(t("diffusion.settled", t=step, ab=num(float(sched.alpha_bar[step]), 6), snr=snr))
     strip = np.stack([data.to_unit(data.noised(x0, sched, s, seed)) for s in STRIP_T])[None]
     st.image(upscale_strip(strip), caption=t("diffusion.strip_caption", ts=", ".join(map(str, STRIP_T))))
     st.button(t("diffusion.new_noise"), on_click=STATE.new_seed, args=("nseed",))
