@@ -95,7 +95,8 @@ def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
 # Each page's key live view, at its section link ("": the page's top; None: no chart to show — the
 # home page's cards, the lesson's pictures, which appear only after an answer: tested step by step).
 KEY_SECTIONS = {"": None, "lesson": None, "gaussian-kl": "", "elbo": "ledger", "monte-carlo": "estimates",
-                "reparameterization": "samples", "latent": "map", "draw": "pad", "training": "timeline"}
+                "reparameterization": "samples", "latent": "map", "draw": "pad", "training": "timeline",
+                "diffusion": "noise"}
 # A live view whose chart (over 150 px tall) and whose own controls above it are all on the screen.
 INSIDE_JS = """() => {
   const inside = (r) => r.top >= 0 && r.bottom <= innerHeight + 0.5 && r.left >= 0 && r.right <= innerWidth;
