@@ -30,16 +30,20 @@ def stack_section():
     st.latex(r"\log p_\theta(x_0)\ \ge\ \mathbb E_{q(x_{1:T}|x_0)}\Big[\log\frac{p(x_T)\prod_{t=1}^{T}"
              r"p_\theta(x_{t-1}|x_t)}{\prod_{t=1}^{T}q(x_t|x_{t-1})}\Big]\qquad(1.4.5,\ z=x_{1:T})")
     st.markdown(t("diffusion.fixed_text"))
-    st.latex(r"q(x_t|x_{t-1})=\mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)\qquad(\text{Ho eq. 2})")
+    st.latex(r"q(x_t|x_{t-1})=\mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)\qquad(\text{"
+             + t("diffusion.tex_ho", n="2") + "})")
     st.latex(r"q(x_t|x_0)=\mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t) I\big),\quad"
-             r"\bar\alpha_t=\prod_{s\le t}(1-\beta_s)\qquad(\text{Ho eq. 4})")
+             r"\bar\alpha_t=\prod_{s\le t}(1-\beta_s)\qquad(\text{" + t("diffusion.tex_ho", n="4") + "})")
     st.markdown(t("diffusion.split_text"))
     st.latex(r"\begin{aligned}\mathrm{ELBO}=\ &\underbrace{\mathbb E_{q(x_1|x_0)}\log p_\theta(x_0|x_1)}"
-             r"_{\text{recon}}-\underbrace{\mathrm{KL}\big(q(x_T|x_0)\,\|\,p(x_T)\big)}_{\text{prior}}\\"
+             rf"_{{\text{{{t('diffusion.tex_recon')}}}}}-\underbrace{{\mathrm{{KL}}\big(q(x_T|x_0)\,\|\,p(x_T)\big)}}"
+             rf"_{{\text{{{t('diffusion.tex_prior')}}}}}\\"
              r"&-\sum_{t=2}^{T}\underbrace{\mathbb E_{q(x_t|x_0)}\mathrm{KL}\big(q(x_{t-1}|x_t,x_0)\,\|\,"
-             r"p_\theta(x_{t-1}|x_t)\big)}_{\text{denoise}_t}\end{aligned}\qquad(\text{Luo eq. 58; Ho eq. 5})")
+             r"p_\theta(x_{t-1}|x_t)\big)}"
+             rf"_{{\text{{{t('diffusion.tex_denoise')}}}_t}}\end{{aligned}}\qquad(\text{{{t('diffusion.tex_luo')}}})")
     st.latex(r"q(x_{t-1}|x_t,x_0)=\mathcal N\big(\tilde\mu_t(x_t,x_0),\ \tilde\beta_t I\big),\quad"
-             r"\tilde\beta_t=\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t\qquad(\text{Ho eqs. 6–7})")
+             r"\tilde\beta_t=\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t\qquad(\text{"
+             + t("diffusion.tex_ho", n="6–7") + "})")
     st.markdown(t("diffusion.kl_text"))
     st.latex(r"\log p_\theta(x_0)-\mathrm{ELBO}=\mathrm{KL}\big(q(x_{1:T}|x_0)\,\|\,p_\theta(x_{1:T}|x_0)\big)"
              r"\ \ge 0\qquad(1.4.10)")
@@ -129,9 +133,10 @@ def ledger_section():
         chart(ledger_figure(-res.log_evidence, -res.reconstruction, res.prior_matching, denoise, res.gap))
     formula, words = st.columns([1, 1.3], gap="medium")
     with formula:
-        st.latex(r"\begin{aligned}\mathrm{ELBO}&=\text{recon}-\text{prior}-\textstyle\sum_t\text{denoise}_t\\"
+        recon, prior_, denoise_ = (t(f"diffusion.tex_{k}") for k in ("recon", "prior", "denoise"))
+        st.latex(rf"\begin{{aligned}}\mathrm{{ELBO}}&=\text{{{recon}}}-\text{{{prior_}}}-\textstyle\sum_t\text{{{denoise_}}}_t\\"
                  rf"&={tex(res.reconstruction, 4)}-{tex(res.prior_matching, 4)}-{tex(denoise, 4)}\\"
-                 rf"&={tex(res.elbo, 4)}\end{{aligned}}")
+                 rf"&={res.elbo:.4f}\end{{aligned}}")
     with words:
         st.markdown(t("diffusion.ledger_read", T=T, n_kl=max(T - 1, 0), expected=num(res.expected_elbo),
                       best=num(res.best_expected)))
