@@ -9,10 +9,10 @@ import numpy as np
 import streamlit as st
 
 from ui import diffusion_data as data
-from ui.components import intro, md_table, metric, num, page_footer, tex
+from ui.components import image, intro, md_table, metric, num, page_footer, tex
 from ui.figures_diffusion import denoising_figure, ledger_figure
 from ui.i18n import t
-from ui.images import mosaic
+from ui.images import mosaic, png
 from ui.live.noise import noise_view
 from ui.plots import chart
 from ui.state import option_labels
@@ -171,7 +171,7 @@ def noise_section():
     snr = "∞" if step == 0 else f"{float(sched.snr[step - 1]):.4g}"
     st.caption(t("diffusion.settled", t=step, ab=num(float(sched.alpha_bar[step]), 6), snr=snr))
     strip = np.stack([data.to_unit(data.noised(x0, sched, s, seed)) for s in STRIP_T])[None]
-    st.image(upscale_strip(strip), caption=t("diffusion.strip_caption", ts=", ".join(map(str, STRIP_T))))
+    image(png(upscale_strip(strip)), caption=t("diffusion.strip_caption", ts=", ".join(map(str, STRIP_T))))
     st.button(t("diffusion.new_noise"), on_click=STATE.new_seed, args=("nseed",))
     noise_check(kind, step, seed)
 
