@@ -48,6 +48,7 @@ VIEWS = [
     LiveView("latent_path", "latent?lang=en", "button.latent-play", kind="play"),
     LiveView("draw", "draw?lang=en", "canvas.draw-pad", kind="pad"),
     LiveView("timeline", "training?lang=en", 'input[data-name="epoch"]'),
+    LiveView("noise", "diffusion?lang=en&section=noise", 'input[data-name="t"]'),
 ]
 
 

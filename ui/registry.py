@@ -58,9 +58,11 @@ PAGES: tuple[PageInfo, ...] = (
              live_views=("draw",), key_section="pad", uses_model=True),
     PageInfo("training", "training", "views/training.py", "🎬", "vae", "1.4.12",
              live_views=("timeline",), key_section="timeline", uses_model=False),
+    PageInfo("diffusion", "diffusion", "views/diffusion.py", "🌫️", "diffusion", "1.4.5–1.4.13",
+             live_views=("noise",), key_section="noise", uses_model=False),
 )
 
-SECTIONS = ("elbo", "vae")
+SECTIONS = ("elbo", "vae", "diffusion")  # "diffusion": a preview of the chapter's next section
 
 
 class MissingPageError(FileNotFoundError):
