@@ -47,7 +47,7 @@ def _registered(module: str) -> set[str]:
 
 
 def _live_imports(path: Path) -> set[str]:
-    return set(re.findall(r"^from ui\.live\.(\w+) import", path.read_text(encoding="utf-8"), re.MULTILINE))
+    return set(re.findall(r"^\s*from ui\.live\.(\w+) import", path.read_text(encoding="utf-8"), re.MULTILINE))
 
 
 @pytest.mark.parametrize("page", registry.PAGES, ids=lambda p: p.slug)
