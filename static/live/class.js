@@ -33,6 +33,9 @@ const CSS = `
 .lc-fill.r3 { background: #2ca02c; }
 .lc-num { font-variant-numeric: tabular-nums; font-size: 0.85em; }
 .lc-legend { font-size: 0.85em; opacity: 0.8; }
+.st-present .lc-bar { font-size: 1.25rem; }
+.st-present .lc-fill { height: 1.4rem; }
+.st-present .lc-legend { font-size: 1.1rem; opacity: 1; font-weight: 600; }
 `;
 
 function viewData(component) {
@@ -253,7 +256,9 @@ class ClassView {
         nodes.push(group);
         if (chosen != null) nodes.push(el("div", { class: "lc-note", role: "status" }, s.voted));
       }
-      if (v.counts) nodes.push(this.bars(v, labels, s));
+      // the projector shows how many answered; the bars only once the teacher shows or reveals them
+      if (v.counts && (!teacher || v.shown || v.revealed)) nodes.push(this.bars(v, labels, s));
+      else if (v.counts) nodes.push(this.answered(v, s));
       else if (!teacher && !v.voting) nodes.push(el("div", { class: "lc-note" }, s.wait));
     }
     if (this.message && v) nodes.push(el("div", { class: "lc-error", role: "alert" }, this.message));
@@ -274,8 +279,13 @@ class ClassView {
       }
       grid.append(el("div", {}, label), cell);
     });
-    const answered = rounds.map((r) => fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })).join(" · ");
-    return el("div", {}, grid, el("div", { class: "lc-legend" }, answered));
+    return el("div", {}, grid, this.answered(v, s));
+  }
+
+  answered(v, s) {
+    const rounds = Object.keys(v.counts).sort();
+    const text = rounds.map((r) => fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })).join(" · ");
+    return el("div", { class: "lc-legend", "data-testid": "live-class-answered" }, text);
   }
 
   destroy() {
