@@ -57,7 +57,8 @@ def navigation(number: int, *, teacher=None, alone: bool = True) -> None:
         params = {"section": step.section} if step.section else {}
         st.page_link(info.file, label=t("lesson.open_page", page=t(f"{info.slug}.title")), icon="🔎",
                      query_params=params)
-        st.caption(t("lesson.progress", n=number, total=len(STEPS)))
+        if alone:
+            st.caption(t("lesson.progress", n=number, total=len(STEPS)))
         if teacher is not None:
             st.button(t("classroom.join_show", code=teacher.code), icon="📱", key="lesson_class_join_show",
                       on_click=lambda: st.session_state.update({JOIN_SCREEN: "panel"}))
@@ -110,18 +111,20 @@ def question(number: int) -> bool:
     return True
 
 
-def class_question(number: int, code: str, *, secret: str | None = None) -> bool:
+def class_question(number: int, code: str, *, secret: str | None = None, bars=None) -> bool:
     """The step's question in a live class: the class bar's vote buttons (a phone) or its live count
-    and bars (the teacher, with the buttons that show, reveal and start a second round). True once
-    the teacher revealed it for everyone."""
+    and bars (the teacher, with the buttons that show, reveal and start a second round; the bars in
+    ``bars``, the empty picture column until the reveal). True once the teacher revealed it for everyone."""
     step = STEPS[number - 1]
     st.markdown(f"**{t('lesson.predict')}** {t(f'lesson.{step.key}_question')}")
     labels = choices(step)
     teacher = secret is not None
     if teacher:
         st.markdown("\n".join(f"{i + 1}. {label}" for i, label in enumerate(labels)))
-    view = class_bar(code, role="teacher" if teacher else "phone", secret=secret, question=step.key, labels=labels,
-                     head=not teacher)
+    answer_place = st.container()  # the revealed answer above the bars
+    with bars or st.container():
+        view = class_bar(code, role="teacher" if teacher else "phone", secret=secret, question=step.key,
+                         labels=labels, head=not teacher, compact=teacher and bars is None)
     current = view is not None and view["question"] == step.key and not view["ended"]
     if teacher and current:
         with st.container(horizontal=True):
@@ -136,7 +139,7 @@ def class_question(number: int, code: str, *, secret: str | None = None) -> bool
                       disabled=view["round"] >= 3)
     if not (current and view["revealed"]):
         return False
-    st.success(t("classroom.answer", answer=t(f"lesson.{step.key}_{step.correct}")), icon="💡")
+    answer_place.success(t("classroom.answer", answer=t(f"lesson.{step.key}_{step.correct}")), icon="💡")
     return True
 
 
@@ -173,7 +176,7 @@ if teacher is not None:  # the teacher's step drives the class (only a change mo
 if teacher is not None and st.session_state.get(JOIN_SCREEN):
     join_screen(teacher.code)
 else:
-    if not presenting():  # on a projector every line counts: the step's own title is enough
+    if not (presenting() or follow):  # on a projector (and a phone in a class) the step's own title is enough
         st.title(t("lesson.title"))
     if phone_code and not follow:
         class_bar(phone_code)  # exploring (or the class ended): the bar says so and leads back
@@ -184,8 +187,11 @@ else:
         st.markdown(t(f"lesson.{step.key}_point"))
         if step.lead is not None:
             step.lead()
-        if teacher is not None:
-            revealed = class_question(number, teacher.code, secret=teacher.secret)
+        if teacher is not None:  # the bars take the picture's place until the reveal, then sit under the question
+            before = class_view(teacher.code, teacher.secret) or {}
+            shown_right = not (before.get("revealed") and before.get("question") == step.key)
+            revealed = class_question(number, teacher.code, secret=teacher.secret,
+                                      bars=picture.container() if shown_right else None)
         elif follow:
             revealed = class_question(number, phone_code)
         else:
@@ -196,5 +202,5 @@ else:
             numbers = {k: v.replace("-", "\u2212") if isinstance(v, str) else v for k, v in step.view().items()}
             why.markdown(t(f"lesson.{step.key}_why", **numbers))  # negative numbers with a true minus sign
             scroll_to(f"step-{number}")  # the revealed picture whole on the screen (presenter mode: with its controls)
-        else:
+        elif teacher is None:
             st.caption(t("lesson.answer_first"))

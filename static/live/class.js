@@ -33,9 +33,16 @@ const CSS = `
 .lc-fill.r3 { background: #2ca02c; }
 .lc-num { font-variant-numeric: tabular-nums; font-size: 0.85em; }
 .lc-legend { font-size: 0.85em; opacity: 0.8; }
-.st-present .lc-bar { font-size: 1.25rem; }
-.st-present .lc-fill { height: 1.4rem; }
-.st-present .lc-legend { font-size: 1.1rem; opacity: 1; font-weight: 600; }
+/* on the projector (presenter mode): bars and counts readable from the back rows */
+:host-context(.st-present) .lc-bar, .st-present .lc-bar { font-size: 1.5rem; }
+:host-context(.st-present) .lc-fill, .st-present .lc-fill { height: 1.6rem; }
+:host-context(.st-present) .lc-num, .st-present .lc-num { font-size: 1em; font-weight: 600; }
+:host-context(.st-present) .lc-legend, .st-present .lc-legend { font-size: 1em; opacity: 1; font-weight: 600; }
+:host-context(.st-present) .lc-counts, .st-present .lc-counts { gap: 0.6rem 1rem; }
+/* compact: the teacher's bars beside the revealed picture (a narrow column) */
+:host-context(.st-present) .lc-bar.lc-compact, .lc-bar.lc-compact { font-size: 1rem; }
+:host-context(.st-present) .lc-compact .lc-fill, .lc-compact .lc-fill { height: 0.9rem; }
+:host-context(.st-present) .lc-compact .lc-counts, .lc-compact .lc-counts { gap: 0.2rem 0.6rem; }
 `;
 
 function viewData(component) {
@@ -226,6 +233,7 @@ class ClassView {
     const v = this.view;
     const teacher = this.data.role === "teacher";
     const nodes = [];
+    this.root.classList.toggle("lc-compact", Boolean(this.data.compact));
     const head = el("div", { class: "lc-head" });
     if (this.data.showHead !== false && v) {
       head.append(el("span", { class: "lc-code" }, fill(s.code, { code: v.code })));
