@@ -282,3 +282,16 @@ def test_going_back_keeps_the_answer_and_the_reveal():
     assert_clean(at)
     assert at.radio(key=f"lesson_choice_{key}").value == catalogue("en")[f"lesson.{key}_{wrong}"]
     assert at.info and catalogue("en")[f"lesson.{key}_{STEPS[3].correct}"] in at.info[0].value
+
+
+def test_step_9_class_elbos_on_the_served_numpy_model_match_torch(model_and_holdout):
+    """The app serves a NumpyVAE: step 9's class averages must be the torch model card's numbers
+    (the torch-only helper once raised on it, so the step's reveal crashed)."""
+    from ui.lesson import _mean_elbo
+    from vae_core import np_vae
+    from vae_core.timeline import elbo_summary
+
+    model, images, labels = model_and_holdout
+    ones = images[labels == 1]
+    assert _mean_elbo(np_vae.NumpyVAE.from_torch(model), ones) == pytest.approx(elbo_summary(model, ones)["elbo"],
+                                                                               abs=1e-4)
