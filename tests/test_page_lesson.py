@@ -7,7 +7,6 @@ import pytest
 from tests.apptest import assert_clean, metric_value, open_page
 from ui.i18n import catalogue
 from ui.lesson import STEPS
-
 from vae_core.gaussian import kl_normal
 
 PAGE = "views/lesson.py"

@@ -134,9 +134,9 @@ def class_question(number: int, code: str, *, secret: str | None = None, bars=No
                           key="lesson_class_show", on_click=class_action, args=("show",), kwargs={"on": not shown})
                 st.button(t("classroom.reveal"), icon="💡", key="lesson_class_reveal", type="primary",
                           on_click=class_action, args=("reveal",))
-            st.button(t("classroom.vote_again"), icon="🔁", key="lesson_class_again", help=t("classroom.vote_again_help"),
-                      on_click=class_action, args=("again",), kwargs={"round": view["round"] + 1},
-                      disabled=view["round"] >= 3)
+            st.button(t("classroom.vote_again"), icon="🔁", key="lesson_class_again",
+                      help=t("classroom.vote_again_help"), on_click=class_action, args=("again",),
+                      kwargs={"round": view["round"] + 1}, disabled=view["round"] >= 3)
     if not (current and view["revealed"]):
         return False
     answer_place.success(t("classroom.answer", answer=t(f"lesson.{step.key}_{step.correct}")), icon="💡")

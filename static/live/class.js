@@ -33,6 +33,10 @@ const CSS = `
 .lc-fill.r3 { background: #2ca02c; }
 .lc-num { font-variant-numeric: tabular-nums; font-size: 0.85em; }
 .lc-legend { font-size: 0.85em; opacity: 0.8; }
+.lc-key::before { content: ""; display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.3em;
+  vertical-align: -0.05em; border-radius: 2px; background: #1f77b4; }
+.lc-key.r2::before { background: #ff7f0e; }
+.lc-key.r3::before { background: #2ca02c; }
 /* on the projector (presenter mode): bars and counts readable from the back rows */
 :host-context(.st-present) .lc-bar, .st-present .lc-bar { font-size: 1.5rem; }
 :host-context(.st-present) .lc-fill, .st-present .lc-fill { height: 1.6rem; }
@@ -292,8 +296,13 @@ class ClassView {
 
   answered(v, s) {
     const rounds = Object.keys(v.counts).sort();
-    const text = rounds.map((r) => fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })).join(" · ");
-    return el("div", { class: "lc-legend", "data-testid": "live-class-answered" }, text);
+    const legend = el("div", { class: "lc-legend", "data-testid": "live-class-answered" });
+    rounds.forEach((r, i) => {  // with two rounds, each round's colour keys its bars
+      if (i) legend.append(" · ");
+      legend.append(el("span", { class: rounds.length > 1 ? `lc-key r${r}` : "" },
+        fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })));
+    });
+    return legend;
   }
 
   destroy() {
