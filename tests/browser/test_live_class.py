@@ -328,10 +328,14 @@ def test_a_teacher_page_drives_phones_and_sees_their_votes_live(chromium, phone_
         for i, phone in enumerate(phones):
             phone.get_by_text("class-step-1").wait_for(timeout=20_000)
             phone.locator('[data-testid="live-class"] button[data-option]').nth(i).click()
+        # the projector counts the answers as they arrive; the bars wait for the teacher's show/reveal
+        expect(teacher.get_by_test_id("live-class-answered")).to_have_text(
+            catalogue("en")["classroom.phone.answered"].format(round=1, n=3), timeout=10_000)
+        assert teacher.get_by_test_id("live-class-counts").count() == 0
+        assert _runs(teacher) == runs  # the count moved; the teacher's page did not rerun
+        teacher.get_by_role("button", name="reveal").click()
         expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(["1", "1", "1"],
                                                                                           timeout=10_000)
-        assert _runs(teacher) == runs  # the bars moved; the teacher's page did not rerun
-        teacher.get_by_role("button", name="reveal").click()
         for phone in phones:
             phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=20_000)
     finally:
