@@ -290,22 +290,3 @@ def test_the_reader_needs_no_torch_module():
             "print(m.decode([[0.0, 0.0]]).shape, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.stdout.strip() == "(1, 784) False", result.stderr[-2000:]
-
-
-def test_served_elbo_summary_is_the_torch_one():
-    """The lesson's holdout averages (numpy, no torch) equal vae_core.timeline.elbo_summary's (torch),
-    with the model card's samples and seed."""
-    from vae_core import timeline, timeline_data
-    from vae_core.checkpoint import load_checkpoint
-    from vae_core.data import load_holdout_binary
-    from vae_core.np_vae import NumpyVAE
-    from vae_core.train import EVAL_SEED, EvalConfig
-
-    assert (timeline_data.ELBO_SAMPLES, timeline_data.ELBO_SEED) == (EvalConfig().elbo_samples, EVAL_SEED)
-    loaded = load_checkpoint()
-    torch_model = loaded[0] if isinstance(loaded, tuple) else loaded
-    x = load_holdout_binary()[:40]
-    want = timeline.elbo_summary(torch_model, x)
-    got = timeline_data.elbo_summary_served(NumpyVAE.from_torch(torch_model), x)
-    for name in ("elbo", "recon", "kl"):
-        assert got[name] == pytest.approx(want[name], rel=1e-5), name

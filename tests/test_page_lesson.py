@@ -10,6 +10,7 @@ from ui.lesson import STEPS
 from vae_core.gaussian import kl_normal
 
 PAGE = "views/lesson.py"
+OPTIONS = ("a", "b", "c")  # the order the page shows its options in
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -172,3 +173,124 @@ def test_step_10_draws_epoch_0_and_the_model_that_ignores_z(model_and_holdout):
     assert line["y"][0] == pytest.approx(base, abs=0.05)
     assert f"{base:.1f}".replace("-", "−") in at.markdown[-1].value
     assert spec["layout"]["xaxis"]["fixedrange"] and spec["layout"]["yaxis"]["fixedrange"]
+
+
+# --- a live class: the teacher's session drives, a phone's session follows (the store is the oracle) ---
+def has(widgets, prefix: str) -> bool:
+    return any((w.key or "").startswith(prefix) for w in widgets)
+
+
+def _teacher(lang: str = "en", step: str = "1"):
+    from ui.classroom.session import TEACHER_KEY
+
+    at = open_page(PAGE, lang, step=step, present="1")
+    at.button(key="lesson_class_start").click().run()
+    assert_clean(at)
+    made = at.session_state[TEACHER_KEY]
+    return at, made
+
+
+def test_teacher_starts_a_class_and_the_join_link_carries_only_the_code():
+    from ui.classroom.store import get_store
+
+    at, made = _teacher()
+    texts = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert [m.value for m in at.metric] == [made.code]  # the code in large type
+    assert made.secret not in texts and "present=" not in texts
+    at.button(key="lesson_class_qr").click().run()  # the full-screen QR code, the short link in large type
+    assert f"## /lesson?class={made.code}" in [m.value for m in at.markdown]
+    assert made.secret not in " ".join(m.value for m in at.markdown)
+    assert catalogue("en")["classroom.nothing_personal"].split(":")[0] in texts
+    view = get_store().view(made.code, made.secret)  # the teacher's step is the class's step
+    assert (view["step"], view["question"], view["options"]) == (1, STEPS[0].key, 3)
+    at.button(key="lesson_class_join_hide").click().run()
+    at.button(key="lesson_next").click().run()
+    assert_clean(at)
+    view = get_store().view(made.code, made.secret)
+    assert (view["step"], view["question"]) == (2, STEPS[1].key)
+    version = view["version"]
+    at.run()  # a rerun on the same step does not move the class (phones would rerun for nothing)
+    assert get_store().view(made.code, made.secret)["version"] == version
+
+
+def test_teacher_reveals_for_everyone_and_starts_a_second_round():
+    from ui.classroom.store import get_store
+
+    at, made = _teacher(step="2")
+    at.button(key="lesson_class_join_hide").click().run()
+    key = STEPS[1].key
+    assert not has(at.radio, "lesson_choice_")  # the class votes on the phones: no private answer on the projector
+    assert not at.success
+    get_store().vote(made.code, "phone-token-aaaaaa", key, 1, 0)
+    at.button(key="lesson_class_show").click().run()
+    assert get_store().view(made.code)["shown"]  # phones see the counts now
+    at.button(key="lesson_class_reveal").click().run()
+    assert_clean(at)
+    answer = catalogue("en")[f"lesson.{key}_{STEPS[1].correct}"]
+    assert at.success and answer in at.success[0].value
+    at.button(key="lesson_class_again").click().run()
+    view = get_store().view(made.code, made.secret)
+    assert view["round"] == 2 and not view["revealed"] and view["counts"]["1"] == [1, 0, 0]
+    at.button(key="lesson_class_end").click().run()
+    assert get_store().view(made.code)["ended"]
+    assert at.button(key="lesson_class_start")  # the teacher is back to the lesson alone
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_phone_follows_the_class_and_sees_the_reveal(lang):
+    from ui.classroom.store import get_store
+
+    store = get_store()
+    made = store.create()
+    store.move(made.code, made.secret, step=2, page="lesson", question=STEPS[1].key, options=3)
+    at = open_page(PAGE, lang, **{"class": made.code.lower()})  # a late joiner, the code typed in lower case
+    assert_clean(at)
+    assert at.query_params["class"] == made.code.lower() and at.query_params["step"] == "2"
+    assert f"2. {catalogue(lang)[f'lesson.{STEPS[1].key}_title']}" == at.header[0].value
+    assert not has(at.button, "lesson_next") and not has(at.radio, "lesson_choice_")  # a phone votes, never drives
+    assert not at.success
+    store.move(made.code, made.secret, step=4, page="lesson", question=STEPS[3].key, options=3)
+    at.run()
+    assert at.query_params["step"] == "4"
+    store.reveal(made.code, made.secret)
+    at.run()
+    answer = catalogue(lang)[f"lesson.{STEPS[3].key}_{STEPS[3].correct}"]
+    assert at.success and answer in at.success[0].value
+    store.end(made.code, made.secret)
+    at.run()
+    assert_clean(at)
+    assert has(at.button, "lesson_next")  # the class ended: the phone explores alone
+
+
+def test_unknown_class_code_says_so():
+    at = open_page(PAGE, "zh", **{"class": "ZZZZZ"})
+    assert_clean(at)
+    assert at.error and "ZZZZZ" in at.error[0].value
+    assert at.error[0].value == catalogue("zh")["classroom.bad_code"].format(code="ZZZZZ")
+
+
+def test_going_back_keeps_the_answer_and_the_reveal():
+    at = open_page(PAGE, "en", step="4")
+    key = STEPS[3].key
+    wrong = next(o for o in OPTIONS if o != STEPS[3].correct)
+    at.radio(key=f"lesson_choice_{key}").set_value(catalogue("en")[f"lesson.{key}_{wrong}"]).run()
+    at.button(key=f"lesson_reveal_{key}").click().run()
+    assert at.info
+    at.button(key="lesson_next").click().run()
+    at.button(key="lesson_prev").click().run()
+    assert_clean(at)
+    assert at.radio(key=f"lesson_choice_{key}").value == catalogue("en")[f"lesson.{key}_{wrong}"]
+    assert at.info and catalogue("en")[f"lesson.{key}_{STEPS[3].correct}"] in at.info[0].value
+
+
+def test_step_9_class_elbos_on_the_served_numpy_model_match_torch(model_and_holdout):
+    """The app serves a NumpyVAE: step 9's class averages must be the torch model card's numbers
+    (the torch-only helper once raised on it, so the step's reveal crashed)."""
+    from ui.lesson import _mean_elbo
+    from vae_core import np_vae
+    from vae_core.timeline import elbo_summary
+
+    model, images, labels = model_and_holdout
+    ones = images[labels == 1]
+    assert _mean_elbo(np_vae.NumpyVAE.from_torch(model), ones) == pytest.approx(elbo_summary(model, ones)["elbo"],
+                                                                               abs=1e-4)

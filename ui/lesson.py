@@ -281,11 +281,22 @@ def class_numbers(_model, key) -> dict[int, dict[str, float]]:
     """Holdout averages for the question's two classes: the ELBO of eq. 1.4.12 (a lower bound on
     log p(x); the model card's 200 samples and seed) and the ink (pixels that are 1)."""
     from ui.model import holdout
-    from vae_core.timeline_data import elbo_summary_served as elbo_summary  # numpy: no torch
 
     images, labels = holdout()
-    return {c: {"elbo": elbo_summary(_model, images[labels == c])["elbo"],
+    return {c: {"elbo": _mean_elbo(_model, images[labels == c]),
                 "ink": float(images[labels == c].sum(axis=1).mean())} for c in DRAW_CLASSES}
+
+
+def _mean_elbo(model, x: np.ndarray) -> float:
+    """The model card's mean ELBO (its samples and seed) of binary images: the served model is a
+    NumpyVAE (the same draws as torch's seeded generator), a torch VAE only where torch serves it."""
+    from vae_core import np_vae
+    from vae_core.timeline import ELBO_SAMPLES, EVAL_SEED, elbo_summary
+
+    if isinstance(model, np_vae.NumpyVAE):
+        recon, _, kl = np_vae.elbo_terms(model, x, ELBO_SAMPLES, np_vae.TorchCPUGenerator(EVAL_SEED))
+        return float(np.mean(np.asarray(recon, dtype=np.float64) - np.asarray(kl, dtype=np.float64)))
+    return elbo_summary(model, x)["elbo"]
 
 
 def draw_view() -> dict:

@@ -33,8 +33,8 @@ def current_url(path: str, params: dict[str, str]) -> str:
 
 def share_box(path: str, place) -> None:
     """A popover in ``place`` (the sidebar; the top row in presenter mode): the QR code and the link
-    of exactly this view (every URL parameter kept)."""
-    url = current_url(path, {k: st.query_params[k] for k in st.query_params})
+    of exactly this view (every URL parameter kept but ``present``: a phone is no projector)."""
+    url = current_url(path, {k: st.query_params[k] for k in st.query_params if k != "present"})  # a phone: no present
     with place.popover(t("common.share"), icon="📱"):
         st.caption(t("common.share_help"))
         st.image(qr_svg(url), caption=t("common.share_qr_alt"), width=260)

@@ -54,18 +54,3 @@ def load_timeline(directory: Path | str | None = None) -> tuple[dict[str, np.nda
         raise ValueError(f"{path} fails the sha256 in {directory / NOTE_NAME}; rebuild it with `{COMMAND}`")
     with np.load(path, allow_pickle=False) as npz:
         return {key: npz[key] for key in npz.files}, note
-
-
-ELBO_SAMPLES, ELBO_SEED = 200, 31_415  # vae_core.train's EvalConfig().elbo_samples and EVAL_SEED (tested equal)
-
-
-def elbo_summary_served(model, x_binary: np.ndarray, samples: int = ELBO_SAMPLES, seed: int = ELBO_SEED) -> dict:
-    """:func:`vae_core.timeline.elbo_summary` for the served numpy model (vae_core.np_vae.NumpyVAE): the
-    mean ELBO of eq. 1.4.12, its reconstruction term and KL(q ‖ p(z)) over binary images (N, 784), nats,
-    with the same seeded draws as torch, so the model card's numbers — without importing torch."""
-    from vae_core import np_vae
-
-    recon, _, kl = np_vae.elbo_terms(model, x_binary, samples, np_vae.TorchCPUGenerator(seed))
-    recon, kl = np.asarray(recon, dtype=np.float64), np.asarray(kl, dtype=np.float64)
-    return {"elbo": float((recon - kl).mean()), "recon": float(recon.mean()), "kl": float(kl.mean())}
-

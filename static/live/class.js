@@ -33,6 +33,22 @@ const CSS = `
 .lc-fill.r3 { background: #2ca02c; }
 .lc-num { font-variant-numeric: tabular-nums; font-size: 0.85em; }
 .lc-legend { font-size: 0.85em; opacity: 0.8; }
+.lc-legend.lc-big { font-size: 1.6em; font-weight: 700; opacity: 1; }
+.lc-key::before { content: ""; display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.3em;
+  vertical-align: -0.05em; border-radius: 2px; background: #1f77b4; }
+.lc-key.r2::before { background: #ff7f0e; }
+.lc-key.r3::before { background: #2ca02c; }
+/* on the projector (presenter mode): bars and counts readable from the back rows */
+:host-context(.st-present) .lc-bar, .st-present .lc-bar { font-size: 1.5rem; }
+:host-context(.st-present) .lc-fill, .st-present .lc-fill { height: 1.6rem; }
+:host-context(.st-present) .lc-num, .st-present .lc-num { font-size: 1em; font-weight: 600; }
+:host-context(.st-present) .lc-legend, .st-present .lc-legend { font-size: 1em; opacity: 1; font-weight: 600; }
+:host-context(.st-present) .lc-legend.lc-big, .st-present .lc-legend.lc-big { font-size: 1.6em; font-weight: 700; }
+:host-context(.st-present) .lc-counts, .st-present .lc-counts { gap: 0.6rem 1rem; }
+/* compact: the teacher's bars beside the revealed picture (a narrow column) */
+:host-context(.st-present) .lc-bar.lc-compact, .lc-bar.lc-compact { font-size: 1rem; }
+:host-context(.st-present) .lc-compact .lc-fill, .lc-compact .lc-fill { height: 0.9rem; }
+:host-context(.st-present) .lc-compact .lc-counts, .lc-compact .lc-counts { gap: 0.2rem 0.6rem; }
 `;
 
 function viewData(component) {
@@ -223,6 +239,7 @@ class ClassView {
     const v = this.view;
     const teacher = this.data.role === "teacher";
     const nodes = [];
+    this.root.classList.toggle("lc-compact", Boolean(this.data.compact));
     const head = el("div", { class: "lc-head" });
     if (this.data.showHead !== false && v) {
       head.append(el("span", { class: "lc-code" }, fill(s.code, { code: v.code })));
@@ -253,7 +270,9 @@ class ClassView {
         nodes.push(group);
         if (chosen != null) nodes.push(el("div", { class: "lc-note", role: "status" }, s.voted));
       }
-      if (v.counts) nodes.push(this.bars(v, labels, s));
+      // the projector shows how many answered; the bars only once the teacher shows or reveals them
+      if (v.counts && (!teacher || v.shown || v.revealed)) nodes.push(this.bars(v, labels, s));
+      else if (v.counts) nodes.push(this.answered(v, s, true));
       else if (!teacher && !v.voting) nodes.push(el("div", { class: "lc-note" }, s.wait));
     }
     if (this.message && v) nodes.push(el("div", { class: "lc-error", role: "alert" }, this.message));
@@ -274,8 +293,18 @@ class ClassView {
       }
       grid.append(el("div", {}, label), cell);
     });
-    const answered = rounds.map((r) => fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })).join(" · ");
-    return el("div", {}, grid, el("div", { class: "lc-legend" }, answered));
+    return el("div", {}, grid, this.answered(v, s));
+  }
+
+  answered(v, s, big = false) {
+    const rounds = Object.keys(v.counts).sort();
+    const legend = el("div", { class: big ? "lc-legend lc-big" : "lc-legend", "data-testid": "live-class-answered" });
+    rounds.forEach((r, i) => {  // with two rounds, each round's colour keys its bars
+      if (i) legend.append(" · ");
+      legend.append(el("span", { class: rounds.length > 1 ? `lc-key r${r}` : "" },
+        fill(s.answered, { round: r, n: v.answered?.[r] ?? 0 })));
+    });
+    return legend;
   }
 
   destroy() {

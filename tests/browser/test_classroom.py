@@ -88,12 +88,12 @@ def test_reveal_shows_the_live_picture_on_one_screen(projector, app_url):
     assert page.locator('[data-testid="stAlertContentSuccess"]').count() == 1
     chart = page.locator("canvas.live-plot").bounding_box()
     assert chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart  # the key chart fits the screen
-    # the arrow keys move a focused live control, not the lesson
+    # in presenter mode → is the clicker's "next", even on a focused live control (issue 22, item 7)
     slider = page.locator('input[data-name="mu2"]')
     slider.focus()
     slider.press("ArrowRight")
-    page.wait_for_url(re.compile(r"mu2=1\.01"))
-    assert f"step={KL_STEP}" in page.url
+    page.wait_for_url(re.compile(rf"step={KL_STEP + 1}(&|$)"))
+    assert "mu2=1.01" not in page.url
 
 
 def test_share_shows_a_qr_code_of_this_exact_view(page, app_url):

@@ -22,6 +22,7 @@ import pytest
 from harness.browser import wait_settled
 from harness.server import ROOT, streamlit_server
 from ui.i18n import catalogue
+from ui.lesson import STEPS
 
 pytestmark = pytest.mark.browser
 
@@ -328,12 +329,176 @@ def test_a_teacher_page_drives_phones_and_sees_their_votes_live(chromium, phone_
         for i, phone in enumerate(phones):
             phone.get_by_text("class-step-1").wait_for(timeout=20_000)
             phone.locator('[data-testid="live-class"] button[data-option]').nth(i).click()
+        # the projector counts the answers as they arrive; the bars wait for the teacher's show/reveal
+        expect(teacher.get_by_test_id("live-class-answered")).to_have_text(
+            catalogue("en")["classroom.phone.answered"].format(round=1, n=3), timeout=10_000)
+        assert teacher.get_by_test_id("live-class-counts").count() == 0
+        assert _runs(teacher) == runs  # the count moved; the teacher's page did not rerun
+        teacher.get_by_role("button", name="reveal").click()
         expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(["1", "1", "1"],
                                                                                           timeout=10_000)
-        assert _runs(teacher) == runs  # the bars moved; the teacher's page did not rerun
-        teacher.get_by_role("button", name="reveal").click()
         for phone in phones:
             phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=20_000)
     finally:
         for context in [teacher_context, *phone_contexts]:
             context.close()
+
+
+# ------------------------------------------------------------- the real /lesson as a live class
+def _lesson_header(number: int, lang: str = "en") -> str:
+    return f"{number}. {catalogue(lang)[f'lesson.{STEPS[number - 1].key}_title']}"
+
+
+def _key(page, key: str):
+    return page.locator(f".st-key-{key} button").first
+
+
+def start_teaching(chromium, app_url, lang: str = "en"):
+    context = chromium.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{app_url}/lesson?lang={lang}&present=1&step=1")
+    wait_settled(page)
+    _key(page, "lesson_class_start").click()
+    code = page.locator('[data-testid="stMetricValue"]').inner_text(timeout=30_000).strip()
+    assert re.fullmatch(r"[A-Z2-9]{5}", code), code
+    return context, page, code
+
+
+def join(chromium, app_url, code: str, lang: str = "en"):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
+                                   has_touch=True)
+    page = context.new_page()
+    page.goto(f"{app_url}/lesson?lang={lang}&class={code}")
+    wait_settled(page)
+    return context, page
+
+
+def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url):
+    strings = catalogue("en")
+    teacher_context, teacher, code = start_teaching(chromium, app_url)
+    contexts = [teacher_context]
+    try:
+        page_text = teacher.locator('[data-testid="stMain"]').inner_text()
+        assert "present=" not in page_text and strings["classroom.nothing_personal"][:20] in page_text
+        qr = teacher.locator('[data-testid="stImage"] img').first
+        assert qr.bounding_box()["width"] >= 400  # big enough for the back rows
+        _key(teacher, "lesson_class_join_hide").click()
+        teacher.get_by_role("heading", name=_lesson_header(1)).wait_for()
+
+        phones = []
+        for _ in range(3):
+            context, page = join(chromium, app_url, code)
+            contexts.append(context)
+            page.wait_for_url(re.compile(rf"class={code}"))  # the lesson keeps ?class= in the URL
+            page.get_by_role("heading", name=_lesson_header(1)).wait_for()
+            assert page.locator(".st-key-lesson_next").count() == 0  # the teacher drives
+            phones.append(page)
+
+        teacher.keyboard.press("ArrowRight")
+        teacher.wait_for_url(re.compile(r"step=2(&|$)"))
+        for page in phones:
+            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=10_000)
+            page.wait_for_url(re.compile(r"step=2(&|$)"))
+        for i, page in enumerate(phones):
+            page.locator('[data-testid="live-class"] button[data-option]').nth([0, 2, 2][i]).click()
+            page.get_by_text(strings["classroom.phone.voted"]).wait_for()
+        answered = teacher.get_by_test_id("live-class-answered")
+        answered.filter(has_text=strings["classroom.phone.answered"].format(round=1, n=3)).wait_for(timeout=10_000)
+        assert teacher.get_by_test_id("live-class-counts").count() == 0  # the bars wait for the teacher
+
+        teacher.get_by_role("button", name=strings["classroom.show_counts"]).click()
+        nums = teacher.locator('[data-testid="live-class-counts"] .lc-num')
+        nums.first.wait_for(timeout=10_000)
+        assert nums.all_inner_texts() == ["1", "0", "2"]
+
+        teacher.get_by_role("button", name=strings["classroom.reveal"]).click()
+        answer = strings[f"lesson.{STEPS[1].key}_{STEPS[1].correct}"]
+        for page in phones:
+            page.get_by_text(strings["classroom.answer"].format(answer=answer)).wait_for(timeout=10_000)
+            assert page.locator('[data-testid="live-class-counts"] .lc-num').all_inner_texts() == ["1", "0", "2"]
+
+        teacher.get_by_role("button", name=strings["classroom.vote_again"]).click()
+        phones[0].get_by_text(strings["classroom.phone.vote_again"].format(round=2)).wait_for(timeout=10_000)
+        phones[0].locator('[data-testid="live-class"] button[data-option="1"]').click()
+        answered.filter(has_text=strings["classroom.phone.answered"].format(round=2, n=1)).wait_for(timeout=10_000)
+
+        # a phone cannot drive: the teacher's route refuses it without the secret, or with a guessed one
+        for headers in ({}, {"X-Class-Secret": "guess"}):
+            status = phones[1].evaluate(
+                """async ([code, headers]) => (await fetch(`class/api/${code}/teacher`, {method: "POST",
+                     headers: {"Content-Type": "application/json", ...headers},
+                     body: JSON.stringify({action: "move", step: 9})})).status""", [code, headers])
+            assert status == 403
+        assert call(app_url, f"/{code}")[1]["step"] == 2
+
+        explorer = phones[0]
+        explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
+        _key(explorer, "lesson_next").wait_for()  # alone: its own previous / next
+        teacher.keyboard.press("ArrowRight")
+        phones[1].get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=10_000)
+        assert explorer.get_by_role("heading", name=_lesson_header(2)).is_visible()
+        explorer.get_by_role("button", name=strings["classroom.phone.back"]).click()
+        explorer.get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=10_000)
+
+        late_context, late = join(chromium, app_url, code)  # a late joiner lands on the current step
+        contexts.append(late_context)
+        late.get_by_role("heading", name=_lesson_header(3)).wait_for()
+
+        _key(teacher, "lesson_class_end").click()
+        for page in phones:
+            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=10_000)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_an_unknown_code_on_the_lesson_says_so(chromium, app_url):
+    context, page = join(chromium, app_url, "ZZZZZ", lang="zh")
+    try:
+        page.get_by_text(catalogue("zh")["classroom.bad_code"].format(code="ZZZZZ")).wait_for()
+        page.get_by_role("heading", name=_lesson_header(1, "zh")).wait_for()  # the lesson alone still works
+    finally:
+        context.close()
+
+
+KL_STEP = 1 + [s.key for s in STEPS].index("kl")
+
+
+def test_clicker_keys_change_the_step_wherever_focus_is_and_back_keeps_the_answer(chromium, app_url):
+    context = chromium.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/lesson?lang=en&present=1&step={KL_STEP}")
+        wait_settled(page)
+        radio = page.get_by_role("radio", name="KL(p‖q)")
+        radio.check(force=True)
+        wait_settled(page)
+        radio.focus()
+        page.keyboard.press("ArrowRight")  # not the next option: the next step
+        page.wait_for_url(re.compile(rf"step={KL_STEP + 1}(&|$)"))
+        wait_settled(page)
+        page.keyboard.press("PageUp")
+        page.wait_for_url(re.compile(rf"step={KL_STEP}(&|$)"))
+        wait_settled(page)
+        assert page.get_by_role("radio", name="KL(p‖q)").is_checked()  # ← kept the answer
+        page.get_by_role("button", name=catalogue("en")["lesson.reveal"]).click()
+        wait_settled(page)
+        page.get_by_text(catalogue("en")["lesson.not_quite"].format(answer="KL(q‖p)")).wait_for()
+        slider = page.locator('[role="slider"], input[type="range"]').first
+        slider.focus()
+        page.keyboard.press("PageDown")
+        page.wait_for_url(re.compile(rf"step={KL_STEP + 1}(&|$)"))
+        wait_settled(page)
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_url(re.compile(rf"step={KL_STEP}(&|$)"))
+        wait_settled(page)  # the answer and its reveal are both still there
+        page.get_by_text(catalogue("en")["lesson.not_quite"].format(answer="KL(q‖p)")).wait_for()
+        page.locator('[data-testid="stMain"]').click(position={"x": 5, "y": 300})
+        page.keyboard.press(" ")
+        page.wait_for_url(re.compile(rf"step={KL_STEP + 1}(&|$)"))
+        share = page.get_by_role("button", name=re.compile(catalogue("en")["common.share"]))
+        share.click()
+        code = page.locator('[data-testid="stCode"]').first.inner_text()
+        assert "present=" not in code and f"step={KL_STEP + 1}" in code  # the shared link is for phones
+    finally:
+        context.close()

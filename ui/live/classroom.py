@@ -39,12 +39,13 @@ def following(code: str) -> bool:
 
 
 def class_bar(code: str, *, role: str = "phone", secret: str | None = None, question: str | None = None,
-              labels: list[str] | None = None, head: bool = True) -> dict | None:
+              labels: list[str] | None = None, head: bool = True, compact: bool = False) -> dict | None:
     """Mount the class bar for ``code`` → the class as the store has it now (the teacher's view with
     ``secret``), or None when the class is unknown or expired (the bar then says so).
 
     ``question`` and its option ``labels`` (in the page's language) draw the vote buttons (phones)
-    or the live bars (teacher) while that question is the class's current one. Call it once per run;
+    or the live bars (teacher) while that question is the class's current one (``compact``: smaller
+    bars, for a narrow column on the projector). Call it once per run;
     the page then follows ``view["step"]``, ``view["revealed"]``, … and :func:`following`."""
     try:
         code = normalize_code(code)
@@ -56,7 +57,7 @@ def class_bar(code: str, *, role: str = "phone", secret: str | None = None, ques
     data = {
         "api": f"{API.lstrip('/')}/{code}",  # relative: also under a server.baseUrlPath
         "role": role, "view": view, "question": question or "", "labels": list(labels or []),
-        "following": following(code) if role == "phone" else True, "showHead": head,
+        "following": following(code) if role == "phone" else True, "showHead": head, "compact": compact,
         "strings": {name: strings[f"classroom.phone.{name}"] for name in PHONE_STRINGS},
     }
     if role == "teacher" and secret:
