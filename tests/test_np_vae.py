@@ -290,3 +290,10 @@ def test_the_reader_needs_no_torch_module():
             "print(m.decode([[0.0, 0.0]]).shape, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.stdout.strip() == "(1, 784) False", result.stderr[-2000:]
+
+
+def test_the_torch_free_elbo_constants_are_the_model_cards():
+    from vae_core import timeline_data
+    from vae_core.train import EVAL_SEED, EvalConfig
+
+    assert (timeline_data.ELBO_SAMPLES, timeline_data.EVAL_SEED) == (EvalConfig().elbo_samples, EVAL_SEED)

@@ -291,11 +291,13 @@ def _mean_elbo(model, x: np.ndarray) -> float:
     """The model card's mean ELBO (its samples and seed) of binary images: the served model is a
     NumpyVAE (the same draws as torch's seeded generator), a torch VAE only where torch serves it."""
     from vae_core import np_vae
-    from vae_core.timeline import ELBO_SAMPLES, EVAL_SEED, elbo_summary
+    from vae_core.timeline_data import ELBO_SAMPLES, EVAL_SEED  # torch-free: serving never imports torch
 
     if isinstance(model, np_vae.NumpyVAE):
         recon, _, kl = np_vae.elbo_terms(model, x, ELBO_SAMPLES, np_vae.TorchCPUGenerator(EVAL_SEED))
         return float(np.mean(np.asarray(recon, dtype=np.float64) - np.asarray(kl, dtype=np.float64)))
+    from vae_core.timeline import elbo_summary  # a torch VAE: torch is loaded already
+
     return elbo_summary(model, x)["elbo"]
 
 

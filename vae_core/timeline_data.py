@@ -54,3 +54,8 @@ def load_timeline(directory: Path | str | None = None) -> tuple[dict[str, np.nda
         raise ValueError(f"{path} fails the sha256 in {directory / NOTE_NAME}; rebuild it with `{COMMAND}`")
     with np.load(path, allow_pickle=False) as npz:
         return {key: npz[key] for key in npz.files}, note
+
+
+# The model card's ELBO estimate (vae_core.train: EvalConfig().elbo_samples, EVAL_SEED), here without torch
+# for the served numpy model; tests/test_np_vae.py holds them equal.
+ELBO_SAMPLES, EVAL_SEED = 200, 31_415
