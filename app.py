@@ -52,18 +52,20 @@ else:
         st.query_params[PRESENT_KEY] = "1"
         note_written(PRESENT_KEY)
         share_place = st.container(horizontal=True, vertical_alignment="center")  # the share control joins it
-        share_place.button(t("common.present_exit"), icon="↩️", type="tertiary",
-                           on_click=lambda: st.session_state.update({PRESENT_KEY: False}))
+        share_place.button(
+            t("common.present_exit"),
+            icon="↩️",
+            type="tertiary",
+            on_click=lambda: st.session_state.update({PRESENT_KEY: False}),
+        )
     with st.sidebar:
         presenter_switch(presenting)
         # `section=` (a short link to one part of a page) stays in the URL, so the link reproduces
         if scroll_to(st.query_params.get("section")):
             note_written("section")
 
-
     def _page(info):
         return st.Page(info.file, title=t(f"{info.slug}.title"), icon=info.icon, url_path=info.url_path)
-
 
     nav = {"": [st.Page(HOME.file, title=t("home.title"), icon=HOME.icon, default=True), _page(LESSON)]}
     for section in SECTIONS:

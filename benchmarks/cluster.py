@@ -77,8 +77,21 @@ def launch(replicas: int, timeout: float = 120.0) -> Iterator[Launched]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_cluster_"))
     port = free_port()
     status = tmp / "status.json"
-    cmd = [sys.executable, "-m", "deploy.serve", "--replicas", str(replicas), "--port", str(port),
-           "--host", "127.0.0.1", "--status-file", str(status), "--log-dir", str(tmp)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "deploy.serve",
+        "--replicas",
+        str(replicas),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--status-file",
+        str(status),
+        "--log-dir",
+        str(tmp),
+    ]
     with open(tmp / "launcher.log", "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -114,8 +127,16 @@ async def warm_every_replica(launched: Launched) -> None:
                 await session.close()
 
 
-async def _during(launched: Launched, rss: dict[int, list], cpu: dict[int, float], kill_at: float | None,
-                  kills: list, t0: float, stop_at: float, every: float = 2.0) -> None:
+async def _during(
+    launched: Launched,
+    rss: dict[int, list],
+    cpu: dict[int, float],
+    kill_at: float | None,
+    kills: list,
+    t0: float,
+    stop_at: float,
+    every: float = 2.0,
+) -> None:
     """Sample each replica's RSS and CPU time (per pid: a killed replica's CPU must not vanish from
     the total); kill replica 1 at `kill_at` seconds (once)."""
     killed = False
@@ -135,8 +156,15 @@ async def _during(launched: Launched, rss: dict[int, list], cpu: dict[int, float
         await asyncio.sleep(min(every, 0.25) if kill_at is not None and not killed else every)
 
 
-def run_one(launched: Launched, replicas: int, clients: int, duration: float, think: tuple[float, float],
-            kill_at: float | None = None, log=log) -> dict:
+def run_one(
+    launched: Launched,
+    replicas: int,
+    clients: int,
+    duration: float,
+    think: tuple[float, float],
+    kill_at: float | None = None,
+    log=log,
+) -> dict:
     """One class against a running launcher; the summary of benchmarks.load plus the cluster's part."""
     rss: dict[int, list] = {}
     cpu: dict[int, float] = {}  # replica pid → CPU seconds at its last sample
@@ -151,23 +179,36 @@ def run_one(launched: Launched, replicas: int, clients: int, duration: float, th
     async def during(t0, stop_at):
         await _during(launched, rss, cpu, kill_at, kills, t0, stop_at)
 
-    log(f"cluster: {replicas} replica(s), {clients} students, {duration:.0f} s, think {think[0]}–{think[1]} s"
-        + (f", kill replica 1 at {kill_at:.0f} s" if kill_at is not None else ""))
-    result = asyncio.run(load.run_load(launched.base, launched.proc.pid, clients, duration, think, log=log,
-                                       sticky=True, during=during))
+    log(
+        f"cluster: {replicas} replica(s), {clients} students, {duration:.0f} s, think {think[0]}–{think[1]} s"
+        + (f", kill replica 1 at {kill_at:.0f} s" if kill_at is not None else "")
+    )
+    result = asyncio.run(
+        load.run_load(launched.base, launched.proc.pid, clients, duration, think, log=log, sticky=True, during=during)
+    )
     summary = result.summary()
     haproxy_cpu = (cpu_seconds(haproxy_pid) - haproxy0) if haproxy_pid else 0.0
     # replicas (a restarted one from its start, its import of torch included) + HAProxy
     server_cpu = sum(c - cpu0.get(pid, 0.0) for pid, c in cpu.items()) + haproxy_cpu
     wall = result.duration_s
-    summary.update({
-        "replicas": replicas, "kill_at": kill_at, "kills": kills,
-        "server_cpu_ms_per_move": 1000 * server_cpu / summary["moves"] if summary["moves"] else float("nan"),
-        "server_cores": server_cpu / wall, "haproxy_cores": haproxy_cpu / wall,
-        "other_cores": (machine_busy_seconds() - busy0 - server_cpu - result.client_cpu_s) / wall,
-        "rss_replicas": {i: {"max_mb": max((r for _, r in s if r == r), default=float("nan")),
-                             "end_mb": s[-1][1] if s else float("nan")} for i, s in sorted(rss.items())},
-    })
+    summary.update(
+        {
+            "replicas": replicas,
+            "kill_at": kill_at,
+            "kills": kills,
+            "server_cpu_ms_per_move": 1000 * server_cpu / summary["moves"] if summary["moves"] else float("nan"),
+            "server_cores": server_cpu / wall,
+            "haproxy_cores": haproxy_cpu / wall,
+            "other_cores": (machine_busy_seconds() - busy0 - server_cpu - result.client_cpu_s) / wall,
+            "rss_replicas": {
+                i: {
+                    "max_mb": max((r for _, r in s if r == r), default=float("nan")),
+                    "end_mb": s[-1][1] if s else float("nan"),
+                }
+                for i, s in sorted(rss.items())
+            },
+        }
+    )
     log_errs = launched.log_errors()[old_log_errors:]
     summary["server_log_errors"] = log_errs[:10]
     sticky = summary["sticky"] or {}
@@ -178,8 +219,14 @@ def run_one(launched: Launched, replicas: int, clients: int, duration: float, th
     return summary
 
 
-def run(replicas: list[int], clients: list[int], duration: float, think: tuple[float, float] = (0.5, 1.5),
-        kill_at: float | None = None, log=log) -> list[dict]:
+def run(
+    replicas: list[int],
+    clients: list[int],
+    duration: float,
+    think: tuple[float, float] = (0.5, 1.5),
+    kill_at: float | None = None,
+    log=log,
+) -> list[dict]:
     """One launcher per entry of `replicas`, all started and warmed first; then for each class size
     one run on each launcher in turn (1 replica, 2 replicas, …), so that both meet the same
     machine: on a shared machine, compare them as ratios within one call."""
@@ -188,8 +235,11 @@ def run(replicas: list[int], clients: list[int], duration: float, think: tuple[f
         for n, one in zip(replicas, launched, strict=True):
             log(f"cluster: {n} replica(s) up at {one.base}; warming every replica")
             asyncio.run(warm_every_replica(one))
-        return [run_one(one, n, students, duration, think, kill_at, log=log)
-                for students in clients for n, one in zip(replicas, launched, strict=True)]
+        return [
+            run_one(one, n, students, duration, think, kill_at, log=log)
+            for students in clients
+            for n, one in zip(replicas, launched, strict=True)
+        ]
 
 
 async def reload_after_restart(launched: Launched, students: int, pages: list[tuple[str, str]]) -> dict:
@@ -234,9 +284,13 @@ async def reload_after_restart(launched: Launched, students: int, pages: list[tu
             run = await session.load()
             same, compared = load.view_matches_url(session, query)
             given = set(query.split("&")) <= set(session.query.split("&"))  # the URL keeps what it named
-            return {"page": path, "ok": run.status == "ok" and same and given and compared > 0,
-                    "replica": session.replicas[-1] if session.replicas else "?",
-                    "ms": 1000 * (time.monotonic() - start), "errors": run.errors[:2]}
+            return {
+                "page": path,
+                "ok": run.status == "ok" and same and given and compared > 0,
+                "replica": session.replicas[-1] if session.replicas else "?",
+                "ms": 1000 * (time.monotonic() - start),
+                "errors": run.errors[:2],
+            }
         except Exception as exc:  # noqa: BLE001 - a refused student is a finding, not a crash
             return {"page": path, "ok": False, "replica": "?", "ms": float("nan"), "errors": [f"{exc!s:.120}"]}
         finally:
@@ -244,17 +298,25 @@ async def reload_after_restart(launched: Launched, students: int, pages: list[tu
 
     found = await asyncio.gather(*[student(i) for i in range(students)])
     times = sorted(r["ms"] for r in found if r["ok"])
-    return {"students": students, "restarted_after_s": back_s, "same_view": sum(r["ok"] for r in found),
-            "on_fresh_replica": sum(r["replica"] == "app1" for r in found),
-            "median_ms": times[len(times) // 2] if times else float("nan"),
-            "max_ms": times[-1] if times else float("nan"),
-            "failed": [r for r in found if not r["ok"]][:5]}
+    return {
+        "students": students,
+        "restarted_after_s": back_s,
+        "same_view": sum(r["ok"] for r in found),
+        "on_fresh_replica": sum(r["replica"] == "app1" for r in found),
+        "median_ms": times[len(times) // 2] if times else float("nan"),
+        "max_ms": times[-1] if times else float("nan"),
+        "failed": [r for r in found if not r["ok"]][:5],
+    }
 
 
 # One shared view per page with a slider the URL names (what a student's reload brings back).
-RELOAD_PAGES = [("gaussian-kl", "mu1=0.7&sigma2=1.6&lang=en"), ("monte-carlo", "n=1000&lang=en"),
-                ("reparameterization", "mu=0.6&lang=zh"), ("latent", "z1=1.2&z2=-0.4&lang=en"),
-                ("elbo", "w=1.5&lang=zh")]
+RELOAD_PAGES = [
+    ("gaussian-kl", "mu1=0.7&sigma2=1.6&lang=en"),
+    ("monte-carlo", "n=1000&lang=en"),
+    ("reparameterization", "mu=0.6&lang=zh"),
+    ("latent", "z1=1.2&z2=-0.4&lang=en"),
+    ("elbo", "w=1.5&lang=zh"),
+]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -264,8 +326,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"))
     parser.add_argument("--kill-at", type=float, help="kill replica 1 this many seconds into each run")
-    parser.add_argument("--reload-after-restart", type=int, metavar="N",
-                        help="instead: kill replica 1 and let N students with its cookie reload once it is back")
+    parser.add_argument(
+        "--reload-after-restart",
+        type=int,
+        metavar="N",
+        help="instead: kill replica 1 and let N students with its cookie reload once it is back",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # lets `finally` stop the launcher
     if args.reload_after_restart:
@@ -274,8 +340,11 @@ def main(argv: list[str] | None = None) -> None:
             found = asyncio.run(reload_after_restart(launched, args.reload_after_restart, RELOAD_PAGES))
         print(json.dumps(found, indent=1, default=str))
         return
-    print(json.dumps(run(args.replicas, args.clients, args.duration, tuple(args.think), args.kill_at),
-                     indent=1, default=str))
+    print(
+        json.dumps(
+            run(args.replicas, args.clients, args.duration, tuple(args.think), args.kill_at), indent=1, default=str
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -194,8 +194,9 @@ def log_errors(text: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve(script: str | Path = "app.py", *, defaults: bool = False, extra_args: Sequence[str] = (),
-          timeout: float = 90.0) -> Iterator[Server]:
+def serve(
+    script: str | Path = "app.py", *, defaults: bool = False, extra_args: Sequence[str] = (), timeout: float = 90.0
+) -> Iterator[Server]:
     """Run ``streamlit run script`` on a free port until the block ends.
 
     ``defaults=False``: from the repository root, so the project's .streamlit/config.toml
@@ -213,8 +214,17 @@ def serve(script: str | Path = "app.py", *, defaults: bool = False, extra_args: 
             cwd, script_arg = tmp, str(target)
         else:
             cwd, script_arg = ROOT, str(script)
-        cmd = [sys.executable, "-m", "streamlit", "run", script_arg, "--server.port", str(port),
-               *BASE_FLAGS, *extra_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script_arg,
+            "--server.port",
+            str(port),
+            *BASE_FLAGS,
+            *extra_args,
+        ]
         log_path = tmp / "server.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if not defaults:

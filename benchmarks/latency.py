@@ -67,8 +67,10 @@ DONE_JS = """(quiet) => {
 # Streamlit's sliders and the live views' controls (ui/live): a live control redraws in the browser
 # at once and reports when the keys rest, so its latency runs from that report (window.__liveRelease)
 # to the settled page — the same span as a Streamlit slider's keypress → settled page.
-SLIDERS = ('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"], '
-           '[data-testid="stMain"] .live-slider input[type="range"]')
+SLIDERS = (
+    '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"], '
+    '[data-testid="stMain"] .live-slider input[type="range"]'
+)
 DEFAULT_SLIDER = {}  # slug → index of the slider to move (0 = first on the page)
 
 
@@ -180,15 +182,21 @@ def _move(page, target: Target, step: int, quiet_ms: int, timeout_ms: float) -> 
         target.direction = 1
     thumb.press("ArrowRight" if target.direction > 0 else "ArrowLeft")
     page.wait_for_function(DONE_JS, arg=quiet_ms, timeout=timeout_ms, polling=50)
-    elapsed = page.evaluate(
-        "() => window.__bench.last - Math.max(window.__bench.key, window.__liveRelease || 0)")
+    elapsed = page.evaluate("() => window.__bench.last - Math.max(window.__bench.key, window.__liveRelease || 0)")
     if page.locator('[data-testid="stException"]').count():
         target.errors.append(f"move {step}: exception on page")
     return float(elapsed)
 
 
-def measure(browser, targets: list[Target], moves: int, warmup: int = 2, quiet_ms: int = 400,
-            timeout_ms: float = 15_000, log=log) -> list[Target]:
+def measure(
+    browser,
+    targets: list[Target],
+    moves: int,
+    warmup: int = 2,
+    quiet_ms: int = 400,
+    timeout_ms: float = 15_000,
+    log=log,
+) -> list[Target]:
     """Interleave `moves` measured moves (after `warmup` unmeasured ones) over all targets."""
     opened = []
     try:
@@ -217,8 +225,7 @@ def measure(browser, targets: list[Target], moves: int, warmup: int = 2, quiet_m
     return targets
 
 
-def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 400,
-        warmup: int = 2, log=log) -> dict:
+def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 400, warmup: int = 2, log=log) -> dict:
     """Start the three servers, measure every built page and both trivial references."""
     sliders = {**DEFAULT_SLIDER, **(sliders or {})}
     trivial = str(TRIVIAL_APP.relative_to(TRIVIAL_APP.parents[2]))
@@ -232,8 +239,15 @@ def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 
             Target("trivial app, project config (floor)", "floor", floor_app.base, pid=floor_app.pid),
         ]
         for info in built_pages():
-            targets.append(Target(info.slug, "page", f"{app.base}/{info.url_path}?lang=en",
-                                  slider=sliders.get(info.slug, 0), pid=app.pid))
+            targets.append(
+                Target(
+                    info.slug,
+                    "page",
+                    f"{app.base}/{info.url_path}?lang=en",
+                    slider=sliders.get(info.slug, 0),
+                    pid=app.pid,
+                )
+            )
         log(f"latency: {len(targets)} targets × {moves} moves in Chromium")
         with chromium() as browser:
             measure(browser, targets, moves, warmup=warmup, quiet_ms=quiet_ms, log=log)
@@ -243,8 +257,7 @@ def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 
                 asyncio.run(_server_share(target, moves))
             except Exception as exc:  # noqa: BLE001
                 target.errors.append(f"server share: {exc!s:.200}")
-        for target, server in zip(targets, [default_app, floor_app, *[app] * (len(targets) - 2)],
-                                  strict=True):
+        for target, server in zip(targets, [default_app, floor_app, *[app] * (len(targets) - 2)], strict=True):
             target.errors += [f"server log: {e}" for e in server.new_log_errors()]
     return {"moves": moves, "quiet_ms": quiet_ms, "targets": [asdict(t) for t in targets]}
 
@@ -262,14 +275,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--quiet-ms", type=int, default=400)
-    parser.add_argument("--slider", action="append", default=[], metavar="SLUG=INDEX",
-                        help="which slider to move on a page (0 = first in the main area)")
+    parser.add_argument(
+        "--slider",
+        action="append",
+        default=[],
+        metavar="SLUG=INDEX",
+        help="which slider to move on a page (0 = first in the main area)",
+    )
     args = parser.parse_args(argv)
     result = run(args.moves, parse_sliders(args.slider), args.quiet_ms, log=log)
     for t in result["targets"]:
-        print(json.dumps({k: t[k] for k in ("name", "errors", "dialogs", "note")}, ensure_ascii=False),
-              f"median={median(t['samples_ms']):.1f} p95={p95(t['samples_ms']):.1f}",
-              f"server median={median(t['server_ms']):.1f}")
+        print(
+            json.dumps({k: t[k] for k in ("name", "errors", "dialogs", "note")}, ensure_ascii=False),
+            f"median={median(t['samples_ms']):.1f} p95={p95(t['samples_ms']):.1f}",
+            f"server median={median(t['server_ms']):.1f}",
+        )
 
 
 if __name__ == "__main__":

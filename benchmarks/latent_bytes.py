@@ -27,8 +27,13 @@ SLIDER = '[data-testid="stMain"] [data-testid="stSlider"] input[type=range]'
 def listen(page) -> tuple[list, list, list]:
     """Lists that fill with received / sent websocket frame sizes and (url, bytes) of HTTP responses."""
     received, sent, http = [], [], []
-    page.on("websocket", lambda ws: (ws.on("framereceived", lambda f: received.append(len(f))),
-                                     ws.on("framesent", lambda f: sent.append(len(f)))))
+    page.on(
+        "websocket",
+        lambda ws: (
+            ws.on("framereceived", lambda f: received.append(len(f))),
+            ws.on("framesent", lambda f: sent.append(len(f))),
+        ),
+    )
 
     def on_response(response) -> None:
         try:
@@ -76,11 +81,18 @@ def run(base: str, moves: int) -> list[dict]:
                 page.wait_for_timeout(300)
                 wait_settled(page, timeout_ms=60_000)
                 page.wait_for_timeout(500)
-                out.append({"move": i, "gesture": "pad drag + release" if live else "slider ArrowRight",
-                            "ws_frames": len(received) - marks[0], "ws_bytes": sum(received[marks[0]:]),
-                            "http_bytes": sum(b for _, b in http[marks[2]:]),
-                            "http": [url.rsplit("/", 1)[-1] for url, _ in http[marks[2]:]],
-                            "sent_during_gesture": during, "sent": len(sent) - marks[1]})
+                out.append(
+                    {
+                        "move": i,
+                        "gesture": "pad drag + release" if live else "slider ArrowRight",
+                        "ws_frames": len(received) - marks[0],
+                        "ws_bytes": sum(received[marks[0] :]),
+                        "http_bytes": sum(b for _, b in http[marks[2] :]),
+                        "http": [url.rsplit("/", 1)[-1] for url, _ in http[marks[2] :]],
+                        "sent_during_gesture": during,
+                        "sent": len(sent) - marks[1],
+                    }
+                )
         finally:
             browser.close()
     return out

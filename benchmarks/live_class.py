@@ -131,7 +131,7 @@ class Phone(threading.Thread):
             # the server may hold this vote or not (never twice: it is keyed by the token)
             self.unsure[key] = option
             self.errors.append(f"vote retried: {failure}")
-            time.sleep(0.4 * 2 ** attempt)
+            time.sleep(0.4 * 2**attempt)
         self.errors.append("vote: gave up")
 
 
@@ -141,8 +141,9 @@ def teacher_call(base: str, code: str, secret: str, body: dict | None = None) ->
         headers["Content-Type"] = "application/json"
     path = f"/class/api/{code}" + ("/teacher" if body is not None else "")
     for attempt in range(6):
-        request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
-                                         headers=headers)
+        request = urllib.request.Request(
+            base + path, data=None if body is None else json.dumps(body).encode(), headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=20) as response:
                 return json.loads(response.read())
@@ -151,12 +152,13 @@ def teacher_call(base: str, code: str, secret: str, body: dict | None = None) ->
                 raise
         except OSError:
             pass
-        time.sleep(0.3 * 2 ** attempt)
+        time.sleep(0.3 * 2**attempt)
     raise RuntimeError(f"teacher request {body} failed")
 
 
-def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, kill=None,
-              short_poll: float = 0.0) -> dict:
+def run_class(
+    base: str, students: int, steps: int, idle_s: float, server_pids, kill=None, short_poll: float = 0.0
+) -> dict:
     request = urllib.request.Request(base + "/class/api/new", data=b"{}", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=20) as response:
         made = json.loads(response.read())
@@ -166,8 +168,11 @@ def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, 
     for phone in phones:
         phone.start()
     moved_at: dict[int, float] = {}
-    result: dict = {"students": students, "steps": steps,
-                    "polling": f"short, every {short_poll:g} s" if short_poll else "long polls (wait=20 s)"}
+    result: dict = {
+        "students": students,
+        "steps": steps,
+        "polling": f"short, every {short_poll:g} s" if short_poll else "long polls (wait=20 s)",
+    }
     try:
         deadline = time.monotonic() + 60
         while sum(1 for p in phones if p.etag) < students:  # every phone has its first view
@@ -182,9 +187,12 @@ def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, 
         time.sleep(idle_s)
         wall = time.monotonic() - wall0
         cpu1 = sum(cpu_seconds(pid) for pid in server_pids())
-        result["idle"] = {"seconds": round(wall, 1), "server_cpu_pct_of_one_core": round(100 * (cpu1 - cpu0) / wall, 2),
-                          "polls_answered_per_s": round((sum(p.polls for p in phones) - polls0) / wall, 2),
-                          "machine_cpu_pct_of_one_core": round(100 * (machine_busy_seconds() - busy0) / wall, 1)}
+        result["idle"] = {
+            "seconds": round(wall, 1),
+            "server_cpu_pct_of_one_core": round(100 * (cpu1 - cpu0) / wall, 2),
+            "polls_answered_per_s": round((sum(p.polls for p in phones) - polls0) / wall, 2),
+            "machine_cpu_pct_of_one_core": round(100 * (machine_busy_seconds() - busy0) / wall, 1),
+        }
 
         # ---- the lesson: move, everyone votes, reveal (round 2 on every other step)
         killed = None
@@ -194,8 +202,7 @@ def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, 
                 log(f"live_class: killed replica 1 (pid {killed}) before step {step}")
             question = f"s{step}"
             moved_at[step] = time.monotonic()
-            teacher_call(base, code, secret, {"action": "move", "step": step, "question": question,
-                                               "options": OPTIONS})
+            teacher_call(base, code, secret, {"action": "move", "step": step, "question": question, "options": OPTIONS})
             rounds = 2 if step % 2 == 0 else 1
             for rnd in range(1, rounds + 1):
                 if rnd == 2:
@@ -225,14 +232,24 @@ def run_class(base: str, students: int, steps: int, idle_s: float, server_pids, 
                 # every acknowledged vote counted once; a vote whose answer was lost, at most once
                 if any(not sure[o] <= row[o] <= sure[o] + maybe[o] for o in range(OPTIONS)):
                     exact = False
-                    log(f"live_class: step {step} round {rnd_s}: server {row}, acknowledged "
-                        f"{[sure[o] for o in range(OPTIONS)]}, unacknowledged {[maybe[o] for o in range(OPTIONS)]}")
-        result["votes"] = {"acknowledged": sum(len(p.voted) for p in phones),
-                           "unacknowledged": sum(len(p.unsure) for p in phones), "exact": exact}
+                    log(
+                        f"live_class: step {step} round {rnd_s}: server {row}, acknowledged "
+                        f"{[sure[o] for o in range(OPTIONS)]}, unacknowledged {[maybe[o] for o in range(OPTIONS)]}"
+                    )
+        result["votes"] = {
+            "acknowledged": sum(len(p.voted) for p in phones),
+            "unacknowledged": sum(len(p.unsure) for p in phones),
+            "exact": exact,
+        }
         delays = [(p.step_seen[s] - moved_at[s]) * 1000 for p in phones for s in moved_at if s in p.step_seen]
         missing = sum(1 for p in phones for s in moved_at if s not in p.step_seen)
-        result["propagation_ms"] = {"p50": round(median(delays), 1), "p95": round(percentile(delays, 95), 1),
-                                    "max": round(max(delays), 1), "samples": len(delays), "missed": missing}
+        result["propagation_ms"] = {
+            "p50": round(median(delays), 1),
+            "p95": round(percentile(delays, 95), 1),
+            "max": round(max(delays), 1),
+            "samples": len(delays),
+            "missed": missing,
+        }
         result["final_step"] = final["step"]
         result["phone_errors"] = sorted(Counter(e for p in phones for e in p.errors).items())[:10]
     finally:
@@ -245,35 +262,60 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--students", type=int, default=120)
     parser.add_argument("--steps", type=int, default=10, help="lesson steps the teacher goes through")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle following to measure CPU")
-    parser.add_argument("--replicas", type=int, default=0,
-                        help="0: one `streamlit run app.py` (in-process store); N: deploy.serve (Redis, HAProxy)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="0: one `streamlit run app.py` (in-process store); N: deploy.serve (Redis, HAProxy)",
+    )
     parser.add_argument("--kill-at-step", type=int, help="with --replicas ≥ 2: SIGKILL replica 1 before this step")
-    parser.add_argument("--short-poll", type=float, default=0.0, metavar="S",
-                        help="for comparison: phones ask every S seconds (304 when unchanged) instead of long polls")
+    parser.add_argument(
+        "--short-poll",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="for comparison: phones ask every S seconds (304 when unchanged) instead of long polls",
+    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     if args.replicas:
         from benchmarks.cluster import launch
 
         with launch(args.replicas) as launched:
+
             def pids():
                 status = launched.status()
-                return [p for p in [status.get("haproxy_pid"), status.get("redis_pid"),
-                                    *(r["pid"] for r in status.get("replicas", []))] if p]
+                return [
+                    p
+                    for p in [
+                        status.get("haproxy_pid"),
+                        status.get("redis_pid"),
+                        *(r["pid"] for r in status.get("replicas", [])),
+                    ]
+                    if p
+                ]
 
             def kill():
                 pid = launched.replica_pids()[1]
                 os.kill(pid, signal.SIGKILL)
                 return pid
 
-            result = run_class(launched.base, args.students, args.steps, args.idle, pids,
-                               (args.kill_at_step, kill) if args.kill_at_step else None, args.short_poll)
+            result = run_class(
+                launched.base,
+                args.students,
+                args.steps,
+                args.idle,
+                pids,
+                (args.kill_at_step, kill) if args.kill_at_step else None,
+                args.short_poll,
+            )
             result["server"] = f"deploy.serve --replicas {args.replicas} (Redis, HAProxy)"
             result["replica_restarts"] = [r["restarts"] for r in launched.status().get("replicas", [])]
     else:
         with serve("app.py") as server:
-            result = run_class(server.base, args.students, args.steps, args.idle, lambda: [server.pid],
-                               short_poll=args.short_poll)
+            result = run_class(
+                server.base, args.students, args.steps, args.idle, lambda: [server.pid], short_poll=args.short_poll
+            )
             result["server"] = "streamlit run app.py (in-process store)"
     result["loadavg_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
     result["cpus"] = os.cpu_count()

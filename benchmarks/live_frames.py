@@ -42,8 +42,15 @@ VIEWS = [
     LiveView("reparam", "reparameterization?lang=en", 'input[data-name="mu"]'),
     LiveView("mc", "monte-carlo?lang=en", 'input[data-name="n"]'),
     # moved here from tests/browser/test_live_mc.py: play reaches L = 100,000 with 50 runs in ≤ 5 s at ≥ 30 fps
-    LiveView("mc", "monte-carlo?lang=en&L=100000&runs=50", "button.live-play", kind="play", seconds=10.0,
-             done='canvas.live-plot[data-state*=\'"n":100000,\']', budget=(5.0, 30.0)),
+    LiveView(
+        "mc",
+        "monte-carlo?lang=en&L=100000&runs=50",
+        "button.live-play",
+        kind="play",
+        seconds=10.0,
+        done="canvas.live-plot[data-state*='\"n\":100000,']",
+        budget=(5.0, 30.0),
+    ),
     LiveView("latent", "latent?lang=en", "canvas.live-pad", kind="pad"),
     LiveView("latent_path", "latent?lang=en", "button.latent-play", kind="play"),
     LiveView("draw", "draw?lang=en", "canvas.draw-pad", kind="pad"),
@@ -94,8 +101,7 @@ def _path(view: LiveView, box: dict, t: float) -> tuple[float, float]:
 def measure(browser, base: str, view: LiveView, seconds: float) -> Result:
     result = Result(view.name, f"{view.viewport[0]}×{view.viewport[1]}", view.kind, budget=view.budget)
     seconds = view.seconds or seconds
-    context = new_context(browser, viewport={"width": view.viewport[0], "height": view.viewport[1]},
-                                  locale="en-US")
+    context = new_context(browser, viewport={"width": view.viewport[0], "height": view.viewport[1]}, locale="en-US")
     context.add_init_script("window.__LIVE_TEST__ = true")  # static/live/instrument.js: the frame times read below
     page = context.new_page()
     sent: list[float] = []
@@ -168,13 +174,18 @@ def play_verdict(r: dict) -> str:
 
 
 def table(result: dict) -> str:
-    rows = ["| live view | gesture | window | frames | distinct pictures | frame interval median / p95 (ms) "
-            "| reruns during drag | after release |", "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| live view | gesture | window | frames | distinct pictures | frame interval median / p95 (ms) "
+        "| reruns during drag | after release |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in result["results"]:
         note = f" ⚠ {r['errors'][0]}" if r["errors"] else ""
-        rows.append(f"| {r['name']} | {r['kind']}{play_verdict(r)} | {r['viewport']} | {r['frames']} | "
-                    f"{r['distinct']} | {r['median']:.1f} / {r['p95']:.1f} | {r['sent_during']} | "
-                    f"{r['sent_after']}{note} |")
+        rows.append(
+            f"| {r['name']} | {r['kind']}{play_verdict(r)} | {r['viewport']} | {r['frames']} | "
+            f"{r['distinct']} | {r['median']:.1f} / {r['p95']:.1f} | {r['sent_during']} | "
+            f"{r['sent_after']}{note} |"
+        )
     return "\n".join(rows)
 
 

@@ -65,13 +65,19 @@ class LoadResult:
             page_ms = [m for _, p, m in self.moves if p == page]
             per_page[page] = {"moves": len(page_ms), "median_ms": median(page_ms), "p95_ms": p95(page_ms)}
         return {
-            "clients": self.clients, "pages": dict(self.pages), "duration_s": self.duration_s,
+            "clients": self.clients,
+            "pages": dict(self.pages),
+            "duration_s": self.duration_s,
             "think_s": list(self.think_s),
             "moves": len(ms),
             "moves_per_s": len(ms) / self.duration_s if self.duration_s else 0.0,
-            "median_ms": median(ms), "p95_ms": p95(ms), "max_ms": max(ms, default=float("nan")),
-            "load_median_ms": median(self.loads_ms), "errors": len(self.errors),
-            "error_samples": self.errors[:10], "page_not_found": self.page_not_found,
+            "median_ms": median(ms),
+            "p95_ms": p95(ms),
+            "max_ms": max(ms, default=float("nan")),
+            "load_median_ms": median(self.loads_ms),
+            "errors": len(self.errors),
+            "error_samples": self.errors[:10],
+            "page_not_found": self.page_not_found,
             "rss_start_mb": self.rss[0][1] if self.rss else float("nan"),
             "rss_warm_mb": after[0][1] if after else float("nan"),
             "rss_end_mb": self.rss[-1][1] if self.rss else float("nan"),
@@ -82,7 +88,8 @@ class LoadResult:
             "server_cores": self.server_cpu_s / self.duration_s if self.duration_s else float("nan"),
             "client_cores": self.client_cpu_s / self.duration_s if self.duration_s else float("nan"),
             "other_cores": (self.machine_cpu_s - self.server_cpu_s - self.client_cpu_s) / self.duration_s
-            if self.duration_s else float("nan"),
+            if self.duration_s
+            else float("nan"),
             "per_page": per_page,
             "sticky": {
                 "lives": len(self.lives),
@@ -90,7 +97,9 @@ class LoadResult:
                 "students_per_replica": dict(sorted(self.first_replica.items())),
                 "disconnects": self.disconnects,
                 "reconnects": self.reconnects,
-            } if self.lives else None,
+            }
+            if self.lives
+            else None,
         }
 
 
@@ -112,8 +121,17 @@ def slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / sxx
 
 
-async def _student(base: str, path: str, seed: int, start_delay: float, stop_at: float,
-                   think: tuple[float, float], t0: float, result: LoadResult, sticky: bool = False) -> None:
+async def _student(
+    base: str,
+    path: str,
+    seed: int,
+    start_delay: float,
+    stop_at: float,
+    think: tuple[float, float],
+    t0: float,
+    result: LoadResult,
+    sticky: bool = False,
+) -> None:
     rng = random.Random(seed)
     await asyncio.sleep(start_delay)
     session = StreamlitSession(base, path, "lang=" + ("zh" if seed % 2 else "en"), sticky=sticky)
@@ -189,8 +207,7 @@ def view_matches_url(session: StreamlitSession, query: str) -> tuple[bool, int]:
     return True, compared
 
 
-async def _reconnect(session: StreamlitSession, stop_at: float, result: LoadResult,
-                     retry_s: float = 0.5) -> bool:
+async def _reconnect(session: StreamlitSession, stop_at: float, result: LoadResult, retry_s: float = 0.5) -> bool:
     """Reconnect like Streamlit's frontend (ping /_stcore/health, then a new websocket, retrying
     every `retry_s`), open the page from its URL, and check it shows the same view."""
     lost_at = time.monotonic()
@@ -211,12 +228,21 @@ async def _reconnect(session: StreamlitSession, stop_at: float, result: LoadResu
             run = await session.load()
             if run.status == "ok":
                 same, compared = view_matches_url(session, query)
-                result.reconnects.append({
-                    "ms": 1000 * (time.monotonic() - lost_at), "attempts": attempts, "page": session.url_path,
-                    "view_same": same and session.query == query, "sliders_compared": compared,
-                    "before": before, "after": session.replicas[-1] if session.replicas else "?",
-                    "failed_attempts": failures[:3], "page_not_found": run.page_not_found,
-                    "errors": run.errors[:3], "query_after": session.query[:200]})
+                result.reconnects.append(
+                    {
+                        "ms": 1000 * (time.monotonic() - lost_at),
+                        "attempts": attempts,
+                        "page": session.url_path,
+                        "view_same": same and session.query == query,
+                        "sliders_compared": compared,
+                        "before": before,
+                        "after": session.replicas[-1] if session.replicas else "?",
+                        "failed_attempts": failures[:3],
+                        "page_not_found": run.page_not_found,
+                        "errors": run.errors[:3],
+                        "query_after": session.query[:200],
+                    }
+                )
                 return True
             failures.append(f"{time.monotonic() - lost_at:.1f} s: load {run.status}")
             await session.close()
@@ -251,9 +277,18 @@ async def _slider_pages(base: str, only: list[str] | None = None) -> list[str]:
     return found or [HOME.url_path]
 
 
-async def run_load(base: str, pid: int, clients: int, duration: float,
-                   think: tuple[float, float] = (0.5, 1.5), ramp: float = 5.0, pages: list[str] | None = None,
-                   log=log, sticky: bool = False, during=None) -> LoadResult:
+async def run_load(
+    base: str,
+    pid: int,
+    clients: int,
+    duration: float,
+    think: tuple[float, float] = (0.5, 1.5),
+    ramp: float = 5.0,
+    pages: list[str] | None = None,
+    log=log,
+    sticky: bool = False,
+    during=None,
+) -> LoadResult:
     """`during(t0, stop_at)`, if given, is an extra coroutine run alongside the students (the cluster
     benchmark samples each replica's memory and kills one mid-class with it)."""
     # Each student fetches pages and images in a thread of its own, as each browser tab does; the
@@ -272,9 +307,21 @@ async def run_load(base: str, pid: int, clients: int, duration: float,
     if during is not None:
         tasks.append(asyncio.create_task(during(t0, stop_at)))
     for i in range(clients):
-        tasks.append(asyncio.create_task(_student(
-            base, pages[i % len(pages)], seed=i, start_delay=ramp * i / clients, stop_at=stop_at,
-            think=think, t0=t0, result=result, sticky=sticky)))
+        tasks.append(
+            asyncio.create_task(
+                _student(
+                    base,
+                    pages[i % len(pages)],
+                    seed=i,
+                    start_delay=ramp * i / clients,
+                    stop_at=stop_at,
+                    think=think,
+                    t0=t0,
+                    result=result,
+                    sticky=sticky,
+                )
+            )
+        )
     await asyncio.gather(*tasks)
     result.duration_s = time.monotonic() - t0
     result.server_cpu_s = cpu_seconds(pid) - cpu0[0]
@@ -283,8 +330,13 @@ async def run_load(base: str, pid: int, clients: int, duration: float,
     return result
 
 
-def run(clients: int = 30, duration: float = 120.0, think: tuple[float, float] = (0.5, 1.5),
-        pages: list[str] | None = None, log=log) -> dict:
+def run(
+    clients: int = 30,
+    duration: float = 120.0,
+    think: tuple[float, float] = (0.5, 1.5),
+    pages: list[str] | None = None,
+    log=log,
+) -> dict:
     """A fresh server under the project config; N students (on `pages`, default all); summary."""
     with serve("app.py") as server:
         result = asyncio.run(run_load(server.base, server.pid, clients, duration, think, pages=pages, log=log))

@@ -86,8 +86,14 @@ def run(sessions: int = 30, settle: float = 2.0, log=log) -> dict:
         log(f"  memory: every page visited, RSS {after_pages:.0f} MiB; opening {sessions} sessions")
         after_sessions, more = asyncio.run(_with_sessions(server.base, server.pid, sessions, settle))
         log_errors = server.new_log_errors()
-    return {"idle_mb": idle, "after_pages_mb": after_pages, "torch_loaded": torch, "sessions": sessions,
-            "after_sessions_mb": after_sessions, "errors": problems + more + log_errors}
+    return {
+        "idle_mb": idle,
+        "after_pages_mb": after_pages,
+        "torch_loaded": torch,
+        "sessions": sessions,
+        "after_sessions_mb": after_sessions,
+        "errors": problems + more + log_errors,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

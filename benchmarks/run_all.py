@@ -68,8 +68,11 @@ def timed(name: str, fn, noise: dict, *args, **kwargs):
     finally:
         wall = time.monotonic() - wall0
         others = (machine_busy_seconds() - busy0) - (own_tree_cpu_seconds() - own0)
-        noise[name] = {"wall_s": wall, "other_cores": max(0.0, others / wall) if wall else math.nan,
-                       "loadavg": Path("/proc/loadavg").read_text().split()[0]}
+        noise[name] = {
+            "wall_s": wall,
+            "other_cores": max(0.0, others / wall) if wall else math.nan,
+            "loadavg": Path("/proc/loadavg").read_text().split()[0],
+        }
 
 
 # ----------------------------------------------------------------------------- tables
@@ -89,17 +92,38 @@ def latency_table(result: dict) -> str:
         if t["note"]:
             notes.append(t["note"])
         is_page = t["kind"] == "page"
-        rows.append([
-            t["name"], str(t["slider"]) if is_page else "0", str(len(t["samples_ms"])), fmt(med),
-            fmt(p95(t["samples_ms"])),
-            fmt(to_default, 2, "×"), fmt(to_floor, 2, "×"), fmt(median(t["server_ms"])),
-            fmt(t["server_cpu_ms"]), fmt(median(t.get("server_kb", []))),
-            verdict(to_default, ISSUE_RATIO) if is_page else "",
-            (verdict(to_floor, floor_target) + f" (≤ {floor_target:g}×)") if is_page else "",
-            "; ".join(notes),
-        ])
-    header = ["target", "slider #", "moves", "median ms", "p95 ms", "× trivial (defaults)", "× floor",
-              "server ms", "server CPU ms", "KB sent", f"≤ {ISSUE_RATIO}× trivial", "≤ N× floor", "notes"]
+        rows.append(
+            [
+                t["name"],
+                str(t["slider"]) if is_page else "0",
+                str(len(t["samples_ms"])),
+                fmt(med),
+                fmt(p95(t["samples_ms"])),
+                fmt(to_default, 2, "×"),
+                fmt(to_floor, 2, "×"),
+                fmt(median(t["server_ms"])),
+                fmt(t["server_cpu_ms"]),
+                fmt(median(t.get("server_kb", []))),
+                verdict(to_default, ISSUE_RATIO) if is_page else "",
+                (verdict(to_floor, floor_target) + f" (≤ {floor_target:g}×)") if is_page else "",
+                "; ".join(notes),
+            ]
+        )
+    header = [
+        "target",
+        "slider #",
+        "moves",
+        "median ms",
+        "p95 ms",
+        "× trivial (defaults)",
+        "× floor",
+        "server ms",
+        "server CPU ms",
+        "KB sent",
+        f"≤ {ISSUE_RATIO}× trivial",
+        "≤ N× floor",
+        "notes",
+    ]
     return markdown_table(header, rows)
 
 
@@ -118,11 +142,30 @@ def cold_table(result: dict) -> str:
         torch_note = "yes" if r["torch_loaded"] else "no"
         if name == "home" and r["torch_loaded"]:
             torch_note = "yes ❌ (home must not import torch)"
-        rows.append([name, str(len(r["runs"])), fmt(r["server_ready_s"], 2), fmt(r["rendered_s"], 2),
-                     fmt(r["rendered_max_s"], 2), f"≤ {target:g} s", verdict(r["rendered_s"], target),
-                     torch_note, "; ".join(notes)])
-    header = ["page", "runs", "spawn → server ready s", "spawn → rendered s (median)", "worst s", "target",
-              "verdict", "torch loaded", "notes"]
+        rows.append(
+            [
+                name,
+                str(len(r["runs"])),
+                fmt(r["server_ready_s"], 2),
+                fmt(r["rendered_s"], 2),
+                fmt(r["rendered_max_s"], 2),
+                f"≤ {target:g} s",
+                verdict(r["rendered_s"], target),
+                torch_note,
+                "; ".join(notes),
+            ]
+        )
+    header = [
+        "page",
+        "runs",
+        "spawn → server ready s",
+        "spawn → rendered s (median)",
+        "worst s",
+        "target",
+        "verdict",
+        "torch loaded",
+        "notes",
+    ]
     return markdown_table(header, rows)
 
 
@@ -132,12 +175,20 @@ def memory_table(result: dict) -> str:
 
     rows = [
         ["idle (started, no session)", fmt(result["idle_mb"]), fmt(mb(result["idle_mb"])), "", ""],
-        ["every page visited once" + (" (torch loaded)" if result.get("torch_loaded") else ""),
-         fmt(result["after_pages_mb"]), fmt(mb(result["after_pages_mb"])), f"≤ {RSS_PAGES_MB:g} MB",
-         verdict(mb(result["after_pages_mb"]), RSS_PAGES_MB)],
-        [f"+ {result['sessions']} sessions connected", fmt(result["after_sessions_mb"]),
-         fmt(mb(result["after_sessions_mb"])), f"≤ {RSS_SESSIONS_MB:g} MB",
-         verdict(mb(result["after_sessions_mb"]), RSS_SESSIONS_MB)],
+        [
+            "every page visited once" + (" (torch loaded)" if result.get("torch_loaded") else ""),
+            fmt(result["after_pages_mb"]),
+            fmt(mb(result["after_pages_mb"])),
+            f"≤ {RSS_PAGES_MB:g} MB",
+            verdict(mb(result["after_pages_mb"]), RSS_PAGES_MB),
+        ],
+        [
+            f"+ {result['sessions']} sessions connected",
+            fmt(result["after_sessions_mb"]),
+            fmt(mb(result["after_sessions_mb"])),
+            f"≤ {RSS_SESSIONS_MB:g} MB",
+            verdict(mb(result["after_sessions_mb"]), RSS_SESSIONS_MB),
+        ],
     ]
     table = markdown_table(["moment", "RSS MiB", "RSS MB", "target", "verdict"], rows)
     if result["errors"]:
@@ -153,19 +204,46 @@ def load_flat(r: dict) -> tuple[bool, float]:
 def load_table(r: dict) -> str:
     flat, growth = load_flat(r)
     pages = ", ".join(f"{p or 'home'} ×{n}" for p, n in r.get("pages", {}).items())
-    rows = [[
-        str(r["clients"]), fmt(r["duration_s"]), str(r["moves"]), fmt(r["moves_per_s"], 1),
-        fmt(r["median_ms"]), fmt(r["p95_ms"]), fmt(r["max_ms"]), str(r["errors"]),
-        f"{fmt(r['rss_warm_mb'])} → {fmt(r['rss_end_mb'])} ({growth:+.0f})", fmt(r["rss_slope_mb_per_min"], 1),
-        fmt(r["server_cpu_ms_per_move"]), fmt(r["server_cores"], 2), fmt(r["other_cores"], 2),
-        "✅" if r["errors"] == 0 else "❌", verdict(r["p95_ms"], LOAD_P95_MS), "✅ flat" if flat else "❌ grows",
-    ]]
-    header = ["students", "s", "reruns", "reruns/s", "median ms", "p95 ms", "max ms", "errors",
-              "RSS MiB after warm-up → end", "MiB/min", "server CPU ms/rerun", "server cores",
-              "others' cores", "0 errors", f"p95 ≤ {LOAD_P95_MS:g} ms", "RSS flat"]
+    rows = [
+        [
+            str(r["clients"]),
+            fmt(r["duration_s"]),
+            str(r["moves"]),
+            fmt(r["moves_per_s"], 1),
+            fmt(r["median_ms"]),
+            fmt(r["p95_ms"]),
+            fmt(r["max_ms"]),
+            str(r["errors"]),
+            f"{fmt(r['rss_warm_mb'])} → {fmt(r['rss_end_mb'])} ({growth:+.0f})",
+            fmt(r["rss_slope_mb_per_min"], 1),
+            fmt(r["server_cpu_ms_per_move"]),
+            fmt(r["server_cores"], 2),
+            fmt(r["other_cores"], 2),
+            "✅" if r["errors"] == 0 else "❌",
+            verdict(r["p95_ms"], LOAD_P95_MS),
+            "✅ flat" if flat else "❌ grows",
+        ]
+    ]
+    header = [
+        "students",
+        "s",
+        "reruns",
+        "reruns/s",
+        "median ms",
+        "p95 ms",
+        "max ms",
+        "errors",
+        "RSS MiB after warm-up → end",
+        "MiB/min",
+        "server CPU ms/rerun",
+        "server cores",
+        "others' cores",
+        "0 errors",
+        f"p95 ≤ {LOAD_P95_MS:g} ms",
+        "RSS flat",
+    ]
     table = f"Students per page: {pages}.\n\n" + markdown_table(header, rows)
-    per_page = [[p or "home", str(v["moves"]), fmt(v["median_ms"]), fmt(v["p95_ms"])]
-                for p, v in r["per_page"].items()]
+    per_page = [[p or "home", str(v["moves"]), fmt(v["median_ms"]), fmt(v["p95_ms"])] for p, v in r["per_page"].items()]
     table += "\n\n" + markdown_table(["page", "reruns", "median ms", "p95 ms"], per_page)
     samples = r.get("error_samples", []) + r.get("server_log_errors", [])
     if samples:
@@ -184,18 +262,52 @@ def cluster_table(runs: list[dict]) -> str:
         spread = " / ".join(str(n) for n in sticky.get("students_per_replica", {}).values())
         rss = " / ".join(fmt(v["max_mb"]) for v in r.get("rss_replicas", {}).values())
         tabs = f"{sticky.get('lives_on_one_replica', 0)}/{sticky.get('lives', 0)}"
-        rows.append([
-            str(r["replicas"]), str(r["clients"]), f"{r['think_s'][0]:g}–{r['think_s'][1]:g}", fmt(r["duration_s"]),
-            str(r["moves"]), fmt(r["moves_per_s"], 1), fmt(r["median_ms"]), fmt(r["p95_ms"]),
-            fmt(ratio(r["p95_ms"], one.get((r["clients"], tuple(r["think_s"])), math.nan)), 2, "×"),
-            fmt(r["max_ms"]), str(r["errors"]), spread, rss, fmt(r["server_cpu_ms_per_move"]),
-            fmt(r["server_cores"], 2), fmt(r["haproxy_cores"], 2), fmt(r["other_cores"], 2), tabs,
-            "✅" if r["errors"] == 0 else "❌", verdict(r["p95_ms"], LOAD_P95_MS),
-        ])
-    header = ["replicas", "students", "pause s", "s", "reruns", "reruns/s", "median ms", "p95 ms",
-              "p95 × 1 replica", "max ms", "errors", "students per replica", "RSS MiB per replica (max)",
-              "server CPU ms/rerun", "server cores", "HAProxy cores", "others' cores",
-              "tabs on one replica", "0 errors", f"p95 ≤ {LOAD_P95_MS:g} ms"]
+        rows.append(
+            [
+                str(r["replicas"]),
+                str(r["clients"]),
+                f"{r['think_s'][0]:g}–{r['think_s'][1]:g}",
+                fmt(r["duration_s"]),
+                str(r["moves"]),
+                fmt(r["moves_per_s"], 1),
+                fmt(r["median_ms"]),
+                fmt(r["p95_ms"]),
+                fmt(ratio(r["p95_ms"], one.get((r["clients"], tuple(r["think_s"])), math.nan)), 2, "×"),
+                fmt(r["max_ms"]),
+                str(r["errors"]),
+                spread,
+                rss,
+                fmt(r["server_cpu_ms_per_move"]),
+                fmt(r["server_cores"], 2),
+                fmt(r["haproxy_cores"], 2),
+                fmt(r["other_cores"], 2),
+                tabs,
+                "✅" if r["errors"] == 0 else "❌",
+                verdict(r["p95_ms"], LOAD_P95_MS),
+            ]
+        )
+    header = [
+        "replicas",
+        "students",
+        "pause s",
+        "s",
+        "reruns",
+        "reruns/s",
+        "median ms",
+        "p95 ms",
+        "p95 × 1 replica",
+        "max ms",
+        "errors",
+        "students per replica",
+        "RSS MiB per replica (max)",
+        "server CPU ms/rerun",
+        "server cores",
+        "HAProxy cores",
+        "others' cores",
+        "tabs on one replica",
+        "0 errors",
+        f"p95 ≤ {LOAD_P95_MS:g} ms",
+    ]
     table = markdown_table(header, rows)
     samples = [s for r in runs for s in r.get("error_samples", []) + r.get("server_log_errors", [])]
     if samples:
@@ -212,22 +324,40 @@ def kill_table(runs: list[dict]) -> str:
         landed = {}
         for b in back:
             landed[b["after"]] = landed.get(b["after"], 0) + 1
-        rows.append([
-            str(r["replicas"]), str(r["clients"]), f"{r['kills'][0]['t']:.0f}", str(sticky.get("disconnects", 0)),
-            str(len(back)), f"{sum(b['view_same'] for b in back)}/{len(back)}", fmt(median(ms)),
-            fmt(max(ms, default=math.nan)),
-            ", ".join(f"{k} ×{v}" for k, v in sorted(landed.items())),
-            fmt(max((b["attempts"] for b in back), default=math.nan)), str(r["errors"]),
-        ])
-    header = ["replicas", "students", "killed at s", "students disconnected", "reconnected", "same view (URL)",
-              "lost → view back, median ms", "max ms", "landed on", "max attempts", "errors"]
+        rows.append(
+            [
+                str(r["replicas"]),
+                str(r["clients"]),
+                f"{r['kills'][0]['t']:.0f}",
+                str(sticky.get("disconnects", 0)),
+                str(len(back)),
+                f"{sum(b['view_same'] for b in back)}/{len(back)}",
+                fmt(median(ms)),
+                fmt(max(ms, default=math.nan)),
+                ", ".join(f"{k} ×{v}" for k, v in sorted(landed.items())),
+                fmt(max((b["attempts"] for b in back), default=math.nan)),
+                str(r["errors"]),
+            ]
+        )
+    header = [
+        "replicas",
+        "students",
+        "killed at s",
+        "students disconnected",
+        "reconnected",
+        "same view (URL)",
+        "lost → view back, median ms",
+        "max ms",
+        "landed on",
+        "max attempts",
+        "errors",
+    ]
     return markdown_table(header, rows)
 
 
 def noise_table(noise: dict, nproc: str) -> str:
     rows = [[name, fmt(v["wall_s"]), f"{v['other_cores']:.2f} of {nproc}", v["loadavg"]] for name, v in noise.items()]
-    return markdown_table(["section", "wall s", "CPU used by other processes (cores)", "load avg (1 min) at end"],
-                          rows)
+    return markdown_table(["section", "wall s", "CPU used by other processes (cores)", "load avg (1 min) at end"], rows)
 
 
 def report(info: dict, results: dict, noise: dict, args) -> str:
@@ -245,21 +375,37 @@ def report(info: dict, results: dict, noise: dict, args) -> str:
         title = f"## Slider → render latency ({r['moves']} moves per target, interleaved; quiet {r['quiet_ms']} ms)"
         out += ["", title, "", latency_table(r)]
     if "live" in results:
-        out += ["", f"## Live frames (a scripted {results['live']['seconds']:g}-second drag per live view; "
-                    "goal: frame interval median ≤ 17 ms, p95 ≤ 33 ms, 0 reruns during the drag, 1 after)", "",
-                live_frames.table(results["live"])]
+        out += [
+            "",
+            f"## Live frames (a scripted {results['live']['seconds']:g}-second drag per live view; "
+            "goal: frame interval median ≤ 17 ms, p95 ≤ 33 ms, 0 reruns during the drag, 1 after)",
+            "",
+            live_frames.table(results["live"]),
+        ]
     if "cold" in results:
-        out += ["", f"## Cold start (fresh server each run, {results['cold']['repeats']} runs)", "",
-                cold_table(results["cold"])]
+        out += [
+            "",
+            f"## Cold start (fresh server each run, {results['cold']['repeats']} runs)",
+            "",
+            cold_table(results["cold"]),
+        ]
     if "memory" in results:
         out += ["", "## Server memory (RSS)", "", memory_table(results["memory"])]
     if "load" in results:
         think = results["load"].get("think_s", ("?", "?"))
-        out += ["", f"## Classroom load (websocket clients; pause between moves {think[0]}–{think[1]} s)", "",
-                load_table(results["load"])]
+        out += [
+            "",
+            f"## Classroom load (websocket clients; pause between moves {think[0]}–{think[1]} s)",
+            "",
+            load_table(results["load"]),
+        ]
     if "cluster" in results:
-        out += ["", "## Several replicas behind HAProxy (python -m deploy.serve; sticky websocket clients)", "",
-                cluster_table(results["cluster"])]
+        out += [
+            "",
+            "## Several replicas behind HAProxy (python -m deploy.serve; sticky websocket clients)",
+            "",
+            cluster_table(results["cluster"]),
+        ]
         kills = [r for r in results["cluster"] if r.get("kills")]
         if kills:
             out += ["", "### A replica killed mid-class", "", kill_table(kills)]
@@ -273,22 +419,53 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="6 moves, 1 cold start, 20 s load")
     parser.add_argument("--only", action="append", choices=ALL_SECTIONS, help="run only these (repeatable)")
     parser.add_argument("--moves", type=int, help="latency moves per target (default 20, quick 6)")
-    parser.add_argument("--slider", action="append", default=[], metavar="SLUG=INDEX",
-                        help="which slider to move on a page (0 = first in the main area)")
+    parser.add_argument(
+        "--slider",
+        action="append",
+        default=[],
+        metavar="SLUG=INDEX",
+        help="which slider to move on a page (0 = first in the main area)",
+    )
     parser.add_argument("--repeats", type=int, help="cold starts per page (default 3, quick 1)")
     parser.add_argument("--sessions", type=int, default=30, help="sessions for the memory test")
     parser.add_argument("--clients", type=int, default=30, help="students in the load test")
     parser.add_argument("--duration", type=float, help="load test seconds (default 120, quick 20)")
-    parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"),
-                        help="seconds a student pauses between slider moves (uniform; default 0.5 1.5)")
-    parser.add_argument("--load-page", action="append", dest="load_pages", metavar="PAGE",
-                        help="load test only on this page (url path or slug; repeatable; default all)")
-    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2],
-                        help="cluster: replica counts, one launcher each, runs interleaved (default 1 2)")
-    parser.add_argument("--cluster-clients", type=int, nargs="+", default=[30, 60, 100], metavar="N",
-                        help="cluster: class sizes (default 30 60 100); seconds per run: --duration (default 25)")
-    parser.add_argument("--kill-at", type=float, metavar="S",
-                        help="cluster: kill replica 1 this many seconds into each run (it is restarted)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(0.5, 1.5),
+        metavar=("MIN", "MAX"),
+        help="seconds a student pauses between slider moves (uniform; default 0.5 1.5)",
+    )
+    parser.add_argument(
+        "--load-page",
+        action="append",
+        dest="load_pages",
+        metavar="PAGE",
+        help="load test only on this page (url path or slug; repeatable; default all)",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="cluster: replica counts, one launcher each, runs interleaved (default 1 2)",
+    )
+    parser.add_argument(
+        "--cluster-clients",
+        type=int,
+        nargs="+",
+        default=[30, 60, 100],
+        metavar="N",
+        help="cluster: class sizes (default 30 60 100); seconds per run: --duration (default 25)",
+    )
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        metavar="S",
+        help="cluster: kill replica 1 this many seconds into each run (it is restarted)",
+    )
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     args = parser.parse_args(argv)
@@ -302,8 +479,16 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()
     results, noise = {}, {}
     if "latency" in sections:
-        results["latency"] = timed("latency", latency.run, noise, moves, latency.parse_sliders(args.slider),
-                                   quiet_ms=300 if args.quick else 400, warmup=1 if args.quick else 2, log=log)
+        results["latency"] = timed(
+            "latency",
+            latency.run,
+            noise,
+            moves,
+            latency.parse_sliders(args.slider),
+            quiet_ms=300 if args.quick else 400,
+            warmup=1 if args.quick else 2,
+            log=log,
+        )
     if "live" in sections:
         results["live"] = timed("live frames", live_frames.run, noise, 2.0, log=log)
     if "cold" in sections:
@@ -311,18 +496,29 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in sections:
         results["memory"] = timed("memory", memory.run, noise, args.sessions, log=log)
     if "load" in sections:
-        results["load"] = timed("load", load.run, noise, args.clients, duration, tuple(args.think),
-                                args.load_pages, log=log)
+        results["load"] = timed(
+            "load", load.run, noise, args.clients, duration, tuple(args.think), args.load_pages, log=log
+        )
     if "cluster" in sections:
-        results["cluster"] = timed("cluster", cluster.run, noise, args.replicas, args.cluster_clients,
-                                   args.duration or 25.0, tuple(args.think), args.kill_at, log=log)
+        results["cluster"] = timed(
+            "cluster",
+            cluster.run,
+            noise,
+            args.replicas,
+            args.cluster_clients,
+            args.duration or 25.0,
+            tuple(args.think),
+            args.kill_at,
+            log=log,
+        )
     text = report(info, results, noise, args)
     print(text)
     if args.out:
         args.out.write_text(text)
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "results": results, "noise": noise}, indent=1,
-                                        ensure_ascii=False, default=str))
+        args.json.write_text(
+            json.dumps({"machine": info, "results": results, "noise": noise}, indent=1, ensure_ascii=False, default=str)
+        )
     return 0
 
 

@@ -79,11 +79,21 @@ def run(blocks: int = 3, moves: int = 6, page: str = "monte-carlo?lang=en") -> d
         ctx_a.close()
         ctx_b.close()
     idle, busy = median(samples["idle"]), median(samples["busy"])
-    return {"page": page, "blocks": blocks, "moves": moves, "samples_ms": samples,
-            "idle_median_ms": idle, "idle_p95_ms": p95(samples["idle"]),
-            "busy_median_ms": busy, "busy_p95_ms": p95(samples["busy"]), "ratio": busy / idle,
-            "epoch_seconds": epochs, "final_state": final, "load_average": os.getloadavg(),
-            "errors": target.errors}
+    return {
+        "page": page,
+        "blocks": blocks,
+        "moves": moves,
+        "samples_ms": samples,
+        "idle_median_ms": idle,
+        "idle_p95_ms": p95(samples["idle"]),
+        "busy_median_ms": busy,
+        "busy_p95_ms": p95(samples["busy"]),
+        "ratio": busy / idle,
+        "epoch_seconds": epochs,
+        "final_state": final,
+        "load_average": os.getloadavg(),
+        "errors": target.errors,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,8 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     result = run(args.blocks, args.moves, args.page)
     print(json.dumps(result, indent=1))
-    print(f"slider → last DOM change on {args.page}: idle median {result['idle_median_ms']:.0f} ms, "
-          f"during a live training {result['busy_median_ms']:.0f} ms → ratio {result['ratio']:.2f}×")
+    print(
+        f"slider → last DOM change on {args.page}: idle median {result['idle_median_ms']:.0f} ms, "
+        f"during a live training {result['busy_median_ms']:.0f} ms → ratio {result['ratio']:.2f}×"
+    )
 
 
 if __name__ == "__main__":

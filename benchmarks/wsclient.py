@@ -85,8 +85,15 @@ class RunResult:
 class StreamlitSession:
     """One browser tab's worth of Streamlit session, over a websocket."""
 
-    def __init__(self, base: str, url_path: str = "", query: str = "", locale: str = "en-US",
-                 timeout: float = 30.0, sticky: bool = False):
+    def __init__(
+        self,
+        base: str,
+        url_path: str = "",
+        query: str = "",
+        locale: str = "en-US",
+        timeout: float = 30.0,
+        sticky: bool = False,
+    ):
         self.base = base.rstrip("/")
         self.sticky = sticky
         self.cookies: dict[str, str] = {}
@@ -106,9 +113,13 @@ class StreamlitSession:
     # --------------------------------------------------------------------- connection
     async def connect(self) -> None:
         uri = self.base.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-        self.ws = await websockets.connect(uri + "/_stcore/stream", subprotocols=["streamlit"],
-                                           max_size=None, open_timeout=self.timeout,
-                                           additional_headers=self._headers() or None)
+        self.ws = await websockets.connect(
+            uri + "/_stcore/stream",
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=self.timeout,
+            additional_headers=self._headers() or None,
+        )
         if self.sticky:
             self._note_response(self.ws.response.headers)
             self._closed = asyncio.ensure_future(self.ws.wait_closed())
@@ -214,8 +225,15 @@ class StreamlitSession:
             old = self.sliders.get(s.id)
             current = s.value[0] if s.set_value and s.value else (old.value if old else s.default[0])
             self.sliders[s.id] = SliderInfo(
-                s.id, delta.fragment_id, s.min, s.max, s.step or 1.0, current, list(s.options),
-                in_main=bool(msg.metadata.delta_path) and msg.metadata.delta_path[0] == 0)
+                s.id,
+                delta.fragment_id,
+                s.min,
+                s.max,
+                s.step or 1.0,
+                current,
+                list(s.options),
+                in_main=bool(msg.metadata.delta_path) and msg.metadata.delta_path[0] == 0,
+            )
         return [], []
 
     def _note_live_view(self, component, fragment_id: str, msg: ForwardMsg) -> None:
@@ -237,14 +255,24 @@ class StreamlitSession:
             r = ranges.get(name)
             if not isinstance(r, dict) or not isinstance(value, int | float):
                 continue
-            info = SliderInfo(component.id, fragment_id, r["lo"], r["hi"], r.get("step") or 1.0, value,
-                              in_main=in_main, live=name, live_values=shared)
+            info = SliderInfo(
+                component.id,
+                fragment_id,
+                r["lo"],
+                r["hi"],
+                r.get("step") or 1.0,
+                value,
+                in_main=in_main,
+                live=name,
+                live_values=shared,
+            )
             self.sliders[info.key] = info
 
     def _fetch(self, url: str) -> int:
         full = url if url.startswith("http") else self.base + "/" + url.lstrip("/")
-        with urllib.request.urlopen(urllib.request.Request(full, headers=self._headers()),
-                                    timeout=self.timeout) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(full, headers=self._headers()), timeout=self.timeout
+        ) as response:
             if self.sticky:
                 self._note_response(response.headers)
             return len(response.read())

@@ -145,9 +145,14 @@ class Replica:
     restart_at: float | None = None  # when a dead replica is due to be started again
 
     def info(self) -> dict:
-        return {"index": self.index, "address": self.address, "port": self.port,
-                "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
-                "restarts": self.restarts, "log": str(self.log_path)}
+        return {
+            "index": self.index,
+            "address": self.address,
+            "port": self.port,
+            "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
+            "restarts": self.restarts,
+            "log": str(self.log_path),
+        }
 
 
 @dataclass
@@ -178,9 +183,14 @@ class Cluster:
 
     def haproxy_env(self) -> dict[str, str]:
         """The variables deploy/haproxy.cfg reads (compose.yaml sets the same ones)."""
-        return {"LB_BIND": f"{self.host}:{self.port}", "REPLICAS": str(self.replicas), "APP_HOST": APP_HOST,
-                "APP_PORT": str(self.app_port), "DNS_SERVER": self.dns.address if self.dns else "",
-                "COOKIE_KEY": self._cookie_key}
+        return {
+            "LB_BIND": f"{self.host}:{self.port}",
+            "REPLICAS": str(self.replicas),
+            "APP_HOST": APP_HOST,
+            "APP_PORT": str(self.app_port),
+            "DNS_SERVER": self.dns.address if self.dns else "",
+            "COOKIE_KEY": self._cookie_key,
+        }
 
     # ------------------------------------------------------------------ start
     def start(self, timeout: float = 120.0) -> Cluster:
@@ -193,8 +203,9 @@ class Cluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         addresses = [f"{SUBNET}.{i}" for i in range(1, self.replicas + 1)]
         self.app_port = self.app_port or free_port_on(addresses)
-        self.members = [Replica(i, a, self.app_port, self.log_dir / f"replica{i}.log")
-                        for i, a in enumerate(addresses, start=1)]
+        self.members = [
+            Replica(i, a, self.app_port, self.log_dir / f"replica{i}.log") for i, a in enumerate(addresses, start=1)
+        ]
         try:
             if not self.redis_url:
                 self._start_redis(timeout)
@@ -222,14 +233,34 @@ class Cluster:
         on disk), its own health check (PING) before any replica starts."""
         path = redis_server_path()
         if path is None:
-            raise RuntimeError("redis-server not found (Debian/Ubuntu: sudo apt-get install redis-server), "
-                               "or pass --redis-url")
+            raise RuntimeError(
+                "redis-server not found (Debian/Ubuntu: sudo apt-get install redis-server), or pass --redis-url"
+            )
         self.redis_port = self.redis_port or free_port_on(["127.0.0.1"])
         with open(self.log_dir / "redis.log", "a") as out:
             self.redis = subprocess.Popen(
-                [path, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
-                 "--dir", str(self.log_dir), "--maxmemory", "256mb", "--maxmemory-policy", "volatile-ttl"],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+                [
+                    path,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.redis_port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.log_dir),
+                    "--maxmemory",
+                    "256mb",
+                    "--maxmemory-policy",
+                    "volatile-ttl",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self.wait_ready(timeout, self.redis_healthy)
 
     def redis_healthy(self) -> bool:
@@ -238,29 +269,53 @@ class Cluster:
         return redis_ping("127.0.0.1", self.redis_port)
 
     def _spawn(self, replica: Replica) -> None:
-        cmd = [sys.executable, "-m", "streamlit", "run", self.script, "--server.address", replica.address,
-               "--server.port", str(replica.port), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", *self.streamlit_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            self.script,
+            "--server.address",
+            replica.address,
+            "--server.port",
+            str(replica.port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            *self.streamlit_args,
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", REDIS_URL_ENV: self.class_store_url}
         with open(replica.log_path, "a") as out:
-            replica.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=True, preexec_fn=_die_with_parent)
+            replica.proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         replica.started_at = time.monotonic()
         replica.restart_at = None
 
     def _check_config(self) -> None:
         env = {**os.environ, **self.haproxy_env()}
-        check = subprocess.run([self.haproxy, "-c", "-f", str(HAPROXY_CFG)], env=env,
-                               capture_output=True, text=True)
+        check = subprocess.run([self.haproxy, "-c", "-f", str(HAPROXY_CFG)], env=env, capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"haproxy rejected {HAPROXY_CFG}: {check.stdout}{check.stderr}")
 
     def _spawn_haproxy(self) -> None:
         env = {**os.environ, **self.haproxy_env()}
         with open(self.log_dir / "haproxy.log", "a") as out:
-            self.lb = subprocess.Popen([self.haproxy, "-db", "-f", str(HAPROXY_CFG)], env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=_die_with_parent)
+            self.lb = subprocess.Popen(
+                [self.haproxy, "-db", "-f", str(HAPROXY_CFG)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
 
     def ready(self) -> bool:
         """HAProxy answers and sees every replica healthy."""
@@ -293,8 +348,10 @@ class Cluster:
                 replica.quick_deaths = replica.quick_deaths + 1 if quick else 0
                 delay = min(MAX_RESTART_DELAY_S, RESTART_DELAY_S * 2 ** max(0, replica.quick_deaths - 1))
                 replica.restart_at = now + delay
-                log(f"replica {replica.index} ({replica.address}) exited with code {proc.returncode}; "
-                    f"restarting in {delay:.1f} s")
+                log(
+                    f"replica {replica.index} ({replica.address}) exited with code {proc.returncode}; "
+                    f"restarting in {delay:.1f} s"
+                )
             if replica.restart_at is not None and now >= replica.restart_at:
                 replica.restarts += 1
                 self._spawn(replica)
@@ -319,10 +376,17 @@ class Cluster:
     def write_status(self) -> None:
         if not self.status_file:
             return
-        status = {"url": self.url, "port": self.port, "app_port": self.app_port, "launcher_pid": os.getpid(),
-                  "haproxy_pid": self.lb.pid if self.lb else None, "log_dir": str(self.log_dir),
-                  "redis_pid": self.redis.pid if self.redis else None, "redis_url": self.class_store_url,
-                  "replicas": [r.info() for r in self.members]}
+        status = {
+            "url": self.url,
+            "port": self.port,
+            "app_port": self.app_port,
+            "launcher_pid": os.getpid(),
+            "haproxy_pid": self.lb.pid if self.lb else None,
+            "log_dir": str(self.log_dir),
+            "redis_pid": self.redis.pid if self.redis else None,
+            "redis_url": self.class_store_url,
+            "replicas": [r.info() for r in self.members],
+        }
         tmp = Path(str(self.status_file) + ".tmp")
         tmp.write_text(json.dumps(status, indent=1))
         tmp.replace(self.status_file)  # readers never see half a file
@@ -356,19 +420,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--script", default="app.py", help="the Streamlit script (default app.py)")
     parser.add_argument("--log-dir", type=Path, help="replica and HAProxy logs (default: a new temp dir)")
     parser.add_argument("--status-file", type=Path, help="write pids and addresses here as JSON")
-    parser.add_argument("--redis-url", help="the live class's store: a Redis of your own, e.g. "
-                        "redis://host:6379/0 (default: start redis-server on a free loopback port)")
+    parser.add_argument(
+        "--redis-url",
+        help="the live class's store: a Redis of your own, e.g. "
+        "redis://host:6379/0 (default: start redis-server on a free loopback port)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGINT, _raise_exit)
-    cluster = Cluster(args.replicas, args.port, args.host, args.app_port, args.script, args.log_dir,
-                      args.status_file, redis_url=args.redis_url)
+    cluster = Cluster(
+        args.replicas,
+        args.port,
+        args.host,
+        args.app_port,
+        args.script,
+        args.log_dir,
+        args.status_file,
+        redis_url=args.redis_url,
+    )
     try:
         log(f"starting Redis, {args.replicas} replicas and HAProxy (logs: {cluster.log_dir or 'a temp dir'}) …")
         cluster.start()
         lan = lan_address()
-        log(f"ready: http://127.0.0.1:{args.port}" + (f" — students on the LAN: http://{lan}:{args.port}" if lan
-                                                      and args.host in ("", "0.0.0.0") else ""))
+        log(
+            f"ready: http://127.0.0.1:{args.port}"
+            + (f" — students on the LAN: http://{lan}:{args.port}" if lan and args.host in ("", "0.0.0.0") else "")
+        )
         log(f"logs in {cluster.log_dir}; Ctrl-C stops everything")
         cluster.supervise()
     except SystemExit as exc:

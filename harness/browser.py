@@ -187,8 +187,10 @@ def wait_settled(page, timeout_ms: float = 60_000) -> None:
         if runs is None or (runs.idle() and runs.mark() == mark):
             break
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the app did not finish its runs within {timeout_ms / 1000:g} s "
-                               f"({runs.requested} requested, {runs.finished} ended)")
+            raise TimeoutError(
+                f"the app did not finish its runs within {timeout_ms / 1000:g} s "
+                f"({runs.requested} requested, {runs.finished} ended)"
+            )
         page.wait_for_timeout(20)  # a poll: the socket's next event is delivered while Playwright waits
     page.evaluate(NEXT_FRAME_JS)
 

@@ -73,12 +73,25 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path = "app.py", port: int | None = None, timeout: float = 60.0,
-                     extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+def streamlit_server(
+    script: str | Path = "app.py", port: int | None = None, timeout: float = 60.0, extra_args: tuple[str, ...] = ()
+) -> Iterator[str]:
     """Start `streamlit run script` on a free port; yield its base URL; stop it after."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        *extra_args,
+    ]
     log = open(os.devnull, "w")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -57,10 +57,17 @@ def export_timeline(out_dir: Path = TIMELINE_EXPORT_DIR, source_dir: Path | None
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="folder for vae_f32.bin and vae.json "
-                        "(with --timeline: for the timeline files)")
-    parser.add_argument("--timeline", action="store_true",
-                        help="write only the training timeline (static/training/) from assets/training/timeline.npz")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for vae_f32.bin and vae.json (with --timeline: for the timeline files)",
+    )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="write only the training timeline (static/training/) from assets/training/timeline.npz",
+    )
     args = parser.parse_args(argv)
     if args.timeline:
         out = args.out or TIMELINE_EXPORT_DIR

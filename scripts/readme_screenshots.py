@@ -52,8 +52,10 @@ def gesture(page, selector: str, kind: str) -> None:
         points = [(cx + r * math.cos(i / 6), cy + r * math.sin(i / 6)) for i in range(14)]
     else:  # a "2": an arc, a diagonal, a base line
         s = 0.32 * min(box["width"], box["height"])
-        arc = [(cx + s * math.cos(math.pi * (1 - t / 10)), cy - s * 0.6 - s * 0.5 * math.sin(math.pi * t / 10))
-               for t in range(11)]
+        arc = [
+            (cx + s * math.cos(math.pi * (1 - t / 10)), cy - s * 0.6 - s * 0.5 * math.sin(math.pi * t / 10))
+            for t in range(11)
+        ]
         points = arc + [(cx - s, cy + s), (cx + s, cy + s)]
         if kind == "stroke":
             page.locator("button.draw-clear").click()

@@ -39,11 +39,37 @@ def metric_value(at: AppTest, label: str) -> float:
 
 
 # Element types whose text a learner reads (widget *values* and code/LaTeX are excluded).
-_TEXT_TYPES = {"title", "header", "subheader", "markdown", "caption", "warning", "info", "success",
-               "error", "text", "toast"}
-_LABELLED_TYPES = {"button", "slider", "select_slider", "selectbox", "radio", "number_input", "toggle",
-                   "checkbox", "button_group", "expander", "metric", "tab", "text_input", "multiselect",
-                   "download_button", "page_link"}
+_TEXT_TYPES = {
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "warning",
+    "info",
+    "success",
+    "error",
+    "text",
+    "toast",
+}
+_LABELLED_TYPES = {
+    "button",
+    "slider",
+    "select_slider",
+    "selectbox",
+    "radio",
+    "number_input",
+    "toggle",
+    "checkbox",
+    "button_group",
+    "expander",
+    "metric",
+    "tab",
+    "text_input",
+    "multiselect",
+    "download_button",
+    "page_link",
+}
 
 
 def visible_texts(at: AppTest) -> Iterator[tuple[str, str]]:
@@ -65,11 +91,41 @@ def visible_texts(at: AppTest) -> Iterator[tuple[str, str]]:
 
 ENGLISH_WORD = re.compile(r"(?<![\\$`_^{])\b[A-Za-z]{4,}\b")
 # Words that are the same in both languages: names, acronyms, math identifiers.
-NEUTRAL_WORDS = {"Mohamed", "JMLR", "Kingma", "Welling", "Burda", "Grosse", "Salakhutdinov",
-                 "ELBO", "IWAE", "MNIST", "Jensen", "Gibbs",
-                 "English", "Language", "nats", "recon",
-                 "softplus", "logit", "logits", "scipy", "quad", "torch", "numpy", "Bernoulli", "REINFORCE",
-                 "diag", "URL", "lang", "seed", "DDPM", "cuda", "cpu", "mps"}
+NEUTRAL_WORDS = {
+    "Mohamed",
+    "JMLR",
+    "Kingma",
+    "Welling",
+    "Burda",
+    "Grosse",
+    "Salakhutdinov",
+    "ELBO",
+    "IWAE",
+    "MNIST",
+    "Jensen",
+    "Gibbs",
+    "English",
+    "Language",
+    "nats",
+    "recon",
+    "softplus",
+    "logit",
+    "logits",
+    "scipy",
+    "quad",
+    "torch",
+    "numpy",
+    "Bernoulli",
+    "REINFORCE",
+    "diag",
+    "URL",
+    "lang",
+    "seed",
+    "DDPM",
+    "cuda",
+    "cpu",
+    "mps",
+}
 
 
 def english_words(text: str) -> set[str]:

@@ -52,8 +52,13 @@ def iwae_runs(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int 
             lse.add(start, log_w)
             total.add(start, log_w)
         iwae[r], avg_log[r] = lse.out - np.log(n), total.out / n
-    return Iwae(n, iwae, avg_log, float(log_evidence(toy.x, toy.w, toy.noise)),
-                float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)))
+    return Iwae(
+        n,
+        iwae,
+        avg_log,
+        float(log_evidence(toy.x, toy.w, toy.noise)),
+        float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)),
+    )
 
 
 def iwae_repeats(L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY) -> np.ndarray:

@@ -56,8 +56,10 @@ Traceback (most recent call last):
     f"{'\\n'}"
 SyntaxError: f-string expression part cannot include a backslash
 """
-    assert log_errors(log) == ["ZeroDivisionError: division by zero",
-                               "SyntaxError: f-string expression part cannot include a backslash"]
+    assert log_errors(log) == [
+        "ZeroDivisionError: division by zero",
+        "SyntaxError: f-string expression part cannot include a backslash",
+    ]
     assert log_errors("no problems\n") == []
 
 
@@ -93,14 +95,45 @@ def test_back_msg_is_what_the_browser_sends():
 
 def test_parse_sliders_and_tables_render():
     assert latency.parse_sliders(["kl=2", "mc=0"]) == {"kl": 2, "mc": 0}
-    result = {"moves": 2, "quiet_ms": 400, "targets": [
-        {"name": "trivial app, Streamlit defaults", "kind": "default", "slider": 0, "samples_ms": [80, 82],
-         "server_ms": [10], "server_cpu_ms": 5.0, "errors": [], "dialogs": [], "note": ""},
-        {"name": "trivial app, project config (floor)", "kind": "floor", "slider": 0, "samples_ms": [20, 22],
-         "server_ms": [5], "server_cpu_ms": 3.0, "errors": [], "dialogs": [], "note": ""},
-        {"name": "kl", "kind": "page", "slider": 0, "samples_ms": [105, 107], "server_ms": [40],
-         "server_cpu_ms": 30.0, "errors": [], "dialogs": [], "note": ""},
-    ]}
+    result = {
+        "moves": 2,
+        "quiet_ms": 400,
+        "targets": [
+            {
+                "name": "trivial app, Streamlit defaults",
+                "kind": "default",
+                "slider": 0,
+                "samples_ms": [80, 82],
+                "server_ms": [10],
+                "server_cpu_ms": 5.0,
+                "errors": [],
+                "dialogs": [],
+                "note": "",
+            },
+            {
+                "name": "trivial app, project config (floor)",
+                "kind": "floor",
+                "slider": 0,
+                "samples_ms": [20, 22],
+                "server_ms": [5],
+                "server_cpu_ms": 3.0,
+                "errors": [],
+                "dialogs": [],
+                "note": "",
+            },
+            {
+                "name": "kl",
+                "kind": "page",
+                "slider": 0,
+                "samples_ms": [105, 107],
+                "server_ms": [40],
+                "server_cpu_ms": 30.0,
+                "errors": [],
+                "dialogs": [],
+                "note": "",
+            },
+        ],
+    }
     table = run_all.latency_table(result)
     assert "| kl | 0 | 2 | 106 |" in table
     assert "| 40 | 30 | — |" in table  # server ms, server CPU ms, no KB recorded

@@ -50,8 +50,11 @@ def redis_url(tmp_path_factory):
 
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"redis://127.0.0.1:{port}/0"
 
     def up():
@@ -144,8 +147,14 @@ def test_unknown_or_malformed_code(store, code):
 
 def test_bad_teacher_arguments_are_refused(store):
     c = store.create()
-    for args in ({"step": -1}, {"step": "x"}, {"page": "../etc"}, {"section": "A B"},
-                 {"question": "kl", "options": 1}, {"question": "kl", "options": 99}):
+    for args in (
+        {"step": -1},
+        {"step": "x"},
+        {"page": "../etc"},
+        {"section": "A B"},
+        {"question": "kl", "options": 1},
+        {"question": "kl", "options": 99},
+    ):
         with pytest.raises(cs.BadRequest):
             store.move(c.code, c.secret, **args)
     with pytest.raises(cs.BadRequest):

@@ -110,8 +110,7 @@ def test_training_is_deterministic_on_cpu_and_lowers_the_loss():
     assert loss_a == loss_b and len(loss_a) == 3
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
-    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.state_dict().values(), c.state_dict().values(),
-                                                         strict=True))
+    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.state_dict().values(), c.state_dict().values(), strict=True))
     # the same loss draw (fixed t, ε, bits) before and after training, on the training digits
     from vae_core.train_ddpm import training_images
 
@@ -134,7 +133,8 @@ def test_the_bound_is_the_sum_of_its_terms():
     torch.testing.assert_close(sub.elbo, sub.reconstruction - sub.prior - 3.0 * sub.denoising.sum(dim=-1))
     report = evaluate_bound(model, bits.numpy(), seed=5, batch_size=4)
     assert report["neg_elbo"]["mean"] == pytest.approx(
-        report["reconstruction_L0"] + report["prior_LT"] + report["denoising_sum"], rel=1e-9)
+        report["reconstruction_L0"] + report["prior_LT"] + report["denoising_sum"], rel=1e-9
+    )
     assert report["bits_per_dim"] == pytest.approx(report["neg_elbo"]["mean"] / (784 * math.log(2)))
 
 
@@ -230,7 +230,8 @@ def test_nearest_neighbour_check_flags_copies_and_noise():
     brute = np.mean([min(np.linalg.norm(0.5 - row) for row in train)])
     assert noise["sample_to_nearest_train"] == pytest.approx(brute, rel=1e-9)
     assert noise["holdout_to_nearest_train"] == pytest.approx(
-        np.mean([min(np.linalg.norm(h - row) for row in train) for h in holdout]), rel=1e-9)
+        np.mean([min(np.linalg.norm(h - row) for row in train) for h in holdout]), rel=1e-9
+    )
 
 
 def test_bad_configs_are_rejected():
@@ -250,9 +251,13 @@ def test_bayes_head_is_the_per_pixel_posterior_mean_and_consistent_with_eps():
     x_t, t = 1.5 * torch.randn(6, 784, generator=gen), torch.tensor([1, 2, 5, 20, 40, 50])
     eps, x0_hat = model.eps(x_t, t), model.predict_x0(x_t, t)
     scale, var = diffusion.marginal(diffusion.make_schedule(50), t.numpy())
-    torch.testing.assert_close(torch.as_tensor(scale[:, None], dtype=torch.float32) * x0_hat
-                               + torch.as_tensor(np.sqrt(var)[:, None], dtype=torch.float32) * eps, x_t,
-                               rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        torch.as_tensor(scale[:, None], dtype=torch.float32) * x0_hat
+        + torch.as_tensor(np.sqrt(var)[:, None], dtype=torch.float32) * eps,
+        x_t,
+        rtol=1e-4,
+        atol=1e-4,
+    )
     with torch.no_grad():
         model.net.out.weight.zero_()
         model.net.out.bias.zero_()

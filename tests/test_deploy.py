@@ -109,8 +109,23 @@ def launcher(tmp_path: Path, replicas: int, script: str = TRIVIAL):
     _needs_redis()
     port = free_port()
     status = tmp_path / "status.json"
-    cmd = [sys.executable, "-m", "deploy.serve", "--replicas", str(replicas), "--port", str(port),
-           "--host", "127.0.0.1", "--script", script, "--status-file", str(status), "--log-dir", str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "deploy.serve",
+        "--replicas",
+        str(replicas),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--script",
+        script,
+        "--status-file",
+        str(status),
+        "--log-dir",
+        str(tmp_path),
+    ]
     with open(tmp_path / "launcher.log", "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -200,16 +215,24 @@ def test_compose_file_validates():
     tool = shutil.which("docker-compose")
     if tool is None:
         pytest.skip("docker-compose is not installed (Debian: apt-get install docker-compose)")
-    result = subprocess.run([tool, "-f", str(ROOT / "compose.yaml"), "config", "-q"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [tool, "-f", str(ROOT / "compose.yaml"), "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_kubernetes_manifest_is_complete():
     text = (ROOT / "deploy" / "k8s" / "elbo-vae.yaml").read_text()
-    for needed in ("kind: Deployment", "kind: Service", "kind: Ingress", "readinessProbe:", "livenessProbe:",
-                   "{path: /_stcore/health, port: http}", "nginx.ingress.kubernetes.io/affinity: cookie",
-                   "runAsNonRoot: true"):
+    for needed in (
+        "kind: Deployment",
+        "kind: Service",
+        "kind: Ingress",
+        "readinessProbe:",
+        "livenessProbe:",
+        "{path: /_stcore/health, port: http}",
+        "nginx.ingress.kubernetes.io/affinity: cookie",
+        "runAsNonRoot: true",
+    ):
         assert needed in text, needed
     assert "sessionAffinity: ClientIP" not in text  # would put a NATed class on one pod
     assert "ELBO_CLASS_REDIS_URL" in text and "redis-cli" in text  # the class's shared store, with a health check
@@ -221,8 +244,10 @@ def test_kubernetes_manifest_is_complete():
         container = app["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["port"] == container["ports"][0]["name"]
         assert service["spec"]["selector"] == app["spec"]["selector"]["matchLabels"]
-        assert docs["Ingress", "elbo-vae"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == \
-            service["metadata"]["name"]
+        assert (
+            docs["Ingress", "elbo-vae"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
+            == service["metadata"]["name"]
+        )
         # the pods find Redis by its Service's name and port
         redis_service = docs["Service", "elbo-vae-redis"]
         redis_pod = docs["Deployment", "elbo-vae-redis"]["spec"]["template"]
@@ -261,8 +286,9 @@ def test_same_cookie_same_replica_also_for_the_websocket(cluster):
 
     async def handshake() -> str:
         uri = f"ws://127.0.0.1:{port}/_stcore/stream"
-        async with websockets.connect(uri, subprotocols=["streamlit"],
-                                      additional_headers={"Cookie": f"{COOKIE}={cookie}"}) as ws:
+        async with websockets.connect(
+            uri, subprotocols=["streamlit"], additional_headers={"Cookie": f"{COOKIE}={cookie}"}
+        ) as ws:
             return ws.response.headers["X-Replica"]
 
     # in a thread of its own: the browser tests' Playwright (sync API) may hold this thread's event loop
@@ -287,15 +313,21 @@ def test_a_killed_replica_and_a_killed_haproxy_are_restarted(cluster):
     before = read_status(status_path)
     victim = before["replicas"][0]
     os.kill(victim["pid"], signal.SIGKILL)
-    after = poll(lambda: (s := read_status(status_path)) and s["replicas"][0]["pid"] not in (None, victim["pid"])
-                 and s, 30, "the replica to be restarted")
+    after = poll(
+        lambda: (s := read_status(status_path)) and s["replicas"][0]["pid"] not in (None, victim["pid"]) and s,
+        30,
+        "the replica to be restarted",
+    )
     assert after["replicas"][0]["restarts"] == victim["restarts"] + 1
     assert after["replicas"][1]["pid"] == before["replicas"][1]["pid"]  # the other one untouched
     poll(lambda: ready(port), 30, "HAProxy to see both replicas healthy again")
 
     os.kill(after["haproxy_pid"], signal.SIGKILL)
-    poll(lambda: (s := read_status(status_path)) and s["haproxy_pid"] != after["haproxy_pid"], 30,
-         "HAProxy to be restarted")
+    poll(
+        lambda: (s := read_status(status_path)) and s["haproxy_pid"] != after["haproxy_pid"],
+        30,
+        "HAProxy to be restarted",
+    )
     poll(lambda: ready(port), 30, "the restarted HAProxy")
 
 
@@ -313,8 +345,9 @@ def test_sigterm_stops_every_process(tmp_path):
 
 
 # ----------------------------------------------------------------------------- a live class on replicas
-def class_call(base: str, path: str, body: dict | None = None, secret: str | None = None,
-               cookie: str | None = None) -> tuple[int, dict | None, str | None]:
+def class_call(
+    base: str, path: str, body: dict | None = None, secret: str | None = None, cookie: str | None = None
+) -> tuple[int, dict | None, str | None]:
     """One class API request → (status, JSON, the replica that answered when behind HAProxy)."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if secret:
@@ -349,8 +382,10 @@ def test_a_class_started_on_one_replica_is_followed_and_voted_on_through_the_oth
     code_status, made, _ = class_call(one, "/new", {})
     assert code_status == 201
     code, secret = made["code"], made["secret"]
-    assert class_call(one, f"/{code}/teacher", {"action": "move", "step": 2, "question": "q", "options": 2},
-                      secret)[0] == 200
+    assert (
+        class_call(one, f"/{code}/teacher", {"action": "move", "step": 2, "question": "q", "options": 2}, secret)[0]
+        == 200
+    )
     seen = class_call(two, f"/{code}")[1]
     assert (seen["step"], seen["question"], seen["round"]) == (2, "q", 1)
     # through HAProxy, phones stuck to each replica vote; every vote lands in the one class
@@ -361,9 +396,12 @@ def test_a_class_started_on_one_replica_is_followed_and_voted_on_through_the_oth
     assert set(cookies) == {"app1", "app2"}
     for i in range(10):
         replica = "app1" if i % 2 else "app2"
-        status_code, _, answered_by = class_call(f"http://127.0.0.1:{port}", f"/{code}/vote",
-                                                 {"token": f"phone-token-{i:06d}", "question": "q", "round": 1,
-                                                  "option": i % 2}, cookie=cookies[replica])
+        status_code, _, answered_by = class_call(
+            f"http://127.0.0.1:{port}",
+            f"/{code}/vote",
+            {"token": f"phone-token-{i:06d}", "question": "q", "round": 1, "option": i % 2},
+            cookie=cookies[replica],
+        )
         assert (status_code, answered_by) == (200, replica)
     assert class_call(two, f"/{code}", secret=secret)[1]["counts"] == {"1": [5, 5]}
     assert class_call(two, f"/{code}/teacher", {"action": "end"}, "not-the-secret")[0] == 403
@@ -377,19 +415,33 @@ def test_a_replica_killed_mid_class_loses_no_vote_and_no_step(class_cluster):
     class_call(base, f"/{code}/teacher", {"action": "move", "step": 7, "question": "q", "options": 3}, secret)
     cookie = {r: c for r, c in (get(base + "/") for _ in range(8))}["app1"]
     for i in range(30):
-        assert class_call(base, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q", "round": 1,
-                                                  "option": i % 3}, cookie=cookie)[0] == 200
+        assert (
+            class_call(
+                base,
+                f"/{code}/vote",
+                {"token": f"phone-token-{i:06d}", "question": "q", "round": 1, "option": i % 3},
+                cookie=cookie,
+            )[0]
+            == 200
+        )
     victim = read_status(status_path)["replicas"][0]
     os.kill(victim["pid"], signal.SIGKILL)
     # the phones stuck to the dead replica go on, on the other one (HAProxy redispatches them)
     for i in range(30, 60):
-        status_code, _, replica = class_call(base, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q",
-                                                                     "round": 1, "option": i % 3}, cookie=cookie)
+        status_code, _, replica = class_call(
+            base,
+            f"/{code}/vote",
+            {"token": f"phone-token-{i:06d}", "question": "q", "round": 1, "option": i % 3},
+            cookie=cookie,
+        )
         assert (status_code, replica) == (200, "app2"), (i, status_code, _)
     teacher = class_call(base, f"/{code}", secret=secret)[1]
     assert (teacher["step"], teacher["counts"]) == (7, {"1": [20, 20, 20]})
-    poll(lambda: (s := read_status(status_path)) and s["replicas"][0]["pid"] not in (None, victim["pid"]), 30,
-         "the replica to be restarted")
+    poll(
+        lambda: (s := read_status(status_path)) and s["replicas"][0]["pid"] not in (None, victim["pid"]),
+        30,
+        "the replica to be restarted",
+    )
     poll(lambda: ready(port), 60, "both replicas healthy again")
     restarted = read_status(status_path)["replicas"][0]
     view = class_call(f"http://{restarted['address']}:{restarted['port']}", f"/{code}", secret=secret)[1]

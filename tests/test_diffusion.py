@@ -23,8 +23,13 @@ variances = st.sampled_from(d.VARIANCES)
 priors = st.sampled_from(d.PRIORS)
 
 # (T, kind, x0, data mean, data sd) — small and large T, both schedules
-CASES = [(1, "linear", 1.3, 0.5, 0.7), (2, "cosine", -0.4, 0.0, 1.0), (5, "linear", 2.0, 1.0, 0.3),
-         (20, "cosine", 0.8, -1.0, 2.0), (1000, "linear", -1.0, 0.0, 1.0)]
+CASES = [
+    (1, "linear", 1.3, 0.5, 0.7),
+    (2, "cosine", -0.4, 0.0, 1.0),
+    (5, "linear", 2.0, 1.0, 0.3),
+    (20, "cosine", 0.8, -1.0, 2.0),
+    (1000, "linear", -1.0, 0.0, 1.0),
+]
 
 
 def torch_kl(mu1, var1, mu2, var2):
@@ -49,8 +54,13 @@ def perturbed(rev, seed, size=0.3):
     """A reverse chain off the optimum: every parameter moved at random (the variances multiplicatively)."""
     rng = np.random.default_rng(seed)
     T = len(rev.a)
-    return d.Reverse(rev.a + size * rng.standard_normal(T), rev.b + size * rng.standard_normal(T),
-                     rev.var * np.exp(size * rng.standard_normal(T)), rev.prior_mean + size, rev.prior_var * 1.5)
+    return d.Reverse(
+        rev.a + size * rng.standard_normal(T),
+        rev.b + size * rng.standard_normal(T),
+        rev.var * np.exp(size * rng.standard_normal(T)),
+        rev.prior_mean + size,
+        rev.prior_var * 1.5,
+    )
 
 
 # --- schedules ------------------------------------------------------------------------------------
@@ -148,8 +158,10 @@ def test_sampling_is_reproducible_from_the_seed_and_keeps_shapes():
 # --- the true posterior q(x_{t−1}|x_t, x₀) by Bayes' rule -------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "t", "x_t", "x0"), [("linear", 2, 0.3, 1.0), ("cosine", 5, -1.2, 0.5),
-                                                     ("linear", 40, 2.0, -2.0), ("cosine", 50, 0.0, 3.0)])
+@pytest.mark.parametrize(
+    ("kind", "t", "x_t", "x0"),
+    [("linear", 2, 0.3, 1.0), ("cosine", 5, -1.2, 0.5), ("linear", 40, 2.0, -2.0), ("cosine", 50, 0.0, 3.0)],
+)
 def test_posterior_is_bayes_rule_by_quadrature(kind, t, x_t, x0):
     sched = d.make_schedule(50, kind)
     step_scale, step_var = d.forward_kernel(sched, t)
@@ -165,8 +177,9 @@ def test_posterior_is_bayes_rule_by_quadrature(kind, t, x_t, x0):
     points = [float(mean_guess)]
     z, _ = integrate.quad(unnormalized, lo, hi, points=points, limit=200, epsabs=0, epsrel=1e-12)
     m1, _ = integrate.quad(lambda y: y * unnormalized(y) / z, lo, hi, points=points, limit=200, epsabs=1e-13)
-    m2, _ = integrate.quad(lambda y: (y - m1) ** 2 * unnormalized(y) / z, lo, hi, points=points, limit=200,
-                           epsabs=1e-15)
+    m2, _ = integrate.quad(
+        lambda y: (y - m1) ** 2 * unnormalized(y) / z, lo, hi, points=points, limit=200, epsabs=1e-15
+    )
     assert mean_guess == pytest.approx(m1, rel=1e-7, abs=1e-9)
     assert var == pytest.approx(m2, rel=1e-6)
     # the normalizer is the jump q(x_t|x₀): walking one more step from q(x_{t−1}|x₀)
@@ -208,8 +221,12 @@ def test_reconstruction_term_by_quadrature(case):
     rev = perturbed(d.gaussian_reverse(sched, m, s), seed=1)
     scale, var = d.marginal(sched, 1)
     q = stats.norm(scale * x0, math.sqrt(var))
-    oracle, _ = integrate.quad(lambda x1: q.pdf(x1) * norm_logpdf(x0, rev.a[0] * x1 + rev.b[0], rev.var[0]),
-                               scale * x0 - 40 * math.sqrt(var), scale * x0 + 40 * math.sqrt(var), limit=200)
+    oracle, _ = integrate.quad(
+        lambda x1: q.pdf(x1) * norm_logpdf(x0, rev.a[0] * x1 + rev.b[0], rev.var[0]),
+        scale * x0 - 40 * math.sqrt(var),
+        scale * x0 + 40 * math.sqrt(var),
+        limit=200,
+    )
     assert d.ledger(x0, sched, rev).reconstruction == pytest.approx(oracle, rel=1e-8)
 
 
@@ -226,15 +243,17 @@ def mc_elbo_terms(x0, sched, rev, n, seed):
         x[:, t] = math.sqrt(1 - b) * x[:, t - 1] + math.sqrt(b) * rng.standard_normal(n)
     ab = np.cumprod(1 - sched.betas)
     recon = norm_logpdf(x0, rev.a[0] * x[:, 1] + rev.b[0], rev.var[0])
-    prior = (norm_logpdf(x[:, T], rev.prior_mean, rev.prior_var)
-             - norm_logpdf(x[:, T], math.sqrt(ab[-1]) * x0, 1 - ab[-1]))
+    prior = norm_logpdf(x[:, T], rev.prior_mean, rev.prior_var) - norm_logpdf(
+        x[:, T], math.sqrt(ab[-1]) * x0, 1 - ab[-1]
+    )
     denoise = np.zeros(n)
     for t in range(2, T + 1):
         b, ab_t, ab_prev = sched.betas[t - 1], ab[t - 1], ab[t - 2]
         mean = (math.sqrt(ab_prev) * b * x0 + math.sqrt(1 - b) * (1 - ab_prev) * x[:, t]) / (1 - ab_t)
         var = (1 - ab_prev) * b / (1 - ab_t)
-        denoise += (norm_logpdf(x[:, t - 1], rev.a[t - 1] * x[:, t] + rev.b[t - 1], rev.var[t - 1])
-                    - norm_logpdf(x[:, t - 1], mean, var))
+        denoise += norm_logpdf(x[:, t - 1], rev.a[t - 1] * x[:, t] + rev.b[t - 1], rev.var[t - 1]) - norm_logpdf(
+            x[:, t - 1], mean, var
+        )
     return np.stack([recon, prior, denoise], axis=1)
 
 
@@ -278,8 +297,12 @@ def test_log_evidence_by_integration_over_the_chain_t1_and_t2():
     x0 = 0.9
     sched1 = d.make_schedule(1)
     rev1 = perturbed(d.gaussian_reverse(sched1, 0.5, 0.8, "beta", "standard"), seed=3)
-    joint1 = lambda x1: (stats.norm(rev1.prior_mean, math.sqrt(rev1.prior_var)).pdf(x1)  # noqa: E731
-                         * stats.norm(rev1.a[0] * x1 + rev1.b[0], math.sqrt(rev1.var[0])).pdf(x0))
+
+    def joint1(x1):
+        return stats.norm(rev1.prior_mean, math.sqrt(rev1.prior_var)).pdf(x1) * stats.norm(
+            rev1.a[0] * x1 + rev1.b[0], math.sqrt(rev1.var[0])
+        ).pdf(x0)
+
     value, _ = integrate.quad(joint1, -30, 30, limit=200, epsabs=0, epsrel=1e-12)
     assert d.log_evidence(x0, rev1) == pytest.approx(math.log(value), rel=1e-9)
 
@@ -290,9 +313,11 @@ def test_log_evidence_by_integration_over_the_chain_t1_and_t2():
     # smooth integrands that vanish at the edges)
     grid = np.linspace(-15, 15, 1501)
     x1, x2 = np.meshgrid(grid, grid, indexing="ij")
-    log_joint = (norm_logpdf(x2, rev2.prior_mean, rev2.prior_var)
-                 + norm_logpdf(x1, rev2.a[1] * x2 + rev2.b[1], rev2.var[1])
-                 + norm_logpdf(x0, rev2.a[0] * x1 + rev2.b[0], rev2.var[0]))
+    log_joint = (
+        norm_logpdf(x2, rev2.prior_mean, rev2.prior_var)
+        + norm_logpdf(x1, rev2.a[1] * x2 + rev2.b[1], rev2.var[1])
+        + norm_logpdf(x0, rev2.a[0] * x1 + rev2.b[0], rev2.var[0])
+    )
     value2 = integrate.trapezoid(integrate.trapezoid(np.exp(log_joint), grid, axis=1), grid)
     assert d.log_evidence(x0, rev2) == pytest.approx(math.log(value2), rel=1e-7)
 
@@ -349,8 +374,9 @@ def test_ledger_is_finite_and_the_gap_nonnegative_over_the_slider_range(T, kind,
     sched = d.make_schedule(T, kind)
     for rev in (d.gaussian_reverse(sched, m_hat, s_hat, var, prior), d.fit_reverse(sched, m, s)):
         led = d.ledger(x0, sched, rev)
-        values = np.concatenate([[led.log_evidence, led.reconstruction, led.prior_matching, led.elbo, led.gap],
-                                 led.denoising])
+        values = np.concatenate(
+            [[led.log_evidence, led.reconstruction, led.prior_matching, led.elbo, led.gap], led.denoising]
+        )
         assert np.all(np.isfinite(values))
         assert np.all(led.denoising >= 0) and led.prior_matching >= 0
         scale = 1.0 + abs(float(led.log_evidence)) + abs(float(led.reconstruction))
@@ -405,8 +431,7 @@ def test_one_step_diffusion_is_the_toy_model_with_a_fixed_encoder(x0, w, noise, 
     m, s = math.sqrt(1 - beta) * x0, math.sqrt(beta)
     assert led.denoising.shape == (0,)
     assert led.log_evidence == pytest.approx(toy_model.log_evidence(x0, w, noise), rel=1e-12, abs=1e-12)
-    assert led.reconstruction == pytest.approx(toy_model.reconstruction_term(x0, w, noise, m, s), rel=1e-12,
-                                               abs=1e-12)
+    assert led.reconstruction == pytest.approx(toy_model.reconstruction_term(x0, w, noise, m, s), rel=1e-12, abs=1e-12)
     assert led.prior_matching == pytest.approx(toy_model.prior_kl(m, s), rel=1e-12, abs=1e-12)
     assert led.elbo == pytest.approx(toy_model.elbo(x0, w, noise, m, s), rel=1e-12, abs=1e-12)
     assert led.gap == pytest.approx(toy_model.posterior_kl(x0, w, noise, m, s), rel=1e-8, abs=1e-10)

@@ -41,8 +41,9 @@ def test_closed_form_matches_scipy_quadrature_of_the_definition(case):
     """Eq. 1.4.11 integrated with scipy.stats densities — no vae_core code in the oracle."""
     mu1, s1, mu2, s2 = case
     p, q = stats.norm(mu1, s1), stats.norm(mu2, s2)
-    oracle, _ = integrate.quad(lambda x: p.pdf(x) * (p.logpdf(x) - q.logpdf(x)), mu1 - 30 * s1, mu1 + 30 * s1,
-                               points=[mu1], limit=200)
+    oracle, _ = integrate.quad(
+        lambda x: p.pdf(x) * (p.logpdf(x) - q.logpdf(x)), mu1 - 30 * s1, mu1 + 30 * s1, points=[mu1], limit=200
+    )
     assert kl_normal(*case) == pytest.approx(oracle, rel=1e-8, abs=1e-10)
     value, err = kl_quadrature(*case)
     assert value == pytest.approx(oracle, rel=1e-8, abs=1e-10)
@@ -83,8 +84,9 @@ def test_diag_formula_matches_torch_multivariate():
     mu = np.array([0.3, -1.2, 2.0])
     sigma = np.array([0.5, 1.7, 0.2])
     q = torch.distributions.MultivariateNormal(torch.tensor(mu), torch.diag(torch.tensor(sigma) ** 2))
-    prior = torch.distributions.MultivariateNormal(torch.zeros(3, dtype=torch.float64),
-                                                   torch.eye(3, dtype=torch.float64))
+    prior = torch.distributions.MultivariateNormal(
+        torch.zeros(3, dtype=torch.float64), torch.eye(3, dtype=torch.float64)
+    )
     oracle = torch.distributions.kl_divergence(q, prior).item()
     assert kl_diag_to_standard_normal(mu, sigma) == pytest.approx(oracle, rel=1e-12)
     # with one dimension it is the chapter's formula with q = N(0, 1)

@@ -36,8 +36,15 @@ sigmas = st.floats(0.1, 3.0, allow_nan=False)
 ks = st.floats(0.1, 10.0, allow_nan=False)
 kinds = st.sampled_from(FUNCTIONS)
 
-CASES = [("quad", 1.0, 1.0, 3.0), ("quad", -2.0, 0.3, 7.0), ("cos", 1.0, 1.0, 0.5), ("cos", -0.5, 0.3, 8.0),
-         ("gauss", 1.0, 1.0, 3.0), ("gauss", 2.5, 2.5, 0.2), ("gauss", 0.2, 0.4, 10.0)]
+CASES = [
+    ("quad", 1.0, 1.0, 3.0),
+    ("quad", -2.0, 0.3, 7.0),
+    ("cos", 1.0, 1.0, 0.5),
+    ("cos", -0.5, 0.3, 8.0),
+    ("gauss", 1.0, 1.0, 3.0),
+    ("gauss", 2.5, 2.5, 0.2),
+    ("gauss", 0.2, 0.4, 10.0),
+]
 PHI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -46,8 +53,15 @@ def gauss_quad(g, mu, sigma, k):
     points = sorted({0.0, float(np.clip(-mu / sigma, -11, 11)), float(np.clip((k - mu) / sigma, -11, 11))})
     with warnings.catch_warnings():  # scipy's round-off notice at ~1e-14; the asserted tolerances are far wider
         warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        value, _ = integrate.quad(lambda e: g(e) * PHI * math.exp(-0.5 * e * e), -12.0, 12.0, points=points,
-                                  limit=1000, epsabs=1e-14, epsrel=1e-11)
+        value, _ = integrate.quad(
+            lambda e: g(e) * PHI * math.exp(-0.5 * e * e),
+            -12.0,
+            12.0,
+            points=points,
+            limit=1000,
+            epsabs=1e-14,
+            epsrel=1e-11,
+        )
     return value
 
 
@@ -97,11 +111,15 @@ def oracle_variance(g, mu, sigma, k):
 def oracle_variances(kind, mu, sigma, k):
     b = float(expectation(kind, mu, sigma, k))
     out = {}
-    for name, terms, kwargs in (("pathwise", pathwise_terms, {}), ("score", score_terms, {}),
-                                ("baseline", score_terms, {"baseline": b})):
+    for name, terms, kwargs in (
+        ("pathwise", pathwise_terms, {}),
+        ("score", score_terms, {}),
+        ("baseline", score_terms, {"baseline": b}),
+    ):
         for index, wrt in enumerate(("mu", "sigma")):
             out[f"{name}_{wrt}"] = oracle_variance(
-                lambda e, t=terms, i=index, kw=kwargs: float(t(kind, mu, sigma, k, e, **kw)[i]), mu, sigma, k)
+                lambda e, t=terms, i=index, kw=kwargs: float(t(kind, mu, sigma, k, e, **kw)[i]), mu, sigma, k
+            )
     return out
 
 
@@ -186,8 +204,7 @@ def test_smooth_f_pathwise_always_has_the_smaller_variance(mu, sigma, k):
     """For (z − k)² the gap is a⁴/σ² + 14a² + 11σ² > 0 for ∂μ (a = μ − k): SF never wins."""
     var = per_sample_variances("quad", mu, sigma, k)
     a = mu - k
-    assert float(var.score_mu - var.pathwise_mu) == pytest.approx(a**4 / sigma**2 + 14 * a**2 + 11 * sigma**2,
-                                                                   rel=1e-8)
+    assert float(var.score_mu - var.pathwise_mu) == pytest.approx(a**4 / sigma**2 + 14 * a**2 + 11 * sigma**2, rel=1e-8)
     assert var.score_sigma > var.pathwise_sigma
     assert var.baseline_mu > var.pathwise_mu
 
@@ -207,8 +224,10 @@ def test_wiggly_f_score_function_wins_where_the_bounds_guarantee_it(mu, sigma, k
 
 def test_the_winner_flips_at_mu_sigma_one():
     """Mohamed et al. (2020), Fig. 2 at μ = σ = 1: SF loses by 7.5×–124× on (z − k)², wins on cos(5z), exp(−10z²)."""
-    ratio = [float(variance_ratio(v.score_mu, v.pathwise_mu))
-             for v in (per_sample_variances("quad", 1.0, 1.0, kk) for kk in (2.0, 5.0))]
+    ratio = [
+        float(variance_ratio(v.score_mu, v.pathwise_mu))
+        for v in (per_sample_variances("quad", 1.0, 1.0, kk) for kk in (2.0, 5.0))
+    ]
     assert ratio == pytest.approx([7.5, 123.75], rel=1e-10)
     for kind, k in (("cos", 5.0), ("gauss", 10.0)):
         var = per_sample_variances(kind, 1.0, 1.0, k)

@@ -64,8 +64,12 @@ def test_every_page_has_title_card_and_footer(page):
 def test_literal_keys_used_in_code_exist():
     """Every t("namespace.key") with a literal key in the UI code is in the catalogue."""
     pattern = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-zA-Z0-9_.]+)["']""")
-    sources = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "ui").glob("*.py")),
-               *sorted((ROOT / "ui" / "live").glob("*.py"))]
+    sources = [
+        ROOT / "app.py",
+        *sorted((ROOT / "views").glob("*.py")),
+        *sorted((ROOT / "ui").glob("*.py")),
+        *sorted((ROOT / "ui" / "live").glob("*.py")),
+    ]
     missing = []
     for path in sources:
         for key in pattern.findall(path.read_text(encoding="utf-8")):

@@ -28,8 +28,9 @@ def test_mosaic_places_each_tile():
     assert tiles.shape == (2 * 28 + 2, 3 * 28 + 2 * 2)
     for r in range(2):
         for c in range(3):
-            np.testing.assert_array_equal(tiles[r * 30 : r * 30 + 28, c * 30 : c * 30 + 28],
-                                          tiles_in[r, c].reshape(28, 28))
+            np.testing.assert_array_equal(
+                tiles[r * 30 : r * 30 + 28, c * 30 : c * 30 + 28], tiles_in[r, c].reshape(28, 28)
+            )
     assert np.all(tiles[28:30, :] == -1.0)
 
 

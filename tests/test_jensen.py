@@ -45,8 +45,9 @@ def test_lognormal_closed_forms_by_quadrature(name, sigma):
 
     def expect(g):  # ∫₀^∞ g(x) p(x) dx: a finite body plus the (heavy) right tail to infinity
         mid = dist.ppf(1 - 1e-9)
-        body, _ = integrate.quad(lambda x: g(x) * dist.pdf(x), 0, mid, points=[1.0], limit=400,
-                                 epsabs=1e-13, epsrel=1e-12)
+        body, _ = integrate.quad(
+            lambda x: g(x) * dist.pdf(x), 0, mid, points=[1.0], limit=400, epsabs=1e-13, epsrel=1e-12
+        )
         tail, _ = integrate.quad(lambda x: g(x) * dist.pdf(x), mid, np.inf, limit=400, epsabs=1e-13)
         return body + tail
 

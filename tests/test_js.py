@@ -25,8 +25,9 @@ def node() -> str:
     path = shutil.which("node")
     if path is None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("node is not installed (apt-get install nodejs): the JS checks cannot run under CI",
-                        pytrace=False)
+            pytest.fail(
+                "node is not installed (apt-get install nodejs): the JS checks cannot run under CI", pytrace=False
+            )
         pytest.skip("node is not installed (apt-get install nodejs)")
     return path
 
@@ -44,7 +45,8 @@ def test_module_parses(node, module):
 
 
 def test_node_unit_tests_pass(node):
-    result = subprocess.run([node, "--test", *map(str, UNIT_TESTS)], capture_output=True, text=True, timeout=300,
-                            cwd=ROOT)
+    result = subprocess.run(
+        [node, "--test", *map(str, UNIT_TESTS)], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "# fail 0" in result.stdout and "# pass 0" not in result.stdout

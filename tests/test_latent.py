@@ -124,8 +124,11 @@ def test_encode_and_the_ellipse_use_the_encoders_sigma(model, holdout):
     np.testing.assert_allclose(mu, mu_t.numpy(), atol=1e-6)
     np.testing.assert_allclose(sd, torch.exp(0.5 * logvar_t).numpy(), rtol=1e-6)
     curve = latent.ellipse(mu[3], sd[3], 1.0, points=5)  # angles 0, π/2, π, 3π/2, 2π
-    np.testing.assert_allclose(curve[:4], [mu[3] + [sd[3, 0], 0], mu[3] + [0, sd[3, 1]], mu[3] - [sd[3, 0], 0],
-                                           mu[3] - [0, sd[3, 1]]], atol=1e-9)
+    np.testing.assert_allclose(
+        curve[:4],
+        [mu[3] + [sd[3, 0], 0], mu[3] + [0, sd[3, 1]], mu[3] - [sd[3, 0], 0], mu[3] - [0, sd[3, 1]]],
+        atol=1e-9,
+    )
 
 
 # --- the true posterior of real digits ---------------------------------------------------------
@@ -182,8 +185,9 @@ def test_recon_quadrature_matches_gauss_hermite(model, holdout, posteriors):
         z = np.stack([post.mu_q[0] + post.sd_q[0] * t1.ravel(), post.mu_q[1] + post.sd_q[1] * t2.ravel()], -1)
         w = np.outer(weights, weights).ravel() / (2 * math.pi)
         with torch.no_grad():
-            loglik = bernoulli_log_likelihood(torch.as_tensor(holdout[i], dtype=torch.float32),
-                                              model.decode(torch.as_tensor(z, dtype=torch.float32)))
+            loglik = bernoulli_log_likelihood(
+                torch.as_tensor(holdout[i], dtype=torch.float32), model.decode(torch.as_tensor(z, dtype=torch.float32))
+            )
         assert post.recon_quad == pytest.approx(float(np.sum(w * loglik.double().numpy())), abs=2e-3)
 
 
@@ -277,21 +281,33 @@ def test_toy_evidence_recon_and_gap_match_scipy_dblquad():
     box = dict(a=-9, b=9, gfun=-9, hfun=9, epsabs=1e-12, epsrel=1e-10)
     evidence, _ = integrate.dblquad(lambda z2, z1: math.exp(log_joint(z2, z1)), **box)
     log_px = math.log(evidence)
-    q_box = dict(a=q_mu[0] - 8 * q_sd[0], b=q_mu[0] + 8 * q_sd[0], gfun=q_mu[1] - 8 * q_sd[1],
-                 hfun=q_mu[1] + 8 * q_sd[1], epsabs=1e-10, epsrel=1e-10)
+    q_box = dict(
+        a=q_mu[0] - 8 * q_sd[0],
+        b=q_mu[0] + 8 * q_sd[0],
+        gfun=q_mu[1] - 8 * q_sd[1],
+        hfun=q_mu[1] + 8 * q_sd[1],
+        epsabs=1e-10,
+        epsrel=1e-10,
+    )
+
     def log_lik(z2, z1):
         return log_joint(z2, z1) + 0.5 * (z1 * z1 + z2 * z2) + math.log(2 * math.pi)
 
     recon, _ = integrate.dblquad(lambda z2, z1: math.exp(log_q(z2, z1)) * log_lik(z2, z1), **q_box)
     gap, _ = integrate.dblquad(
-        lambda z2, z1: math.exp(log_q(z2, z1)) * (log_q(z2, z1) - log_joint(z2, z1) + log_px), **q_box)
+        lambda z2, z1: math.exp(log_q(z2, z1)) * (log_q(z2, z1) - log_joint(z2, z1) + log_px), **q_box
+    )
     post = latent.digit_posterior(toy, x)
     assert post.log_px == pytest.approx(log_px, abs=1e-4)
     # P_posterior(z in q's 2σ ellipse) = E_q[1{inside} p(x, z) / q(z)] / p(x), by Monte Carlo over q
     z = q_mu + q_sd * np.random.default_rng(0).standard_normal((200_000, 2))
     logits = z @ ToyVAE.W + ToyVAE.B
-    log_w = ((x * logits - np.logaddexp(0.0, logits)).sum(-1) + stats.norm.logpdf(z).sum(-1)
-             - stats.norm.logpdf(z, q_mu, q_sd).sum(-1) - log_px)
+    log_w = (
+        (x * logits - np.logaddexp(0.0, logits)).sum(-1)
+        + stats.norm.logpdf(z).sum(-1)
+        - stats.norm.logpdf(z, q_mu, q_sd).sum(-1)
+        - log_px
+    )
     inside = (((z - q_mu) / q_sd) ** 2).sum(-1) <= 4.0
     share = np.exp(log_w) * inside
     assert post.mass_in_q(2.0) == pytest.approx(share.mean(), abs=4 * share.std() / math.sqrt(len(share)))

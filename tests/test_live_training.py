@@ -92,8 +92,10 @@ def test_live_training_never_touches_the_pretrained_model(model):
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-@pytest.mark.parametrize("bad", [{"beta": -0.1}, {"beta": 4.5}, {"beta": math.nan}, {"lr": 0.0}, {"lr": 1.0},
-                                 {"seed": -1}, {"batch_size": 0}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"beta": -0.1}, {"beta": 4.5}, {"beta": math.nan}, {"lr": 0.0}, {"lr": 1.0}, {"seed": -1}, {"batch_size": 0}],
+)
 def test_live_config_rejects_values_out_of_range(bad):
     with pytest.raises(ValueError):
         live_training.LiveConfig(**bad)
@@ -161,8 +163,16 @@ class Clock:
 @pytest.fixture
 def rig():
     trainer, sessions, clock = FakeTrainer(), Sessions("a", "b", "c"), Clock()
-    queue = tq.TrainingQueue(trainer, is_alive=sessions, max_epochs=3, grace_s=0.0, check_interval_s=0.05,
-                             pause_limit_s=60.0, clock=clock, summarize=lambda r: {"epoch": r.epoch})
+    queue = tq.TrainingQueue(
+        trainer,
+        is_alive=sessions,
+        max_epochs=3,
+        grace_s=0.0,
+        check_interval_s=0.05,
+        pause_limit_s=60.0,
+        clock=clock,
+        summarize=lambda r: {"epoch": r.epoch},
+    )
     yield SimpleNamespace(queue=queue, trainer=trainer, sessions=sessions, clock=clock)
     for name in trainer.permits:
         trainer.release(name, 1000)
@@ -320,8 +330,7 @@ def test_without_a_streamlit_runtime_every_session_counts_as_alive():
 def test_the_queue_runs_the_real_live_training_on_one_thread():
     queue = tq.TrainingQueue(live_training.live_training, is_alive=lambda _: True, max_epochs=1)
     try:
-        cfg = live_training.LiveConfig(beta=0.5, max_epochs=30, subset=60, manifold_n=2, eval_samples=1,
-                                       device="cpu")
+        cfg = live_training.LiveConfig(beta=0.5, max_epochs=30, subset=60, manifold_n=2, eval_samples=1, device="cpu")
         job = queue.submit("s", cfg)
         assert job.config.max_epochs == 1
         assert queue.wait_until(lambda: job.ended, 120)

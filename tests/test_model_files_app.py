@@ -64,8 +64,14 @@ def damaged(monkeypatch, tmp_path):
     st.cache_resource.clear()
 
 
-KINDS = ["missing weights", "truncated weights", "wrong checksum", "missing card", "corrupt card",
-         "garbage with a matching checksum"]
+KINDS = [
+    "missing weights",
+    "truncated weights",
+    "wrong checksum",
+    "missing card",
+    "corrupt card",
+    "garbage with a matching checksum",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -148,8 +154,12 @@ def test_one_cached_model_serves_concurrent_sessions_like_one(monkeypatch):
         rng = np.random.default_rng(i)
         z = rng.uniform(-4, 4, size=(64, 2))
         x = (rng.random((16, 784)) < 0.3).astype(np.float32)
-        return model, latent.decode_means(model, z), latent.encode(model, x)[0], \
-            latent.importance_estimate(model, x[0], 200, seed=i).log_px
+        return (
+            model,
+            latent.decode_means(model, z),
+            latent.encode(model, x)[0],
+            latent.importance_estimate(model, x[0], 200, seed=i).log_px,
+        )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(session, range(8)))

@@ -34,8 +34,11 @@ from vae_core.toy_model import elbo, log_evidence, posterior, posterior_kl
 # The ELBO page's slider ranges, shared by the Monte Carlo page.
 toys = st.builds(
     Toy,
-    x=st.floats(-4.0, 4.0), w=st.floats(-3.0, 3.0), noise=st.floats(0.1, 3.0),
-    m=st.floats(-4.0, 4.0), s=st.floats(0.1, 3.0),
+    x=st.floats(-4.0, 4.0),
+    w=st.floats(-3.0, 3.0),
+    noise=st.floats(0.1, 3.0),
+    m=st.floats(-4.0, 4.0),
+    s=st.floats(0.1, 3.0),
 )
 TOYS = [Toy(), Toy(2.0, 1.5, 0.8, 0.3, 0.6), Toy(-4.0, 3.0, 0.1, 4.0, 3.0), Toy(0.5, -0.7, 1.2, -1.0, 0.4)]
 NOT_PRIOR = Toy(2.0, 1.5, 0.8, 0.3, 0.6)  # q ≠ p(z), so the KL target has a spread
@@ -49,9 +52,11 @@ def scipy_moments(target, toy):
     if target in TOY_TARGETS:
         dist = stats.norm(toy.m, toy.s)
         if target == "recon":
+
             def f(z):
                 return stats.norm(toy.w * z, toy.noise).logpdf(toy.x)
         else:
+
             def f(z):
                 return dist.logpdf(z) - stats.norm(0, 1).logpdf(z)
     else:
@@ -105,6 +110,7 @@ def test_textbook_constants():
 
 # --- unbiasedness, 1/√L, the CLT ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("L", [1, 7, 100])
 @pytest.mark.parametrize("target", TARGETS)
 def test_estimators_are_unbiased_over_many_seeds(target, L):
@@ -157,6 +163,7 @@ def test_zero_variance_estimator():
 
 # --- running means: brute-force oracle ------------------------------------------------------------
 
+
 def test_checkpoints():
     n = checkpoints(100_000)
     assert n[0] == 1 and n[-1] == 100_000 and np.all(np.diff(n) > 0) and len(n) <= 300
@@ -180,6 +187,7 @@ def test_running_mean_se_matches_prefix_statistics(offset):
 
 # --- reproducibility ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_reproducible_by_seed(target):
     a = convergence(target, 3_000, 4, seed=42, toy=NOT_PRIOR)
@@ -187,8 +195,9 @@ def test_reproducible_by_seed(target):
     c = convergence(target, 3_000, 4, seed=43, toy=NOT_PRIOR)
     np.testing.assert_array_equal(a.mean, b.mean)
     assert not np.array_equal(a.mean, c.mean)
-    np.testing.assert_array_equal(estimator_repeats(target, 10, 50, 1, NOT_PRIOR),
-                                  estimator_repeats(target, 10, 50, 1, NOT_PRIOR))
+    np.testing.assert_array_equal(
+        estimator_repeats(target, 10, 50, 1, NOT_PRIOR), estimator_repeats(target, 10, 50, 1, NOT_PRIOR)
+    )
 
 
 @pytest.mark.parametrize("target", ["recon", "pi"])
@@ -210,6 +219,7 @@ def test_toy_targets_and_iwae_share_the_draws():
 
 
 # --- histogram ---------------------------------------------------------------------------------------
+
 
 @settings(max_examples=40, deadline=None)
 @given(L=st.sampled_from([1, 2, 5, 10, 100]), target=st.sampled_from(TARGETS), seed=st.integers(0, 2**31 - 1))
@@ -233,6 +243,7 @@ def test_histogram_of_a_constant():
 
 
 # --- log-mean-exp and IWAE ------------------------------------------------------------------------------
+
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(-700, 700), min_size=1, max_size=30), st.floats(-1e4, 1e4))
@@ -291,8 +302,9 @@ def test_chi_square_matches_quadrature(toy):
         assert chi_square(toy) == math.inf
         return
     post, q = stats.norm(mean, sd), stats.norm(toy.m, toy.s)
-    second, _ = integrate.quad(lambda z: math.exp(2 * post.logpdf(z) - q.logpdf(z)),
-                               mean - 40 * sd, mean + 40 * sd, points=[mean], limit=400)
+    second, _ = integrate.quad(
+        lambda z: math.exp(2 * post.logpdf(z) - q.logpdf(z)), mean - 40 * sd, mean + 40 * sd, points=[mean], limit=400
+    )
     assert chi_square(toy) == pytest.approx(second - 1, rel=1e-6, abs=1e-10)
 
 
@@ -364,5 +376,6 @@ def test_blockwise_accumulation_equals_the_whole_array_oracle(target, chunk):
     for k, count in enumerate(n):
         prefix = log_w[:, :count]
         np.testing.assert_allclose(views.iwae.avg_log[:, k], prefix.mean(axis=1), rtol=1e-11, atol=1e-11)
-        np.testing.assert_allclose(views.iwae.iwae[:, k], special.logsumexp(prefix, axis=1) - math.log(count),
-                                   rtol=1e-11, atol=1e-11)
+        np.testing.assert_allclose(
+            views.iwae.iwae[:, k], special.logsumexp(prefix, axis=1) - math.log(count), rtol=1e-11, atol=1e-11
+        )

@@ -66,8 +66,9 @@ def test_a_saved_checkpoint_round_trips(tmp_path):
     from vae_core.model import VAE, VAEConfig
 
     torch.manual_seed(1)
-    small = VAE(VAEConfig(encoder_hidden=[7, 5], decoder_hidden=[6], encoder_activation="elu",
-                          decoder_activation="gelu"))
+    small = VAE(
+        VAEConfig(encoder_hidden=[7, 5], decoder_hidden=[6], encoder_activation="elu", decoder_activation="gelu")
+    )
     checkpoint.save_checkpoint(small, tmp_path, {"note": "test"})
     loaded = checkpoint.load_numpy_checkpoint(tmp_path, "float64")
     x = np.random.default_rng(0).random((3, 784))
@@ -144,12 +145,18 @@ def test_forward_pass_matches_torch_in_float64_and_float32(model, model64, numpy
 def test_log_densities_match_torchs():
     rng = np.random.default_rng(2)
     x = (rng.random((5, 784)) < 0.3).astype(np.float64)
-    logits, z, mu, logvar = rng.normal(scale=8, size=(5, 784)), rng.normal(size=(5, 2)), rng.normal(size=(5, 2)), \
-        rng.normal(size=(5, 2))
+    logits, z, mu, logvar = (
+        rng.normal(scale=8, size=(5, 784)),
+        rng.normal(size=(5, 2)),
+        rng.normal(size=(5, 2)),
+        rng.normal(size=(5, 2)),
+    )
     t = torch.as_tensor
     assert rel(np_vae.bernoulli_log_likelihood(x, logits), bernoulli_log_likelihood(t(x), t(logits))) < F64
-    assert rel(np_vae.bernoulli_log_likelihood_binary(x, logits).diagonal(),
-               bernoulli_log_likelihood(t(x), t(logits))) < F64
+    assert (
+        rel(np_vae.bernoulli_log_likelihood_binary(x, logits).diagonal(), bernoulli_log_likelihood(t(x), t(logits)))
+        < F64
+    )
     assert rel(np_vae.kl_to_standard_normal(mu, logvar), kl_to_standard_normal(t(mu), t(logvar))) < F64
     assert rel(np_vae.log_standard_normal(z), log_standard_normal(t(z))) < F64
     assert rel(np_vae.log_diag_normal(z, mu, logvar), log_diag_normal(t(z), t(mu), t(logvar))) < F64
@@ -191,8 +198,11 @@ def test_importance_draws_match_the_torch_forward_pass(model, model64, numpy_mod
     for torch_model, mine, tol in ((model64, numpy_model.astype(np.float64), F64), (model, numpy_model, F32)):
         x = images[:2]
         with torch.no_grad():
-            out = torch_model(torch.as_tensor(x, dtype=next(torch_model.parameters()).dtype), n_samples=k,
-                              generator=torch.Generator().manual_seed(4))
+            out = torch_model(
+                torch.as_tensor(x, dtype=next(torch_model.parameters()).dtype),
+                n_samples=k,
+                generator=torch.Generator().manual_seed(4),
+            )
         z, log_w = np_vae.importance_draws(mine, x, k, np_vae.TorchCPUGenerator(4))
         assert rel(z, out.z) < tol and rel(log_w, out.log_w) < tol
 
@@ -204,8 +214,7 @@ def test_chunked_importance_sampling_matches_torchs(model, model64, numpy_model,
     assert got.dtype == np.float32 and rel(got, ref) < F32
     xt, mu, logvar, z, logits = _draws64(model64, batch, 700, 9)  # one chunk
     log_w = bernoulli_log_likelihood(xt, logits) + log_standard_normal(z) - log_diag_normal(z, mu, logvar)
-    got = np_vae.log_px_importance(numpy_model.astype(np.float64), batch, 700, np_vae.TorchCPUGenerator(9),
-                                   chunk=10**6)
+    got = np_vae.log_px_importance(numpy_model.astype(np.float64), batch, 700, np_vae.TorchCPUGenerator(9), chunk=10**6)
     assert rel(got, torch.logsumexp(log_w, 0) - math.log(700)) < F64
 
 
@@ -219,8 +228,9 @@ def test_grid_quadrature_matches_torchs(model, model64, numpy_model, images):
     zz2, zz1 = np.meshgrid(ref.z2, ref.z1, indexing="ij")
     zt = torch.as_tensor(np.stack([zz1.ravel(), zz2.ravel()], axis=-1))
     with torch.no_grad():
-        joint = bernoulli_log_likelihood(torch.as_tensor(x, dtype=torch.float64)[:, None, :], model64.decode(zt)) \
-            + log_standard_normal(zt)
+        joint = bernoulli_log_likelihood(
+            torch.as_tensor(x, dtype=torch.float64)[:, None, :], model64.decode(zt)
+        ) + log_standard_normal(zt)
     expected = torch.logsumexp(joint, -1) + 2 * math.log(12.0 / 60)
     log_px, posterior, _, _ = np_vae.log_px_grid(numpy_model.astype(np.float64), x, n=60)
     assert rel(log_px, expected) < F64
@@ -286,8 +296,10 @@ def test_the_control_a_training_import_does_load_torch():
 
 
 def test_the_reader_needs_no_torch_module():
-    code = ("import sys; from vae_core.checkpoint import load_numpy_checkpoint; m = load_numpy_checkpoint(); "
-            "print(m.decode([[0.0, 0.0]]).shape, 'torch' in sys.modules)")
+    code = (
+        "import sys; from vae_core.checkpoint import load_numpy_checkpoint; m = load_numpy_checkpoint(); "
+        "print(m.decode([[0.0, 0.0]]).shape, 'torch' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.stdout.strip() == "(1, 784) False", result.stderr[-2000:]
 

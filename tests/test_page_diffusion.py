@@ -13,8 +13,17 @@ from vae_core import diffusion as d
 from vae_core import toy_model
 
 PAGE = "views/diffusion.py"
-LINK = {"T": "5", "sched": "cosine", "m": "0.3", "s": "0.8", "x0": "-1.2", "mh": "1", "sh": "2",
-        "var": "beta_tilde", "prior": "standard"}
+LINK = {
+    "T": "5",
+    "sched": "cosine",
+    "m": "0.3",
+    "s": "0.8",
+    "x0": "-1.2",
+    "mh": "1",
+    "sh": "2",
+    "var": "beta_tilde",
+    "prior": "standard",
+}
 
 
 def expected(T, kind, x0, mh, sh, variance, prior):
@@ -73,8 +82,11 @@ def test_one_step_is_the_toy_model():
     toy = toy_model.Toy()
     qmu, qsigma = 0.8 * toy.x, 0.6
     text = markdown(at)
-    for value in (toy_model.log_evidence(toy.x, toy.w, toy.noise), toy_model.elbo(toy.x, toy.w, toy.noise, qmu, qsigma),
-                  toy_model.posterior_kl(toy.x, toy.w, toy.noise, qmu, qsigma)):
+    for value in (
+        toy_model.log_evidence(toy.x, toy.w, toy.noise),
+        toy_model.elbo(toy.x, toy.w, toy.noise, qmu, qsigma),
+        toy_model.posterior_kl(toy.x, toy.w, toy.noise, qmu, qsigma),
+    ):
         assert text.count(num(float(value))) >= 2  # once per row: diffusion ledger and toy model
     assert f"qmu={qmu:.2f}&qsigma={qsigma:.2f}" in text
 

@@ -13,8 +13,10 @@ SEVEN = [[[0.25, 0.22], [0.72, 0.22], [0.42, 0.82]]]
 
 
 def ledger(at) -> dict[str, float]:
-    return {label: metric_value(at, label) for label in ("log p(x)", "ELBO", "KL(q‖p(z|x))", "E_q[log p(x|z)]",
-                                                          "KL(q‖p(z))")}
+    return {
+        label: metric_value(at, label)
+        for label in ("log p(x)", "ELBO", "KL(q‖p(z|x))", "E_q[log p(x|z)]", "KL(q‖p(z))")
+    }
 
 
 def test_starter_digit_ledger_obeys_the_bound():
@@ -41,10 +43,15 @@ def test_draw_link_gives_that_digits_numbers(model):
     assert metric_value(at, "KL(q‖p(z|x))") == pytest.approx(post.kl_posterior, abs=1e-4)
 
 
-@pytest.mark.parametrize(("raw", "words"), [
-    ("abc", "131 characters"), ("A" * 130 + "*", "base64url"), ("A" * 131, "empty drawing"),
-    (starter_packed()[:-1], "131 characters"),
-])
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("abc", "131 characters"),
+        ("A" * 130 + "*", "base64url"),
+        ("A" * 131, "empty drawing"),
+        (starter_packed()[:-1], "131 characters"),
+    ],
+)
 def test_garbled_link_warns_and_shows_the_starter(raw, words):
     at = open_page(PAGE, "en", draw=raw)
     assert_clean(at)
@@ -53,8 +60,10 @@ def test_garbled_link_warns_and_shows_the_starter(raw, words):
     assert metric_value(at, "ELBO") <= metric_value(at, "log p(x)")
 
 
-@pytest.mark.parametrize(("reason", "kind"), [("ok", "success"), ("empty", "error"), ("large", "error"),
-                                              ("not_image", "error"), ("animated", "error")])
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [("ok", "success"), ("empty", "error"), ("large", "error"), ("not_image", "error"), ("animated", "error")],
+)
 def test_upload_messages(reason, kind):
     at = open_page(PAGE, "en")
     at.session_state["draw_upload_message"] = (reason, "my `digit`.png")

@@ -51,7 +51,8 @@ def test_defaults_in_chinese():
     at = open_page(PAGE, "zh")
     assert ledger(at) == pytest.approx(
         (float(log_evidence(1.5, 1, 0.5)), float(elbo(1.5, 1, 0.5, 0, 1)), float(posterior_kl(1.5, 1, 0.5, 0, 1))),
-        abs=5e-5)
+        abs=5e-5,
+    )
 
 
 def test_moving_q_keeps_log_evidence_and_moves_the_split():

@@ -14,7 +14,11 @@ def test_shared_link_reproduces_the_view():
     assert metric_value(at, "KL(p‖q)") == pytest.approx(float(kl_normal(0.5, 0.7, -1, 2)), abs=5e-5)
     assert metric_value(at, "KL(q‖p)") == pytest.approx(float(kl_normal(-1, 2, 0.5, 0.7)), abs=5e-5)
     assert {k: at.query_params[k] for k in ("mu1", "sigma1", "mu2", "sigma2")} == {
-        "mu1": "0.5", "sigma1": "0.7", "mu2": "-1", "sigma2": "2"}
+        "mu1": "0.5",
+        "sigma1": "0.7",
+        "mu2": "-1",
+        "sigma2": "2",
+    }
     assert at.session_state["kl_sigma1"] == 0.7  # the live view starts from it
 
 

@@ -186,7 +186,8 @@ def test_ledger_controls_drive_the_estimates(model, holdout):
     assert metric_value(at, "log p̂(x), k = 10") == pytest.approx(imp.log_px, abs=1e-4)
     at.select_slider(key="latent_k").set_value(1000).run()
     assert metric_value(at, "log p̂(x), k = 1,000") == pytest.approx(
-        latent.importance_estimate(model, x, 1000, 42).log_px, abs=1e-4)
+        latent.importance_estimate(model, x, 1000, 42).log_px, abs=1e-4
+    )
     assert at.query_params["k"] == "1000"
     post = latent.digit_posterior(model, x)
     assert metric_value(at, "ELBO") < metric_value(at, "log p(x)") == pytest.approx(post.log_px, abs=1e-4)
@@ -225,11 +226,13 @@ def test_no_page_imports_pandas():
     import subprocess
     import sys
 
-    code = ("import sys; from tests.apptest import open_page; from ui.registry import built_pages\n"
-            "for p in built_pages():\n"
-            "    at = open_page(p.file, 'en', z1='1.5', z2='-0.5')\n"
-            "    assert not at.exception, p.slug\n"
-            "    print(p.slug, 'pandas' in sys.modules)\n")
+    code = (
+        "import sys; from tests.apptest import open_page; from ui.registry import built_pages\n"
+        "for p in built_pages():\n"
+        "    at = open_page(p.file, 'en', z1='1.5', z2='-0.5')\n"
+        "    assert not at.exception, p.slug\n"
+        "    print(p.slug, 'pandas' in sys.modules)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.split("\n")

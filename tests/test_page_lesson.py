@@ -87,8 +87,10 @@ def test_steps_1_and_3_keep_their_answer_for_the_reveal():
         for key in ("jensen", "optimize"):
             point = catalogue(lang)[f"lesson.{key}_point"] + catalogue(lang)[f"lesson.{key}_title"]
             assert not any(words in point for words in give_away), (lang, key)
-        assert any(words in catalogue(lang)["lesson.jensen_why"] + catalogue(lang)["lesson.optimize_why"]
-                   for words in give_away)
+        assert any(
+            words in catalogue(lang)["lesson.jensen_why"] + catalogue(lang)["lesson.optimize_why"]
+            for words in give_away
+        )
 
 
 @pytest.fixture(scope="module")
@@ -292,5 +294,6 @@ def test_step_9_class_elbos_on_the_served_numpy_model_match_torch(model_and_hold
 
     model, images, labels = model_and_holdout
     ones = images[labels == 1]
-    assert _mean_elbo(np_vae.NumpyVAE.from_torch(model), ones) == pytest.approx(elbo_summary(model, ones)["elbo"],
-                                                                               abs=1e-4)
+    assert _mean_elbo(np_vae.NumpyVAE.from_torch(model), ones) == pytest.approx(
+        elbo_summary(model, ones)["elbo"], abs=1e-4
+    )

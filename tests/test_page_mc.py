@@ -14,8 +14,14 @@ from vae_core.toy_model import Toy, elbo, log_evidence, posterior_kl
 
 PAGE = "views/monte_carlo.py"
 EN = catalogue("en")
-EXACT = {"recon": "E_q[log p(x|z)], exact", "kl": "KL(q‖p(z)), exact", "pi": "π, exact", "exp": "E[eˣ], exact",
-         "tail": "P(X > 2), exact", "square": "E[X²], exact"}
+EXACT = {
+    "recon": "E_q[log p(x|z)], exact",
+    "kl": "KL(q‖p(z)), exact",
+    "pi": "π, exact",
+    "exp": "E[eˣ], exact",
+    "tail": "P(X > 2), exact",
+    "square": "E[X²], exact",
+}
 
 
 def estimate_label(L):
@@ -29,10 +35,20 @@ def metric(at, label):
 def test_defaults_and_url():
     at = open_page(PAGE, "en")
     assert_clean(at)
-    assert {k: at.query_params[k] for k in ("target", "L", "runs", "seed", "Lhist", "x", "w", "noise", "qmu",
-                                            "qsigma")} == {
-        "target": "recon", "L": "10000", "runs": "20", "seed": "0", "Lhist": "10", "x": "1.5", "w": "1",
-        "noise": "0.5", "qmu": "0", "qsigma": "1"}
+    assert {
+        k: at.query_params[k] for k in ("target", "L", "runs", "seed", "Lhist", "x", "w", "noise", "qmu", "qsigma")
+    } == {
+        "target": "recon",
+        "L": "10000",
+        "runs": "20",
+        "seed": "0",
+        "Lhist": "10",
+        "x": "1.5",
+        "w": "1",
+        "noise": "0.5",
+        "qmu": "0",
+        "qsigma": "1",
+    }
     conv = convergence("recon", 10_000, 20, 0, Toy())
     assert metric_value(at, EXACT["recon"]) == pytest.approx(exact_moments("recon")[0], abs=5e-5)
     assert metric_value(at, estimate_label(10_000)) == pytest.approx(conv.mean[0, -1], abs=5e-5)
@@ -77,10 +93,16 @@ def test_widgets_update_metrics_and_url():
     at.select_slider(key="mc_Lhist").set_value(1).run()
     assert_clean(at)
     assert {k: at.query_params[k] for k in ("target", "L", "runs", "seed", "Lhist")} == {
-        "target": "pi", "L": "2000", "runs": "3", "seed": "7", "Lhist": "1"}
+        "target": "pi",
+        "L": "2000",
+        "runs": "3",
+        "seed": "7",
+        "Lhist": "1",
+    }
     assert metric_value(at, EXACT["pi"]) == pytest.approx(math.pi, abs=5e-5)
-    assert metric_value(at, estimate_label(2_000)) == pytest.approx(convergence("pi", 2_000, 3, 7).mean[0, -1],
-                                                                    abs=5e-5)
+    assert metric_value(at, estimate_label(2_000)) == pytest.approx(
+        convergence("pi", 2_000, 3, 7).mean[0, -1], abs=5e-5
+    )
     # the IWAE section follows L, runs and seed too (it does not depend on the target)
     it = iwae_runs(2_000, 3, 7)
     assert metric_value(at, "IWAE, L = 2,000") == pytest.approx(it.iwae[:, -1].mean(), abs=5e-5)
@@ -93,11 +115,11 @@ def test_toy_model_sliders_move_the_toy_targets_and_the_ledger():
     assert_clean(at)
     toy = Toy(2.0, 1.5, 0.8, 0.3, 0.6)
     assert metric_value(at, EXACT["recon"]) == pytest.approx(exact_moments("recon", toy)[0], abs=5e-5)
-    assert metric_value(at, estimate_label(500)) == pytest.approx(convergence("recon", 500, 4, 2, toy).mean[0, -1],
-                                                                  abs=5e-5)
+    assert metric_value(at, estimate_label(500)) == pytest.approx(
+        convergence("recon", 500, 4, 2, toy).mean[0, -1], abs=5e-5
+    )
     assert metric_value(at, "KL(q‖p(z|x))") == pytest.approx(float(posterior_kl(*toy)), abs=5e-5)
-    assert metric_value(at, "log p(x)") == pytest.approx(metric_value(at, "ELBO") + float(posterior_kl(*toy)),
-                                                             abs=2e-4)
+    assert metric_value(at, "log p(x)") == pytest.approx(metric_value(at, "ELBO") + float(posterior_kl(*toy)), abs=2e-4)
     assert at.query_params["qsigma"] == "0.6" and at.query_params["x"] == "2"
     at.selectbox(key="mc_target").set_value("kl").run()
     assert metric_value(at, EXACT["kl"]) == pytest.approx(exact_moments("kl", toy)[0], abs=5e-5)
@@ -164,8 +186,9 @@ def test_live_view_position_is_in_the_url_and_a_new_L_shows_its_whole_run():
     at.session_state["mc_n"] = 7
     at.run()
     assert at.query_params["n"] == "7"
-    assert metric_value(at, estimate_label(1_000)) == pytest.approx(convergence("recon", 1_000, 3, 0).mean[0, -1],
-                                                                    abs=5e-5)  # the page's metrics stay at L
+    assert metric_value(at, estimate_label(1_000)) == pytest.approx(
+        convergence("recon", 1_000, 3, 0).mean[0, -1], abs=5e-5
+    )  # the page's metrics stay at L
     at.select_slider(key="mc_L").set_value(2_000).run()
     assert at.query_params["n"] == "100000"  # clamped to L in the view: the whole run
     assert open_page(PAGE, "en", n="abc").warning  # a bad n is replaced, with the usual warning

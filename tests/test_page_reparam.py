@@ -44,7 +44,13 @@ def test_defaults_show_the_smooth_case():
     assert ratio_metric(at, "μ") == 21.8  # (a⁴ + 14a² + 15)/4 at a = −2, exactly 21.75
     assert (at.session_state["reparam_mu"], at.session_state["reparam_sigma"]) == (1.0, 1.0)  # the live view's start
     assert {k: at.query_params[k] for k in ("mu", "sigma", "f", "k", "baseline", "seed")} == {
-        "mu": "1", "sigma": "1", "f": "quad", "k": "3", "baseline": "1", "seed": "0"}
+        "mu": "1",
+        "sigma": "1",
+        "f": "quad",
+        "k": "3",
+        "baseline": "1",
+        "seed": "0",
+    }
 
 
 def test_shared_link_reproduces_the_view():
@@ -56,7 +62,13 @@ def test_shared_link_reproduces_the_view():
     assert at.button_group(key="reparam_f").value == "cos"
     assert EN["reparam.est_baseline"] not in variance_table(at)
     assert {k: at.query_params[k] for k in ("mu", "sigma", "f", "k", "seed", "baseline")} == {
-        "mu": "0.5", "sigma": "0.7", "f": "cos", "k": "2.25", "seed": "4", "baseline": "0"}
+        "mu": "0.5",
+        "sigma": "0.7",
+        "f": "cos",
+        "k": "2.25",
+        "seed": "4",
+        "baseline": "0",
+    }
 
 
 def test_widgets_update_metrics_and_url():
@@ -71,7 +83,11 @@ def test_widgets_update_metrics_and_url():
     assert_clean(at)
     assert_view(at, "gauss", -1.25, 0.4, 6.5)
     assert {k: at.query_params[k] for k in ("mu", "sigma", "f", "k")} == {
-        "mu": "-1.25", "sigma": "0.4", "f": "gauss", "k": "6.5"}
+        "mu": "-1.25",
+        "sigma": "0.4",
+        "f": "gauss",
+        "k": "6.5",
+    }
 
 
 def test_presets_flip_the_winner():
@@ -91,8 +107,11 @@ def test_presets_flip_the_winner():
 def test_baseline_switch_and_the_exact_variance_table():
     at = open_page(PAGE, "en", mu="1", sigma="1", f="quad", k="5")
     rows = variance_table(at).splitlines()[2:]
-    assert [r.split("|")[1].strip() for r in rows] == [EN["reparam.est_pathwise"], EN["reparam.est_score"],
-                                                       EN["reparam.est_baseline"]]
+    assert [r.split("|")[1].strip() for r in rows] == [
+        EN["reparam.est_pathwise"],
+        EN["reparam.est_score"],
+        EN["reparam.est_baseline"],
+    ]
     assert "124×" in rows[1]  # Mohamed et al.'s upper end: 123.75 at μ = σ = 1, k = 5
     at.toggle(key="reparam_baseline").set_value(False).run()
     assert EN["reparam.est_baseline"] not in variance_table(at)
@@ -127,9 +146,11 @@ def test_seed_is_in_the_url_and_resample_changes_it():
 
 
 def test_extreme_corners_stay_finite():
-    for params in ({"mu": "3", "sigma": "0.1", "f": "gauss", "k": "10"}, {"mu": "-3", "sigma": "3", "f": "cos",
-                                                                             "k": "10"},
-                   {"mu": "3", "sigma": "0.1", "f": "quad", "k": "0.1"}):
+    for params in (
+        {"mu": "3", "sigma": "0.1", "f": "gauss", "k": "10"},
+        {"mu": "-3", "sigma": "3", "f": "cos", "k": "10"},
+        {"mu": "3", "sigma": "0.1", "f": "quad", "k": "0.1"},
+    ):
         at = open_page(PAGE, "en", **params)
         assert_clean(at)
         for m in at.metric:

@@ -34,8 +34,10 @@ def test_default_is_the_finished_run(lang):
     assert metric_value(at, "KL(q‖p(z))") == pytest.approx(expected["kl"], abs=5e-5)
 
 
-@pytest.mark.parametrize(("raw", "epoch", "warns"), [("17", 17, False), ("0", 0, False), ("50", 52, True),
-                                                     ("1e308", 300, True), ("-3", 0, True), ("abc", 300, True)])
+@pytest.mark.parametrize(
+    ("raw", "epoch", "warns"),
+    [("17", 17, False), ("0", 0, False), ("50", 52, True), ("1e308", 300, True), ("-3", 0, True), ("abc", 300, True)],
+)
 def test_epoch_url_round_trip(raw, epoch, warns):
     at = open_page(PAGE, "en", epoch=raw)
     assert_clean(at)

@@ -48,11 +48,19 @@ def test_pack_matches_numpy_packbits_bit_order():
     np.testing.assert_array_equal(unpack(pack(bits)), bits)
 
 
-@pytest.mark.parametrize(("raw", "reason"), [
-    ("", "length"), ("abc", "length"), ("A" * 130, "length"), ("A" * 132, "length"),
-    ("A" * 130 + "=", "chars"), ("A" * 130 + "+", "chars"), ("<script>" + "A" * 123, "chars"),
-    ("A" * 131, "empty"),
-])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "length"),
+        ("abc", "length"),
+        ("A" * 130, "length"),
+        ("A" * 132, "length"),
+        ("A" * 130 + "=", "chars"),
+        ("A" * 130 + "+", "chars"),
+        ("<script>" + "A" * 123, "chars"),
+        ("A" * 131, "empty"),
+    ],
+)
 def test_unpack_rejects_garbage(raw, reason):
     with pytest.raises(DrawFormatError) as err:
         unpack(raw)
@@ -143,16 +151,19 @@ def test_upload_same_as_drawing():
     assert np.mean(drawn != uploaded) < 0.02
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "not_image"),
-    (b"this is not an image at all", "not_image"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "not_image"),  # a PNG signature and nothing after it
-    (b"0" * (MAX_UPLOAD_BYTES + 1), "large"),
-    (_png(np.full((50, 50), 255, dtype=np.uint8)), "empty"),  # all white
-    (_png(np.zeros((50, 50), dtype=np.uint8)), "empty"),  # all black
-    (_png(np.full((50, 50), 128, dtype=np.uint8), format="GIF"), "format"),
-    (_png(np.full((50, 50), 128, dtype=np.uint8), format="BMP"), "format"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "not_image"),
+        (b"this is not an image at all", "not_image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "not_image"),  # a PNG signature and nothing after it
+        (b"0" * (MAX_UPLOAD_BYTES + 1), "large"),
+        (_png(np.full((50, 50), 255, dtype=np.uint8)), "empty"),  # all white
+        (_png(np.zeros((50, 50), dtype=np.uint8)), "empty"),  # all black
+        (_png(np.full((50, 50), 128, dtype=np.uint8), format="GIF"), "format"),
+        (_png(np.full((50, 50), 128, dtype=np.uint8), format="BMP"), "format"),
+    ],
+)
 def test_bad_uploads_get_a_reason(data, reason):
     with pytest.raises(UploadError) as err:
         read_upload(data)

@@ -19,8 +19,17 @@ def test_every_view_is_registered_and_every_entry_exists():
 
 
 def test_a_wrong_path_raises(monkeypatch):
-    wrong = registry.PageInfo("kl", "gaussian-kl", "views/gausian_kl.py", "📏", "elbo", "1.4.11",
-                              live_views=("kl",), key_section="", uses_model=False)
+    wrong = registry.PageInfo(
+        "kl",
+        "gaussian-kl",
+        "views/gausian_kl.py",
+        "📏",
+        "elbo",
+        "1.4.11",
+        live_views=("kl",),
+        key_section="",
+        uses_model=False,
+    )
     monkeypatch.setattr(registry, "PAGES", (*registry.PAGES, wrong))
     with pytest.raises(registry.MissingPageError, match="gausian_kl"):
         registry.built_pages()
@@ -31,8 +40,11 @@ def test_entries_are_well_formed(page):
     assert page.section in registry.SECTIONS
     assert page.url_path and page.url_path == page.url_path.lower() and " " not in page.url_path
     for lang in LANGS:  # the home page's section headings and the navigation's group names
-        assert {f"home.section_{page.section}", f"home.section_{page.section}_blurb",
-                f"home.nav_{page.section}"} <= set(catalogue(lang))
+        assert {
+            f"home.section_{page.section}",
+            f"home.section_{page.section}_blurb",
+            f"home.nav_{page.section}",
+        } <= set(catalogue(lang))
 
 
 def test_slugs_and_url_paths_are_unique():

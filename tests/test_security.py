@@ -59,8 +59,9 @@ def test_tampered_weights_are_refused_before_torch_load_runs(tmp_path, monkeypat
     elif tamper == "append bytes":
         weights.write_bytes(weights.read_bytes() + b"\0" * 16)
     else:
-        card.write_text(card.read_text(encoding="utf-8").replace('"weights_sha256": "', '"weights_sha256": "0'),
-                        encoding="utf-8")
+        card.write_text(
+            card.read_text(encoding="utf-8").replace('"weights_sha256": "', '"weights_sha256": "0'), encoding="utf-8"
+        )
     calls = []
     real_load = torch.load
     monkeypatch.setattr(torch, "load", lambda *args, **kwargs: calls.append(args) or real_load(*args, **kwargs))
@@ -90,8 +91,21 @@ def test_xsrf_protection_stays_on():
     assert config.get("server", {}).get("enableCORS", True) is True
 
 
-FILE_READERS = {"open", "Path", "read_text", "read_bytes", "load", "loadtxt", "genfromtxt", "load_checkpoint",
-                "load_model_card", "load_digits", "load_holdout_binary", "from_file", "imread"}
+FILE_READERS = {
+    "open",
+    "Path",
+    "read_text",
+    "read_bytes",
+    "load",
+    "loadtxt",
+    "genfromtxt",
+    "load_checkpoint",
+    "load_model_card",
+    "load_digits",
+    "load_holdout_binary",
+    "from_file",
+    "imread",
+}
 
 
 def test_ui_never_passes_query_params_to_a_file_reader():
@@ -119,8 +133,10 @@ def _calls_in(tree):
 
 
 def _mentions(node, names: set[str]) -> bool:
-    return any((isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names)
-               for n in ast.walk(node))
+    return any(
+        (isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names)
+        for n in ast.walk(node)
+    )
 
 
 def test_path_like_url_values_are_never_opened(monkeypatch):

@@ -91,8 +91,9 @@ def test_the_lessons_states_are_their_pages_parameters_with_named_changes():
 
     mc_l = mc_data.STATE.params["L"].default
     expected = {
-        lesson.JENSEN_STATE: elbo_data.STATE.derive("lesson_jensen", ("lam", "x1", "x2", "lnsigma"),
-                                                    change={"lam": {"default": 0.5}, "x1": {"default": 1.0}}),
+        lesson.JENSEN_STATE: elbo_data.STATE.derive(
+            "lesson_jensen", ("lam", "x1", "x2", "lnsigma"), change={"lam": {"default": 0.5}, "x1": {"default": 1.0}}
+        ),
         lesson.LEDGER_STATE: elbo_data.STATE.derive("lesson_ledger", ("qmu", "qsigma", "step"), rename={"step": "k"}),
         lesson.KL_STATE: kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2")),
         lesson.MC_STATE: mc_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": mc_l, "hi": mc_l}}),

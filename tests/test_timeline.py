@@ -116,6 +116,11 @@ def test_train_model_calls_on_epoch_from_the_initialization_on():
     seen = []
     cfg = train.TrainConfig(epochs=2, batch_size=32, subset=64)
     tiny = timeline.VAEConfig(encoder_hidden=[16], decoder_hidden=[16])
-    train.train_model(tiny, cfg, torch.device("cpu"), progress=False,
-                      on_epoch=lambda epoch, m: seen.append((epoch, m.training, torch.is_inference_mode_enabled())))
+    train.train_model(
+        tiny,
+        cfg,
+        torch.device("cpu"),
+        progress=False,
+        on_epoch=lambda epoch, m: seen.append((epoch, m.training, torch.is_inference_mode_enabled())),
+    )
     assert seen == [(0, False, True), (1, False, True), (2, False, True)]

@@ -40,8 +40,9 @@ def test_posterior_is_joint_over_evidence(case):
     x, w, noise, _, _ = case
     mean, sd = posterior(x, w, noise)
     z = np.linspace(mean - 5 * sd, mean + 5 * sd, 11)
-    np.testing.assert_allclose(log_joint(z, x, w, noise) - log_evidence(x, w, noise),
-                               stats.norm(mean, sd).logpdf(z), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        log_joint(z, x, w, noise) - log_evidence(x, w, noise), stats.norm(mean, sd).logpdf(z), rtol=1e-10, atol=1e-10
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -65,9 +66,7 @@ def test_elbo_by_monte_carlo():
     assert log_mean == pytest.approx(log_evidence(x, w, noise), abs=0.01)
 
 
-slider = st.tuples(
-    st.floats(-4, 4), st.floats(-3, 3), st.floats(0.1, 3), st.floats(-4, 4), st.floats(0.1, 3)
-)
+slider = st.tuples(st.floats(-4, 4), st.floats(-3, 3), st.floats(0.1, 3), st.floats(-4, 4), st.floats(0.1, 3))
 
 
 @settings(max_examples=400, deadline=None)
@@ -184,8 +183,13 @@ def test_weight_chi_square_by_quadrature(case):
     x, w, noise, m, s = case
     lp = log_evidence(x, w, noise)
     mean, sd = posterior(x, w, noise)
-    second, _ = integrate.quad(lambda z: math.exp(2 * (log_joint(z, x, w, noise) - lp) - stats.norm(m, s).logpdf(z)),
-                               mean - 40 * sd, mean + 40 * sd, points=[mean], limit=200)
+    second, _ = integrate.quad(
+        lambda z: math.exp(2 * (log_joint(z, x, w, noise) - lp) - stats.norm(m, s).logpdf(z)),
+        mean - 40 * sd,
+        mean + 40 * sd,
+        points=[mean],
+        limit=200,
+    )
     assert weight_chi_square(x, w, noise, m, s) == pytest.approx(second - 1, rel=1e-7, abs=1e-10)
 
 

@@ -17,8 +17,22 @@ TINY = VAEConfig(encoder_hidden=[32], decoder_hidden=[32], encoder_activation="t
 
 
 def test_one_epoch_smoke_run_writes_a_loadable_model(tmp_path):
-    card = train.main(["--epochs", "1", "--quick", "--seed", "3", "--out", str(tmp_path), "--no-progress",
-                       "--encoder-hidden", "64", "--decoder-hidden", "64"])
+    card = train.main(
+        [
+            "--epochs",
+            "1",
+            "--quick",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "--encoder-hidden",
+            "64",
+            "--decoder-hidden",
+            "64",
+        ]
+    )
     written = json.loads((tmp_path / checkpoint.CARD_NAME).read_text())
     assert written == json.loads(json.dumps(card))
     assert written["training"]["epochs"] == 1 and written["training"]["seed"] == 3
@@ -33,13 +47,13 @@ def test_training_is_deterministic_on_cpu_for_a_seed():
     cfg = train.TrainConfig(epochs=1, batch_size=32, subset=96, seed=5, shift_pixels=1, kl_warmup_epochs=1)
     a, loss_a = train.train_model(TINY, cfg, torch.device("cpu"), progress=False)
     b, loss_b = train.train_model(TINY, cfg, torch.device("cpu"), progress=False)
-    c, _ = train.train_model(TINY, train.TrainConfig(epochs=1, batch_size=32, subset=96, seed=6),
-                             torch.device("cpu"), progress=False)
+    c, _ = train.train_model(
+        TINY, train.TrainConfig(epochs=1, batch_size=32, subset=96, seed=6), torch.device("cpu"), progress=False
+    )
     assert loss_a == loss_b
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
-    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.state_dict().values(), c.state_dict().values(),
-                                                         strict=True))
+    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.state_dict().values(), c.state_dict().values(), strict=True))
 
 
 def test_iwae_objective_trains():
@@ -55,8 +69,12 @@ def test_shift_images_moves_each_image_by_at_most_one_pixel():
     shifted = train.shift_images(images, 1, gen)
     seen = set()
     for original, moved in zip(images.numpy(), shifted.numpy(), strict=True):
-        matches = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                   if np.array_equal(np.roll(original, (dy, dx), axis=(0, 1)), moved)]
+        matches = [
+            (dy, dx)
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+            if np.array_equal(np.roll(original, (dy, dx), axis=(0, 1)), moved)
+        ]
         assert len(matches) == 1
         seen.add(matches[0])
     assert len(seen) == 9  # all nine offsets occur
@@ -90,8 +108,18 @@ def test_retrain_command_reproduces_the_shipped_recipe():
     args = train.build_parser().parse_args(argv)
     card = checkpoint.load_model_card()
     recorded = card["training"]
-    for key in ("epochs", "seed", "batch_size", "lr", "lr_final", "weight_decay", "kl_warmup_epochs",
-                "shift_pixels", "objective", "n_samples"):
+    for key in (
+        "epochs",
+        "seed",
+        "batch_size",
+        "lr",
+        "lr_final",
+        "weight_decay",
+        "kl_warmup_epochs",
+        "shift_pixels",
+        "objective",
+        "n_samples",
+    ):
         assert getattr(args, key) == recorded[key], key
     assert recorded["subset"] is None
     model_args = card["model_args"]

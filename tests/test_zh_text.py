@@ -47,33 +47,102 @@ ALLOWED = {("home.how", r"\bnats\b")}
 @pytest.mark.parametrize(("pattern", "instead"), FORBIDDEN, ids=[p for p, _ in FORBIDDEN])
 def test_zh_catalogue_uses_one_word_per_concept(pattern, instead):
     rule = re.compile(pattern)
-    found = {key: rule.search(text).group(0) for key, text in ZH.items()
-             if rule.search(text) and (key, pattern) not in ALLOWED}
+    found = {
+        key: rule.search(text).group(0)
+        for key, text in ZH.items()
+        if rule.search(text) and (key, pattern) not in ALLOWED
+    }
     assert not found, f"write {instead}: {found}"
 
 
 def test_the_rules_catch_what_they_are_for():
     """Each rule fires on the phrase it was written against (a rule that cannot fail guards nothing)."""
-    samples = ["log 是凹函数", "f 是凸函数（下凸）", "下方的账本", "差值 KL", "路径导数", "详见核对", "黄色星号",
-               "有符号面积", "动手试一试", "正是章节中的写法", "隐变量探索页", "缩小了 9.2 倍", "数值很大且为负",
-               "输入——像 MNIST", "老实说", "式 (1.4.5)", "第 k = 3 步", "在 4,500 个数字上", 'KL 很"贵"',
-               "以 nats 为单位"]
+    samples = [
+        "log 是凹函数",
+        "f 是凸函数（下凸）",
+        "下方的账本",
+        "差值 KL",
+        "路径导数",
+        "详见核对",
+        "黄色星号",
+        "有符号面积",
+        "动手试一试",
+        "正是章节中的写法",
+        "隐变量探索页",
+        "缩小了 9.2 倍",
+        "数值很大且为负",
+        "输入——像 MNIST",
+        "老实说",
+        "式 (1.4.5)",
+        "第 k = 3 步",
+        "在 4,500 个数字上",
+        'KL 很"贵"',
+        "以 nats 为单位",
+    ]
     for (pattern, _), sample in zip(FORBIDDEN, samples, strict=True):
         assert re.search(pattern, sample), (pattern, sample)
-    for fine in ("log 是上凸函数", "下凸函数的情形", "对“凸”“凹”的叫法", "ELBO 分解", "间隙", "缩小到原来的 1/10",
-                 "5000"):
+    for fine in (
+        "log 是上凸函数",
+        "下凸函数的情形",
+        "对“凸”“凹”的叫法",
+        "ELBO 分解",
+        "间隙",
+        "缩小到原来的 1/10",
+        "5000",
+    ):
         assert not any(re.search(p, fine) for p, _ in FORBIDDEN[:2] + FORBIDDEN[11:12] + FORBIDDEN[17:18]), fine
 
 
 # --- rendered pages -----------------------------------------------------------------------------
 # Proper names, acronyms and math identifiers that stay as they are in Chinese; unlike the shared
 # smoke test's list, no English words (recon, nats, …).
-NAMES = {"Mohamed", "JMLR", "Kingma", "Welling", "Burda", "Grosse", "Salakhutdinov", "ELBO", "IWAE", "MNIST",
-         "Jensen", "Gibbs", "English", "Bernoulli", "REINFORCE", "softplus", "logit", "logits", "scipy", "quad",
-         "torch", "numpy", "diag", "URL", "DDPM", "cuda", "cpu", "mps", "AdamW", "Adam", "ReLU", "GELU", "Tanh",
-         "tanh", "relu", "gelu", "sigmoid", "PyTorch", "Streamlit", "Plotly", "Chromium", "Safari", "WeChat",
-         "Shift",  # a key's name, as printed on the keyboard
-         "Language"}  # the sidebar's "语言 · Language": how a reader of the other language finds the switch
+NAMES = {
+    "Mohamed",
+    "JMLR",
+    "Kingma",
+    "Welling",
+    "Burda",
+    "Grosse",
+    "Salakhutdinov",
+    "ELBO",
+    "IWAE",
+    "MNIST",
+    "Jensen",
+    "Gibbs",
+    "English",
+    "Bernoulli",
+    "REINFORCE",
+    "softplus",
+    "logit",
+    "logits",
+    "scipy",
+    "quad",
+    "torch",
+    "numpy",
+    "diag",
+    "URL",
+    "DDPM",
+    "cuda",
+    "cpu",
+    "mps",
+    "AdamW",
+    "Adam",
+    "ReLU",
+    "GELU",
+    "Tanh",
+    "tanh",
+    "relu",
+    "gelu",
+    "sigmoid",
+    "PyTorch",
+    "Streamlit",
+    "Plotly",
+    "Chromium",
+    "Safari",
+    "WeChat",
+    "Shift",  # a key's name, as printed on the keyboard
+    "Language",
+}  # the sidebar's "语言 · Language": how a reader of the other language finds the switch
 # Deliberate English in a zh string: the unit's international name, given once where 奈特 is introduced.
 EXEMPT = ("（nats，",)
 

@@ -39,7 +39,7 @@ STATE = UrlState(
 
 
 def fit(state) -> None:
-    """"Fit": the argmax of the expected ELBO (vae_core.diffusion.fit_reverse) — m̂ = m, ŝ = s,
+    """ "Fit": the argmax of the expected ELBO (vae_core.diffusion.fit_reverse) — m̂ = m, ŝ = s,
     optimal variances, the fitted prior N(M_T, S_T)."""
     state.set("mh", state.value("m"))
     state.set("sh", state.value("s"))
@@ -73,9 +73,16 @@ def numbers(T, kind, m, s, x0, mh, sh, variance, prior) -> Numbers:
     rev = reverse(T, kind, mh, sh, variance, prior)
     led = d.ledger(x0, sched, rev)
     exp = d.expected_ledger(m, s, sched, rev)
-    return Numbers(float(led.log_evidence), float(led.elbo), float(led.gap), float(led.reconstruction),
-                   float(led.prior_matching), np.asarray(led.denoising, float), float(exp.elbo),
-                   -0.5 * math.log(2 * math.pi * math.e * s * s))
+    return Numbers(
+        float(led.log_evidence),
+        float(led.elbo),
+        float(led.gap),
+        float(led.reconstruction),
+        float(led.prior_matching),
+        np.asarray(led.denoising, float),
+        float(exp.elbo),
+        -0.5 * math.log(2 * math.pi * math.e * s * s),
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -94,11 +101,20 @@ def bridge() -> dict[str, float | str]:
     diffusion ledger and the toy model's ledger, computed by the two libraries; the ELBO page's link."""
     x, w, noise = BRIDGE.x, BRIDGE.w, BRIDGE.noise
     qmu, qsigma = math.sqrt(1 - BRIDGE_BETA) * x, math.sqrt(BRIDGE_BETA)
-    led = d.ledger(x, d.Schedule(np.array([BRIDGE_BETA])),
-                   d.Reverse(np.array([w]), np.array([0.0]), np.array([noise**2]), 0.0, 1.0))
+    led = d.ledger(
+        x,
+        d.Schedule(np.array([BRIDGE_BETA])),
+        d.Reverse(np.array([w]), np.array([0.0]), np.array([noise**2]), 0.0, 1.0),
+    )
     return {
-        "x": x, "w": w, "noise": noise, "qmu": qmu, "qsigma": qsigma,
-        "diff_log_p": float(led.log_evidence), "diff_elbo": float(led.elbo), "diff_gap": float(led.gap),
+        "x": x,
+        "w": w,
+        "noise": noise,
+        "qmu": qmu,
+        "qsigma": qsigma,
+        "diff_log_p": float(led.log_evidence),
+        "diff_elbo": float(led.elbo),
+        "diff_gap": float(led.gap),
         "toy_log_p": float(toy_model.log_evidence(x, w, noise)),
         "toy_elbo": float(toy_model.elbo(x, w, noise, qmu, qsigma)),
         "toy_gap": float(toy_model.posterior_kl(x, w, noise, qmu, qsigma)),
@@ -153,8 +169,15 @@ def jump_vs_walk(kind: str, t: int, n: int, seed: int) -> list[MomentCheck]:
     for x0 in (1.0, -1.0):
         jump = d.sample_jump(sched, x0, t, n, seed) if t > 0 else np.full(n, x0)
         walk = d.sample_walk(sched, x0, t, n, seed + 1) if t > 0 else np.full(n, x0)
-        rows.append(MomentCheck(x0, math.sqrt(sched.alpha_bar[t]) * x0, float(sched.one_minus_alpha_bar[t]),
-                                moments(jump), moments(walk)))
+        rows.append(
+            MomentCheck(
+                x0,
+                math.sqrt(sched.alpha_bar[t]) * x0,
+                float(sched.one_minus_alpha_bar[t]),
+                moments(jump),
+                moments(walk),
+            )
+        )
     return rows
 
 

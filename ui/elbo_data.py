@@ -48,8 +48,12 @@ STATE = UrlState(
     IntParam("seed", 0, 0, 2**31 - 1),
 )
 F_TEX = {"log": r"\log {}", "sqrt": r"\sqrt{{{}}}", "neglog": r"-\log {}", "square": r"{}^2"}
-WEIGHTED_TEX = {"log": r"{w}\log {a}", "sqrt": r"{w}\sqrt{{{a}}}", "neglog": r"{w}\,(-\log {a})",
-                "square": r"{w}\cdot {a}^2"}
+WEIGHTED_TEX = {
+    "log": r"{w}\log {a}",
+    "sqrt": r"{w}\sqrt{{{a}}}",
+    "neglog": r"{w}\,(-\log {a})",
+    "square": r"{w}\cdot {a}^2",
+}
 LOGNORMAL_MEAN_F_TEX = {"log": "0", "neglog": "0", "square": r"e^{2\sigma^2}", "sqrt": r"e^{\sigma^2/8}"}
 
 
@@ -59,15 +63,18 @@ def jensen_latex(f, dist, params, result, convex: bool) -> str:
     if dist == "two":
         lam, x1, x2 = params["lam"], params["x1"], params["x2"]
         inner = rf"\big({tex(lam)}\cdot{tex(x1)}+{tex(1 - lam)}\cdot{tex(x2)}\big)"
-        terms = (WEIGHTED_TEX[f].format(w=tex(lam), a=tex(x1)) + "+"
-                 + WEIGHTED_TEX[f].format(w=tex(1 - lam), a=tex(x2)))
-        return (rf"\begin{{aligned}}f(\mathbb E[X])&={F_TEX[f].format(inner)}={num(result.f_of_mean)}\\"
-                rf"&{rel}\mathbb E[f(X)]={terms}={num(result.mean_of_f)}\end{{aligned}}")
+        terms = WEIGHTED_TEX[f].format(w=tex(lam), a=tex(x1)) + "+" + WEIGHTED_TEX[f].format(w=tex(1 - lam), a=tex(x2))
+        return (
+            rf"\begin{{aligned}}f(\mathbb E[X])&={F_TEX[f].format(inner)}={num(result.f_of_mean)}\\"
+            rf"&{rel}\mathbb E[f(X)]={terms}={num(result.mean_of_f)}\end{{aligned}}"
+        )
     wrap = (r"\big(", r"\big)") if f == "square" else ("", "")  # (e^a)^2, not the invalid e^a^2
     symbolic = F_TEX[f].format(wrap[0] + r"e^{\sigma^2/2}" + wrap[1])
     numeric = F_TEX[f].format(wrap[0] + f"e^{{{tex(params['lnsigma'])}^2/2}}" + wrap[1])
-    return (rf"\begin{{aligned}}f(\mathbb E[X])&={symbolic}={numeric}={num(result.f_of_mean)}\\"
-            rf"&{rel}\mathbb E[f(X)]={LOGNORMAL_MEAN_F_TEX[f]}={num(result.mean_of_f)}\end{{aligned}}")
+    return (
+        rf"\begin{{aligned}}f(\mathbb E[X])&={symbolic}={numeric}={num(result.f_of_mean)}\\"
+        rf"&{rel}\mathbb E[f(X)]={LOGNORMAL_MEAN_F_TEX[f]}={num(result.mean_of_f)}\end{{aligned}}"
+    )
 
 
 # --- preset callbacks (the page passes its UrlState) ---------------------------------------------
@@ -86,9 +93,14 @@ def set_q_to_posterior(state: UrlState) -> None:
 # --- the ledger ----------------------------------------------------------------------------------
 def ledger_numbers(toy: Toy) -> dict:
     """log p(x), ELBO, KL(q‖p(z|x)) and the ELBO's two terms, exact; ``inputs`` tells a q move from a θ move."""
-    return {"inputs": tuple(toy), "lp": float(log_evidence(*toy[:3])), "elbo": float(elbo(*toy)),
-            "kl": float(posterior_kl(*toy)), "recon": float(reconstruction_term(*toy)),
-            "prior_kl": float(prior_kl(toy.m, toy.s))}
+    return {
+        "inputs": tuple(toy),
+        "lp": float(log_evidence(*toy[:3])),
+        "elbo": float(elbo(*toy)),
+        "kl": float(posterior_kl(*toy)),
+        "recon": float(reconstruction_term(*toy)),
+        "prior_kl": float(prior_kl(toy.m, toy.s)),
+    }
 
 
 def metric_delta(change: float | None, colour: str) -> dict:
@@ -107,8 +119,11 @@ def ledger_metrics(ledger: dict, previous_key: str) -> None:
     st.session_state[previous_key] = ledger
     moved = previous is not None and previous["inputs"] != ledger["inputs"]
     box = st.container(key="elbo_ledger_metrics")  # static/live/app.css reserves room for the deltas
-    for col, (label, key, colour) in zip(box.columns(3), (("log p(x)", "lp", "normal"), ("ELBO", "elbo", "normal"),
-                                                          ("KL(q‖p(z|x))", "kl", "inverse")), strict=True):
+    for col, (label, key, colour) in zip(
+        box.columns(3),
+        (("log p(x)", "lp", "normal"), ("ELBO", "elbo", "normal"), ("KL(q‖p(z|x))", "kl", "inverse")),
+        strict=True,
+    ):
         with col:
             metric(label, ledger[key], **metric_delta(ledger[key] - previous[key] if moved else None, colour))
     # The note after a move sits in one fixed slot, so the page below does not jump when it appears or
@@ -130,8 +145,11 @@ def cached_quadrature(toy: Toy):
 
 def check_rows(ledger: dict, quad: dict) -> list[tuple[str, str, str, str]]:
     """The ledger's closed forms next to quadrature, with their difference."""
-    pairs = [("log p(x)", ledger["lp"], quad["log_evidence"]), ("ELBO", ledger["elbo"], quad["elbo"]),
-             ("KL(q‖p(z|x))", ledger["kl"], quad["posterior_kl"])]
+    pairs = [
+        ("log p(x)", ledger["lp"], quad["log_evidence"]),
+        ("ELBO", ledger["elbo"], quad["elbo"]),
+        ("KL(q‖p(z|x))", ledger["kl"], quad["posterior_kl"]),
+    ]
     return [(a, num(b, 8), num(c, 8), f"{c - b:+.1e}") for a, b, c in pairs]
 
 

@@ -18,25 +18,62 @@ def ledger_figure(neg_log_p: float, neg_recon: float, prior: float, denoise: flo
     left, right = t("diffusion.bar_terms"), t("diffusion.bar_evidence")
 
     def seg(x, y, colour, name):
-        return {"type": "bar", "x": [x], "y": [y], "name": name, "marker": {"color": colour},
-                "hovertemplate": f"{name}: {num(y)}<extra></extra>"}
+        return {
+            "type": "bar",
+            "x": [x],
+            "y": [y],
+            "name": name,
+            "marker": {"color": colour},
+            "hovertemplate": f"{name}: {num(y)}<extra></extra>",
+        }
 
-    data = [seg(left, neg_recon, Q_ORANGE, t("diffusion.term_recon")),
-            seg(left, prior, PRIOR_GREY, t("diffusion.term_prior")),
-            seg(left, denoise, NEG_PURPLE, t("diffusion.term_denoise")),
-            seg(right, neg_log_p, P_BLUE, "−log p(x₀)"),
-            seg(right, gap, GAP_RED, t("diffusion.term_gap"))]
+    data = [
+        seg(left, neg_recon, Q_ORANGE, t("diffusion.term_recon")),
+        seg(left, prior, PRIOR_GREY, t("diffusion.term_prior")),
+        seg(left, denoise, NEG_PURPLE, t("diffusion.term_denoise")),
+        seg(right, neg_log_p, P_BLUE, "−log p(x₀)"),
+        seg(right, gap, GAP_RED, t("diffusion.term_gap")),
+    ]
     total = neg_recon + prior + denoise
-    return figure(data, 330, {"l": 55, "t": 95, "b": 30}, barmode="relative", hovermode="closest",
-                  yaxis={"title": {"text": t("diffusion.bar_axis")}, "zeroline": True},
-                  shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": total, "y1": total,
-                           "line": {"color": "black", "dash": "dot", "width": 1}}])
+    return figure(
+        data,
+        330,
+        {"l": 55, "t": 95, "b": 30},
+        barmode="relative",
+        hovermode="closest",
+        yaxis={"title": {"text": t("diffusion.bar_axis")}, "zeroline": True},
+        shapes=[
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": total,
+                "y1": total,
+                "line": {"color": "black", "dash": "dot", "width": 1},
+            }
+        ],
+    )
 
 
 def denoising_figure(denoise: np.ndarray) -> go.Figure:
     """The T−1 denoising-matching KLs against t."""
     t_axis = np.arange(2, len(denoise) + 2)
-    data = [{"type": "bar", "x": t_axis, "y": denoise, "marker": {"color": NEG_PURPLE},
-             "name": t("diffusion.term_denoise"), "hovertemplate": "t = %{x}: %{y:.4g}<extra></extra>"}]
-    return figure(data, 240, {"l": 60, "b": 45}, legend_top=False,
-                  xaxis={"title": {"text": "t"}}, yaxis={"title": {"text": t("diffusion.denoise_axis")}})
+    data = [
+        {
+            "type": "bar",
+            "x": t_axis,
+            "y": denoise,
+            "marker": {"color": NEG_PURPLE},
+            "name": t("diffusion.term_denoise"),
+            "hovertemplate": "t = %{x}: %{y:.4g}<extra></extra>",
+        }
+    ]
+    return figure(
+        data,
+        240,
+        {"l": 60, "b": 45},
+        legend_top=False,
+        xaxis={"title": {"text": "t"}},
+        yaxis={"title": {"text": t("diffusion.denoise_axis")}},
+    )

@@ -21,15 +21,30 @@ from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, p
 
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term (the live ledger, ui/live/elbo.py)
 GAP_LOG_RANGE = (-3, 4)  # the landscape's colours: log10 KL from 0.001 to 10,000 nats
-TITLE = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
-         "showarrow": False, "font": {"size": 14, "color": "#777"}}
+TITLE = {
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0.5,
+    "xanchor": "center",
+    "yanchor": "bottom",
+    "showarrow": False,
+    "font": {"size": 14, "color": "#777"},
+}
 DOTTED = {"color": PRIOR_GREY, "dash": "dot"}
 
 
 def vline(x, yref="y domain", xref="x", **line):
     """A vertical line across an axis' whole height, as a layout shape (no trace, no legend)."""
-    return {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": xref, "yref": yref,
-            "line": {"width": 1, **line}}
+    return {
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "xref": xref,
+        "yref": yref,
+        "line": {"width": 1, **line},
+    }
 
 
 def nice_bound(value: float) -> float:
@@ -50,8 +65,9 @@ def ledger_range(*values: float) -> list[float]:
 # --- part 2: the ledger and the densities ---------------------------------------------------------
 
 
-def _ledger_traces(row: str, lp: float, lower: float, x_range: list[float],
-                   axes: dict) -> tuple[list[dict], list[dict]]:
+def _ledger_traces(
+    row: str, lp: float, lower: float, x_range: list[float], axes: dict
+) -> tuple[list[dict], list[dict]]:
     """Eq. 1.4.10 as points on one nats axis, the gap as a bar. The ELBO and log p(x) are usually
     negative, so they are positions, never bars from 0; the only bar is the KL, which is ≥ 0 and runs
     from the ELBO to the right. (Part 2's live ledger, static/live/ledger.js, draws the same picture
@@ -63,25 +79,53 @@ def _ledger_traces(row: str, lp: float, lower: float, x_range: list[float],
     refs = {"xref": axes.get("xaxis", "x"), "yref": axes.get("yaxis", "y")}
 
     def gap_bar(start, width, colour, text):
-        return {"type": "bar", "y": [row], "x": [width], "base": [start], "orientation": "h", "width": 0.26,
-                "text": [text], "textposition": "inside", "insidetextanchor": "middle",
-                "marker": {"color": colour}, "hovertemplate": f"{text}<extra></extra>", **axes}
+        return {
+            "type": "bar",
+            "y": [row],
+            "x": [width],
+            "base": [start],
+            "orientation": "h",
+            "width": 0.26,
+            "text": [text],
+            "textposition": "inside",
+            "insidetextanchor": "middle",
+            "marker": {"color": colour},
+            "hovertemplate": f"{text}<extra></extra>",
+            **axes,
+        }
 
     labels = []
 
     def point(value, colour, symbol, label, above):
         text = f"{label} = {num(value)}"
-        labels.append({"x": value, "y": row, **refs, "text": text, "showarrow": False,
-                       "xanchor": "right" if value > middle else "left",  # grow towards the middle
-                       "yanchor": "bottom" if above else "top", "yshift": 13 if above else -13,
-                       "font": {"color": colour, "size": 14}})
-        return {"type": "scatter", "y": [row], "x": [value], "mode": "markers",
-                "marker": {"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
-                "hovertemplate": f"{text}<extra></extra>", **axes}
+        labels.append(
+            {
+                "x": value,
+                "y": row,
+                **refs,
+                "text": text,
+                "showarrow": False,
+                "xanchor": "right" if value > middle else "left",  # grow towards the middle
+                "yanchor": "bottom" if above else "top",
+                "yshift": 13 if above else -13,
+                "font": {"color": colour, "size": 14},
+            }
+        )
+        return {
+            "type": "scatter",
+            "y": [row],
+            "x": [value],
+            "mode": "markers",
+            "marker": {"color": colour, "symbol": symbol, "size": 14, "line": {"color": "white", "width": 1.5}},
+            "hovertemplate": f"{text}<extra></extra>",
+            **axes,
+        }
 
-    data = [gap_bar(lower, lp - lower, GAP_RED, f"KL(q‖p(z|x)) = {num(lp - lower)}"),
-            point(lower, Q_ORANGE, "diamond", "ELBO", above=False),
-            point(lp, P_BLUE, "circle", "log p(x)", above=True)]
+    data = [
+        gap_bar(lower, lp - lower, GAP_RED, f"KL(q‖p(z|x)) = {num(lp - lower)}"),
+        point(lower, Q_ORANGE, "diamond", "ELBO", above=False),
+        point(lp, P_BLUE, "circle", "log p(x)", above=True),
+    ]
     return data, labels
 
 
@@ -105,21 +149,52 @@ def joint_figure(x: float, w: float, noise: float) -> go.Figure:
     x_heat = np.linspace(-x_half, x_half, 90)
     log_p = log_joint(z_heat[None, :], x_heat[:, None], w, noise)  # (x rows, z columns)
     data = [
-        {"type": "heatmap", "x0": lo, "dx": z_heat[1] - z_heat[0], "y0": -x_half, "dy": x_heat[1] - x_heat[0],
-         "z": np.maximum(log_p, log_p.max() - 12).astype(np.float32), "colorscale": "Blues", "showscale": False,
-         "hovertemplate": "z=%{x:.2f}<br>x=%{y:.2f}<br>log p(x,z)=%{z:.2f}<extra></extra>"},
+        {
+            "type": "heatmap",
+            "x0": lo,
+            "dx": z_heat[1] - z_heat[0],
+            "y0": -x_half,
+            "dy": x_heat[1] - x_heat[0],
+            "z": np.maximum(log_p, log_p.max() - 12).astype(np.float32),
+            "colorscale": "Blues",
+            "showscale": False,
+            "hovertemplate": "z=%{x:.2f}<br>x=%{y:.2f}<br>log p(x,z)=%{z:.2f}<extra></extra>",
+        },
     ]
     return figure(
-        data, 300, {"l": 45, "t": 30, "b": 45},
+        data,
+        300,
+        {"l": 45, "t": 30, "b": 45},
         xaxis={"range": [lo, hi], "title": {"text": "z"}},
         yaxis={"title": {"text": "x"}},
-        shapes=[{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": x, "y1": x,
-                 "line": {"color": Q_ORANGE, "dash": "dash", "width": 2}}],
+        shapes=[
+            {
+                "type": "line",
+                "xref": "x domain",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": x,
+                "y1": x,
+                "line": {"color": Q_ORANGE, "dash": "dash", "width": 2},
+            }
+        ],
         annotations=[
             {**TITLE, "y": 1.0, "text": title_joint},
-            {"x": 1, "y": x, "xref": "x domain", "yref": "y", "text": observed, "showarrow": False,
-             "xanchor": "right", "yanchor": "bottom", "font": {"color": Q_ORANGE}, "bgcolor": "rgba(255,255,255,0.8)"},
-        ], legend_top=False,
+            {
+                "x": 1,
+                "y": x,
+                "xref": "x domain",
+                "yref": "y",
+                "text": observed,
+                "showarrow": False,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "font": {"color": Q_ORANGE},
+                "bgcolor": "rgba(255,255,255,0.8)",
+            },
+        ],
+        legend_top=False,
     )
 
 
@@ -166,39 +241,95 @@ def optimize_figure(x: float, w: float, noise: float, path: AscentPath, k: int, 
     side_ledger, progress = {"xaxis": "x2", "yaxis": "y2"}, {"xaxis": "x3", "yaxis": "y3"}
     ledger, labels = _ledger_traces(row_ledger, lp, float(path.elbo[k]), x_range, side_ledger)
     data = [
-        {"type": "heatmap", "x0": m_grid[0], "dx": m_grid[1] - m_grid[0], "y0": y_grid[0], "dy": y_grid[1] - y_grid[0],
-         "z": np.log10(np.maximum(gap, 1e-3)).astype(np.float32), "customdata": (lp - gap).astype(np.float32),
-         "colorscale": "Viridis", "reversescale": True, "zmin": GAP_LOG_RANGE[0], "zmax": GAP_LOG_RANGE[1],
-         "showscale": False,
-         "hovertemplate": "μ<sub>q</sub>=%{x:.2f}<br>log₁₀σ<sub>q</sub>=%{y:.2f}"
-                          "<br>ELBO=%{customdata:.4f}<extra></extra>"},
-        {"type": "scatter", "x": path.m, "y": np.log10(path.s), "customdata": path.s, "mode": "lines+markers",
-         "line": PATH_LINE, "marker": PATH_MARKER,
-         "hovertemplate": "μ<sub>q</sub>=%{x:.3f}<br>σ<sub>q</sub>=%{customdata:.3f}<extra></extra>"},
+        {
+            "type": "heatmap",
+            "x0": m_grid[0],
+            "dx": m_grid[1] - m_grid[0],
+            "y0": y_grid[0],
+            "dy": y_grid[1] - y_grid[0],
+            "z": np.log10(np.maximum(gap, 1e-3)).astype(np.float32),
+            "customdata": (lp - gap).astype(np.float32),
+            "colorscale": "Viridis",
+            "reversescale": True,
+            "zmin": GAP_LOG_RANGE[0],
+            "zmax": GAP_LOG_RANGE[1],
+            "showscale": False,
+            "hovertemplate": "μ<sub>q</sub>=%{x:.2f}<br>log₁₀σ<sub>q</sub>=%{y:.2f}"
+            "<br>ELBO=%{customdata:.4f}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": path.m,
+            "y": np.log10(path.s),
+            "customdata": path.s,
+            "mode": "lines+markers",
+            "line": PATH_LINE,
+            "marker": PATH_MARKER,
+            "hovertemplate": "μ<sub>q</sub>=%{x:.3f}<br>σ<sub>q</sub>=%{customdata:.3f}<extra></extra>",
+        },
         marker(post_mean, post_sd, OPTIMUM_MARKER, hoverinfo="skip"),
         marker(path.m[0], path.s[0], START_MARKER, hoverinfo="skip"),
         marker(path.m[k], path.s[k], STEP_MARKER, hovertemplate=f"{at_step}<extra></extra>"),
         *ledger,
-        {"type": "scatter", "x": np.arange(kl.size), "y": kl, "mode": "lines", "line": {"color": GAP_RED, "width": 2},
-         "hovertemplate": "k=%{x}<br>KL=%{y:.3g}<extra></extra>", **progress},
-        {"type": "scatter", "x": [k], "y": [kl[k]], "mode": "markers", "hoverinfo": "skip",
-         "marker": {"color": Q_ORANGE, "size": 11, "line": {"color": "black", "width": 1}}, **progress},
+        {
+            "type": "scatter",
+            "x": np.arange(kl.size),
+            "y": kl,
+            "mode": "lines",
+            "line": {"color": GAP_RED, "width": 2},
+            "hovertemplate": "k=%{x}<br>KL=%{y:.3g}<extra></extra>",
+            **progress,
+        },
+        {
+            "type": "scatter",
+            "x": [k],
+            "y": [kl[k]],
+            "mode": "markers",
+            "hoverinfo": "skip",
+            "marker": {"color": Q_ORANGE, "size": 11, "line": {"color": "black", "width": 1}},
+            **progress,
+        },
     ]
     return figure(
-        data, 470, {"l": 55, "r": 10, "t": 10, "b": 45}, showlegend=False, barmode="overlay", annotations=labels,
+        data,
+        470,
+        {"l": 55, "r": 10, "t": 10, "b": 45},
+        showlegend=False,
+        barmode="overlay",
+        annotations=labels,
         uniformtext={"minsize": 14, "mode": "hide"},
         xaxis={"domain": list(LAND_X), "title": {"text": "μ<sub>q</sub>"}, "range": [m_lo, m_hi]},
-        yaxis={"title": {"text": sigma_axis}, "range": [y_grid[0], y_grid[-1]],
-               "tickvals": np.log10(ticks), "ticktext": [f"{v:g}" for v in ticks]},
+        yaxis={
+            "title": {"text": sigma_axis},
+            "range": [y_grid[0], y_grid[-1]],
+            "tickvals": np.log10(ticks),
+            "ticktext": [f"{v:g}" for v in ticks],
+        },
         xaxis2={"anchor": "y2", "domain": list(SIDE_X), "range": x_range, "title": {"text": nats_axis}},
         yaxis2={"anchor": "x2", "domain": [0.74, 1.0], "range": [-0.75, 0.75], "showticklabels": False},
         xaxis3={"anchor": "y3", "domain": list(SIDE_X), "range": [0, path.kl.size - 1], "title": {"text": step_axis}},
-        yaxis3={"anchor": "x3", "domain": [0.0, 0.5], "type": "log", "title": {"text": "KL(qₖ‖p(z|x))"},
-                **power_ticks(math.floor(math.log10(kl.min())), math.ceil(math.log10(max(kl.max(), 1e-9))), 5)},
-        shapes=[vline(lp, xref="x2", yref="y2 domain", color=P_BLUE, dash="dash", width=1.5),
-                vline(0, xref="x2", yref="y2 domain", color="black"),
-                {"type": "line", "xref": "x3 domain", "x0": 0, "x1": 1, "yref": "y3", "y0": 1e-3, "y1": 1e-3,
-                 "line": {**DOTTED, "width": 1}}], legend_top=False,
+        yaxis3={
+            "anchor": "x3",
+            "domain": [0.0, 0.5],
+            "type": "log",
+            "title": {"text": "KL(qₖ‖p(z|x))"},
+            **power_ticks(math.floor(math.log10(kl.min())), math.ceil(math.log10(max(kl.max(), 1e-9))), 5),
+        },
+        shapes=[
+            vline(lp, xref="x2", yref="y2 domain", color=P_BLUE, dash="dash", width=1.5),
+            vline(0, xref="x2", yref="y2 domain", color="black"),
+            {
+                "type": "line",
+                "xref": "x3 domain",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y3",
+                "y0": 1e-3,
+                "y1": 1e-3,
+                "line": {**DOTTED, "width": 1},
+            },
+        ],
+        legend_top=False,
     )
 
 
@@ -211,50 +342,120 @@ def optimize_key_figure() -> go.Figure:
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "hoverinfo": "skip"}
     return figure(
-        [{"type": "heatmap", "z": steps[None, :], "x0": lo, "dx": steps[1] - steps[0], "y0": 0, "dy": 1,
-          "colorscale": "Viridis", "reversescale": True, "zmin": lo, "zmax": hi, "showscale": False,
-          "hoverinfo": "skip"},
-         {**legend_only, "name": path, "mode": "lines+markers", "line": {"color": "#333", "width": 1.5},
-          "marker": PATH_MARKER},
-         {**legend_only, "name": optimum, "mode": "markers", "marker": OPTIMUM_MARKER},
-         {**legend_only, "name": start, "mode": "markers", "marker": START_MARKER},
-         {**legend_only, "name": step, "mode": "markers", "marker": STEP_MARKER}],
-        KEY_HEIGHT, {"l": 55, "r": 28, "t": 24, "b": KEY_LEGEND_B},
-        title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
-               "yanchor": "top"},
+        [
+            {
+                "type": "heatmap",
+                "z": steps[None, :],
+                "x0": lo,
+                "dx": steps[1] - steps[0],
+                "y0": 0,
+                "dy": 1,
+                "colorscale": "Viridis",
+                "reversescale": True,
+                "zmin": lo,
+                "zmax": hi,
+                "showscale": False,
+                "hoverinfo": "skip",
+            },
+            {
+                **legend_only,
+                "name": path,
+                "mode": "lines+markers",
+                "line": {"color": "#333", "width": 1.5},
+                "marker": PATH_MARKER,
+            },
+            {**legend_only, "name": optimum, "mode": "markers", "marker": OPTIMUM_MARKER},
+            {**legend_only, "name": start, "mode": "markers", "marker": START_MARKER},
+            {**legend_only, "name": step, "mode": "markers", "marker": STEP_MARKER},
+        ],
+        KEY_HEIGHT,
+        {"l": 55, "r": 28, "t": 24, "b": KEY_LEGEND_B},
+        title={
+            "text": title,
+            "font": {"size": 14},
+            "xref": "paper",
+            "x": 0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+        },
         # One entry a row, pinned to the figure's bottom edge in a margin that holds four rows at any
         # width and language (a wrapping legend under a short bar ran over its tick labels and out of
         # the figure on a projector).
-        legend={"orientation": "v", "x": 0, "xref": "paper", "y": 0, "yref": "container", "yanchor": "bottom",
-                "itemclick": False, "itemdoubleclick": False, "tracegroupgap": 0},
+        legend={
+            "orientation": "v",
+            "x": 0,
+            "xref": "paper",
+            "y": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+            "itemclick": False,
+            "itemdoubleclick": False,
+            "tracegroupgap": 0,
+        },
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
-        yaxis={"visible": False, "fixedrange": True}, legend_top=False,
+        yaxis={"visible": False, "fixedrange": True},
+        legend_top=False,
     )
 
 
 # --- part 4: the Jensen view in samples -----------------------------------------------------------
 
 
-def weights_figure(counts: np.ndarray, edges: np.ndarray, elbo_hat: float, log_evidence_hat: float, lp: float,
-                   lower: float) -> go.Figure:
+def weights_figure(
+    counts: np.ndarray, edges: np.ndarray, elbo_hat: float, log_evidence_hat: float, lp: float, lower: float
+) -> go.Figure:
     """Histogram of log w; exact ELBO and log p(x) (solid) and their estimates (dotted); the gap in red."""
     hist_name, logw_axis, count_axis = t("elbo.hist_name"), t("elbo.logw_axis"), t("elbo.count_axis")
     top = float(counts.max()) * 1.08
-    data = [{"type": "bar", "x": 0.5 * (edges[1:] + edges[:-1]), "y": counts, "width": np.diff(edges),
-             "marker": {"color": "rgba(127,127,127,0.55)", "line": {"color": "white", "width": 0.5}},
-             "name": hist_name, "hovertemplate": "log w≈%{x:.3f}: %{y}<extra></extra>"}]
+    data = [
+        {
+            "type": "bar",
+            "x": 0.5 * (edges[1:] + edges[:-1]),
+            "y": counts,
+            "width": np.diff(edges),
+            "marker": {"color": "rgba(127,127,127,0.55)", "line": {"color": "white", "width": 0.5}},
+            "name": hist_name,
+            "hovertemplate": "log w≈%{x:.3f}: %{y}<extra></extra>",
+        }
+    ]
     for value, colour, dash, width, label in (
-            (lp, P_BLUE, "solid", 4, "log p(x)"), (lower, Q_ORANGE, "solid", 4, "ELBO"),
-            (log_evidence_hat, "#0b3c66", "dot", 2, "log (1/L) Σ wᵢ"),
-            (elbo_hat, "#a14b00", "dot", 2, "(1/L) Σ log wᵢ")):
-        data.append({"type": "scatter", "x": [value, value], "y": [0, top], "mode": "lines", "name": label,
-                     "line": {"color": colour, "dash": dash, "width": width}, "hoverinfo": "skip"})
+        (lp, P_BLUE, "solid", 4, "log p(x)"),
+        (lower, Q_ORANGE, "solid", 4, "ELBO"),
+        (log_evidence_hat, "#0b3c66", "dot", 2, "log (1/L) Σ wᵢ"),
+        (elbo_hat, "#a14b00", "dot", 2, "(1/L) Σ log wᵢ"),
+    ):
+        data.append(
+            {
+                "type": "scatter",
+                "x": [value, value],
+                "y": [0, top],
+                "mode": "lines",
+                "name": label,
+                "line": {"color": colour, "dash": dash, "width": width},
+                "hoverinfo": "skip",
+            }
+        )
     return figure(
-        data, 330, {"l": 55, "t": 10, "b": 85}, bargap=0,
+        data,
+        330,
+        {"l": 55, "t": 10, "b": 85},
+        bargap=0,
         legend={"orientation": "h", "y": -0.3, "x": 0, "yanchor": "top"},
-        shapes=[{"type": "rect", "x0": lower, "x1": lp, "y0": 0, "y1": 1, "yref": "y domain",
-                 "fillcolor": GAP_RED, "opacity": 0.15, "line": {"width": 0}}],
+        shapes=[
+            {
+                "type": "rect",
+                "x0": lower,
+                "x1": lp,
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "fillcolor": GAP_RED,
+                "opacity": 0.15,
+                "line": {"width": 0},
+            }
+        ],
         xaxis={"title": {"text": logw_axis}},
-        yaxis={"title": {"text": count_axis}}, legend_top=False,
+        yaxis={"title": {"text": count_axis}},
+        legend_top=False,
     )
-

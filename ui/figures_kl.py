@@ -47,23 +47,47 @@ def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direc
     y = LANDSCAPE_LOG_SIGMA
 
     def marker(mx, sx, name, style):
-        return {"type": "scatter", "x": [mx], "y": [math.log10(sx)], "mode": "markers", "name": name,
-                "hoverinfo": "skip", "marker": style}
+        return {
+            "type": "scatter",
+            "x": [mx],
+            "y": [math.log10(sx)],
+            "mode": "markers",
+            "name": name,
+            "hoverinfo": "skip",
+            "marker": style,
+        }
 
     data = [
-        {"type": "heatmap", "x0": LANDSCAPE_MU[0], "dx": LANDSCAPE_MU[1] - LANDSCAPE_MU[0], "y0": y[0],
-         "dy": y[1] - y[0], "z": np.log10(np.maximum(kl, KL_FLOOR)).astype(np.float32),
-         "customdata": kl.astype(np.float32),  # float32 halves what travels; hover shows 4 digits
-         "colorscale": COLORSCALE, "zmin": KL_LOG_RANGE[0], "zmax": KL_LOG_RANGE[1], "showscale": False,
-         "hovertemplate": "μ₂=%{x:.2f}<br>log₁₀σ₂=%{y:.2f}<br>KL=%{customdata:.4g}<extra></extra>"},
+        {
+            "type": "heatmap",
+            "x0": LANDSCAPE_MU[0],
+            "dx": LANDSCAPE_MU[1] - LANDSCAPE_MU[0],
+            "y0": y[0],
+            "dy": y[1] - y[0],
+            "z": np.log10(np.maximum(kl, KL_FLOOR)).astype(np.float32),
+            "customdata": kl.astype(np.float32),  # float32 halves what travels; hover shows 4 digits
+            "colorscale": COLORSCALE,
+            "zmin": KL_LOG_RANGE[0],
+            "zmax": KL_LOG_RANGE[1],
+            "showscale": False,
+            "hovertemplate": "μ₂=%{x:.2f}<br>log₁₀σ₂=%{y:.2f}<br>KL=%{customdata:.4g}<extra></extra>",
+        },
         marker(mu1, sigma1, label_min, MIN_MARKER),
         marker(mu2, sigma2, label_q, Q_MARKER),
     ]
     return figure(
-        data, 380, {"l": 50, "b": 45}, legend_top=False, showlegend=False,
+        data,
+        380,
+        {"l": 50, "b": 45},
+        legend_top=False,
+        showlegend=False,
         xaxis={"title": {"text": "μ₂"}, "range": [LANDSCAPE_MU[0], LANDSCAPE_MU[-1]]},
-        yaxis={"title": {"text": "σ₂"}, "range": [y[0], y[-1]],
-               "tickvals": np.log10(SIGMA_TICKS), "ticktext": [f"{v:g}" for v in SIGMA_TICKS]},
+        yaxis={
+            "title": {"text": "σ₂"},
+            "range": [y[0], y[-1]],
+            "tickvals": np.log10(SIGMA_TICKS),
+            "ticktext": [f"{v:g}" for v in SIGMA_TICKS],
+        },
     )
 
 
@@ -76,17 +100,48 @@ def colour_key_figure(direction: str) -> go.Figure:
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip"}
     return figure(
-        [{"type": "heatmap", "z": steps[None, :], "x0": lo, "dx": steps[1] - steps[0], "y0": 0, "dy": 1,
-          "colorscale": COLORSCALE, "zmin": lo, "zmax": hi, "showscale": False, "hoverinfo": "skip"},
-         {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
-         {**legend_only, "name": label_q, "marker": Q_MARKER}],
-        140, {"l": 50, "r": 40, "t": 34, "b": 70}, legend_top=False,
-        title={"text": title, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98,
-               "yanchor": "top"},
+        [
+            {
+                "type": "heatmap",
+                "z": steps[None, :],
+                "x0": lo,
+                "dx": steps[1] - steps[0],
+                "y0": 0,
+                "dy": 1,
+                "colorscale": COLORSCALE,
+                "zmin": lo,
+                "zmax": hi,
+                "showscale": False,
+                "hoverinfo": "skip",
+            },
+            {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
+            {**legend_only, "name": label_q, "marker": Q_MARKER},
+        ],
+        140,
+        {"l": 50, "r": 40, "t": 34, "b": 70},
+        legend_top=False,
+        title={
+            "text": title,
+            "font": {"size": 14},
+            "xref": "paper",
+            "x": 0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+        },
         # The two entries one a row under the tick labels, in a bottom margin of their own: beside the
         # title they crowded it and the bar's ends in a narrow column, worse at projector size.
-        legend={"orientation": "v", "x": 0, "xref": "paper", "y": 0, "yref": "container", "yanchor": "bottom",
-                "itemclick": False, "itemdoubleclick": False, "tracegroupgap": 0},
+        legend={
+            "orientation": "v",
+            "x": 0,
+            "xref": "paper",
+            "y": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+            "itemclick": False,
+            "itemdoubleclick": False,
+            "tracegroupgap": 0,
+        },
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True},
     )

@@ -53,8 +53,15 @@ def y_range(rows: np.ndarray, n: np.ndarray, centre: float, spread: float) -> li
 
 def hline(n: np.ndarray, y: float, name: str, colour: str, width: float = 1.5) -> dict:
     """A horizontal reference line as a trace, so it is named in the legend rather than over the data."""
-    return {"type": "scatter", "x": [float(n[0]), float(n[-1])], "y": [y, y], "mode": "lines",
-            "line": {"color": colour, "width": width}, "name": name, "hovertemplate": f"{name}<extra></extra>"}
+    return {
+        "type": "scatter",
+        "x": [float(n[0]), float(n[-1])],
+        "y": [y, y],
+        "mode": "lines",
+        "line": {"color": colour, "width": width},
+        "name": name,
+        "hovertemplate": f"{name}<extra></extra>",
+    }
 
 
 def log_n_axis() -> dict:
@@ -67,14 +74,41 @@ def error_figure(conv: Convergence, slope: float) -> go.Figure:
     err = np.abs(conv.mean - conv.exact)
     rms = np.sqrt(np.mean(err**2, axis=0))
     gx, gy = gapped(conv.n, np.where(err > 0, err, np.nan))
-    data = [{"type": "scatter", "x": gx, "y": gy, "mode": "lines", "line": {"color": RUNS_GREY, "width": 1},
-             "name": t("mc.err_runs"), "hoverinfo": "skip"},
-            {"type": "scatter", "x": n, "y": np.where(rms > 0, rms, np.nan), "mode": "lines",
-             "line": {"color": GAP_RED, "width": 3}, "name": t("mc.rms", slope=f"{slope:.2f}".replace("-", "−"))},
-            {"type": "scatter", "x": n, "y": conv.sd / np.sqrt(n), "mode": "lines",
-             "line": {"color": EXACT_BLACK, "width": 2, "dash": "dash"}, "name": t("mc.reference")}]
-    return figure(data, 400, MARGIN, hovermode="closest", xaxis=log_n_axis(),
-                       yaxis={"type": "log", "title": {"text": t("mc.axis_err")}, "exponentformat": "power"})
+    data = [
+        {
+            "type": "scatter",
+            "x": gx,
+            "y": gy,
+            "mode": "lines",
+            "line": {"color": RUNS_GREY, "width": 1},
+            "name": t("mc.err_runs"),
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": n,
+            "y": np.where(rms > 0, rms, np.nan),
+            "mode": "lines",
+            "line": {"color": GAP_RED, "width": 3},
+            "name": t("mc.rms", slope=f"{slope:.2f}".replace("-", "−")),
+        },
+        {
+            "type": "scatter",
+            "x": n,
+            "y": conv.sd / np.sqrt(n),
+            "mode": "lines",
+            "line": {"color": EXACT_BLACK, "width": 2, "dash": "dash"},
+            "name": t("mc.reference"),
+        },
+    ]
+    return figure(
+        data,
+        400,
+        MARGIN,
+        hovermode="closest",
+        xaxis=log_n_axis(),
+        yaxis={"type": "log", "title": {"text": t("mc.axis_err")}, "exponentformat": "power"},
+    )
 
 
 def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: float, repeats: int) -> go.Figure:
@@ -91,17 +125,47 @@ def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: 
     # the bars' outline: up at each left edge, across, down at the last right edge
     x = np.concatenate([edges[:1], edges])
     y = np.concatenate([[0.0], density, [0.0]])
-    data = [{"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"shape": "hv", "color": HIST_LINE,
-                                                                           "width": 1},
-             "fill": "tozeroy", "fillcolor": HIST_FILL, "name": t("mc.hist_bars", repeats=f"{repeats:,}"),
-             "hovertemplate": "%{x:.4g}: %{y:.3g}<extra></extra>"},
-            {"type": "scatter", "x": grid, "y": normal, "mode": "lines", "line": {"color": GAP_RED, "width": 2.5},
-             "name": t("mc.clt"), "hoverinfo": "skip"}]
-    exact_line = {"type": "line", "xref": "x", "yref": "y domain", "x0": exact, "x1": exact, "y0": 0, "y1": 1,
-                  "line": {"color": EXACT_BLACK, "width": 1.5}}
-    return figure(data, 400, MARGIN, hovermode="closest", shapes=[exact_line],
-                       xaxis={"title": {"text": t("mc.axis_q")}, "range": view},
-                       yaxis={"title": {"text": t("mc.axis_density")}, "rangemode": "tozero"})
+    data = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": y,
+            "mode": "lines",
+            "line": {"shape": "hv", "color": HIST_LINE, "width": 1},
+            "fill": "tozeroy",
+            "fillcolor": HIST_FILL,
+            "name": t("mc.hist_bars", repeats=f"{repeats:,}"),
+            "hovertemplate": "%{x:.4g}: %{y:.3g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": grid,
+            "y": normal,
+            "mode": "lines",
+            "line": {"color": GAP_RED, "width": 2.5},
+            "name": t("mc.clt"),
+            "hoverinfo": "skip",
+        },
+    ]
+    exact_line = {
+        "type": "line",
+        "xref": "x",
+        "yref": "y domain",
+        "x0": exact,
+        "x1": exact,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": EXACT_BLACK, "width": 1.5},
+    }
+    return figure(
+        data,
+        400,
+        MARGIN,
+        hovermode="closest",
+        shapes=[exact_line],
+        xaxis={"title": {"text": t("mc.axis_q")}, "range": view},
+        yaxis={"title": {"text": t("mc.axis_density")}, "rangemode": "tozero"},
+    )
 
 
 def asymptote_from(chi2: float) -> float:
@@ -116,26 +180,79 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
     for rows, colour, key in ((it.avg_log, "rgba(255,127,14,0.35)", "avg"), (it.iwae, "rgba(31,119,180,0.35)", "iwae")):
         if rows.shape[0] > 1:
             gx, gy = gapped(it.n, rows)
-            data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "line": {"color": colour, "width": 1},
-                         "name": t(f"mc.{key}_runs"), "hoverinfo": "skip"})
-        data.append({"type": "scatter", "x": n, "y": rows.mean(axis=0), "mode": "lines", "name": t(f"mc.{key}_mean"),
-                     "line": {"color": Q_ORANGE if key == "avg" else P_BLUE, "width": 3}})
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": gx,
+                    "y": gy,
+                    "mode": "lines",
+                    "line": {"color": colour, "width": 1},
+                    "name": t(f"mc.{key}_runs"),
+                    "hoverinfo": "skip",
+                }
+            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": n,
+                "y": rows.mean(axis=0),
+                "mode": "lines",
+                "name": t(f"mc.{key}_mean"),
+                "line": {"color": Q_ORANGE if key == "avg" else P_BLUE, "width": 3},
+            }
+        )
     keep = n >= asymptote_from(chi2)
     if keep.any() and chi2 > 0:
-        data.append({"type": "scatter", "x": n[keep], "y": it.log_px - chi2 / (2 * n[keep]), "mode": "lines",
-                     "name": t("mc.asymptote"), "line": {"color": P_BLUE, "width": 2, "dash": "dot"}})
-    data += [hline(n, it.log_px, f"log p(x) = {num(it.log_px)}", P_BLUE),
-             hline(n, it.elbo, f"ELBO = {num(it.elbo)}", Q_ORANGE)]
+        data.append(
+            {
+                "type": "scatter",
+                "x": n[keep],
+                "y": it.log_px - chi2 / (2 * n[keep]),
+                "mode": "lines",
+                "name": t("mc.asymptote"),
+                "line": {"color": P_BLUE, "width": 2, "dash": "dot"},
+            }
+        )
+    data += [
+        hline(n, it.log_px, f"log p(x) = {num(it.log_px)}", P_BLUE),
+        hline(n, it.elbo, f"ELBO = {num(it.elbo)}", Q_ORANGE),
+    ]
     early = it.n >= min(10, it.n[-1])
     lo = min(it.elbo - 0.6 * max(gap, 0.05), float(np.quantile(it.avg_log[:, early], 0.02)))
     hi = max(it.log_px + 0.35 * max(gap, 0.05), float(np.quantile(it.iwae[:, early], 0.98)))
-    gap_band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": it.elbo, "y1": it.log_px,
-                "fillcolor": GAP_RED, "opacity": 0.08, "line": {"width": 0}, "layer": "below"}
+    gap_band = {
+        "type": "rect",
+        "xref": "x domain",
+        "yref": "y",
+        "x0": 0,
+        "x1": 1,
+        "y0": it.elbo,
+        "y1": it.log_px,
+        "fillcolor": GAP_RED,
+        "opacity": 0.08,
+        "line": {"width": 0},
+        "layer": "below",
+    }
     # Up to seven legend entries in two columns, in a top margin sized for their rows: left to plotly,
     # a legend of three or four rows ran down over the plot (its margin push stops short).
     rows = -(-len(data) // 2)
-    legend = {"orientation": "h", "entrywidth": 0.5, "entrywidthmode": "fraction", "x": 0, "y": 1,
-              "yref": "container", "yanchor": "top", "tracegroupgap": 0}
-    return figure(data, 440 + LEGEND_ROW_PX * rows, {**MARGIN, "t": 16 + LEGEND_ROW_PX * rows}, hovermode="closest",
-                  xaxis=log_n_axis(), shapes=[gap_band], legend=legend,
-                  yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}})
+    legend = {
+        "orientation": "h",
+        "entrywidth": 0.5,
+        "entrywidthmode": "fraction",
+        "x": 0,
+        "y": 1,
+        "yref": "container",
+        "yanchor": "top",
+        "tracegroupgap": 0,
+    }
+    return figure(
+        data,
+        440 + LEGEND_ROW_PX * rows,
+        {**MARGIN, "t": 16 + LEGEND_ROW_PX * rows},
+        hovermode="closest",
+        xaxis=log_n_axis(),
+        shapes=[gap_band],
+        legend=legend,
+        yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}},
+    )

@@ -125,8 +125,14 @@ def post_caption_fields(post) -> dict:
     def pair(v) -> str:
         return f"({num(v[0], 3)}, {num(v[1], 3)})"
 
-    return dict(qmu=pair(post.mu_q), qsd=pair(post.sd_q), pmu=pair(post.post_mean), psd=pair(post.post_sd),
-                inside=percent(post.mass_in_q(2.0)), ideal=percent(latent.mass_inside(2.0)))
+    return dict(
+        qmu=pair(post.mu_q),
+        qsd=pair(post.sd_q),
+        pmu=pair(post.post_mean),
+        psd=pair(post.post_sd),
+        inside=percent(post.mass_in_q(2.0)),
+        ideal=percent(latent.mass_inside(2.0)),
+    )
 
 
 def metric_pm(label: str, value: float, se: float) -> None:
@@ -143,23 +149,37 @@ def check_rows(post, elbo) -> list[tuple[str, str, str]]:
     rows = [(t("latent.check_window", h=num(spacings[0], 4), n=len(post.z1)), num(post.log_px_window, 4), "—")]
     for stride, spacing in zip((2, 4), spacings[1:], strict=True):
         value = post.log_px_spacings[spacing]
-        rows.append((t("latent.check_spacing", stride=stride, h=num(spacing, 4)), num(value, 4),
-                     f"{value - window:+.1e}"))
+        rows.append(
+            (t("latent.check_spacing", stride=stride, h=num(spacing, 4)), num(value, 4), f"{value - window:+.1e}")
+        )
     coarse = post.log_px_coarse - window
-    rows.append((t("latent.check_coarse"), num(post.log_px_coarse, 4),
-                 f"{coarse:+.3f}" if abs(coarse) >= 5e-4 else f"{coarse:+.1e}"))
+    rows.append(
+        (
+            t("latent.check_coarse"),
+            num(post.log_px_coarse, 4),
+            f"{coarse:+.3f}" if abs(coarse) >= 5e-4 else f"{coarse:+.1e}",
+        )
+    )
     outside = math.exp(post.log_outside - post.log_px) if np.isfinite(post.log_outside) else 0.0
     rows.append((t("latent.check_outside"), f"{outside:.1e}", "—"))
-    rows.append((t("latent.check_post_sum"), f"{post.posterior.sum() + outside:.6f}",
-                 f"{post.posterior.sum() + outside - 1:+.1e}"))
+    rows.append(
+        (
+            t("latent.check_post_sum"),
+            f"{post.posterior.sum() + outside:.6f}",
+            f"{post.posterior.sum() + outside - 1:+.1e}",
+        )
+    )
     rows.append((t("latent.check_q_mass"), f"{post.q_mass:.6f}", f"{post.q_mass - 1:+.1e}"))
     rows.append((t("latent.check_recon_quad"), num(post.recon_quad, 4), "—"))
     diff = elbo.recon - post.recon_quad
     spread = elbo.samples > 1 and elbo.recon_se > 0
-    rows.append((t("latent.check_recon_mc", L=elbo.samples),
-                 f"{num(elbo.recon, 4)} ± {num(elbo.recon_se, 4) if spread else '—'}",
-                 t("common.diff_in_se", diff=f"{diff:+.4f}", z=f"{diff / elbo.recon_se:+.1f}")
-                 if spread else f"{diff:+.4f}"))
+    rows.append(
+        (
+            t("latent.check_recon_mc", L=elbo.samples),
+            f"{num(elbo.recon, 4)} ± {num(elbo.recon_se, 4) if spread else '—'}",
+            t("common.diff_in_se", diff=f"{diff:+.4f}", z=f"{diff / elbo.recon_se:+.1f}") if spread else f"{diff:+.4f}",
+        )
+    )
     rows.append((t("latent.check_gap_diff"), num(post.gap, 4), "—"))
     rows.append((t("latent.check_gap_direct"), num(post.kl_posterior, 4), f"{post.kl_posterior - post.gap:+.1e}"))
     return rows
@@ -173,9 +193,12 @@ def about_fields(card: dict) -> dict:
     return dict(
         enc="-".join(str(w) for w in [784, *args.get("encoder_hidden", []), 2]),
         dec="-".join(str(w) for w in [2, *args.get("decoder_hidden", []), 784]),
-        enc_act=args.get("encoder_activation", "?"), dec_act=args.get("decoder_activation", "?"),
-        epochs=train.get("epochs", "?"), train_size=f"{card.get('data', {}).get('train_size', 0):,}",
-        trained_on=card.get("device", "?"), seconds=f"{card.get('train_wall_seconds', 0):.0f}",
+        enc_act=args.get("encoder_activation", "?"),
+        dec_act=args.get("decoder_activation", "?"),
+        epochs=train.get("epochs", "?"),
+        train_size=f"{card.get('data', {}).get('train_size', 0):,}",
+        trained_on=card.get("device", "?"),
+        seconds=f"{card.get('train_wall_seconds', 0):.0f}",
         n=holdout_card.get("n_images", "?"),
         neg_elbo=num(holdout_card.get("neg_elbo", {}).get("mean", float("nan")), 2),
         neg_elbo_se=num(holdout_card.get("neg_elbo", {}).get("se", float("nan")), 2),
@@ -189,5 +212,10 @@ def about_fields(card: dict) -> dict:
 
 def card_gap(card: dict | None) -> float:
     """The model card's gap between importance sampling (k = 5000) and the grid, over the holdout."""
-    return ((card or {}).get("holdout", {}).get("neg_log_px_importance", {}).get("5000", {})
-            .get("gap_to_grid", float("nan")))
+    return (
+        (card or {})
+        .get("holdout", {})
+        .get("neg_log_px_importance", {})
+        .get("5000", {})
+        .get("gap_to_grid", float("nan"))
+    )

@@ -45,7 +45,8 @@ class Step:
 
 
 JENSEN_STATE = elbo_data.STATE.derive(  # the question's X = 1 or 4, ½ each
-    "lesson_jensen", ("lam", "x1", "x2", "lnsigma"), change={"lam": {"default": 0.5}, "x1": {"default": 1.0}})
+    "lesson_jensen", ("lam", "x1", "x2", "lnsigma"), change={"lam": {"default": 0.5}, "x1": {"default": 1.0}}
+)
 
 
 def jensen_view() -> dict:
@@ -142,8 +143,9 @@ def best_gaussian_kl(post) -> float:
 
     def kl(theta: np.ndarray) -> float:
         m1, m2, ls1, ls2 = theta
-        log_q = (-0.5 * (((zz1 - m1) / np.exp(ls1)) ** 2 + ((zz2 - m2) / np.exp(ls2)) ** 2)
-                 - np.log(2.0 * np.pi) - ls1 - ls2)
+        log_q = (
+            -0.5 * (((zz1 - m1) / np.exp(ls1)) ** 2 + ((zz2 - m2) / np.exp(ls2)) ** 2) - np.log(2.0 * np.pi) - ls1 - ls2
+        )
         q_cell = np.exp(log_q) * post.step**2
         return float(np.sum(q_cell * (log_q - log_post)) / q_cell.sum())
 
@@ -195,8 +197,13 @@ def vae_elbo_view() -> dict:
         fig.update_yaxes(fixedrange=True)  # a drag on a projector must not zoom the picture
         chart(fig)
     share = 100.0 * (1.0 - best / post.kl_posterior)
-    return {"log_px": num(post.log_px), "elbo": num(post.elbo_quad), "kl": num(post.kl_posterior, 3),
-            "best": num(best, 3), "share": f"{min(share, 99.9):.1f}"}
+    return {
+        "log_px": num(post.log_px),
+        "elbo": num(post.elbo_quad),
+        "kl": num(post.kl_posterior, 3),
+        "best": num(best, 3),
+        "share": f"{min(share, 99.9):.1f}",
+    }
 
 
 MC_STATE = mc_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": MC_L, "hi": MC_L}})
@@ -213,8 +220,13 @@ def mc_view() -> dict:
     n = conv.n.astype(float)
     low = int(np.argmin(abs(n - 100)))  # the running means are kept at checkpoints: the one nearest 100
     at_100, at_10k = (float(np.sqrt(np.mean((conv.mean[:, i] - conv.exact) ** 2))) for i in (low, -1))
-    return {"rms_100": num(at_100), "rms_10k": num(at_10k), "ratio": num(at_100 / at_10k, 1),
-            "n_low": count(int(n[low])), "n_high": count(int(n[-1]))}
+    return {
+        "rms_100": num(at_100),
+        "rms_10k": num(at_10k),
+        "ratio": num(at_100 / at_10k, 1),
+        "n_low": count(int(n[low])),
+        "n_high": count(int(n[-1])),
+    }
 
 
 REPARAM_STATE = reparam_data.STATE.derive("lesson_reparam", ("mu", "sigma"))
@@ -268,8 +280,14 @@ def latent_view() -> dict:
     along = path_classes(codes(model, model_key(model))[0], labels, start, end)
     crossed = [c for i, (c, _) in enumerate(along) if i == 0 or c != along[i - 1][0]]
     mid, votes = along[len(along) // 2]
-    return {"classes": " → ".join(map(str, crossed)), "mid": mid, "votes": votes, "k": PATH_NEIGHBOURS,
-            "first": int(labels[start]), "last": int(labels[end])}
+    return {
+        "classes": " → ".join(map(str, crossed)),
+        "mid": mid,
+        "votes": votes,
+        "k": PATH_NEIGHBOURS,
+        "first": int(labels[start]),
+        "last": int(labels[end]),
+    }
 
 
 DRAW_CLASSES = (1, 8)  # the question's two digits: little ink in a predictable place, and a lot
@@ -283,8 +301,10 @@ def class_numbers(_model, key) -> dict[int, dict[str, float]]:
     from ui.model import holdout
 
     images, labels = holdout()
-    return {c: {"elbo": _mean_elbo(_model, images[labels == c]),
-                "ink": float(images[labels == c].sum(axis=1).mean())} for c in DRAW_CLASSES}
+    return {
+        c: {"elbo": _mean_elbo(_model, images[labels == c]), "ink": float(images[labels == c].sum(axis=1).mean())}
+        for c in DRAW_CLASSES
+    }
 
 
 def _mean_elbo(model, x: np.ndarray) -> float:
@@ -331,8 +351,14 @@ def draw_view() -> dict:
             st.caption(t("lesson.draw_before", log_px=signed(last[1], 1)))
     classes = class_numbers(model, key)
     one, eight = (classes[c] for c in DRAW_CLASSES)
-    return {"log_px": num(log_px, 1), "ink": ink, "one": num(one["elbo"], 1), "eight": num(eight["elbo"], 1),
-            "ink_one": f"{one['ink']:.0f}", "ink_eight": f"{eight['ink']:.0f}"}
+    return {
+        "log_px": num(log_px, 1),
+        "ink": ink,
+        "one": num(one["elbo"], 1),
+        "eight": num(eight["elbo"], 1),
+        "ink_one": f"{one['ink']:.0f}",
+        "ink_eight": f"{eight['ink']:.0f}",
+    }
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -358,18 +384,50 @@ def training_curve(epochs, holdout_elbo, base: float, labels: dict[str, str]):
 
     later = np.asarray(holdout_elbo[1:], dtype=float)
     lo, hi = min(later.min(), base) - 16.0, later.max() + 6.0
-    data = [{"type": "scatter", "x": list(epochs), "y": list(holdout_elbo), "mode": "lines+markers",
-             "name": labels["curve"], "line": {"color": P_BLUE, "width": 2.5}, "marker": {"size": 5},
-             "cliponaxis": True},
-            {"type": "scatter", "x": [0, epochs[-1]], "y": [base, base], "mode": "lines", "name": labels["base"],
-             "line": {"color": PRIOR_GREY, "dash": "dash", "width": 2}, "hoverinfo": "skip"}]
-    arrow = {"x": 0, "y": lo, "ax": 36, "ay": -9, "text": labels["start"], "showarrow": True, "arrowhead": 2,
-             "xanchor": "left", "yanchor": "middle", "font": {"size": 12}}
+    data = [
+        {
+            "type": "scatter",
+            "x": list(epochs),
+            "y": list(holdout_elbo),
+            "mode": "lines+markers",
+            "name": labels["curve"],
+            "line": {"color": P_BLUE, "width": 2.5},
+            "marker": {"size": 5},
+            "cliponaxis": True,
+        },
+        {
+            "type": "scatter",
+            "x": [0, epochs[-1]],
+            "y": [base, base],
+            "mode": "lines",
+            "name": labels["base"],
+            "line": {"color": PRIOR_GREY, "dash": "dash", "width": 2},
+            "hoverinfo": "skip",
+        },
+    ]
+    arrow = {
+        "x": 0,
+        "y": lo,
+        "ax": 36,
+        "ay": -9,
+        "text": labels["start"],
+        "showarrow": True,
+        "arrowhead": 2,
+        "xanchor": "left",
+        "yanchor": "middle",
+        "font": {"size": 12},
+    }
     axis = {"fixedrange": True}
-    return figure(data, 260, legend_top=True, margin={"l": 50, "r": 10, "t": 40, "b": 42},
-                  xaxis={**axis, "range": [-4, epochs[-1] + 4], "title": {"text": labels["epoch"]}},
-                  yaxis={**axis, "range": [lo, hi], "title": {"text": labels["nats"]}},
-                  annotations=[arrow], dragmode=False)
+    return figure(
+        data,
+        260,
+        legend_top=True,
+        margin={"l": 50, "r": 10, "t": 40, "b": 42},
+        xaxis={**axis, "range": [-4, epochs[-1] + 4], "title": {"text": labels["epoch"]}},
+        yaxis={**axis, "range": [lo, hi], "title": {"text": labels["nats"]}},
+        annotations=[arrow],
+        dragmode=False,
+    )
 
 
 def small_map(mu: np.ndarray, labels: np.ndarray, title: str):
@@ -381,10 +439,21 @@ def small_map(mu: np.ndarray, labels: np.ndarray, title: str):
     fig = map_figure(mu, labels, title, height=215)
     for digit in range(10):
         centre = np.median(mu[labels == digit], axis=0)
-        fig.add_annotation(x=float(centre[0]), y=float(centre[1]), text=f"<b>{digit}</b>", showarrow=False,
-                           font={"size": 15, "color": DIGIT_COLOURS[digit]}, bgcolor="rgba(255,255,255,0.7)")
-    fig.update_layout(showlegend=False, margin={"l": 28, "r": 4, "t": 28, "b": 24}, dragmode=False,
-                      xaxis={"fixedrange": True, "title": None}, yaxis={"fixedrange": True, "title": None})
+        fig.add_annotation(
+            x=float(centre[0]),
+            y=float(centre[1]),
+            text=f"<b>{digit}</b>",
+            showarrow=False,
+            font={"size": 15, "color": DIGIT_COLOURS[digit]},
+            bgcolor="rgba(255,255,255,0.7)",
+        )
+    fig.update_layout(
+        showlegend=False,
+        margin={"l": 28, "r": 4, "t": 28, "b": 24},
+        dragmode=False,
+        xaxis={"fixedrange": True, "title": None},
+        yaxis={"fixedrange": True, "title": None},
+    )
     return fig
 
 
@@ -398,20 +467,32 @@ def training_view() -> dict:
     epochs, arrays = snapshot_epochs(), timeline()
     elbos = [float(v) for v in arrays["holdout_elbo"]]
     base, end = ignore_z_log_px(), elbos[-1]
-    labels = {"curve": t("lesson.training_curve"), "base": t("lesson.training_base", base=signed(base, 1)),
-              "start": t("lesson.training_start", e0=signed(elbos[0], 1)), "epoch": t("lesson.training_epoch"),
-              "nats": t("lesson.training_nats")}
+    labels = {
+        "curve": t("lesson.training_curve"),
+        "base": t("lesson.training_base", base=signed(base, 1)),
+        "start": t("lesson.training_start", e0=signed(elbos[0], 1)),
+        "epoch": t("lesson.training_epoch"),
+        "nats": t("lesson.training_nats"),
+    }
     chart(training_curve(epochs, elbos, base, labels))
-    reached = {share: next(e for e, v in zip(epochs, elbos, strict=True) if v >= base + share * (end - base))
-               for share in (0.5, 0.9)}
+    reached = {
+        share: next(e for e, v in zip(epochs, elbos, strict=True) if v >= base + share * (end - base))
+        for share in (0.5, 0.9)
+    }
     shown = (1, reached[0.5], reached[0.9], epochs[-1])
     for column, epoch in zip(st.columns(len(shown), gap="small"), shown, strict=True):
         with column:
             mu = arrays["mu"][epochs.index(epoch)].astype(np.float64)
             chart(small_map(mu, arrays["labels"], t("lesson.training_map", epoch=epoch)))
     at = {e: numbers_at(e)["holdout"]["elbo"] for e in (0, 1, epochs[-1])}
-    return {"e0": num(at[0], 1), "e1": num(at[1], 1), "end": num(at[epochs[-1]], 1), "base": num(base, 1),
-            "half": reached[0.5], "ninety": reached[0.9]}
+    return {
+        "e0": num(at[0], 1),
+        "e1": num(at[1], 1),
+        "end": num(at[epochs[-1]], 1),
+        "base": num(base, 1),
+        "half": reached[0.5],
+        "ninety": reached[0.9],
+    }
 
 
 STEPS: tuple[Step, ...] = (

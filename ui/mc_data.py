@@ -29,13 +29,20 @@ STATE = UrlState(
 
 REPEATS = 2_000  # histogram repeats
 POINTS = 120  # log-spaced checkpoints per run: 24 per decade is smooth on a log axis and keeps charts light
-SYMBOL = {"recon": "E_q[log p(x|z)]", "kl": "KL(q‖p(z))", "pi": "π", "square": "E[X²]", "exp": "E[eˣ]",
-          "tail": "P(X > 2)"}
+SYMBOL = {
+    "recon": "E_q[log p(x|z)]",
+    "kl": "KL(q‖p(z))",
+    "pi": "π",
+    "square": "E[X²]",
+    "exp": "E[eˣ]",
+    "tail": "P(X > 2)",
+}
 F_LATEX = {
     "recon": r"f(z)=\log p(x\mid z)=\log\mathcal N(x;\,wz,\ \mathrm{noise}^2),\quad z\sim q",
     "kl": r"f(z)=\log q(z)-\log p(z),\quad z\sim q",
     "pi": r"f(U)=4\cdot\mathbb 1\{U_1^2+U_2^2\le 1\},\quad U\sim\mathrm{Unif}[0,1]^2",
-    "square": r"f(X)=X^2,\quad X\sim\mathcal N(0,1)", "exp": r"f(X)=e^{X},\quad X\sim\mathcal N(0,1)",
+    "square": r"f(X)=X^2,\quad X\sim\mathcal N(0,1)",
+    "exp": r"f(X)=e^{X},\quad X\sim\mathcal N(0,1)",
     "tail": r"f(X)=\mathbb 1\{X>2\},\quad X\sim\mathcal N(0,1)",
 }
 

@@ -29,21 +29,30 @@ MUTED = "rgba(49, 51, 63, 0.8)"  # ticks and axis titles: 80 % of the text colou
 # The one template. Not derived from plotly_white: plotly.py validates and deep-copies that
 # template's per-trace defaults for every figure built. No axis automargin: it makes plotly.js lay
 # a figure out twice, so every figure reserves room for its tick labels and titles in ``margin``.
-_AXIS = {"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "tickfont": {"color": MUTED},
-         "title": {"font": {"size": TEXT_PX, "color": MUTED}}, "automargin": False, "ticks": ""}
-TEMPLATE = go.layout.Template(layout={
-    "font": {"family": FONT, "size": TEXT_PX, "color": TEXT},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "hoverlabel": {"font": {"family": FONT}, "align": "left"},
-    "xaxis": {**_AXIS, "showgrid": False},
-    "yaxis": _AXIS,
-    "transition": {"duration": 0},
-    "colorway": pio.templates["plotly_white"].layout.colorway,
-    "autotypenumbers": "strict",
-    "shapedefaults": {"line": {"color": TEXT}},
-    "annotationdefaults": {"arrowcolor": TEXT, "arrowhead": 0, "arrowwidth": 1},
-})
+_AXIS = {
+    "gridcolor": GRID,
+    "zeroline": False,
+    "linecolor": GRID,
+    "tickfont": {"color": MUTED},
+    "title": {"font": {"size": TEXT_PX, "color": MUTED}},
+    "automargin": False,
+    "ticks": "",
+}
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": FONT, "size": TEXT_PX, "color": TEXT},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hoverlabel": {"font": {"family": FONT}, "align": "left"},
+        "xaxis": {**_AXIS, "showgrid": False},
+        "yaxis": _AXIS,
+        "transition": {"duration": 0},
+        "colorway": pio.templates["plotly_white"].layout.colorway,
+        "autotypenumbers": "strict",
+        "shapedefaults": {"line": {"color": TEXT}},
+        "annotationdefaults": {"arrowcolor": TEXT, "arrowhead": 0, "arrowwidth": 1},
+    }
+)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -75,7 +84,7 @@ def figure(data: list[dict], height: int, margin: dict, legend_top: bool = True,
 
 def rgba(colour: str, alpha: float) -> str:
     """'#rrggbb' → 'rgba(r,g,b,alpha)': a concept's colour, translucent (e.g. a fill over a grid)."""
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -133,8 +142,10 @@ def power_ticks(lo_exp: int, hi_exp: int, most: int = 6) -> dict:
     superscript, and one label per decade piles up on a short axis)."""
     every = max(1, -(-(hi_exp - lo_exp) // (most - 1)))
     exps = [e for e in range(lo_exp, hi_exp + 1) if e % every == 0]  # 1 = 10⁰ is always one of them
-    return {"tickvals": [10.0**e for e in exps],
-            "ticktext": ["1" if e == 0 else "10" if e == 1 else f"10{str(e).translate(_SUPERSCRIPT)}" for e in exps]}
+    return {
+        "tickvals": [10.0**e for e in exps],
+        "ticktext": ["1" if e == 0 else "10" if e == 1 else f"10{str(e).translate(_SUPERSCRIPT)}" for e in exps],
+    }
 
 
 def log_ticks(lo_exp: int, hi_exp: int) -> dict:

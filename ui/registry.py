@@ -38,28 +38,110 @@ class PageInfo:
         return (ROOT / self.file).is_file()
 
 
-HOME = PageInfo("home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13",
-                live_views=(), key_section=None, uses_model=False)  # its cards, no chart
-LESSON = PageInfo("lesson", "lesson", "views/lesson.py", "🎓", "", "1.4.1–1.4.13",  # the class path: the
-                  live_views=(), key_section=None, uses_model=True)  # pages' views, one step at a time
+HOME = PageInfo(
+    "home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13", live_views=(), key_section=None, uses_model=False
+)  # its cards, no chart
+LESSON = PageInfo(
+    "lesson",
+    "lesson",
+    "views/lesson.py",
+    "🎓",
+    "",
+    "1.4.1–1.4.13",  # the class path: the
+    live_views=(),
+    key_section=None,
+    uses_model=True,
+)  # pages' views, one step at a time
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("kl", "gaussian-kl", "views/gaussian_kl.py", "📏", "elbo", "1.4.11",
-             live_views=("kl",), key_section="", uses_model=False),
-    PageInfo("elbo", "elbo", "views/elbo_jensen.py", "⚖️", "elbo", "1.4.1–1.4.10",
-             live_views=("jensen", "ledger"), key_section="ledger", uses_model=False),
-    PageInfo("mc", "monte-carlo", "views/monte_carlo.py", "🎲", "vae", "1.4.13",
-             live_views=("mc",), key_section="estimates", uses_model=False),
-    PageInfo("reparam", "reparameterization", "views/reparameterization.py", "🔀", "vae", "§1.4.2.2",
-             live_views=("reparam",), key_section="samples", uses_model=True),
-    PageInfo("latent", "latent", "views/latent_explorer.py", "🧭", "vae", "1.4.12",
-             live_views=("latent",), key_section="map", uses_model=True),
-    PageInfo("draw", "draw", "views/draw_digit.py", "✏️", "vae", "1.4.12",
-             live_views=("draw",), key_section="pad", uses_model=True),
-    PageInfo("training", "training", "views/training.py", "🎬", "vae", "1.4.12",
-             live_views=("timeline",), key_section="timeline", uses_model=False),
-    PageInfo("diffusion", "diffusion", "views/diffusion.py", "🌫️", "diffusion", "1.4.5–1.4.13",
-             live_views=("noise",), key_section="noise", uses_model=False),
+    PageInfo(
+        "kl",
+        "gaussian-kl",
+        "views/gaussian_kl.py",
+        "📏",
+        "elbo",
+        "1.4.11",
+        live_views=("kl",),
+        key_section="",
+        uses_model=False,
+    ),
+    PageInfo(
+        "elbo",
+        "elbo",
+        "views/elbo_jensen.py",
+        "⚖️",
+        "elbo",
+        "1.4.1–1.4.10",
+        live_views=("jensen", "ledger"),
+        key_section="ledger",
+        uses_model=False,
+    ),
+    PageInfo(
+        "mc",
+        "monte-carlo",
+        "views/monte_carlo.py",
+        "🎲",
+        "vae",
+        "1.4.13",
+        live_views=("mc",),
+        key_section="estimates",
+        uses_model=False,
+    ),
+    PageInfo(
+        "reparam",
+        "reparameterization",
+        "views/reparameterization.py",
+        "🔀",
+        "vae",
+        "§1.4.2.2",
+        live_views=("reparam",),
+        key_section="samples",
+        uses_model=True,
+    ),
+    PageInfo(
+        "latent",
+        "latent",
+        "views/latent_explorer.py",
+        "🧭",
+        "vae",
+        "1.4.12",
+        live_views=("latent",),
+        key_section="map",
+        uses_model=True,
+    ),
+    PageInfo(
+        "draw",
+        "draw",
+        "views/draw_digit.py",
+        "✏️",
+        "vae",
+        "1.4.12",
+        live_views=("draw",),
+        key_section="pad",
+        uses_model=True,
+    ),
+    PageInfo(
+        "training",
+        "training",
+        "views/training.py",
+        "🎬",
+        "vae",
+        "1.4.12",
+        live_views=("timeline",),
+        key_section="timeline",
+        uses_model=False,
+    ),
+    PageInfo(
+        "diffusion",
+        "diffusion",
+        "views/diffusion.py",
+        "🌫️",
+        "diffusion",
+        "1.4.5–1.4.13",
+        live_views=("noise",),
+        key_section="noise",
+        uses_model=False,
+    ),
 )
 
 SECTIONS = ("elbo", "vae", "diffusion")  # "diffusion": a preview of the chapter's next section

@@ -90,25 +90,39 @@ def exact_latex(kind: str, mu: float, sigma: float, k: float) -> str:
     d_mu, d_sigma = (float(g) for g in exact_gradient(kind, mu, sigma, k))
     forms = {
         "quad": (r"(\mu-k)^2+\sigma^2", r"2(\mu-k)", r"2\sigma"),
-        "cos": (r"\cos(k\mu)\,e^{-k^2\sigma^2/2}", r"-k\sin(k\mu)\,e^{-k^2\sigma^2/2}",
-                r"-k^2\sigma\cos(k\mu)\,e^{-k^2\sigma^2/2}"),
-        "gauss": (r"\frac{e^{-k\mu^2/s}}{\sqrt{s}},\ s=1+2k\sigma^2", r"-\frac{2k\mu}{s}\,\mathbb E_q[f]",
-                  r"\frac{2k\sigma(2k\mu^2-s)}{s^2}\,\mathbb E_q[f]"),
+        "cos": (
+            r"\cos(k\mu)\,e^{-k^2\sigma^2/2}",
+            r"-k\sin(k\mu)\,e^{-k^2\sigma^2/2}",
+            r"-k^2\sigma\cos(k\mu)\,e^{-k^2\sigma^2/2}",
+        ),
+        "gauss": (
+            r"\frac{e^{-k\mu^2/s}}{\sqrt{s}},\ s=1+2k\sigma^2",
+            r"-\frac{2k\mu}{s}\,\mathbb E_q[f]",
+            r"\frac{2k\sigma(2k\mu^2-s)}{s^2}\,\mathbb E_q[f]",
+        ),
     }[kind]
-    return (rf"\begin{{aligned}}\mathbb E_q\big[{LATEX_F[kind]}\big]&={forms[0]}={num(value)}\\"
-            rf"\tfrac{{\partial}}{{\partial\mu}}\mathbb E_q[f]&={forms[1]}={num(d_mu)}\\"
-            rf"\tfrac{{\partial}}{{\partial\sigma}}\mathbb E_q[f]&={forms[2]}={num(d_sigma)}\end{{aligned}}")
+    return (
+        rf"\begin{{aligned}}\mathbb E_q\big[{LATEX_F[kind]}\big]&={forms[0]}={num(value)}\\"
+        rf"\tfrac{{\partial}}{{\partial\mu}}\mathbb E_q[f]&={forms[1]}={num(d_mu)}\\"
+        rf"\tfrac{{\partial}}{{\partial\sigma}}\mathbb E_q[f]&={forms[2]}={num(d_sigma)}\end{{aligned}}"
+    )
 
 
 def variance_table(var, shown) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """(header, rows): each estimator's per-sample variances and their ratio to the pathwise one."""
-    header = (t("reparam.col_estimator"), "Var ∂μ", "Var ∂σ", f"{t('reparam.col_ratio')} ∂μ",
-              f"{t('reparam.col_ratio')} ∂σ")
+    header = (
+        t("reparam.col_estimator"),
+        "Var ∂μ",
+        "Var ∂σ",
+        f"{t('reparam.col_ratio')} ∂μ",
+        f"{t('reparam.col_ratio')} ∂σ",
+    )
     rows = []
     for name in shown:
         ratios = [ratio_text(float(variance_ratio(var.get(name, w), var.get("pathwise", w)))) for w in ("mu", "sigma")]
-        rows.append((t(f"reparam.est_{name}"), sci(float(var.get(name, "mu"))), sci(float(var.get(name, "sigma"))),
-                     *ratios))
+        rows.append(
+            (t(f"reparam.est_{name}"), sci(float(var.get(name, "mu"))), sci(float(var.get(name, "sigma"))), *ratios)
+        )
     return header, rows
 
 
@@ -116,8 +130,10 @@ def gradient_check_rows(kind, mu, sigma, k, seed, mc, quad) -> list[tuple[str, s
     """The gradient in closed form, by quadrature and by each estimator on CHECK_N draws."""
     (q_mu, q_sigma) = quad
     d_mu, d_sigma = (float(g) for g in exact_gradient(kind, mu, sigma, k))
-    rows = [(t("reparam.check_closed"), num(d_mu, 6), num(d_sigma, 6)),
-            (t("reparam.check_quad"), num(q_mu, 6), num(q_sigma, 6))]
+    rows = [
+        (t("reparam.check_closed"), num(d_mu, 6), num(d_sigma, 6)),
+        (t("reparam.check_quad"), num(q_mu, 6), num(q_sigma, 6)),
+    ]
     for name in ("pathwise", "score", "baseline"):
         cells = [f"{num(mc[name][w][0])} ± {num(mc[name][w][1])}" for w in ("mu", "sigma")]
         rows.append((t("reparam.check_mc", estimator=t(f"reparam.est_{name}"), n=f"{CHECK_N:,}", seed=seed), *cells))
@@ -133,8 +149,14 @@ def variance_check_rows(mc, var) -> list[tuple[str, str, str, str]]:
             exact = float(var.get(name, w))
             z = (sampled - exact) / sampled_se if sampled_se > 0 else 0.0
             z = 0.0 if abs(z) < 0.05 else z  # no "-0.0"
-            rows.append((f"{t(f'reparam.est_{name}')} · {symbol}", sci(exact, 5),
-                         f"{sci(sampled, 5)} ± {sci(sampled_se, 2)}", f"{z:+.1f}"))
+            rows.append(
+                (
+                    f"{t(f'reparam.est_{name}')} · {symbol}",
+                    sci(exact, 5),
+                    f"{sci(sampled, 5)} ± {sci(sampled_se, 2)}",
+                    f"{z:+.1f}",
+                )
+            )
     return rows
 
 
@@ -148,5 +170,7 @@ def vae_rows(samples):
 
 
 def vae_table(rows) -> list[tuple[str, str, str, str]]:
-    return [(t(f"reparam.est_{name}"), sci(var[0], 3), sci(var[1], 3), f"{sci(total, 3)} ± {sci(total_se, 2)}")
-            for name, (var, total, total_se) in rows.items()]
+    return [
+        (t(f"reparam.est_{name}"), sci(var[0], 3), sci(var[1], 3), f"{sci(total, 3)} ± {sci(total_se, 2)}")
+        for name, (var, total, total_se) in rows.items()
+    ]

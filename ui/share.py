@@ -17,8 +17,9 @@ from ui.i18n import t
 def qr_svg(url: str) -> str:
     """The QR code of ``url`` as an SVG document (medium error correction, 2-module quiet zone)."""
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, dark="#000", light="#fff",
-                                    xmldecl=False, svgns=True)
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=6, border=2, dark="#000", light="#fff", xmldecl=False, svgns=True
+    )
     return buffer.getvalue().decode("ascii")
 
 

@@ -175,8 +175,14 @@ class UrlState:
     def key(self, name: str) -> str:
         return f"{self.page}_{name}"
 
-    def derive(self, page: str, names: Iterable[str], *, change: Mapping[str, Mapping[str, Any]] | None = None,
-               rename: Mapping[str, str] | None = None) -> UrlState:
+    def derive(
+        self,
+        page: str,
+        names: Iterable[str],
+        *,
+        change: Mapping[str, Mapping[str, Any]] | None = None,
+        rename: Mapping[str, str] | None = None,
+    ) -> UrlState:
         """Some of this page's parameters under another widget-key prefix ``page`` — another view of
         the same controls (the lesson shows a page's live view): same ranges and steps, so the two
         cannot drift apart. ``change`` replaces fields of a parameter (``{"lam": {"default": 0.5}}``),
@@ -186,9 +192,15 @@ class UrlState:
         unknown = (set(names) - set(self.params)) | (set(change) | set(rename)) - set(names)
         if unknown:
             raise KeyError(f"{sorted(unknown)}: not among {self.page}'s parameters, or not taken")
-        return UrlState(page, *(dataclasses.replace(self.params[name], **change.get(name, {}),
-                                                    **({"name": rename[name]} if name in rename else {}))
-                                for name in names))
+        return UrlState(
+            page,
+            *(
+                dataclasses.replace(
+                    self.params[name], **change.get(name, {}), **({"name": rename[name]} if name in rename else {})
+                )
+                for name in names
+            ),
+        )
 
     def value(self, name: str) -> Any:
         """The current value of a parameter (after :meth:`sync`)."""

@@ -33,8 +33,10 @@ def snapshot_epochs() -> tuple[int, ...]:
 def numbers_at(epoch: int) -> dict[str, dict[str, float]]:
     """{"holdout"|"train": {"elbo", "recon", "kl"}} at a snapshot epoch, nats per digit."""
     arrays, index = timeline(), snapshot_epochs().index(epoch)
-    return {split: {key: float(arrays[f"{split}_{key}"][index]) for key in ("elbo", "recon", "kl")}
-            for split in ("holdout", "train")}
+    return {
+        split: {key: float(arrays[f"{split}_{key}"][index]) for key in ("elbo", "recon", "kl")}
+        for split in ("holdout", "train")
+    }
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,9 @@ class TrainingQueue:
             if old is not None and not old.ended:
                 self._cancel_locked(old, "cancelled")
             self._forget_closed_sessions()
-            job = TrainingJob(session_id, config, cap, _queue=self, _paused=paused,
-                              _paused_at=self._clock() if paused else None)
+            job = TrainingJob(
+                session_id, config, cap, _queue=self, _paused=paused, _paused_at=self._clock() if paused else None
+            )
             self._jobs[session_id] = job
             self._waiting.append(job)
             self._ensure_worker()
@@ -283,8 +284,7 @@ class TrainingQueue:
                 return "session_closed"
             if not job._paused or job.epoch < 0:  # the initialization is shown even when starting paused
                 return None
-            if (self._waiting and job._paused_at is not None
-                    and self._clock() - job._paused_at >= self.pause_limit_s):
+            if self._waiting and job._paused_at is not None and self._clock() - job._paused_at >= self.pause_limit_s:
                 return "paused_too_long"
             self._cond.wait(self.check_interval_s)
 

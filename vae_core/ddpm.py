@@ -174,16 +174,21 @@ class DDPM(nn.Module):
         ab = sched.alpha_bar
         self._schedule = sched
         buffers = {
-            "betas": sched.betas, "sqrt_alpha_bar": np.sqrt(ab),
+            "betas": sched.betas,
+            "sqrt_alpha_bar": np.sqrt(ab),
             "sqrt_one_minus_alpha_bar": np.sqrt(sched.one_minus_alpha_bar),
             "pixel_gain": np.sqrt(ab) / np.where(sched.one_minus_alpha_bar > 0, sched.one_minus_alpha_bar, 1.0),
-            "post_c0": c0, "post_ct": ct, "sigma2": sigma2, "scale_kl": scale_kl,
+            "post_c0": c0,
+            "post_ct": ct,
+            "sigma2": sigma2,
+            "scale_kl": scale_kl,
         }
         for name, value in buffers.items():
             self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32), persistent=False)
         # the prior term KL(N(√ᾱ_T x₀, 1−ᾱ_T) ‖ N(0, 1)) per pixel, x₀ = ±1 so x₀² = 1: a constant
-        self.prior_kl_per_pixel = float(diffusion.kl_normal(math.sqrt(ab[-1]), math.sqrt(sched.one_minus_alpha_bar[-1]),
-                                                            0.0, 1.0))
+        self.prior_kl_per_pixel = float(
+            diffusion.kl_normal(math.sqrt(ab[-1]), math.sqrt(sched.one_minus_alpha_bar[-1]), 0.0, 1.0)
+        )
 
     @property
     def schedule(self) -> diffusion.Schedule:
@@ -299,8 +304,12 @@ def save_ddpm(model: DDPM, out_dir: Path | str, card: dict) -> dict:
     weights = out_dir / WEIGHTS_NAME
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     torch.save({"format": CHECKPOINT_FORMAT, "model_args": model.config.to_dict(), "state_dict": state}, weights)
-    card = {**card, "weights_file": WEIGHTS_NAME, "weights_sha256": file_sha256(weights),
-            "model_args": model.config.to_dict()}
+    card = {
+        **card,
+        "weights_file": WEIGHTS_NAME,
+        "weights_sha256": file_sha256(weights),
+        "model_args": model.config.to_dict(),
+    }
     (out_dir / CARD_NAME).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return card
 
@@ -325,8 +334,10 @@ def load_ddpm(model_dir: Path | str | None = None, device: str | torch.device | 
         raise CheckpointError(f"DDPM weights not found: {weights}. {hint}")
     actual = file_sha256(weights)
     if actual != expected:
-        raise CheckpointError(f"DDPM weights {weights} fail the checksum (sha256 {actual[:12]}…, the card says "
-                              f"{str(expected)[:12]}…). {hint}")
+        raise CheckpointError(
+            f"DDPM weights {weights} fail the checksum (sha256 {actual[:12]}…, the card says "
+            f"{str(expected)[:12]}…). {hint}"
+        )
     try:
         payload = torch.load(weights, map_location="cpu", weights_only=True)
         model = DDPM(DDPMConfig.from_dict(payload["model_args"]))

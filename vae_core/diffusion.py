@@ -428,5 +428,6 @@ def path_estimates(x0: float, schedule: Schedule, rev: Reverse, n: int, seed: in
     lme = float(np.logaddexp.reduce(log_w) - np.log(n))
     ratio = np.exp(log_w - lme)
     ddof = 1 if n > 1 else 0
-    return PathEstimates(float(log_w.mean()), float(log_w.std(ddof=ddof) / np.sqrt(n)), lme,
-                         float(ratio.std(ddof=ddof) / np.sqrt(n)))
+    return PathEstimates(
+        float(log_w.mean()), float(log_w.std(ddof=ddof) / np.sqrt(n)), lme, float(ratio.std(ddof=ddof) / np.sqrt(n))
+    )

@@ -185,8 +185,14 @@ def log_px_grid(
         if return_posterior:
             posterior = torch.exp(torch.cat(kept, dim=-1) - log_sum[:, None]).view(batch, len(z2), len(z1))
     return GridPosterior(
-        log_px=log_sum + log_cell, z1=z1, z2=z2, mean=mean, sd=sd, mode=mode,
-        peak_mass=torch.exp(top - log_sum), posterior=posterior,
+        log_px=log_sum + log_cell,
+        z1=z1,
+        z2=z2,
+        mean=mean,
+        sd=sd,
+        mode=mode,
+        peak_mass=torch.exp(top - log_sum),
+        posterior=posterior,
     )
 
 

@@ -70,8 +70,11 @@ def holdout_codes(model_dir: Path | None = None) -> dict:
     from vae_core.latent import encode
 
     mu, sd = encode(load_checkpoint(model_dir, "cpu"), load_holdout_binary())
-    return {"mu": np.round(mu, 4).tolist(), "sigma": np.round(sd, 4).tolist(),
-            "labels": load_digits("holdout")[1].astype(int).tolist()}
+    return {
+        "mu": np.round(mu, 4).tolist(),
+        "sigma": np.round(sd, 4).tolist(),
+        "labels": load_digits("holdout")[1].astype(int).tolist(),
+    }
 
 
 def model_files(model_dir: Path | None = None) -> tuple[dict, dict[str, bytes]]:
@@ -81,15 +84,21 @@ def model_files(model_dir: Path | None = None) -> tuple[dict, dict[str, bytes]]:
     manifest["sha256"] = hashlib.sha256(payload).hexdigest()
     manifest["bytes"] = len(payload)
     codes = json.dumps(holdout_codes(model_dir), separators=(",", ":")) + "\n"
-    return manifest, {BIN_NAME: payload, MANIFEST_NAME: (json.dumps(manifest, indent=1) + "\n").encode(),
-                      CODES_NAME: codes.encode()}
+    return manifest, {
+        BIN_NAME: payload,
+        MANIFEST_NAME: (json.dumps(manifest, indent=1) + "\n").encode(),
+        CODES_NAME: codes.encode(),
+    }
 
 
 def card_entry(manifest: dict) -> dict:
     """The model card's ``browser_export`` entry for an exported manifest."""
     return {
         "files": [f"static/model/{BIN_NAME}", f"static/model/{MANIFEST_NAME}", f"static/model/{CODES_NAME}"],
-        "sha256": manifest["sha256"], "bytes": manifest["bytes"], "dtype": "float32", "command": COMMAND,
+        "sha256": manifest["sha256"],
+        "bytes": manifest["bytes"],
+        "dtype": "float32",
+        "command": COMMAND,
     }
 
 
@@ -98,8 +107,10 @@ def load_export(out_dir: Path) -> tuple[dict, dict[str, np.ndarray]]:
     tests and checks."""
     manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     flat = np.frombuffer((out_dir / BIN_NAME).read_bytes(), dtype="<f4")
-    arrays = {t["name"]: flat[t["offset"]: t["offset"] + int(np.prod(t["shape"]))].reshape(t["shape"])
-              for t in manifest["tensors"]}
+    arrays = {
+        t["name"]: flat[t["offset"] : t["offset"] + int(np.prod(t["shape"]))].reshape(t["shape"])
+        for t in manifest["tensors"]
+    }
     return manifest, arrays
 
 
@@ -118,10 +129,16 @@ def timeline_files(arrays: dict[str, np.ndarray], source_sha256: str) -> dict[st
         "kl_per_dim": arrays["kl_per_dim"].astype(float).tolist(),
         "manifold_axis": arrays["manifold_axis"].astype(float).tolist(),
         "files": {
-            TIMELINE_MU: {"dtype": "float32", "shape": list(mu.shape),
-                          "sha256": hashlib.sha256(binaries[TIMELINE_MU]).hexdigest()},
-            TIMELINE_MANIFOLD: {"dtype": "uint8", "shape": list(manifold.shape),
-                                "sha256": hashlib.sha256(binaries[TIMELINE_MANIFOLD]).hexdigest()},
+            TIMELINE_MU: {
+                "dtype": "float32",
+                "shape": list(mu.shape),
+                "sha256": hashlib.sha256(binaries[TIMELINE_MU]).hexdigest(),
+            },
+            TIMELINE_MANIFOLD: {
+                "dtype": "uint8",
+                "shape": list(manifold.shape),
+                "sha256": hashlib.sha256(binaries[TIMELINE_MANIFOLD]).hexdigest(),
+            },
         },
         "command": f"{COMMAND} --timeline",
     }

@@ -55,9 +55,7 @@ def kl_diag_to_standard_normal(mu: ArrayLike, sigma: ArrayLike, axis: int = -1) 
     return 0.5 * np.sum(mu**2 + np.expm1(log_var) - log_var, axis=axis)
 
 
-def kl_integrand(
-    x: ArrayLike, mu1: float, sigma1: float, mu2: float, sigma2: float
-) -> np.ndarray:
+def kl_integrand(x: ArrayLike, mu1: float, sigma1: float, mu2: float, sigma2: float) -> np.ndarray:
     """p(x) · log(p(x)/q(x)), the integrand of eq. 1.4.11: its signed area is KL(p‖q)."""
     log_p = normal_logpdf(x, mu1, sigma1)
     return np.exp(log_p) * (log_p - normal_logpdf(x, mu2, sigma2))
@@ -71,15 +69,19 @@ def kl_quadrature(mu1: float, sigma1: float, mu2: float, sigma2: float) -> tuple
     """
     lo, hi = mu1 - 40.0 * sigma1, mu1 + 40.0 * sigma1
     value, err = integrate.quad(
-        kl_integrand, lo, hi, args=(mu1, sigma1, mu2, sigma2), points=[mu1], limit=200,
-        epsabs=1e-12, epsrel=1e-10,
+        kl_integrand,
+        lo,
+        hi,
+        args=(mu1, sigma1, mu2, sigma2),
+        points=[mu1],
+        limit=200,
+        epsabs=1e-12,
+        epsrel=1e-10,
     )
     return float(value), float(err)
 
 
-def kl_monte_carlo(
-    mu1: float, sigma1: float, mu2: float, sigma2: float, n: int, seed: int
-) -> tuple[float, float]:
+def kl_monte_carlo(mu1: float, sigma1: float, mu2: float, sigma2: float, n: int, seed: int) -> tuple[float, float]:
     """KL(p‖q) ≈ (1/n) Σ log p(xᵢ)/q(xᵢ), xᵢ ~ p — an unbiased estimate, with its standard error."""
     rng = np.random.default_rng(seed)
     x = mu1 + sigma1 * rng.standard_normal(n)

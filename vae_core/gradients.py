@@ -150,8 +150,9 @@ def _expect(terms: list[_Term], mu: ArrayLike, sigma: ArrayLike) -> np.ndarray:
         log_scale = 0.5 * np.log(v) + 0.5 * v * beta**2 + 1j * b * mu - a * mu**2
         poly_mean = 0.0
         for n, c in enumerate(term.coeffs):
-            moment = sum(comb(n, j) * m ** (n - j) * v ** (j // 2) * _double_factorial(j - 1)
-                         for j in range(0, n + 1, 2))
+            moment = sum(
+                comb(n, j) * m ** (n - j) * v ** (j // 2) * _double_factorial(j - 1) for j in range(0, n + 1, 2)
+            )
             poly_mean = poly_mean + c * moment
         total = total + np.real(np.exp(log_scale) * poly_mean)
     return np.asarray(total, float)
@@ -262,8 +263,10 @@ def running_estimates(
     eps = np.random.default_rng(seed).standard_normal((runs, int(counts.max())))
     size = counts.astype(float)
     out = {}
-    for name, (g_mu, g_sigma) in (("pathwise", pathwise_terms(kind, mu, sigma, k, eps)),
-                                  ("score", score_terms(kind, mu, sigma, k, eps))):
+    for name, (g_mu, g_sigma) in (
+        ("pathwise", pathwise_terms(kind, mu, sigma, k, eps)),
+        ("score", score_terms(kind, mu, sigma, k, eps)),
+    ):
         means = [np.cumsum(g, axis=1)[:, counts - 1] / size for g in (g_mu, g_sigma)]
         out[name] = np.stack(means, axis=-1)
     fz = np.cumsum(f_value(kind, mu + sigma * eps, k), axis=1)[:, counts - 1]  # S_L
@@ -286,16 +289,22 @@ def monte_carlo_check(kind: str, mu: float, sigma: float, k: float, n: int, seed
     """
     eps = np.random.default_rng(seed).standard_normal(n)
     b = float(expectation(kind, mu, sigma, k))
-    terms = {"pathwise": pathwise_terms(kind, mu, sigma, k, eps),
-             "score": score_terms(kind, mu, sigma, k, eps),
-             "baseline": score_terms(kind, mu, sigma, k, eps, baseline=b)}
+    terms = {
+        "pathwise": pathwise_terms(kind, mu, sigma, k, eps),
+        "score": score_terms(kind, mu, sigma, k, eps),
+        "baseline": score_terms(kind, mu, sigma, k, eps, baseline=b),
+    }
     out = {}
     for name, (g_mu, g_sigma) in terms.items():
         out[name] = {}
         for wrt, g in (("mu", g_mu), ("sigma", g_sigma)):
             dev2 = (g - g.mean()) ** 2
-            out[name][wrt] = (float(g.mean()), float(g.std(ddof=1) / np.sqrt(n)),
-                              float(g.var(ddof=1)), float(dev2.std(ddof=1) / np.sqrt(n)))
+            out[name][wrt] = (
+                float(g.mean()),
+                float(g.std(ddof=1) / np.sqrt(n)),
+                float(g.var(ddof=1)),
+                float(dev2.std(ddof=1) / np.sqrt(n)),
+            )
     return out
 
 
@@ -377,10 +386,15 @@ def vae_gradient_samples(model, x: ArrayLike, n_samples: int, seed: int) -> VaeG
         return t.detach().double().cpu().numpy()
 
     return VaeGradientSamples(
-        mu=cpu(mu[0]), sigma=cpu(sigma[0]), log_px=cpu(log_px),
-        pathwise_mu=cpu(grad_mu), pathwise_sigma=cpu(grad_sigma),
-        score_mu=cpu(log_px[:, None] * score_mu), score_sigma=cpu(log_px[:, None] * score_sigma),
-        baseline_mu=cpu(loo[:, None] * score_mu), baseline_sigma=cpu(loo[:, None] * score_sigma),
+        mu=cpu(mu[0]),
+        sigma=cpu(sigma[0]),
+        log_px=cpu(log_px),
+        pathwise_mu=cpu(grad_mu),
+        pathwise_sigma=cpu(grad_sigma),
+        score_mu=cpu(log_px[:, None] * score_mu),
+        score_sigma=cpu(log_px[:, None] * score_sigma),
+        baseline_mu=cpu(loo[:, None] * score_mu),
+        baseline_sigma=cpu(loo[:, None] * score_sigma),
     )
 
 
@@ -400,10 +414,15 @@ def _numpy_vae_gradient_samples(model, x: ArrayLike, n_samples: int, seed: int) 
         return np.asarray(a, dtype=np.float64)
 
     return VaeGradientSamples(
-        mu=f64(mu[0]), sigma=f64(sigma[0]), log_px=f64(log_px),
-        pathwise_mu=f64(grad_z), pathwise_sigma=f64(grad_z * eps),
-        score_mu=f64(log_px[:, None] * score_mu), score_sigma=f64(log_px[:, None] * score_sigma),
-        baseline_mu=f64(loo[:, None] * score_mu), baseline_sigma=f64(loo[:, None] * score_sigma),
+        mu=f64(mu[0]),
+        sigma=f64(sigma[0]),
+        log_px=f64(log_px),
+        pathwise_mu=f64(grad_z),
+        pathwise_sigma=f64(grad_z * eps),
+        score_mu=f64(log_px[:, None] * score_mu),
+        score_sigma=f64(log_px[:, None] * score_sigma),
+        baseline_mu=f64(loo[:, None] * score_mu),
+        baseline_sigma=f64(loo[:, None] * score_sigma),
     )
 
 

@@ -239,8 +239,9 @@ def _log_joint(model: NumpyVAE, x: np.ndarray, z: np.ndarray, chunk: int) -> np.
     return np_vae.grid_log_joint(model, x, z, chunk)[0].astype(np.float64)
 
 
-def _square_window(points: np.ndarray, margin: float, mu_q: np.ndarray, sd_q: np.ndarray,
-                   q_radius: float) -> tuple[np.ndarray, float]:
+def _square_window(
+    points: np.ndarray, margin: float, mu_q: np.ndarray, sd_q: np.ndarray, q_radius: float
+) -> tuple[np.ndarray, float]:
     """Centre (2,) and half-width of the smallest square holding ``points`` ± margin and q's box."""
     lo = np.minimum(points.min(axis=0) - margin, mu_q - q_radius * sd_q)
     hi = np.maximum(points.max(axis=0) + margin, mu_q + q_radius * sd_q)
@@ -281,8 +282,9 @@ def digit_posterior(
     sd_q = np.exp(0.5 * logvar_t[0]).astype(np.float64)
 
     # 1. locate the mass on a coarse grid over the whole plane
-    coarse_log_px, coarse_posts, coarse_z1, coarse_z2 = np_vae.log_px_grid(model, x_t, lim=GRID_LIM, n=coarse_n,
-                                                                            chunk=chunk)
+    coarse_log_px, coarse_posts, coarse_z1, coarse_z2 = np_vae.log_px_grid(
+        model, x_t, lim=GRID_LIM, n=coarse_n, chunk=chunk
+    )
     coarse_post = coarse_posts[0].astype(np.float64)  # (n, n) rows z2, columns z1
     h_coarse = 2.0 * GRID_LIM / coarse_n
     rows, cols = np.nonzero(coarse_post >= coarse_post.max() * math.exp(-threshold))
@@ -317,18 +319,32 @@ def digit_posterior(
     post_var = np.array([np.sum(weights * (zz1 - post_mean[0]) ** 2), np.sum(weights * (zz2 - post_mean[1]) ** 2)])
 
     # 4. q on the same grid: the reconstruction term and KL(q ‖ p(z|x)) by quadrature
-    log_q = (-0.5 * (((zz1 - mu_q[0]) / sd_q[0]) ** 2 + ((zz2 - mu_q[1]) / sd_q[1]) ** 2)
-             - np.log(2.0 * np.pi * sd_q[0] * sd_q[1]))
+    log_q = -0.5 * (((zz1 - mu_q[0]) / sd_q[0]) ** 2 + ((zz2 - mu_q[1]) / sd_q[1]) ** 2) - np.log(
+        2.0 * np.pi * sd_q[0] * sd_q[1]
+    )
     q_cell = np.exp(log_q) * step**2
     q_mass = float(q_cell.sum())
     log_prior = -0.5 * (zz1**2 + zz2**2) - math.log(2.0 * math.pi)
     recon_quad = float(np.sum(q_cell * (log_joint - log_prior)) / q_mass)
     kl_posterior = float(np.sum(q_cell * (log_q - (log_joint - log_px))) / q_mass)
     return DigitPosterior(
-        z1=z1, z2=z2, step=step, log_joint=log_joint, log_px=log_px, log_px_window=log_px_window,
-        log_outside=log_outside, log_px_coarse=float(coarse_log_px[0]), log_px_spacings=spacings,
-        post_mean=post_mean, post_sd=np.sqrt(post_var), mu_q=mu_q, sd_q=sd_q,
-        q_mass=q_mass, recon_quad=recon_quad, kl_prior=kl_prior, kl_posterior=kl_posterior,
+        z1=z1,
+        z2=z2,
+        step=step,
+        log_joint=log_joint,
+        log_px=log_px,
+        log_px_window=log_px_window,
+        log_outside=log_outside,
+        log_px_coarse=float(coarse_log_px[0]),
+        log_px_spacings=spacings,
+        post_mean=post_mean,
+        post_sd=np.sqrt(post_var),
+        mu_q=mu_q,
+        sd_q=sd_q,
+        q_mass=q_mass,
+        recon_quad=recon_quad,
+        kl_prior=kl_prior,
+        kl_posterior=kl_posterior,
     )
 
 
@@ -396,8 +412,10 @@ def importance_sweep(model, x, ks, repeats: int, seed: int) -> np.ndarray:
     model = as_numpy(model)
     batch = np.repeat(_image(x, model), repeats, axis=0)
     return np.stack(
-        [np_vae.log_px_importance(model, batch, int(k), _generator(seed + i)).astype(np.float64)
-         for i, k in enumerate(ks)]
+        [
+            np_vae.log_px_importance(model, batch, int(k), _generator(seed + i)).astype(np.float64)
+            for i, k in enumerate(ks)
+        ]
     )
 
 

@@ -167,8 +167,17 @@ def live_training(cfg: LiveConfig, model_config: VAEConfig | None = None) -> Ite
             with torch.inference_mode():
                 snap = take_snapshot(model, epoch, holdout, train_eval, cfg.manifold_n, cfg.eval_samples)
             model.train()
-            return EpochReport(epoch, cfg.beta, snap, objective, seconds, cpu_seconds, time.perf_counter() - start,
-                               where, torch.get_num_threads())
+            return EpochReport(
+                epoch,
+                cfg.beta,
+                snap,
+                objective,
+                seconds,
+                cpu_seconds,
+                time.perf_counter() - start,
+                where,
+                torch.get_num_threads(),
+            )
 
         yield report(0, math.nan, 0.0, 0.0)
         for epoch in range(1, cfg.max_epochs + 1):
@@ -242,29 +251,52 @@ def main(argv: list[str] | None = None) -> list[dict]:
     labels = load_digits("holdout")[1]
     rows = []
     for beta in args.beta:
-        cfg = LiveConfig(beta=beta, lr=args.lr, seed=args.seed, batch_size=args.batch_size, max_epochs=args.epochs,
-                         device=args.device)
+        cfg = LiveConfig(
+            beta=beta,
+            lr=args.lr,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            max_epochs=args.epochs,
+            device=args.device,
+        )
         for rep in live_training(cfg):
             row = {"beta": beta, **behaviour(rep, labels), "device": rep.device, "threads": rep.threads}
             rows.append(row)
             if rep.epoch in (0, 1, 2, 5, 10, 20, 30) or rep.epoch == args.epochs:
-                print(f"β={beta:g} epoch {row['epoch']:>3}: ELBO {row['holdout_elbo']:8.2f}  recon "
-                      f"{row['holdout_recon']:8.2f}  KL {row['holdout_kl']:7.2f} ({row['kl_dim_1']:.2f}, "
-                      f"{row['kl_dim_2']:.2f})  separation {row['separation']:6.2f}  manifold var "
-                      f"{row['manifold_variation']:.3f}  σ̃ {row['sigma_median']:.3f}  "
-                      f"{row['seconds']:.2f}+{row['eval_seconds']:.2f} s (CPU {row['cpu_seconds']:.2f} s) "
-                      f"[{row['device']}, {row['threads']} thread]", flush=True)
+                print(
+                    f"β={beta:g} epoch {row['epoch']:>3}: ELBO {row['holdout_elbo']:8.2f}  recon "
+                    f"{row['holdout_recon']:8.2f}  KL {row['holdout_kl']:7.2f} ({row['kl_dim_1']:.2f}, "
+                    f"{row['kl_dim_2']:.2f})  separation {row['separation']:6.2f}  manifold var "
+                    f"{row['manifold_variation']:.3f}  σ̃ {row['sigma_median']:.3f}  "
+                    f"{row['seconds']:.2f}+{row['eval_seconds']:.2f} s (CPU {row['cpu_seconds']:.2f} s) "
+                    f"[{row['device']}, {row['threads']} thread]",
+                    flush=True,
+                )
         done = [r for r in rows if r["beta"] == beta and r["epoch"] > 0]
         if done:
-            print(f"β={beta:g}: median {np.median([r['seconds'] for r in done]):.2f} s wall, "
-                  f"{np.median([r['cpu_seconds'] for r in done]):.2f} s CPU per epoch (training steps); "
-                  f"{np.median([r['eval_seconds'] for r in done]):.2f} s per report", flush=True)
+            print(
+                f"β={beta:g}: median {np.median([r['seconds'] for r in done]):.2f} s wall, "
+                f"{np.median([r['cpu_seconds'] for r in done]):.2f} s CPU per epoch (training steps); "
+                f"{np.median([r['eval_seconds'] for r in done]):.2f} s per report",
+                flush=True,
+            )
     return rows
 
 
 __all__ = [
-    "BETA_MAX", "BETA_MIN", "DEFAULT_BATCH", "DEFAULT_LR", "MAX_EPOCHS", "EpochReport", "LiveConfig",
-    "behaviour", "beta_objective", "class_separation", "fresh_model", "init_parameters", "live_training",
+    "BETA_MAX",
+    "BETA_MIN",
+    "DEFAULT_BATCH",
+    "DEFAULT_LR",
+    "MAX_EPOCHS",
+    "EpochReport",
+    "LiveConfig",
+    "behaviour",
+    "beta_objective",
+    "class_separation",
+    "fresh_model",
+    "init_parameters",
+    "live_training",
     "manifold_variation",
 ]
 

@@ -193,11 +193,11 @@ class _PrefixSums:
 
     def add(self, start: int, x: np.ndarray) -> None:
         stop = np.searchsorted(self.n, start + x.size, side="right")
-        local = self.n[self.k:stop] - start  # checkpoints inside this block, block-relative
+        local = self.n[self.k : stop] - start  # checkpoints inside this block, block-relative
         head = 0
         if local.size:
             segments = np.add.reduceat(x[: local[-1]], np.concatenate(([0], local[:-1])))
-            self.out[self.k:stop] = np.cumsum(np.concatenate(([self.total], segments)))[1:]
+            self.out[self.k : stop] = np.cumsum(np.concatenate(([self.total], segments)))[1:]
             self.total, head, self.k = float(self.out[stop - 1]), int(local[-1]), int(stop)
         if head < x.size:
             self.total += float(x[head:].sum())
@@ -211,14 +211,14 @@ class _PrefixLogSumExp:
 
     def add(self, start: int, x: np.ndarray) -> None:
         stop = np.searchsorted(self.n, start + x.size, side="right")
-        local = self.n[self.k:stop] - start
+        local = self.n[self.k : stop] - start
         head = 0
         if local.size:
             part, starts = x[: local[-1]], np.concatenate(([0], local[:-1]))
             top = np.maximum.reduceat(part, starts)  # each segment summed around its own maximum
             lengths = np.diff(np.append(starts, part.size))
             seg = np.log(np.add.reduceat(np.exp(part - np.repeat(top, lengths)), starts)) + top
-            self.out[self.k:stop] = np.logaddexp.accumulate(np.concatenate(([self.total], seg)))[1:]
+            self.out[self.k : stop] = np.logaddexp.accumulate(np.concatenate(([self.total], seg)))[1:]
             self.total, head, self.k = float(self.out[stop - 1]), int(local[-1]), int(stop)
         if head < x.size:
             rest = x[head:]
@@ -264,8 +264,9 @@ def running_mean_se(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.n
     return _mean_se(_cumulative_sums(d, n), _cumulative_sums(d * d, n), n, shift)
 
 
-def convergence(target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300,
-                chunk: int = CHUNK) -> Convergence:
+def convergence(
+    target: str, L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300, chunk: int = CHUNK
+) -> Convergence:
     """Running estimates of ``target`` for ``runs`` independent runs of L samples (eq. 1.4.13, MC box).
 
     :func:`running_mean_se` of each run's draws, computed one run and one block of ``chunk`` draws
@@ -290,8 +291,7 @@ class ToyViews(NamedTuple):
     iwae: Iwae
 
 
-def toy_views(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300,
-              chunk: int = CHUNK) -> ToyViews:
+def toy_views(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int = 300, chunk: int = CHUNK) -> ToyViews:
     """The recon and kl targets and the IWAE view in one pass over the same draws.
 
     Equal to ``convergence("recon", …)``, ``convergence("kl", …)`` and :func:`iwae_runs` with the same
@@ -319,8 +319,13 @@ def toy_views(L: int, runs: int, seed: int, toy: Toy = DEFAULT_TOY, points: int 
     for target in TOY_TARGETS:
         exact, var = exact_moments(target, toy)
         convs.append(Convergence(n, out[f"{target}_mean"], out[f"{target}_se"], exact, float(np.sqrt(var))))
-    iwae = Iwae(n, out["iwae"], out["avg"], float(log_evidence(toy.x, toy.w, toy.noise)),
-                float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)))
+    iwae = Iwae(
+        n,
+        out["iwae"],
+        out["avg"],
+        float(log_evidence(toy.x, toy.w, toy.noise)),
+        float(elbo(toy.x, toy.w, toy.noise, toy.m, toy.s)),
+    )
     return ToyViews(*convs, iwae)
 
 
@@ -340,8 +345,9 @@ def pooled_estimate(conv: Convergence) -> tuple[float, float]:
     return pooled, float(np.sqrt(ss / (total - 1) / total))
 
 
-def estimator_repeats(target: str, L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY,
-                      chunk: int = CHUNK) -> np.ndarray:
+def estimator_repeats(
+    target: str, L: int, repeats: int, seed: int, toy: Toy = DEFAULT_TOY, chunk: int = CHUNK
+) -> np.ndarray:
     """Q_L computed ``repeats`` times on fresh samples: shape (repeats,) — the estimator's distribution.
 
     Drawn in (rows, L) blocks of about ``chunk`` values (the same stream as one big draw).
@@ -353,8 +359,9 @@ def estimator_repeats(target: str, L: int, repeats: int, seed: int, toy: Toy = D
     return out
 
 
-def histogram(values: np.ndarray, bins: int = 40, lattice: float | None = None,
-              max_bins: int = 400) -> tuple[np.ndarray, np.ndarray]:
+def histogram(
+    values: np.ndarray, bins: int = 40, lattice: float | None = None, max_bins: int = 400
+) -> tuple[np.ndarray, np.ndarray]:
     """(edges, density) of ``values``, integrating to 1 over all of them.
 
     The bin width is set by the central 99% of the values, so one far outlier (a heavy right tail)
@@ -440,8 +447,15 @@ def quadrature_moments(target: str, toy: Toy = DEFAULT_TOY) -> tuple[float, floa
         lo, hi = centre - 40.0 * scale, centre + 40.0 * scale
         with warnings.catch_warnings():  # asking for 1e-11 can trip a harmless round-off notice at extremes
             warnings.simplefilter("ignore", integrate.IntegrationWarning)
-            return integrate.quad(lambda v: g(v) * np.exp(normal_logpdf(v, centre, scale)), lo, hi,
-                                  points=[centre], limit=400, epsabs=0.0, epsrel=1e-11)[0]
+            return integrate.quad(
+                lambda v: g(v) * np.exp(normal_logpdf(v, centre, scale)),
+                lo,
+                hi,
+                points=[centre],
+                limit=400,
+                epsabs=0.0,
+                epsrel=1e-11,
+            )[0]
 
     mean = expect(f)
     return mean, expect(lambda v: (f(v) - mean) ** 2)

@@ -35,9 +35,18 @@ DEFAULT_CHUNK = 4096  # latent points decoded at once (bounds memory: chunk x 78
 
 
 # --- reading a torch checkpoint without torch -----------------------------------------------------
-_STORAGES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-             "BFloat16Storage": None, "LongStorage": np.int64, "IntStorage": np.int32,
-             "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_}
+_STORAGES = {
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "BFloat16Storage": None,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
+}
 
 
 class CheckpointFormatError(ValueError):
@@ -49,8 +58,9 @@ def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad=False, hooks
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if not size:
         return np.array(storage[offset])
-    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size,
-                                           strides=tuple(s * storage.itemsize for s in stride), writeable=False)
+    view = np.lib.stride_tricks.as_strided(
+        storage[offset:], shape=size, strides=tuple(s * storage.itemsize for s in stride), writeable=False
+    )
     return np.ascontiguousarray(view)
 
 
@@ -128,9 +138,13 @@ def _gelu_slope(a):
 
 
 # d act(a) / da from the pre-activation a and the activation h = act(a)
-SLOPES = {"tanh": lambda a, h: 1.0 - h * h, "relu": lambda a, h: (a > 0).astype(a.dtype),
-          "elu": lambda a, h: np.where(a > 0, 1.0, h + 1.0).astype(a.dtype), "softplus": lambda a, h: expit(a),
-          "gelu": lambda a, h: _gelu_slope(a)}
+SLOPES = {
+    "tanh": lambda a, h: 1.0 - h * h,
+    "relu": lambda a, h: (a > 0).astype(a.dtype),
+    "elu": lambda a, h: np.where(a > 0, 1.0, h + 1.0).astype(a.dtype),
+    "softplus": lambda a, h: expit(a),
+    "gelu": lambda a, h: _gelu_slope(a),
+}
 
 
 @dataclass(frozen=True)
@@ -158,7 +172,7 @@ class NpConfig:
 
 def _layers(state: dict, prefix: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """The (weight (out, in), bias (out,)) pairs of an nn.Sequential of Linear layers, in order."""
-    indices = sorted({int(k[len(prefix):].split(".")[0]) for k in state if k.startswith(prefix)})
+    indices = sorted({int(k[len(prefix) :].split(".")[0]) for k in state if k.startswith(prefix)})
     return [(state[f"{prefix}{i}.weight"], state[f"{prefix}{i}.bias"]) for i in indices]
 
 
@@ -191,8 +205,10 @@ class NumpyVAE:
         self._decoder = [(w.T, b) for w, b in _layers(self.state, "decoder.")]
         heads = [self.state[f"{name}.{part}"] for name in ("to_mu", "to_logvar") for part in ("weight", "bias")]
         # both heads as one product: (H, 2 D_z)
-        self._heads = (np.ascontiguousarray(np.concatenate([heads[0], heads[2]]).T),
-                       np.concatenate([heads[1], heads[3]]))
+        self._heads = (
+            np.ascontiguousarray(np.concatenate([heads[0], heads[2]]).T),
+            np.concatenate([heads[1], heads[3]]),
+        )
         if not self._encoder or not self._decoder:
             raise ValueError("the state_dict has no encoder or decoder layers")
         self._enc_act = ACTIVATIONS[config.encoder_activation]
@@ -201,8 +217,10 @@ class NumpyVAE:
     @classmethod
     def from_torch(cls, model, dtype=np.float32) -> NumpyVAE:
         """A numpy copy of a torch VAE (its config and state_dict, copied to the CPU)."""
-        state = {k: v.detach().cpu().double().numpy() if dtype == np.float64 else v.detach().cpu().numpy()
-                 for k, v in model.state_dict().items()}
+        state = {
+            k: v.detach().cpu().double().numpy() if dtype == np.float64 else v.detach().cpu().numpy()
+            for k, v in model.state_dict().items()
+        }
         return cls(NpConfig.from_dict(model.config.to_dict()), state, dtype)
 
     def parameters(self):
@@ -235,7 +253,6 @@ class NumpyVAE:
     def decode(self, z) -> np.ndarray:
         """p_θ(x|z): z (N, D_z) -> Bernoulli logits (N, D_x); pixel means are sigmoid(logits)."""
         return self._mlp(self.as_input(z), self._decoder, self._dec_act)
-
 
     def decoder_gradient(self, z, x) -> tuple[np.ndarray, np.ndarray]:
         """log p_θ(x|z) (N,) for one binary image x (D_x,) at z (N, D_z) and its gradient with respect
@@ -442,8 +459,9 @@ def importance_draws(model: NumpyVAE, x, k: int, generator: TorchCPUGenerator) -
     return z, bernoulli_log_likelihood(x, logits) + log_standard_normal(z) - log_diag_normal(z, mu, logvar)
 
 
-def log_px_importance(model: NumpyVAE, x, k: int, generator: TorchCPUGenerator,
-                      chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+def log_px_importance(
+    model: NumpyVAE, x, k: int, generator: TorchCPUGenerator, chunk: int = DEFAULT_CHUNK
+) -> np.ndarray:
     """Importance-sampled log p(x) with k draws from q (the IWAE bound), (B,): vae_core.evaluate's
     chunking (about ``chunk`` decoder calls at a time, a running logsumexp), so the same draws."""
     x = model.as_input(x)
@@ -472,13 +490,16 @@ def grid_log_joint(model: NumpyVAE, x, z: np.ndarray, chunk: int = DEFAULT_CHUNK
     """log p_θ(x|z) + log p(z) for binary images x (B, D_x) at latent points z (N, 2) -> (B, N): the
     decoder runs once per point; all images share it through one matrix product."""
     x = model.as_input(x)
-    parts = [bernoulli_log_likelihood_binary(x, logits) + log_standard_normal(zc)
-             for zc, logits in decode_chunks(model, z, chunk)]
+    parts = [
+        bernoulli_log_likelihood_binary(x, logits) + log_standard_normal(zc)
+        for zc, logits in decode_chunks(model, z, chunk)
+    ]
     return np.concatenate(parts, axis=-1)
 
 
-def log_px_grid(model: NumpyVAE, x, lim: float = GRID_LIM, n: int = 120, center=(0.0, 0.0),
-                chunk: int = DEFAULT_CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def log_px_grid(
+    model: NumpyVAE, x, lim: float = GRID_LIM, n: int = 120, center=(0.0, 0.0), chunk: int = DEFAULT_CHUNK
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """log p(x) by the midpoint rule on an n × n grid over [c − lim, c + lim]² (vae_core.evaluate.log_px_grid)
     and the posterior per cell: (log_px (B,), posterior (B, n, n) rows z₂ columns z₁, z1 (n,), z2 (n,))."""
     if model.config.z_dim != 2:

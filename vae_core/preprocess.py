@@ -68,8 +68,9 @@ def render(strokes: Sequence[Stroke], base: np.ndarray | None = None) -> np.ndar
     raster = np.zeros((RASTER, RASTER))
     if base is not None:
         block = RASTER // IMAGE_SIDE
-        raster[:] = np.kron(np.asarray(base, dtype=np.float64).reshape(IMAGE_SIDE, IMAGE_SIDE) > 0,
-                            np.ones((block, block)))
+        raster[:] = np.kron(
+            np.asarray(base, dtype=np.float64).reshape(IMAGE_SIDE, IMAGE_SIDE) > 0, np.ones((block, block))
+        )
     for stroke in strokes:
         points = [(float(x) * RASTER, float(y) * RASTER) for x, y in stroke]
         if not points:
@@ -164,8 +165,22 @@ def unpack(text: str) -> np.ndarray:
 # --- the starter digit ------------------------------------------------------------------------------
 STARTER_STROKES: tuple[tuple[tuple[float, float], ...], ...] = (
     # a "2": hook, diagonal, base — the pad's picture until you draw your own
-    ((0.33, 0.30), (0.38, 0.22), (0.47, 0.18), (0.57, 0.19), (0.64, 0.25), (0.66, 0.34), (0.62, 0.44),
-     (0.53, 0.54), (0.43, 0.64), (0.34, 0.75), (0.31, 0.80), (0.42, 0.80), (0.55, 0.80), (0.69, 0.80)),
+    (
+        (0.33, 0.30),
+        (0.38, 0.22),
+        (0.47, 0.18),
+        (0.57, 0.19),
+        (0.64, 0.25),
+        (0.66, 0.34),
+        (0.62, 0.44),
+        (0.53, 0.54),
+        (0.43, 0.64),
+        (0.34, 0.75),
+        (0.31, 0.80),
+        (0.42, 0.80),
+        (0.55, 0.80),
+        (0.69, 0.80),
+    ),
 )
 
 

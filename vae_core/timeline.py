@@ -127,20 +127,36 @@ def manifold_uint8(model: VAE, n: int = MANIFOLD_N) -> np.ndarray:
     return np.rint(255.0 * latent.manifold(model, n)).astype(np.uint8)
 
 
-def take_snapshot(model: VAE, epoch: int, holdout: np.ndarray, train_eval: np.ndarray,
-                  manifold_n: int = MANIFOLD_N, elbo_samples: int = ELBO_SAMPLES) -> Snapshot:
+def take_snapshot(
+    model: VAE,
+    epoch: int,
+    holdout: np.ndarray,
+    train_eval: np.ndarray,
+    manifold_n: int = MANIFOLD_N,
+    elbo_samples: int = ELBO_SAMPLES,
+) -> Snapshot:
     """A :class:`Snapshot` of ``model`` (eval mode) on the fixed binary holdout and train-eval digits."""
     mu, sigma = latent.encode(model, holdout)
     return Snapshot(
-        epoch=epoch, mu=mu, sigma=sigma, kl_per_dim=kl_per_dimension(mu, sigma),
+        epoch=epoch,
+        mu=mu,
+        sigma=sigma,
+        kl_per_dim=kl_per_dimension(mu, sigma),
         manifold=manifold_uint8(model, manifold_n),
-        holdout=elbo_summary(model, holdout, elbo_samples), train=elbo_summary(model, train_eval, elbo_samples),
+        holdout=elbo_summary(model, holdout, elbo_samples),
+        train=elbo_summary(model, train_eval, elbo_samples),
     )
 
 
-def record_run(model_cfg: VAEConfig, train_cfg: TrainConfig, device: torch.device, epochs: list[int],
-               manifold_n: int = MANIFOLD_N, elbo_samples: int = ELBO_SAMPLES,
-               progress: bool = False) -> tuple[list[Snapshot], list[float], VAE]:
+def record_run(
+    model_cfg: VAEConfig,
+    train_cfg: TrainConfig,
+    device: torch.device,
+    epochs: list[int],
+    manifold_n: int = MANIFOLD_N,
+    elbo_samples: int = ELBO_SAMPLES,
+    progress: bool = False,
+) -> tuple[list[Snapshot], list[float], VAE]:
     """Train with :func:`vae_core.train.train_model` and snapshot the model at ``epochs``.
 
     Returns the snapshots, the per-epoch training loss and the trained model."""
@@ -187,7 +203,7 @@ ARRAY_NOTES = {
     "sigma": "encoder standard deviations σ_φ(x) = exp(½ log σ²), float16",
     "kl_per_dim": "holdout mean of ½(μⱼ² + σⱼ² − 1 − log σⱼ²) per latent dimension j, nats",
     "manifold": "decoded pixel means × 255 (uint8, 0 = background) on the n × n prior-quantile grid of "
-                "vae_core.latent.manifold_latents (row 0 = top = largest z₂, column 0 = smallest z₁)",
+    "vae_core.latent.manifold_latents (row 0 = top = largest z₂, column 0 = smallest z₁)",
     "manifold_axis": "the grid's latent values Φ⁻¹((i + ½)/n) along each axis",
     "train_loss": "mean training loss −(recon − KL) per epoch 1…E on the dynamically binarized batches, nats",
     "holdout_elbo": "eq. 1.4.12 ELBO on the 500 fixed-binarized holdout digits (200 samples per digit), nats",
@@ -236,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifold-n", type=int, default=MANIFOLD_N)
     p.add_argument("--elbo-samples", type=int, default=ELBO_SAMPLES)
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
-    p.add_argument("--update-model-card", action="store_true",
-                   help="write the 'timeline' entry into assets/model/model_card.json")
+    p.add_argument(
+        "--update-model-card", action="store_true", help="write the 'timeline' entry into assets/model/model_card.json"
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -263,8 +280,9 @@ def _run(args: argparse.Namespace) -> dict:
     epochs = snapshot_epochs(train_cfg.epochs, args.snapshots)
 
     start = time.perf_counter()
-    snapshots, history, model = record_run(model_cfg, train_cfg, device, epochs, args.manifold_n,
-                                           args.elbo_samples, progress=not args.no_progress)
+    snapshots, history, model = record_run(
+        model_cfg, train_cfg, device, epochs, args.manifold_n, args.elbo_samples, progress=not args.no_progress
+    )
     wall = time.perf_counter() - start
     arrays = timeline_arrays(snapshots, history, load_digits("holdout")[1])
     args.out.mkdir(parents=True, exist_ok=True)
@@ -280,8 +298,7 @@ def _run(args: argparse.Namespace) -> dict:
         "sha256": file_sha256(path),
         "bytes": path.stat().st_size,
         "snapshot_epochs": epochs,
-        "recipe": {"training": asdict(train_cfg), "model_args": model_cfg.to_dict(),
-                   "is_shipped_recipe": is_recipe},
+        "recipe": {"training": asdict(train_cfg), "model_args": model_cfg.to_dict(), "is_shipped_recipe": is_recipe},
         "evaluation": {
             "holdout": f"the 500 holdout digits, fixed binarization (seed {BINARIZATION_SEED})",
             "train": f"the 500-digit train-eval subset, fixed binarization (seed {TRAIN_EVAL_SEED})",
@@ -289,17 +306,22 @@ def _run(args: argparse.Namespace) -> dict:
             "elbo_seed": EVAL_SEED,
             "manifold_n": args.manifold_n,
         },
-        "arrays": {name: {"dtype": str(a.dtype), "shape": list(a.shape), "meaning": ARRAY_NOTES[name]}
-                   for name, a in arrays.items()},
+        "arrays": {
+            name: {"dtype": str(a.dtype), "shape": list(a.shape), "meaning": ARRAY_NOTES[name]}
+            for name, a in arrays.items()
+        },
         "final_state_sha256": final_sha,
         "shipped_weights_sha256": card["weights_sha256"],
         "final_equals_shipped_weights": is_recipe and final_sha == shipped_state_sha256(),
         "decoder_weights": "not stored: float16 decoder weights are 1.07 MB per snapshot (27 MB for 25), "
-                           "over the 10 MB budget; the manifold grids show the decoder instead",
+        "over the 10 MB budget; the manifold grids show the decoder instead",
         "command": COMMAND,
         "run": {  # the only part that changes between two runs
-            "device": str(device), "device_name": device_description(device), "threads": torch.get_num_threads(),
-            "torch_version": torch.__version__, "python_version": platform.python_version(),
+            "device": str(device),
+            "device_name": device_description(device),
+            "threads": torch.get_num_threads(),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
             "wall_seconds": round(wall, 1),
         },
     }
@@ -309,8 +331,10 @@ def _run(args: argparse.Namespace) -> dict:
         card["timeline"] = timeline_card_entry(note)
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     matched = "equal to" if note["final_equals_shipped_weights"] else "NOT equal to"
-    print(f"{len(epochs)} snapshots of {train_cfg.epochs} epochs on {device} in {wall:.0f} s; "
-          f"{note['bytes'] / 1e6:.2f} MB; final weights {matched} the shipped ones; wrote {args.out}")
+    print(
+        f"{len(epochs)} snapshots of {train_cfg.epochs} epochs on {device} in {wall:.0f} s; "
+        f"{note['bytes'] / 1e6:.2f} MB; final weights {matched} the shipped ones; wrote {args.out}"
+    )
     if note["bytes"] > SIZE_BUDGET_BYTES:
         print(f"warning: {path} is over the {SIZE_BUDGET_BYTES / 1e6:.0f} MB budget")
     return note

@@ -130,8 +130,14 @@ MAX_DIRECTION_NORM = 5.0  # gradient clipping in (m, log s): one step moves them
 
 
 def ascend_elbo(
-    x: float, w: float, noise: float, m0: float, s0: float,
-    steps: int = 100, lr: float = 0.2, natural: bool = True,
+    x: float,
+    w: float,
+    noise: float,
+    m0: float,
+    s0: float,
+    steps: int = 100,
+    lr: float = 0.2,
+    natural: bool = True,
 ) -> AscentPath:
     """Maximize ELBO(q) over q = N(m, s²) by gradient ascent in (m, log s) from q₀ = N(m0, s0²).
 
@@ -266,14 +272,26 @@ def quadrature_check(x: float, w: float, noise: float, m: float, s: float) -> di
     post_mean, post_sd = (float(v) for v in posterior(x, w, noise))
     peak = float(log_joint(post_mean, x, w, noise))
     evidence, _ = integrate.quad(
-        lambda z: np.exp(log_joint(z, x, w, noise) - peak), post_mean - 40 * post_sd, post_mean + 40 * post_sd,
-        points=[post_mean], limit=200, epsabs=0.0, epsrel=1e-12,
+        lambda z: np.exp(log_joint(z, x, w, noise) - peak),
+        post_mean - 40 * post_sd,
+        post_mean + 40 * post_sd,
+        points=[post_mean],
+        limit=200,
+        epsabs=0.0,
+        epsrel=1e-12,
     )
     log_p = peak + float(np.log(evidence))
 
     def q_expect(g):
-        value, _ = integrate.quad(lambda z: np.exp(normal_logpdf(z, m, s)) * g(z), m - 40 * s, m + 40 * s,
-                                  points=[m], limit=200, epsabs=1e-13, epsrel=1e-11)
+        value, _ = integrate.quad(
+            lambda z: np.exp(normal_logpdf(z, m, s)) * g(z),
+            m - 40 * s,
+            m + 40 * s,
+            points=[m],
+            limit=200,
+            epsabs=1e-13,
+            epsrel=1e-11,
+        )
         return float(value)
 
     lower = q_expect(lambda z: log_joint(z, x, w, noise) - normal_logpdf(z, m, s))

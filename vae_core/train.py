@@ -94,8 +94,9 @@ class EvalConfig:
     max_images: int | None = None
 
 
-QUICK_EVAL = EvalConfig(elbo_samples=10, is_k=[1, 50], grid_n=100, refine_zoom_n=20, check_grid_n=150,
-                        check_images=4, max_images=16)
+QUICK_EVAL = EvalConfig(
+    elbo_samples=10, is_k=[1, 50], grid_n=100, refine_zoom_n=20, check_grid_n=150, check_images=4, max_images=16
+)
 # for comparing recipes: every image, fewer samples, no quadrature check
 FAST_EVAL = EvalConfig(elbo_samples=50, is_k=[1000], grid_n=400, refine_zoom_n=0)
 
@@ -327,14 +328,26 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> dict:
     device = pick_device(args.device)
     subset = 256 if args.quick and args.subset is None else args.subset
     train_cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lr_final=args.lr_final,
-        weight_decay=args.weight_decay, kl_warmup_epochs=args.kl_warmup_epochs, shift_pixels=args.shift_pixels,
-        objective=args.objective, n_samples=args.n_samples, seed=args.seed, subset=subset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_final=args.lr_final,
+        weight_decay=args.weight_decay,
+        kl_warmup_epochs=args.kl_warmup_epochs,
+        shift_pixels=args.shift_pixels,
+        objective=args.objective,
+        n_samples=args.n_samples,
+        seed=args.seed,
+        subset=subset,
     )
     if args.activation is not None:
         args.encoder_activation = args.decoder_activation = args.activation
-    model_cfg = VAEConfig(encoder_hidden=args.encoder_hidden, decoder_hidden=args.decoder_hidden,
-                          encoder_activation=args.encoder_activation, decoder_activation=args.decoder_activation)
+    model_cfg = VAEConfig(
+        encoder_hidden=args.encoder_hidden,
+        decoder_hidden=args.decoder_hidden,
+        encoder_activation=args.encoder_activation,
+        decoder_activation=args.decoder_activation,
+    )
     progress = not args.no_progress
 
     load_before = _load_average()

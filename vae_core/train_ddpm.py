@@ -126,7 +126,11 @@ def train_model(
 
 
 def evaluate_bound(
-    model: DDPM, bits: np.ndarray, seed: int = EVAL_SEED, batch_size: int = 250, n_timesteps: int | None = None,
+    model: DDPM,
+    bits: np.ndarray,
+    seed: int = EVAL_SEED,
+    batch_size: int = 250,
+    n_timesteps: int | None = None,
     progress: bool = False,
 ) -> dict:
     """The variational bound on fixed binary digits (N, 784): mean −ELBO in nats per digit ± s.e. across digits,
@@ -229,8 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", choices=["beta", "beta_tilde"], default=m.sigma, help="reverse variance σ_t²")
     p.add_argument("--hidden", type=int, default=m.hidden)
     p.add_argument("--blocks", type=int, default=m.n_blocks)
-    p.add_argument("--eval", choices=["full", "quick", "none"], default="full",
-                   help="holdout bound: full = 500 digits x every step; quick = 50 digits x 50 steps")
+    p.add_argument(
+        "--eval",
+        choices=["full", "quick", "none"],
+        default="full",
+        help="holdout bound: full = 500 digits x every step; quick = 50 digits x 50 steps",
+    )
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="CPU threads (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
@@ -252,31 +260,46 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> dict:
         model_cfg = DDPMConfig(T=20, schedule=args.schedule, sigma=args.sigma, hidden=32, n_blocks=1, time_dim=16)
         subset = args.subset or 256
     else:
-        model_cfg = DDPMConfig(T=args.T, schedule=args.schedule, sigma=args.sigma, hidden=args.hidden,
-                               n_blocks=args.blocks)
+        model_cfg = DDPMConfig(
+            T=args.T, schedule=args.schedule, sigma=args.sigma, hidden=args.hidden, n_blocks=args.blocks
+        )
         subset = args.subset
     steps = args.steps if args.steps is not None else 200 if args.quick else TrainConfig.steps
-    train_cfg = TrainConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, lr_final=args.lr_final,
-                            warmup_steps=min(args.warmup_steps, steps), ema_decay=args.ema_decay,
-                            seed=args.seed, subset=subset)
+    train_cfg = TrainConfig(
+        steps=steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_final=args.lr_final,
+        warmup_steps=min(args.warmup_steps, steps),
+        ema_decay=args.ema_decay,
+        seed=args.seed,
+        subset=subset,
+    )
     progress = not args.no_progress
     load_before = _load_average()
     start, start_cpu = time.perf_counter(), time.process_time()
     model, history = train_model(model_cfg, train_cfg, device, progress)
     train_seconds, train_cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     card: dict = {
-        "model": ("DDPM (Ho et al. 2020): epsilon-prediction residual MLP, fixed reverse variance, discrete "
-                  "two-bin decoder L0 on binary pixels; weights are the EMA of the trained weights"),
+        "model": (
+            "DDPM (Ho et al. 2020): epsilon-prediction residual MLP, fixed reverse variance, discrete "
+            "two-bin decoder L0 on binary pixels; weights are the EMA of the trained weights"
+        ),
         "data": {
             "file": "assets/digits.npz",
             "sha256": file_sha256(DIGITS_PATH),
             "train_size": len(load_digits("train")[0]),
             "trained_on": train_cfg.subset or "all train digits",
-            "binarization": ("train: dynamic (fresh Bernoulli(grey/255) draw every step), x0 = 2b - 1; eval: "
-                             "the VAE's fixed holdout bits (holdout_binary in the npz)"),
+            "binarization": (
+                "train: dynamic (fresh Bernoulli(grey/255) draw every step), x0 = 2b - 1; eval: "
+                "the VAE's fixed holdout bits (holdout_binary in the npz)"
+            ),
         },
-        "training": {**asdict(train_cfg), "final_loss": history[-1] if history else None,
-                     "loss": "L_simple (Ho eq. 14), mean squared error of epsilon per pixel"},
+        "training": {
+            **asdict(train_cfg),
+            "final_loss": history[-1] if history else None,
+            "loss": "L_simple (Ho eq. 14), mean squared error of epsilon per pixel",
+        },
         "command": " ".join(["python -m vae_core.train_ddpm", *(sys.argv[1:] if argv is None else argv)]),
         "device": str(device),
         "device_name": device_description(device),
@@ -302,9 +325,13 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> dict:
         t0 = time.perf_counter()
         samples, _ = model.sample(n_samples, torch.Generator(device=device).manual_seed(EVAL_SEED))
         card["samples"] = {
-            **nearest_neighbour_check(samples.double().cpu().numpy(), training_images().astype(np.float64),
-                                      to_unit_interval(load_digits("holdout")[0]).astype(np.float64)),
-            "seed": EVAL_SEED, "sample_wall_seconds": round(time.perf_counter() - t0, 1),
+            **nearest_neighbour_check(
+                samples.double().cpu().numpy(),
+                training_images().astype(np.float64),
+                to_unit_interval(load_digits("holdout")[0]).astype(np.float64),
+            ),
+            "seed": EVAL_SEED,
+            "sample_wall_seconds": round(time.perf_counter() - t0, 1),
         }
     summary = f"trained {train_cfg.steps} steps on {device} in {train_seconds:.0f} s"
     if "holdout_bound" in card:

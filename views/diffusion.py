@@ -27,35 +27,60 @@ STRIP_T = (0, 50, 100, 200, 400, 700, 1000)
 def stack_section():
     st.header(t("diffusion.stack_title"), anchor="stack")
     intro("diffusion.stack_intro")
-    st.latex(r"\log p_\theta(x_0)\ \ge\ \mathbb E_{q(x_{1:T}|x_0)}\Big[\log\frac{p(x_T)\prod_{t=1}^{T}"
-             r"p_\theta(x_{t-1}|x_t)}{\prod_{t=1}^{T}q(x_t|x_{t-1})}\Big]\qquad(1.4.5,\ z=x_{1:T})")
+    st.latex(
+        r"\log p_\theta(x_0)\ \ge\ \mathbb E_{q(x_{1:T}|x_0)}\Big[\log\frac{p(x_T)\prod_{t=1}^{T}"
+        r"p_\theta(x_{t-1}|x_t)}{\prod_{t=1}^{T}q(x_t|x_{t-1})}\Big]\qquad(1.4.5,\ z=x_{1:T})"
+    )
     st.markdown(t("diffusion.fixed_text"))
-    st.latex(r"q(x_t|x_{t-1})=\mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)\qquad(\text{"
-             + t("diffusion.tex_ho", n="2") + "})")
-    st.latex(r"q(x_t|x_0)=\mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t) I\big),\quad"
-             r"\bar\alpha_t=\prod_{s\le t}(1-\beta_s)\qquad(\text{" + t("diffusion.tex_ho", n="4") + "})")
+    st.latex(
+        r"q(x_t|x_{t-1})=\mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)\qquad(\text{"
+        + t("diffusion.tex_ho", n="2")
+        + "})"
+    )
+    st.latex(
+        r"q(x_t|x_0)=\mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t) I\big),\quad"
+        r"\bar\alpha_t=\prod_{s\le t}(1-\beta_s)\qquad(\text{" + t("diffusion.tex_ho", n="4") + "})"
+    )
     st.markdown(t("diffusion.split_text"))
-    st.latex(r"\begin{aligned}\mathrm{ELBO}=\ &\underbrace{\mathbb E_{q(x_1|x_0)}\log p_\theta(x_0|x_1)}"
-             rf"_{{\text{{{t('diffusion.tex_recon')}}}}}-\underbrace{{\mathrm{{KL}}\big(q(x_T|x_0)\,\|\,p(x_T)\big)}}"
-             rf"_{{\text{{{t('diffusion.tex_prior')}}}}}\\"
-             r"&-\sum_{t=2}^{T}\underbrace{\mathbb E_{q(x_t|x_0)}\mathrm{KL}\big(q(x_{t-1}|x_t,x_0)\,\|\,"
-             r"p_\theta(x_{t-1}|x_t)\big)}"
-             rf"_{{\text{{{t('diffusion.tex_denoise')}}}_t}}\end{{aligned}}\qquad(\text{{{t('diffusion.tex_luo')}}})")
-    st.latex(r"q(x_{t-1}|x_t,x_0)=\mathcal N\big(\tilde\mu_t(x_t,x_0),\ \tilde\beta_t I\big),\quad"
-             r"\tilde\beta_t=\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t\qquad(\text{"
-             + t("diffusion.tex_ho", n="6–7") + "})")
+    st.latex(
+        r"\begin{aligned}\mathrm{ELBO}=\ &\underbrace{\mathbb E_{q(x_1|x_0)}\log p_\theta(x_0|x_1)}"
+        rf"_{{\text{{{t('diffusion.tex_recon')}}}}}-\underbrace{{\mathrm{{KL}}\big(q(x_T|x_0)\,\|\,p(x_T)\big)}}"
+        rf"_{{\text{{{t('diffusion.tex_prior')}}}}}\\"
+        r"&-\sum_{t=2}^{T}\underbrace{\mathbb E_{q(x_t|x_0)}\mathrm{KL}\big(q(x_{t-1}|x_t,x_0)\,\|\,"
+        r"p_\theta(x_{t-1}|x_t)\big)}"
+        rf"_{{\text{{{t('diffusion.tex_denoise')}}}_t}}\end{{aligned}}\qquad(\text{{{t('diffusion.tex_luo')}}})"
+    )
+    st.latex(
+        r"q(x_{t-1}|x_t,x_0)=\mathcal N\big(\tilde\mu_t(x_t,x_0),\ \tilde\beta_t I\big),\quad"
+        r"\tilde\beta_t=\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t\qquad(\text{"
+        + t("diffusion.tex_ho", n="6–7")
+        + "})"
+    )
     st.markdown(t("diffusion.kl_text"))
-    st.latex(r"\log p_\theta(x_0)-\mathrm{ELBO}=\mathrm{KL}\big(q(x_{1:T}|x_0)\,\|\,p_\theta(x_{1:T}|x_0)\big)"
-             r"\ \ge 0\qquad(1.4.10)")
+    st.latex(
+        r"\log p_\theta(x_0)-\mathrm{ELBO}=\mathrm{KL}\big(q(x_{1:T}|x_0)\,\|\,p_\theta(x_{1:T}|x_0)\big)"
+        r"\ \ge 0\qquad(1.4.10)"
+    )
 
 
 def vae_section():
     st.header(t("diffusion.vae_title"), anchor="vae")
     b = data.bridge()
-    st.markdown(t("diffusion.vae_text", x=num(b["x"], 2), w=num(b["w"], 2), noise=num(b["noise"], 2),
-                  beta=num(data.BRIDGE_BETA, 2), qmu=num(b["qmu"], 2), qsigma=num(b["qsigma"], 2)))
-    rows = [(t("diffusion.vae_row_diff"), num(b["diff_log_p"]), num(b["diff_elbo"]), num(b["diff_gap"])),
-            (t("diffusion.vae_row_toy"), num(b["toy_log_p"]), num(b["toy_elbo"]), num(b["toy_gap"]))]
+    st.markdown(
+        t(
+            "diffusion.vae_text",
+            x=num(b["x"], 2),
+            w=num(b["w"], 2),
+            noise=num(b["noise"], 2),
+            beta=num(data.BRIDGE_BETA, 2),
+            qmu=num(b["qmu"], 2),
+            qsigma=num(b["qsigma"], 2),
+        )
+    )
+    rows = [
+        (t("diffusion.vae_row_diff"), num(b["diff_log_p"]), num(b["diff_elbo"]), num(b["diff_gap"])),
+        (t("diffusion.vae_row_toy"), num(b["toy_log_p"]), num(b["toy_elbo"]), num(b["toy_gap"])),
+    ]
     st.markdown(md_table(("", "log p(x)", "ELBO", "KL(q‖p(z|x))"), rows))
     st.markdown(t("diffusion.vae_link", link=b["link"]))
 
@@ -78,8 +103,14 @@ def controls():
         T = STATE.select_slider("T", t("diffusion.T"))
         kind = STATE.choice("sched", t("diffusion.sched"), option_labels("diffusion.sched_"))
         prior = STATE.choice("prior", t("diffusion.prior"), option_labels("diffusion.prior_"))
-        st.button(t("diffusion.fit"), on_click=data.fit, args=(STATE,), help=t("diffusion.fit_help"),
-                  icon="🎯", type="primary")
+        st.button(
+            t("diffusion.fit"),
+            on_click=data.fit,
+            args=(STATE,),
+            help=t("diffusion.fit_help"),
+            icon="🎯",
+            type="primary",
+        )
     return T, kind, m, s, x0, mh, sh, variance, prior
 
 
@@ -101,14 +132,19 @@ def ledger_check(T, kind, x0, mh, sh, variance, prior, res):
 
         def row(label, value, se, exact):
             diff = value - exact
-            cell = (t("common.diff_in_se", diff=f"{diff:+.4f}", z=f"{diff / se:+.1f}") if se > 1e-12
-                    else f"{diff:+.1e}")
+            cell = t("common.diff_in_se", diff=f"{diff:+.4f}", z=f"{diff / se:+.1f}") if se > 1e-12 else f"{diff:+.1e}"
             return (label, num(exact), f"{num(value)} ± {num(se)}", cell)
 
-        rows = [row("ELBO", est.elbo, est.elbo_se, res.elbo),
-                row("log p(x₀)", est.log_evidence, est.log_evidence_se, res.log_evidence)]
-        header = ("", t("diffusion.check_exact"), t("diffusion.check_mc", n=f"{n:,}", seed=seed),
-                  t("common.difference"))
+        rows = [
+            row("ELBO", est.elbo, est.elbo_se, res.elbo),
+            row("log p(x₀)", est.log_evidence, est.log_evidence_se, res.log_evidence),
+        ]
+        header = (
+            "",
+            t("diffusion.check_exact"),
+            t("diffusion.check_mc", n=f"{n:,}", seed=seed),
+            t("common.difference"),
+        )
         st.markdown(md_table(header, rows))
         st.caption(t("diffusion.check_note"))
 
@@ -134,12 +170,21 @@ def ledger_section():
     formula, words = st.columns([1, 1.3], gap="medium")
     with formula:
         recon, prior_, denoise_ = (t(f"diffusion.tex_{k}") for k in ("recon", "prior", "denoise"))
-        st.latex(rf"\begin{{aligned}}\mathrm{{ELBO}}&=\text{{{recon}}}-\text{{{prior_}}}-\textstyle\sum_t\text{{{denoise_}}}_t\\"
-                 rf"&={tex(res.reconstruction, 4)}-{tex(res.prior_matching, 4)}-{tex(denoise, 4)}\\"
-                 rf"&={res.elbo:.4f}\end{{aligned}}")
+        st.latex(
+            rf"\begin{{aligned}}\mathrm{{ELBO}}&=\text{{{recon}}}-\text{{{prior_}}}-\textstyle\sum_t\text{{{denoise_}}}_t\\"
+            rf"&={tex(res.reconstruction, 4)}-{tex(res.prior_matching, 4)}-{tex(denoise, 4)}\\"
+            rf"&={res.elbo:.4f}\end{{aligned}}"
+        )
     with words:
-        st.markdown(t("diffusion.ledger_read", T=T, n_kl=max(T - 1, 0), expected=num(res.expected_elbo),
-                      best=num(res.best_expected)))
+        st.markdown(
+            t(
+                "diffusion.ledger_read",
+                T=T,
+                n_kl=max(T - 1, 0),
+                expected=num(res.expected_elbo),
+                best=num(res.best_expected),
+            )
+        )
         if res.gap < 1e-9:
             st.success(t("diffusion.gap_closed"), icon="🎯")
     if T > 1:
@@ -197,8 +242,13 @@ def noise_check(kind, step, seed):
             pixel = f"x₀ = {r.x0:+.0f}"
             rows.append((pixel, t("diffusion.moment_mean"), num(r.mean), pm(*r.jump[:2]), pm(*r.walk[:2])))
             rows.append((pixel, t("diffusion.moment_var"), num(r.var), pm(*r.jump[2:]), pm(*r.walk[2:])))
-        header = ("", "", t("diffusion.check_closed"), t("diffusion.check_jump", n=f"{n:,}"),
-                  t("diffusion.check_walk", n=f"{n:,}", t=step))
+        header = (
+            "",
+            "",
+            t("diffusion.check_closed"),
+            t("diffusion.check_jump", n=f"{n:,}"),
+            t("diffusion.check_walk", n=f"{n:,}", t=step),
+        )
         st.markdown(md_table(header, rows))
         st.caption(t("diffusion.noise_check_note", seed=seed))
 
@@ -211,5 +261,4 @@ stack_section()
 vae_section()
 ledger_section()
 noise_section()
-page_footer("diffusion", d.make_schedule, d.marginal, d.gaussian_reverse, d.ledger, d.path_estimates,
-            d.sample_walk)
+page_footer("diffusion", d.make_schedule, d.marginal, d.gaussian_reverse, d.ledger, d.path_estimates, d.sample_walk)

@@ -42,9 +42,14 @@ def on_upload():
 def upload_picture():
     message = st.session_state.get(MESSAGE_KEY)
     with st.expander(t("draw.upload_title"), icon="🖼️", expanded=message is not None):
-        st.file_uploader(t("draw.upload_label"), type=["png", "jpg", "jpeg"], key=UPLOAD_KEY,
-                         max_upload_size=data.MAX_UPLOAD_MB, on_change=on_upload,
-                         help=t("draw.upload_help", mb=data.MAX_UPLOAD_MB))
+        st.file_uploader(
+            t("draw.upload_label"),
+            type=["png", "jpg", "jpeg"],
+            key=UPLOAD_KEY,
+            max_upload_size=data.MAX_UPLOAD_MB,
+            on_change=on_upload,
+            help=t("draw.upload_help", mb=data.MAX_UPLOAD_MB),
+        )
         if message is None:
             return
         reason, name = message
@@ -79,8 +84,7 @@ def ledger(model, key, packed):
         imp, elbo, recon, box = data.digit_extras(model, key, packed)
     images, numbers = st.columns([1, 3.2], gap="large")
     with images, st.container(horizontal=True, gap="small"):
-        image(upscale(data.bits(packed), ZOOM), output_format="PNG", width=28 * ZOOM,
-                 caption=t("draw.ledger_x"))
+        image(upscale(data.bits(packed), ZOOM), output_format="PNG", width=28 * ZOOM, caption=t("draw.ledger_x"))
         image(upscale(recon, ZOOM), output_format="PNG", width=28 * ZOOM, caption=t("draw.ledger_recon"))
     with numbers:
         ledger_metrics(post)
@@ -91,8 +95,15 @@ def ledger(model, key, packed):
         rf"{tex(post.log_px)}&={tex(post.elbo_quad)}+{tex(post.kl_posterior)}\end{{aligned}}"
     )
     if post.elbo_quad <= post.log_px:
-        st.success(t("draw.bound_holds", elbo=num(post.elbo_quad, 2), logpx=num(post.log_px, 2),
-                     gap=num(post.log_px - post.elbo_quad, 2)), icon="⚖️")
+        st.success(
+            t(
+                "draw.bound_holds",
+                elbo=num(post.elbo_quad, 2),
+                logpx=num(post.log_px, 2),
+                gap=num(post.log_px - post.elbo_quad, 2),
+            ),
+            icon="⚖️",
+        )
     else:  # only quadrature error could do this; say so rather than hide it
         st.warning(t("draw.bound_broken", gap=num(post.log_px - post.elbo_quad, 4)), icon="⚠️")
     zoom, words = st.columns([1.3, 1], gap="large")
@@ -128,8 +139,9 @@ def main():
         STATE.write("draw", STATE.value("draw"))
         return
     pad_and_ledger(model, model_key(model))
-    page_footer("draw", preprocess.render, preprocess.to_mnist, preprocess.binarize, preprocess.pack,
-                latent.digit_posterior)
+    page_footer(
+        "draw", preprocess.render, preprocess.to_mnist, preprocess.binarize, preprocess.pack, latent.digit_posterior
+    )
 
 
 main()

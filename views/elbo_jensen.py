@@ -30,6 +30,7 @@ CHECK_OPEN = "elbo_check_open"  # the check expander's state: closed, it compute
 
 # --- part 1: Jensen's inequality --------------------------------------------------------------
 
+
 def jensen_choice():
     """f and X's law (a click reruns part 1); λ, x₁, x₂ and σ are the live view's sliders."""
     left, right = st.columns([1, 1.3], gap="large")
@@ -46,11 +47,15 @@ def jensen_section():
     st.markdown(t("elbo.s1_intro"))
     f, dist = jensen_choice()
     params = jensen_view(STATE, f, dist)  # drawn in the browser while you drag; settles here on release
-    result = two_point(f, params["x1"], params["x2"], params["lam"]) if dist == "two" \
-        else lognormal(f, params["lnsigma"])
+    result = (
+        two_point(f, params["x1"], params["x2"], params["lam"]) if dist == "two" else lognormal(f, params["lnsigma"])
+    )
     st.caption(t("live_elbo.live_hint"))
-    for col, (label, value) in zip(st.columns(3), (("f(E[X])", result.f_of_mean), ("E[f(X)]", result.mean_of_f),
-                                                    ("|E[f(X)] − f(E[X])|", result.gap)), strict=True):
+    for col, (label, value) in zip(
+        st.columns(3),
+        (("f(E[X])", result.f_of_mean), ("E[f(X)]", result.mean_of_f), ("|E[f(X)] − f(E[X])|", result.gap)),
+        strict=True,
+    ):
         with col:
             metric(label, value)
     st.latex(data.jensen_latex(f, dist, params, result, is_convex(f)))
@@ -61,6 +66,7 @@ def jensen_section():
 
 
 # --- part 2: the ledger -----------------------------------------------------------------------
+
 
 def model_controls() -> tuple[float, float, float]:
     """The model θ and the data x (a move reruns parts 2–4); q's μ and σ are the live ledger's."""
@@ -108,6 +114,7 @@ def check(toy, ledger):
 
 # --- part 3: optimize q -----------------------------------------------------------------------
 
+
 def optimize_section(toy, path, x_range):
     """Not a fragment: the optimizer's settings change the path the live ledger above plays."""
     st.header(t("elbo.s3_title"), anchor="optimize")
@@ -124,8 +131,12 @@ def optimize_section(toy, path, x_range):
     with left:
         metric("ELBO(qₖ)", float(path.elbo[k]), delta=f"{path.elbo[k] - path.elbo[0]:+.4f}" if k else None)
     with right:
-        metric("KL(qₖ‖p(z|x))", float(path.kl[k]), delta=f"{path.kl[k] - path.kl[0]:+.4f}" if k else None,
-               delta_color="inverse")
+        metric(
+            "KL(qₖ‖p(z|x))",
+            float(path.kl[k]),
+            delta=f"{path.kl[k] - path.kl[0]:+.4f}" if k else None,
+            delta_color="inverse",
+        )
     note.caption(t("elbo.q_at_step", k=k, m=num(path.m[k], 3), s=num(path.s[k], 3), lp=num(lp)))
     chart(fig.optimize_figure(*toy[:3], path, k, x_range))
     key, notes = st.columns([1.15, 1], gap="large")
@@ -139,11 +150,14 @@ def optimize_section(toy, path, x_range):
         else:
             st.warning(t("elbo.not_reached", kl=num(path.kl[-1])), icon="🐢")
         g_m, g_log_s = toy_model.elbo_gradient(*toy[:3], path.m[k], math.log(path.s[k]))
-        st.latex(rf"\nabla_{{(\mu_q,\,\log\sigma_q)}}\mathrm{{ELBO}}\big|_{{k={k}}}"
-                 rf"=\big({{{num(float(g_m))}}},\ {{{num(float(g_log_s))}}}\big)")
+        st.latex(
+            rf"\nabla_{{(\mu_q,\,\log\sigma_q)}}\mathrm{{ELBO}}\big|_{{k={k}}}"
+            rf"=\big({{{num(float(g_m))}}},\ {{{num(float(g_log_s))}}}\big)"
+        )
 
 
 # --- part 4: two roads to the same bound, and the Jensen view in samples ------------------------
+
 
 def derivations(lp, lower, kl):
     road1, road2 = st.columns(2, gap="large")
@@ -176,9 +190,17 @@ def samples_section(toy, lp, lower, kl):
             st.metric("(1/L) Σ log wᵢ", f"{num(est.elbo)} ± {num(est.elbo_se)}")
         with cols[1]:
             st.metric("log (1/L) Σ wᵢ", f"{num(est.log_evidence)} ± {num(est.log_evidence_se)}")
-        st.caption(t("elbo.mc_caption", L=f"{L:,}", seed=seed, lower=num(lower), lp=num(lp),
-                     z1=f"{(est.elbo - lower) / est.elbo_se:+.1f}" if est.elbo_se > 0 else "0",
-                     ess=f"{est.ess:,.1f}"))
+        st.caption(
+            t(
+                "elbo.mc_caption",
+                L=f"{L:,}",
+                seed=seed,
+                lower=num(lower),
+                lp=num(lp),
+                z1=f"{(est.elbo - lower) / est.elbo_se:+.1f}" if est.elbo_se > 0 else "0",
+                ess=f"{est.ess:,.1f}",
+            )
+        )
         warning, note = data.bias_note(chi2, L, est.ess)
         if warning:
             st.warning(note, icon="⚠️")
@@ -189,6 +211,7 @@ def samples_section(toy, lp, lower, kl):
 
 
 # --- the page -------------------------------------------------------------------------------
+
 
 @st.fragment
 def model_sections():
@@ -222,5 +245,15 @@ st.markdown(t("elbo.contents"))
 STATE.sync()
 jensen_section()
 model_sections()
-page_footer("elbo", toy_model.log_evidence, toy_model.posterior, toy_model.elbo, toy_model.posterior_kl,
-            toy_model.elbo_gradient, toy_model.ascend_elbo, toy_model.weight_estimates, two_point, lognormal)
+page_footer(
+    "elbo",
+    toy_model.log_evidence,
+    toy_model.posterior,
+    toy_model.elbo,
+    toy_model.posterior_kl,
+    toy_model.elbo_gradient,
+    toy_model.ascend_elbo,
+    toy_model.weight_estimates,
+    two_point,
+    lognormal,
+)

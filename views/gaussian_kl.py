@@ -99,9 +99,13 @@ def check(mu1, sigma1, mu2, sigma2, kl_pq):
         rows = [
             (t("kl.check_closed"), num(kl_pq, 6), "—"),
             (t("kl.check_quad"), f"{num(quad, 6)} (± {quad_err:.0e})", f"{quad - kl_pq:+.1e}"),
-            (t("kl.check_mc", n=f"{n:,}", seed=seed), f"{num(mc, 6)} ± {num(mc_se, 6)}",
-             t("common.diff_in_se", diff=f"{mc - kl_pq:+.4f}", z=f"{(mc - kl_pq) / mc_se:+.1f}")
-             if mc_se > 0 else f"{mc - kl_pq:+.1e}"),
+            (
+                t("kl.check_mc", n=f"{n:,}", seed=seed),
+                f"{num(mc, 6)} ± {num(mc_se, 6)}",
+                t("common.diff_in_se", diff=f"{mc - kl_pq:+.4f}", z=f"{(mc - kl_pq) / mc_se:+.1f}")
+                if mc_se > 0
+                else f"{mc - kl_pq:+.1e}",
+            ),
         ]
         st.markdown(md_table((t("common.method"), "KL(p‖q)", t("common.difference")), rows))
         st.caption(t("kl.check_note"))

@@ -33,15 +33,32 @@ def settled_digit(model, z, mu, labels):
     seed = STATE.value("seed")
     nearest = int(np.argmin(np.sum((mu - z) ** 2, axis=1)))
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        image(data_uri(upscale(latent.bernoulli_sample(means, seed), 3)), width=84,
-              caption=t("latent.sample_caption", seed=seed))
+        image(
+            data_uri(upscale(latent.bernoulli_sample(means, seed), 3)),
+            width=84,
+            caption=t("latent.sample_caption", seed=seed),
+        )
         with st.container():
             st.caption(t("live_latent.settled"))
-            st.markdown(t("latent.readout", z1=num(z[0], 2), z2=num(z[1], 2), logp=num(latent.log_prior_density(z), 2),
-                          idx=nearest, label=labels[nearest], dist=num(float(np.linalg.norm(mu[nearest] - z)), 2)))
+            st.markdown(
+                t(
+                    "latent.readout",
+                    z1=num(z[0], 2),
+                    z2=num(z[1], 2),
+                    logp=num(latent.log_prior_density(z), 2),
+                    idx=nearest,
+                    label=labels[nearest],
+                    dist=num(float(np.linalg.norm(mu[nearest] - z)), 2),
+                )
+            )
             with st.container(horizontal=True, vertical_alignment="center"):
-                st.button(t("latent.sample_prior"), on_click=data.sample_prior, args=(STATE,), icon="🎲",
-                          help=t("latent.sample_help"))
+                st.button(
+                    t("latent.sample_prior"),
+                    on_click=data.sample_prior,
+                    args=(STATE,),
+                    icon="🎲",
+                    help=t("latent.sample_help"),
+                )
                 draw = STATE.value("draw")
                 STATE.write("draw", draw)
                 if draw:
@@ -71,8 +88,11 @@ def explorer(model, key):
     idx, start, end = STATE.value("idx"), STATE.value("from"), STATE.value("to")
     st.header(t("latent.map_title"), anchor="map")
     st.markdown(t("live_latent.map_intro"))
-    z = np.array(latent_pad(STATE, idx=idx, start=start, end=end, box=data.view_box(model, key, idx),
-                            clicked_key=data.CLICKED_KEY))
+    z = np.array(
+        latent_pad(
+            STATE, idx=idx, start=start, end=end, box=data.view_box(model, key, idx), clicked_key=data.CLICKED_KEY
+        )
+    )
     st.caption(t("latent.map_legend", start=start, end=end, idx=idx))
     clicked_digit_actions(labels)
     settled_digit(model, z, mu, labels)
@@ -85,8 +105,11 @@ def explorer(model, key):
         row, col = latent.manifold_cell(z, n)
         st.caption(t("latent.manifold_cell", row=row + 1, col=col + 1, n=n))
     with picture:
-        image(data.manifold_png(model, key, n, row, col), output_format="PNG",
-              caption=t("latent.manifold_caption", n=n, cells=n * n))
+        image(
+            data.manifold_png(model, key, n, row, col),
+            output_format="PNG",
+            caption=t("latent.manifold_caption", n=n, cells=n * n),
+        )
 
 
 def interpolation(model, key):
@@ -103,8 +126,11 @@ def interpolation(model, key):
     path = latent.interpolation_path(mu[start], mu[end], FRAMES)
     frames = latent.decode_means(model, path)
     strip = mosaic(np.concatenate([X[start][None], frames, X[end][None]])[None], gap=6, background=0.35)
-    image(np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)), output_format="PNG",
-             caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES))
+    image(
+        np.kron(np.rint(255 * strip).astype(np.uint8), np.ones((3, 3), dtype=np.uint8)),
+        output_format="PNG",
+        caption=t("latent.interp_caption", start=start, a=labels[start], end=end, b=labels[end], frames=FRAMES),
+    )
     nearest = [int(labels[np.argmin(np.sum((mu - p) ** 2, axis=1))]) for p in path]
     st.caption(t("latent.interp_nearest", classes=" → ".join(str(c) for c in nearest)))
 
@@ -135,8 +161,9 @@ def ledger(model, key):
     recon = latent.decode_means(model, post.mu_q)[0]
     images, numbers = st.columns([1, 3.2], gap="large")
     with images:
-        image(upscale(X[idx], 5), output_format="PNG", width=140,
-                 caption=t("latent.ledger_x", idx=idx, label=labels[idx]))
+        image(
+            upscale(X[idx], 5), output_format="PNG", width=140, caption=t("latent.ledger_x", idx=idx, label=labels[idx])
+        )
         image(upscale(recon, 5), output_format="PNG", width=140, caption=t("latent.ledger_recon"))
     with numbers:
         row = st.columns(3)
@@ -154,8 +181,15 @@ def ledger(model, key):
             metric("KL(q‖p(z|x))", post.kl_posterior, help=t("latent.gap_help"))
         with row[2]:
             data.metric_pm(f"log p̂(x), k = {count(k)}", imp.log_px, imp.se)
-        st.caption(t("latent.ledger_caption" if elbo.samples > 1 else "latent.ledger_caption_one", L=samples,
-                     seed=seed, k=f"{k:,}", ess=num(imp.ess, 1)))
+        st.caption(
+            t(
+                "latent.ledger_caption" if elbo.samples > 1 else "latent.ledger_caption_one",
+                L=samples,
+                seed=seed,
+                k=f"{k:,}",
+                ess=num(imp.ess, 1),
+            )
+        )
     st.latex(
         r"\begin{aligned}\mathrm{ELBO}&=\mathbb E_{q}[\log p_\theta(x|z)]-\mathrm{KL}(q\,\|\,p(z))\qquad(1.4.12)\\"
         rf"&\approx\tfrac1{{{samples}}}\textstyle\sum_l\log p_\theta(x|z^{{(l)}})-\mathrm{{KL}}"
@@ -165,8 +199,14 @@ def ledger(model, key):
         r"\begin{aligned}\log p(x)&=\mathrm{ELBO}+\mathrm{KL}(q\,\|\,p(z|x))\qquad(1.4.10)\\"
         rf"{tex(post.log_px)}&={tex(post.elbo_quad)}+{tex(post.kl_posterior)}\end{{aligned}}"
     )
-    st.caption(t("latent.identity_caption" if elbo.samples > 1 else "latent.identity_caption_one",
-                 elbo=num(post.elbo_quad, 2), mc=num(elbo.elbo, 2), se=num(recon_se, 2)))
+    st.caption(
+        t(
+            "latent.identity_caption" if elbo.samples > 1 else "latent.identity_caption_one",
+            elbo=num(post.elbo_quad, 2),
+            mc=num(elbo.elbo, 2),
+            se=num(recon_se, 2),
+        )
+    )
     zoom, gap = st.columns(2, gap="large")
     with zoom:
         st.markdown(f"**{t('latent.post_title')}**")
@@ -178,10 +218,17 @@ def ledger(model, key):
         st.caption(t("latent.gap_caption", r=SWEEP_REPEATS, seed=seed))
     short = post.log_px - imp.log_px
     case = "above" if short < 0 else "close" if short < CLOSE_NATS else "below"
-    outcome = t(f"latent.why_{case}", k=f"{k:,}", short=num(abs(short), 2), over=num(abs(short), 2),
-                ess=num(imp.ess, 1))
-    st.markdown(t("latent.why_short", gap=num(post.kl_posterior, 2), outcome=outcome,
-                  card_gap=num(data.card_gap(model_card()), 1)))
+    outcome = t(
+        f"latent.why_{case}", k=f"{k:,}", short=num(abs(short), 2), over=num(abs(short), 2), ess=num(imp.ess, 1)
+    )
+    st.markdown(
+        t(
+            "latent.why_short",
+            gap=num(post.kl_posterior, 2),
+            outcome=outcome,
+            card_gap=num(data.card_gap(model_card()), 1),
+        )
+    )
     st.info(t("latent.errata"), icon="📝")
     check_expander(post, elbo)
 
@@ -221,8 +268,14 @@ def main():
     explorer(model, key)
     interpolation(model, key)
     ledger(model, key)
-    page_footer("latent", latent.decode_means, latent.manifold, latent.digit_posterior, latent.elbo_estimate,
-                latent.importance_estimate)
+    page_footer(
+        "latent",
+        latent.decode_means,
+        latent.manifold,
+        latent.digit_posterior,
+        latent.elbo_estimate,
+        latent.importance_estimate,
+    )
 
 
 main()

@@ -49,35 +49,69 @@ def navigation(number: int, *, teacher=None, alone: bool = True) -> None:
     step = STEPS[number - 1]
     with st.container(horizontal=True, vertical_alignment="center"):
         if alone:
-            st.button(t("lesson.previous"), icon="⬅️", on_click=go, args=(number - 1,), disabled=number == 1,
-                      shortcut="left", key="lesson_prev")
-            st.button(t("lesson.next"), icon="➡️", on_click=go, args=(number + 1,),
-                      disabled=number == len(STEPS), shortcut="right", key="lesson_next", type="primary")
+            st.button(
+                t("lesson.previous"),
+                icon="⬅️",
+                on_click=go,
+                args=(number - 1,),
+                disabled=number == 1,
+                shortcut="left",
+                key="lesson_prev",
+            )
+            st.button(
+                t("lesson.next"),
+                icon="➡️",
+                on_click=go,
+                args=(number + 1,),
+                disabled=number == len(STEPS),
+                shortcut="right",
+                key="lesson_next",
+                type="primary",
+            )
         info = page_info(step.page)
         params = {"section": step.section} if step.section else {}
-        st.page_link(info.file, label=t("lesson.open_page", page=t(f"{info.slug}.title")), icon="🔎",
-                     query_params=params)
+        st.page_link(
+            info.file, label=t("lesson.open_page", page=t(f"{info.slug}.title")), icon="🔎", query_params=params
+        )
         if alone:
             st.caption(t("lesson.progress", n=number, total=len(STEPS)))
         if teacher is not None:
-            st.button(t("classroom.join_show", code=teacher.code), icon="📱", key="lesson_class_join_show",
-                      on_click=lambda: st.session_state.update({JOIN_SCREEN: "panel"}))
-            st.button(t("classroom.end"), icon="⏹️", key="lesson_class_end", type="tertiary",
-                      on_click=session.end_class)
+            st.button(
+                t("classroom.join_show", code=teacher.code),
+                icon="📱",
+                key="lesson_class_join_show",
+                on_click=lambda: st.session_state.update({JOIN_SCREEN: "panel"}),
+            )
+            st.button(t("classroom.end"), icon="⏹️", key="lesson_class_end", type="tertiary", on_click=session.end_class)
         elif alone:
-            st.button(t("classroom.start"), icon="📡", key="lesson_class_start", help=t("classroom.start_help"),
-                      on_click=start_class, type="tertiary")
+            st.button(
+                t("classroom.start"),
+                icon="📡",
+                key="lesson_class_start",
+                help=t("classroom.start_help"),
+                on_click=start_class,
+                type="tertiary",
+            )
 
 
 def join_screen(code: str) -> None:
     """The teacher's join screen instead of the step: the QR code, the code, the short link."""
     url = current_url("lesson", {"class": code})  # no secret, no present=1, no step: phones follow the class
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button(t("classroom.join_hide"), icon="↩️", key="lesson_class_join_hide", type="primary",
-                  on_click=lambda: st.session_state.update({JOIN_SCREEN: None}))
+        st.button(
+            t("classroom.join_hide"),
+            icon="↩️",
+            key="lesson_class_join_hide",
+            type="primary",
+            on_click=lambda: st.session_state.update({JOIN_SCREEN: None}),
+        )
         full = st.session_state.get(JOIN_SCREEN) == "full"
-        st.button(t("classroom.qr_small") if full else t("classroom.qr_full"), icon="🔳", key="lesson_class_qr",
-                  on_click=lambda: st.session_state.update({JOIN_SCREEN: "panel" if full else "full"}))
+        st.button(
+            t("classroom.qr_small") if full else t("classroom.qr_full"),
+            icon="🔳",
+            key="lesson_class_qr",
+            on_click=lambda: st.session_state.update({JOIN_SCREEN: "panel" if full else "full"}),
+        )
     if full:  # for the back rows: the QR code as large as the screen allows, the link in large type
         left, right = st.columns([3, 2], vertical_alignment="center")
         left.image(qr_svg(url), width=600, caption=t("classroom.join_title"))
@@ -123,20 +157,46 @@ def class_question(number: int, code: str, *, secret: str | None = None, bars=No
         st.markdown("\n".join(f"{i + 1}. {label}" for i, label in enumerate(labels)))
     answer_place = st.container()  # the revealed answer above the bars
     with bars or st.container():
-        view = class_bar(code, role="teacher" if teacher else "phone", secret=secret, question=step.key,
-                         labels=labels, head=not teacher, compact=teacher and bars is None)
+        view = class_bar(
+            code,
+            role="teacher" if teacher else "phone",
+            secret=secret,
+            question=step.key,
+            labels=labels,
+            head=not teacher,
+            compact=teacher and bars is None,
+        )
     current = view is not None and view["question"] == step.key and not view["ended"]
     if teacher and current:
         with st.container(horizontal=True):
             shown = view["shown"] or view["revealed"]
             if not view["revealed"]:
-                st.button(t("classroom.hide_counts") if shown else t("classroom.show_counts"), icon="📊",
-                          key="lesson_class_show", on_click=class_action, args=("show",), kwargs={"on": not shown})
-                st.button(t("classroom.reveal"), icon="💡", key="lesson_class_reveal", type="primary",
-                          on_click=class_action, args=("reveal",))
-            st.button(t("classroom.vote_again"), icon="🔁", key="lesson_class_again",
-                      help=t("classroom.vote_again_help"), on_click=class_action, args=("again",),
-                      kwargs={"round": view["round"] + 1}, disabled=view["round"] >= 3)
+                st.button(
+                    t("classroom.hide_counts") if shown else t("classroom.show_counts"),
+                    icon="📊",
+                    key="lesson_class_show",
+                    on_click=class_action,
+                    args=("show",),
+                    kwargs={"on": not shown},
+                )
+                st.button(
+                    t("classroom.reveal"),
+                    icon="💡",
+                    key="lesson_class_reveal",
+                    type="primary",
+                    on_click=class_action,
+                    args=("reveal",),
+                )
+            st.button(
+                t("classroom.vote_again"),
+                icon="🔁",
+                key="lesson_class_again",
+                help=t("classroom.vote_again_help"),
+                on_click=class_action,
+                args=("again",),
+                kwargs={"round": view["round"] + 1},
+                disabled=view["round"] >= 3,
+            )
     if not (current and view["revealed"]):
         return False
     answer_place.success(t("classroom.answer", answer=t(f"lesson.{step.key}_{step.correct}")), icon="💡")
@@ -170,8 +230,7 @@ step = STEPS[number - 1]
 if teacher is not None:  # the teacher's step drives the class (only a change moves the phones)
     now = class_view(teacher.code, teacher.secret)
     if now is not None and not now["ended"] and (now["step"], now["question"]) != (number, step.key):
-        session.teach("move", step=number, page="lesson", section=step.section, question=step.key,
-                      options=len(OPTIONS))
+        session.teach("move", step=number, page="lesson", section=step.section, question=step.key, options=len(OPTIONS))
 
 if teacher is not None and st.session_state.get(JOIN_SCREEN):
     join_screen(teacher.code)
@@ -190,8 +249,9 @@ else:
         if teacher is not None:  # the bars take the picture's place until the reveal, then sit under the question
             before = class_view(teacher.code, teacher.secret) or {}
             shown_right = not (before.get("revealed") and before.get("question") == step.key)
-            revealed = class_question(number, teacher.code, secret=teacher.secret,
-                                      bars=picture.container() if shown_right else None)
+            revealed = class_question(
+                number, teacher.code, secret=teacher.secret, bars=picture.container() if shown_right else None
+            )
         elif follow:
             revealed = class_question(number, phone_code)
         else:

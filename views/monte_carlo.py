@@ -41,15 +41,17 @@ STATE = data.STATE  # the URL parameters, in ui/mc_data.py (the lesson uses them
 def mc_controls():
     """Widgets → (target, L, runs, seed, toy)."""
     target = STATE.choice("target", t("mc.target"), option_labels("mc.target_"), widget=st.selectbox)
-    L = STATE.select_slider("L", t("mc.L"), format_func=count_text, on_change=STATE.set,
-                            args=("n", data.L_OPTIONS[-1]))  # a new L shows its whole run
+    L = STATE.select_slider(
+        "L", t("mc.L"), format_func=count_text, on_change=STATE.set, args=("n", data.L_OPTIONS[-1])
+    )  # a new L shows its whole run
     runs = STATE.slider("runs", t("mc.runs"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         seed = STATE.number("seed", t("common.seed"), width=170)
         st.button(t("common.resample"), on_click=STATE.new_seed, help=t("common.resample_help"), icon="🎲")
     v = {name: STATE.value(name) for name in TOY_NAMES}
-    with st.expander(t("mc.toy_expander", **{k: f"{val:g}" for k, val in v.items()}), icon="🧩",
-                     expanded=target in TOY_TARGETS):
+    with st.expander(
+        t("mc.toy_expander", **{k: f"{val:g}" for k, val in v.items()}), icon="🧩", expanded=target in TOY_TARGETS
+    ):
         st.caption(t("mc.toy_note"))
         toy = Toy(*(STATE.slider(name, t(f"mc.{name}")) for name in TOY_NAMES))
     return target, L, runs, seed, toy
@@ -98,8 +100,7 @@ def iwae_section(L, runs, seed, toy):
     with cols[2]:
         st.metric("KL(q‖p(z|x))", num(float(posterior_kl(*toy))))
     with cols[3]:
-        metric_note(t("mc.iwae_metric", L=f"{L:,}"), num(final.mean()),
-                    data.se_text(se, "mc.pm_se_runs", runs=runs))
+        metric_note(t("mc.iwae_metric", L=f"{L:,}"), num(final.mean()), data.se_text(se, "mc.pm_se_runs", runs=runs))
     chart(iwae_figure(it, chi2))
     st.caption(t("mc.iwae_caption"))
     if not np.isfinite(chi2):
@@ -128,8 +129,10 @@ def clt_section(target, seed, toy, exact, sd):
     values = data.cached_repeats(target, L, seed, toy)
     chart(histogram_figure(values, target, L, exact, sd, data.REPEATS))
     st.latex(r"Q_L\ \dot\sim\ \mathcal N\Big(\mathbb E f(X),\ \frac{\sigma^2}{L}\Big)")
-    st.latex(rf"\sigma^2=\operatorname{{Var}}f(X)={tex(sd**2, 4)},\quad"
-             rf"\frac{{\sigma}}{{\sqrt{{L}}}}={tex(sd / np.sqrt(L), 4)}")
+    st.latex(
+        rf"\sigma^2=\operatorname{{Var}}f(X)={tex(sd**2, 4)},\quad"
+        rf"\frac{{\sigma}}{{\sqrt{{L}}}}={tex(sd / np.sqrt(L), 4)}"
+    )
     st.caption(t("mc.hist_caption", sd_hat=num(float(values.std(ddof=1))), sd_clt=num(sd / np.sqrt(L))))
 
 
@@ -141,13 +144,20 @@ def check_expander(target, toy, conv, runs, L):
     with check:
         quad_mean, quad_var = data.cached_quadrature(target, toy)
         pooled, pooled_se = pooled_estimate(conv)
-        z = t("common.diff_in_se", diff=f"{pooled - conv.exact:+.4f}", z=f"{(pooled - conv.exact) / pooled_se:+.1f}") \
-            if pooled_se > 0 else f"{pooled - conv.exact:+.1e}"
+        z = (
+            t("common.diff_in_se", diff=f"{pooled - conv.exact:+.4f}", z=f"{(pooled - conv.exact) / pooled_se:+.1f}")
+            if pooled_se > 0
+            else f"{pooled - conv.exact:+.1e}"
+        )
         rows = [
             (t("mc.check_closed"), num(conv.exact, 6), num(conv.sd**2, 6), "—"),
             (t("mc.check_quad"), num(quad_mean, 6), num(quad_var, 6), f"{quad_mean - conv.exact:+.1e}"),
-            (t("mc.check_pooled", total=f"{runs * L:,}"), f"{num(pooled, 6)} ± {num(pooled_se, 6)}",
-             num(pooled_se**2 * runs * L, 6) if runs * L > 1 else "—", z),
+            (
+                t("mc.check_pooled", total=f"{runs * L:,}"),
+                f"{num(pooled, 6)} ± {num(pooled_se, 6)}",
+                num(pooled_se**2 * runs * L, 6) if runs * L > 1 else "—",
+                z,
+            ),
         ]
         st.markdown(md_table((t("common.method"), "E f(X)", "Var f(X)", t("common.difference")), rows))
         st.caption(t("mc.check_note"))
@@ -169,11 +179,17 @@ def explorer():
     with figure:
         cols = st.columns(3)
         with cols[0]:
-            metric_note(t("mc.m_exact", symbol=data.SYMBOL[target]), num(conv.exact),
-                        t("mc.exact_se", se=num(conv.sd / np.sqrt(L))))
+            metric_note(
+                t("mc.m_exact", symbol=data.SYMBOL[target]),
+                num(conv.exact),
+                t("mc.exact_se", se=num(conv.sd / np.sqrt(L))),
+            )
         with cols[1]:
-            metric_note(t("mc.m_estimate", L=f"{L:,}"), num(conv.mean[0, -1]),
-                        data.se_text(float(conv.se[0, -1]), can_vary=conv.sd > 0))
+            metric_note(
+                t("mc.m_estimate", L=f"{L:,}"),
+                num(conv.mean[0, -1]),
+                data.se_text(float(conv.se[0, -1]), can_vary=conv.sd > 0),
+            )
         with cols[2]:
             slope_text = f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—"
             metric_note(t("mc.m_slope"), slope_text, t("mc.slope_theory"))

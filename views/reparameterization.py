@@ -42,12 +42,24 @@ def gradient_controls():
         show_baseline = STATE.toggle("baseline", t("reparam.baseline_label"), help=t("reparam.baseline_help"))
     with st.container(horizontal=True, vertical_alignment="center"):
         st.caption(t("common.presets"), width="content")
-        st.button(t("reparam.preset_smooth"), on_click=data.set_view, args=(STATE,),
-                  kwargs={"mu": 1.0, "sigma": 1.0, "f": "quad", "k": 3.0})
-        st.button(t("reparam.preset_cos"), on_click=data.set_view, args=(STATE,),
-                  kwargs={"mu": 1.0, "sigma": 1.0, "f": "cos", "k": 5.0})
-        st.button(t("reparam.preset_gauss"), on_click=data.set_view, args=(STATE,),
-                  kwargs={"mu": 1.0, "sigma": 1.0, "f": "gauss", "k": 5.0})
+        st.button(
+            t("reparam.preset_smooth"),
+            on_click=data.set_view,
+            args=(STATE,),
+            kwargs={"mu": 1.0, "sigma": 1.0, "f": "quad", "k": 3.0},
+        )
+        st.button(
+            t("reparam.preset_cos"),
+            on_click=data.set_view,
+            args=(STATE,),
+            kwargs={"mu": 1.0, "sigma": 1.0, "f": "cos", "k": 5.0},
+        )
+        st.button(
+            t("reparam.preset_gauss"),
+            on_click=data.set_view,
+            args=(STATE,),
+            kwargs={"mu": 1.0, "sigma": 1.0, "f": "gauss", "k": 5.0},
+        )
     return kind, k, show_baseline
 
 
@@ -61,8 +73,12 @@ def check_expander(kind, mu, sigma, k, seed, var):
         header = (t("common.method"), "∂/∂μ", "∂/∂σ")
         st.markdown(md_table(header, data.gradient_check_rows(kind, mu, sigma, k, seed, mc, quad)))
         st.caption(t("reparam.check_grad_note"))
-        header = (t("reparam.col_estimator"), t("reparam.check_var_exact"),
-                  t("reparam.check_var_mc", n=f"{data.CHECK_N:,}"), "z")
+        header = (
+            t("reparam.col_estimator"),
+            t("reparam.check_var_exact"),
+            t("reparam.check_var_mc", n=f"{data.CHECK_N:,}"),
+            "z",
+        )
         st.markdown(md_table(header, data.variance_check_rows(mc, var)))
         st.caption(t("reparam.check_var_note"))
 
@@ -77,8 +93,10 @@ def explorer(seed: int):
     mu, sigma = reparam_view(STATE, eps, kind, k, show_baseline)
     st.caption(t("reparam.map_controls_note", n=data.N_SHOWN, seed=seed))
     left, right = st.columns([1, 1.2], gap="large")
-    left.latex(rf"\begin{{aligned}}z_1&=\mu+\sigma\,\epsilon_1\\&={tex(mu)}+{tex(sigma)}\times{tex(float(eps[0]))}"
-               rf"={num(float(mu + sigma * eps[0]), 2)}\end{{aligned}}")
+    left.latex(
+        rf"\begin{{aligned}}z_1&=\mu+\sigma\,\epsilon_1\\&={tex(mu)}+{tex(sigma)}\times{tex(float(eps[0]))}"
+        rf"={num(float(mu + sigma * eps[0]), 2)}\end{{aligned}}"
+    )
     left.latex(r"\frac{\partial z}{\partial\mu}=1,\qquad\frac{\partial z}{\partial\sigma}=\epsilon")
     right.markdown(t("reparam.map_text"))
     st.info(t("reparam.standardize"), icon="📐")
@@ -138,14 +156,24 @@ def vae_section(seed: int):
             st.error(t("reparam.vae_no_data"), icon="🧱")
             st.code(str(err), language=None, wrap_lines=True)
             return
-        image(np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8), output_format="PNG", width=140,
-                 caption=t("reparam.vae_digit_caption", label=label, index=index))
+        image(
+            np.kron(x.reshape(28, 28) * 255, np.ones((5, 5))).astype(np.uint8),
+            output_format="PNG",
+            width=140,
+            caption=t("reparam.vae_digit_caption", label=label, index=index),
+        )
     samples = data.cached_vae_samples(model, model_key(model), index, seed)
     rows = data.vae_rows(samples)
     with result:
-        st.markdown(t("reparam.vae_q", mu=", ".join(f"{m:.3f}" for m in samples.mu),
-                      sigma=", ".join(f"{s:.3f}" for s in samples.sigma), logp=num(float(samples.log_px.mean()), 1),
-                      se=num(float(samples.log_px.std(ddof=1) / np.sqrt(samples.log_px.size)), 2)))
+        st.markdown(
+            t(
+                "reparam.vae_q",
+                mu=", ".join(f"{m:.3f}" for m in samples.mu),
+                sigma=", ".join(f"{s:.3f}" for s in samples.sigma),
+                logp=num(float(samples.log_px.mean()), 1),
+                se=num(float(samples.log_px.std(ddof=1) / np.sqrt(samples.log_px.size)), 2),
+            )
+        )
         cells = st.columns(2)
         for cell, name in zip(cells, ("score", "baseline"), strict=True):
             ratio, se = ratio_with_se(rows[name][1], rows[name][2], rows["pathwise"][1], rows["pathwise"][2])
@@ -178,5 +206,12 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.button(t("common.resample"), on_click=STATE.new_seed, help=t("common.resample_help"))
 explorer(page_seed)
 vae_section(page_seed)
-page_footer("reparam", pathwise_terms, score_terms, exact_gradient, per_sample_variances, running_estimates,
-            vae_gradient_samples)
+page_footer(
+    "reparam",
+    pathwise_terms,
+    score_terms,
+    exact_gradient,
+    per_sample_variances,
+    running_estimates,
+    vae_gradient_samples,
+)

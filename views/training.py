@@ -44,8 +44,14 @@ def timeline_section():
     st.markdown(t("training.tl_numbers", epoch=epoch))
     terms(numbers["holdout"])
     train = numbers["train"]
-    st.caption(t("training.tl_numbers_caption", elbo=num(train["elbo"], 2), recon=num(train["recon"], 2),
-                 kl=num(train["kl"], 2)))
+    st.caption(
+        t(
+            "training.tl_numbers_caption",
+            elbo=num(train["elbo"], 2),
+            recon=num(train["recon"], 2),
+            kl=num(train["kl"], 2),
+        )
+    )
 
 
 # --- live training ------------------------------------------------------------------------------
@@ -64,12 +70,24 @@ def live_buttons(job, beta: float, lr: float, seed: int) -> None:
     alive = job is not None and not job.ended
     busy = job is not None and job.state in (QUEUED, RUNNING)
     with st.container(horizontal=True):
-        st.button(t("training.restart" if alive else "training.start"), on_click=data.start, args=(beta, lr, seed),
-                  type="primary", icon="▶️", key="training_start")
-        st.button(t("training.resume" if job is not None and job.state == PAUSED else "training.pause"),
-                  on_click=data.pause_or_resume, disabled=not alive, icon="⏯️", key="training_pause")
-        st.button(t("training.step"), on_click=data.step, args=(beta, lr, seed), disabled=busy, icon="⏭️",
-                  key="training_step")
+        st.button(
+            t("training.restart" if alive else "training.start"),
+            on_click=data.start,
+            args=(beta, lr, seed),
+            type="primary",
+            icon="▶️",
+            key="training_start",
+        )
+        st.button(
+            t("training.resume" if job is not None and job.state == PAUSED else "training.pause"),
+            on_click=data.pause_or_resume,
+            disabled=not alive,
+            icon="⏯️",
+            key="training_pause",
+        )
+        st.button(
+            t("training.step"), on_click=data.step, args=(beta, lr, seed), disabled=busy, icon="⏭️", key="training_step"
+        )
         st.button(t("training.cancel"), on_click=data.cancel, disabled=not alive, icon="⏹️", key="training_cancel")
 
 
@@ -85,19 +103,35 @@ def status(job, report) -> None:
     if job.state == QUEUED:
         st.info(t("training.queued", place=place or 1), icon="⏳")
     done = max(report.epoch, 0) if report is not None else 0
-    st.progress(min(done / max(job.max_epochs, 1), 1.0),
-                text=t("training.progress", epoch=done, total=job.max_epochs, state=t(f"training.state_{job.state}")))
+    st.progress(
+        min(done / max(job.max_epochs, 1), 1.0),
+        text=t("training.progress", epoch=done, total=job.max_epochs, state=t(f"training.state_{job.state}")),
+    )
     if report is not None:
-        st.caption(t("training.device", device=report.device, threads=report.threads,
-                     seconds=num(report.seconds, 1), eval=num(report.eval_seconds, 1)))
+        st.caption(
+            t(
+                "training.device",
+                device=report.device,
+                threads=report.threads,
+                seconds=num(report.seconds, 1),
+                eval=num(report.eval_seconds, 1),
+            )
+        )
     if job.ended:
         st.caption(reason_text(job))
 
 
 def build_figures(report, curves: list[dict]) -> dict:
     snap = report.snapshot
-    labels = {"elbo": "ELBO", "recon": t("training.recon"), "kl": "KL", "holdout": t("training.holdout"),
-              "train": t("training.train"), "nats": t("training.nats"), "epoch": t("training.epoch_axis")}
+    labels = {
+        "elbo": "ELBO",
+        "recon": t("training.recon"),
+        "kl": "KL",
+        "holdout": t("training.holdout"),
+        "train": t("training.train"),
+        "nats": t("training.nats"),
+        "epoch": t("training.epoch_axis"),
+    }
     return {
         "map": map_figure(snap.mu.astype(float), data.timeline()["labels"], t("training.live_map", epoch=report.epoch)),
         "manifold": manifold_png(snap.manifold),
@@ -137,8 +171,10 @@ def live_panel(polling: bool) -> None:
 def live_section() -> None:
     st.header(t("training.live_title"), anchor="live")
     st.markdown(t("training.live_intro"))
-    st.latex(r"\begin{aligned}\mathcal L_\beta(x)&=\mathbb E_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]\qquad(1.4.12)"
-             r"\\&\quad-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\end{aligned}")
+    st.latex(
+        r"\begin{aligned}\mathcal L_\beta(x)&=\mathbb E_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]\qquad(1.4.12)"
+        r"\\&\quad-\beta\,\mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)\end{aligned}"
+    )
     with st.expander(t("training.look_title"), icon="🔎", expanded=True):
         st.markdown(t("training.look_text"))
     st.info(t("training.erratum_match"), icon="📝")

@@ -12,6 +12,9 @@ INSIDE_JS = """() => {
   return false;
 }"""
 # The same, or a plotly chart over 150 px tall whole on the screen (the lesson's VAE step shows one).
-PICTURE_JS = INSIDE_JS.replace("  return false;", """
+PICTURE_JS = INSIDE_JS.replace(
+    "  return false;",
+    """
   const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-  return charts.some((c) => { const r = c.getBoundingClientRect(); return r.height > 150 && inside(r); });""")
+  return charts.some((c) => { const r = c.getBoundingClientRect(); return r.height > 150 && inside(r); });""",
+)

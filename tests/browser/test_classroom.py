@@ -106,13 +106,23 @@ def test_share_shows_a_qr_code_of_this_exact_view(page, app_url):
     assert image.get_attribute("src").startswith("data:image/svg+xml")
 
 
-@pytest.mark.parametrize(("path", "anchor"), [("gaussian-kl", "vae"), ("elbo", "ledger"), ("latent", "ledger"),
-                                            ("monte-carlo", "iwae"), ("reparameterization", "vae")])
+@pytest.mark.parametrize(
+    ("path", "anchor"),
+    [
+        ("gaussian-kl", "vae"),
+        ("elbo", "ledger"),
+        ("latent", "ledger"),
+        ("monte-carlo", "iwae"),
+        ("reparameterization", "vae"),
+    ],
+)
 def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
     page = projector
     page.goto(f"{app_url}/{path}?lang=en&section={anchor}")
     wait_settled(page)
-    page.wait_for_function("(id) => { const e = document.getElementById(id); if (!e) return false;"
-                           " const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
-                           arg=anchor)  # in view (a section near the page's end cannot reach the top)
+    page.wait_for_function(
+        "(id) => { const e = document.getElementById(id); if (!e) return false;"
+        " const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
+        arg=anchor,
+    )  # in view (a section near the page's end cannot reach the top)
     assert f"section={anchor}" in page.url  # the short link survives the page's own URL writes

@@ -33,9 +33,16 @@ def test_tab_stays_on_its_replica_and_survives_its_death(chromium, tmp_path):
             page = new_page(context)
             served: list[tuple[str, str]] = []  # (replica, its address) of every response from the app
             paths: list[str] = []
-            page.on("response", lambda r: r.url.startswith(base) and (served.append(
-                (r.headers.get("x-replica", "?"), r.headers.get("x-replica-address", "?"))), paths.append(
-                f"{r.url[len(base):][:60]} {r.status} {r.headers.get('x-replica')}")))
+            page.on(
+                "response",
+                lambda r: (
+                    r.url.startswith(base)
+                    and (
+                        served.append((r.headers.get("x-replica", "?"), r.headers.get("x-replica-address", "?"))),
+                        paths.append(f"{r.url[len(base) :][:60]} {r.status} {r.headers.get('x-replica')}"),
+                    )
+                ),
+            )
             sockets = []
             page.on("websocket", lambda ws: sockets.append(ws))
             page.goto(f"{base}/{VIEW}")
@@ -75,7 +82,8 @@ def test_tab_stays_on_its_replica_and_survives_its_death(chromium, tmp_path):
             # shows the old replica's headers; what is never cached (the page, /_stcore/…) must agree
             fresh = [p for p in paths if p.startswith(("/gaussian-kl", "/_stcore/"))]
             assert {p.split()[2] for p in fresh} == {served[0][0]}, fresh
-            print(f"tab reconnected {back_s:.1f} s after its replica ({replica}) was killed; "
-                  f"reloaded on {served[0][0]}")
+            print(
+                f"tab reconnected {back_s:.1f} s after its replica ({replica}) was killed; reloaded on {served[0][0]}"
+            )
         finally:
             context.close()

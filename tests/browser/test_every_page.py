@@ -101,17 +101,20 @@ def axe_problems(page, path: str) -> list[str]:
     page.wait_for_function(APP_FIXED_JS)
     if not page.evaluate("() => typeof axe !== 'undefined'"):
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    return [f"/{path}: {v['impact']} {v['id']}: {v['nodes'][:3]}"
-            for v in page.evaluate(RUN_AXE, EXCLUDE) if v["impact"] in BLOCKING]
+    return [
+        f"/{path}: {v['impact']} {v['id']}: {v['nodes'][:3]}"
+        for v in page.evaluate(RUN_AXE, EXCLUDE)
+        if v["impact"] in BLOCKING
+    ]
 
 
 # --- desktop ----------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def desktop(request, contexts, app_url):
     info, lang = request.param
-    page = open_view(contexts, f"{app_url}/{info.url_path}?lang={lang}",
-                     **PROJECTOR)
+    page = open_view(contexts, f"{app_url}/{info.url_path}?lang={lang}", **PROJECTOR)
     page.info, page.lang = info, lang
     yield page
     page.close()
@@ -127,8 +130,10 @@ def test_renders_in_its_language(desktop):
 def test_formulas_and_charts_are_drawn(desktop):
     # every formula rendered by KaTeX (a failed parse shows a red .katex-error span)
     assert desktop.locator(".katex-error").count() == 0
-    assert desktop.locator('[data-testid="stPlotlyChart"] .main-svg').count() >= \
-        desktop.locator('[data-testid="stPlotlyChart"]').count()
+    assert (
+        desktop.locator('[data-testid="stPlotlyChart"] .main-svg').count()
+        >= desktop.locator('[data-testid="stPlotlyChart"]').count()
+    )
     assert not desktop.js_errors, desktop.js_errors
 
 
@@ -149,13 +154,18 @@ def test_screenshot(desktop):
 
 # --- presenter mode on a 1280×720 projector --------------------------------------------------------
 
+
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def presenter(request, contexts, app_url):
     info, lang = request.param
     section = KEY_SECTIONS[info.url_path]
-    page = open_view(contexts, f"{app_url}/{info.url_path}?lang={lang}&present=1"
-                     + (f"&section={section}" if section else "") + (f"&step={KL_STEP}" if info is LESSON else ""),
-                     **PROJECTOR)
+    page = open_view(
+        contexts,
+        f"{app_url}/{info.url_path}?lang={lang}&present=1"
+        + (f"&section={section}" if section else "")
+        + (f"&step={KL_STEP}" if info is LESSON else ""),
+        **PROJECTOR,
+    )
     page.info, page.lang, page.section = info, lang, section
     yield page
     page.close()
@@ -168,8 +178,10 @@ def test_presenter_mode_fits_a_key_chart_on_the_projector(presenter):
     presenter.locator('[data-testid="stSidebar"]').wait_for(state="hidden")
     if presenter.section is not None:
         presenter.wait_for_function(INSIDE_JS, timeout=20_000)
-    sizes = presenter.evaluate("() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"] p')]"
-                               ".map((p) => parseFloat(getComputedStyle(p).fontSize))")
+    sizes = presenter.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"] p')]"
+        ".map((p) => parseFloat(getComputedStyle(p).fontSize))"
+    )
     assert all(size >= 40 for size in sizes), sizes  # metric numbers large, readable from the back
 
 
@@ -178,7 +190,7 @@ def test_presenter_mode_fits_a_key_chart_on_the_projector(presenter):
 # open defects of the live views, listed here until fixed (strict: a fix makes the test say so).
 KNOWN_PRESENTER_AXE = {
     "elbo": "the ledger's orange q heading fails color-contrast; its Play/Step buttons' aria-labels do not "
-            "contain their visible text (label-content-name-mismatch)",
+    "contain their visible text (label-content-name-mismatch)",
     "draw": "the Undo button's aria-label does not contain its visible text (label-content-name-mismatch)",
 }
 
@@ -198,8 +210,9 @@ def test_nothing_is_truncated_at_150_percent_zoom_in_presenter_mode(presenter):
     """Last on the page: the projector zoomed to 150 % (853×480 CSS px at 1.5 device pixels per px,
     as the browser's zoom does it). No label, metric or note ends in "…" or is cut off by its box."""
     cdp = presenter.context.new_cdp_session(presenter)
-    cdp.send("Emulation.setDeviceMetricsOverride", {"width": 853, "height": 480, "deviceScaleFactor": 1.5,
-                                                    "mobile": False})
+    cdp.send(
+        "Emulation.setDeviceMetricsOverride", {"width": 853, "height": 480, "deviceScaleFactor": 1.5, "mobile": False}
+    )
     presenter.wait_for_function("() => innerWidth === 853 && devicePixelRatio === 1.5")
     wait_settled(presenter)  # a resize may rerun nothing, but the live views redraw at the new size
     presenter.wait_for_function(APP_FIXED_JS)
@@ -208,10 +221,10 @@ def test_nothing_is_truncated_at_150_percent_zoom_in_presenter_mode(presenter):
 
 # --- phone -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("info", "lang"), CASES, ids=IDS)
 def test_no_page_scrolls_sideways_on_a_phone(contexts, app_url, info, lang):
-    page = open_view(contexts, f"{app_url}/{info.url_path}?lang={lang}",
-                     **PHONE)
+    page = open_view(contexts, f"{app_url}/{info.url_path}?lang={lang}", **PHONE)
     try:
         page.wait_for_function(APP_FIXED_JS)
         widths = page.evaluate(WIDTHS)

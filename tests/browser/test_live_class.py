@@ -27,8 +27,14 @@ from ui.lesson import STEPS
 pytestmark = pytest.mark.browser
 
 
-def call(base: str, path: str, body: dict | None = None, headers: dict | None = None, raw: bytes | None = None,
-         content_type: str = "application/json") -> tuple[int, dict | None, dict]:
+def call(
+    base: str,
+    path: str,
+    body: dict | None = None,
+    headers: dict | None = None,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, dict | None, dict]:
     """One request to the class API → (status, JSON body or None, response headers)."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     all_headers = dict(headers or {})
@@ -71,8 +77,9 @@ def test_state_vote_and_teacher_routes(app_url):
     view = teach(app_url, code, secret, action="move", step=3, question="kl", options=3)
     assert view["teacher"] and view["counts"] == {"1": [0, 0, 0]}
     for i, option in enumerate([2, 2, 0]):
-        status, after, _ = call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "kl",
-                                                             "round": 1, "option": option})
+        status, after, _ = call(
+            app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "kl", "round": 1, "option": option}
+        )
         assert status == 200 and "counts" not in after
     assert teach(app_url, code, secret, action="reveal")["counts"] == {"1": [1, 0, 2]}
     status, phone, _ = call(app_url, f"/{code}")
@@ -82,9 +89,12 @@ def test_state_vote_and_teacher_routes(app_url):
 def test_forged_teacher_requests_are_refused(app_url):
     code, secret = new_class(app_url)
     other_code, other_secret = new_class(app_url)
-    forged = [({}, {"action": "move", "step": 5}), ({"X-Class-Secret": "guess"}, {"action": "end"}),
-              ({"X-Class-Secret": other_secret}, {"action": "move", "step": 5}),
-              ({"X-Class-Secret": ""}, {"action": "reveal"})]
+    forged = [
+        ({}, {"action": "move", "step": 5}),
+        ({"X-Class-Secret": "guess"}, {"action": "end"}),
+        ({"X-Class-Secret": other_secret}, {"action": "move", "step": 5}),
+        ({"X-Class-Secret": ""}, {"action": "reveal"}),
+    ]
     for headers, body in forged:
         status, error, _ = call(app_url, f"/{code}/teacher", body, headers)
         assert (status, error["error"]) == (403, "forbidden"), (headers, error)
@@ -95,16 +105,24 @@ def test_forged_teacher_requests_are_refused(app_url):
     status, phone, _ = call(app_url, f"/{code}")
     assert phone["step"] == 0 and not phone["ended"]
     # a form post (what a cross-site page could send without asking) is refused before anything
-    status, error, _ = call(app_url, f"/{code}/teacher", raw=b"action=end", headers={"X-Class-Secret": secret},
-                            content_type="application/x-www-form-urlencoded")
+    status, error, _ = call(
+        app_url,
+        f"/{code}/teacher",
+        raw=b"action=end",
+        headers={"X-Class-Secret": secret},
+        content_type="application/x-www-form-urlencoded",
+    )
     assert status == 400
     assert call(app_url, f"/{other_code}")[1]["step"] == 0
 
 
 @pytest.mark.parametrize("code", ["QQQQQ", "nope", "12345678"])
 def test_unknown_class_is_a_clear_404(app_url, code):
-    for path, body in ((f"/{code}", None), (f"/{code}?wait=1", None),
-                       (f"/{code}/vote", {"token": "t" * 20, "question": "q", "round": 1, "option": 0})):
+    for path, body in (
+        (f"/{code}", None),
+        (f"/{code}?wait=1", None),
+        (f"/{code}/vote", {"token": "t" * 20, "question": "q", "round": 1, "option": 0}),
+    ):
         status, error, headers = call(app_url, path, body)
         assert status == 404 and error["error"] == "no_such_class", (path, error)
         assert headers["content-type"].startswith("application/json")
@@ -137,8 +155,12 @@ def test_long_poll_wakes_on_a_move_and_not_on_hidden_votes(app_url):
     thread.start()
     # votes while the counts are hidden change nothing a phone sees: the poll keeps waiting
     for i in range(5):
-        assert call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q", "round": 1,
-                                               "option": 1})[0] == 200
+        assert (
+            call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q", "round": 1, "option": 1})[
+                0
+            ]
+            == 200
+        )
     assert thread.is_alive()
     moved_at = time.monotonic()
     teach(app_url, code, secret, action="move", step=2)
@@ -163,8 +185,13 @@ def test_120_phones_voting_at_once_over_http(app_url):
 
     def phone(i):
         barrier.wait(timeout=30)
-        statuses.append(call(app_url, f"/{code}/vote", {"token": f"phone-token-{i:06d}", "question": "q",
-                                                       "round": 1, "option": choices[i]})[0])
+        statuses.append(
+            call(
+                app_url,
+                f"/{code}/vote",
+                {"token": f"phone-token-{i:06d}", "question": "q", "round": 1, "option": choices[i]},
+            )[0]
+        )
 
     threads = [threading.Thread(target=phone, args=(i,)) for i in range(120)]
     for thread in threads:
@@ -177,7 +204,7 @@ def test_120_phones_voting_at_once_over_http(app_url):
 
 
 # ------------------------------------------------------------------------------------ phones
-PHONE_PAGE = '''
+PHONE_PAGE = """
 import streamlit as st
 
 if __name__ != "__main__":
@@ -211,7 +238,7 @@ else:
     else:
         st.markdown("class-exploring")
     st.markdown(f"runs-{st.session_state['runs']}")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -232,8 +259,9 @@ def test_three_phones_follow_vote_see_the_reveal_and_explore(chromium, phone_app
     strings = catalogue("en")
     phones = []
     for _ in range(3):
-        context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
-                                       has_touch=True)
+        context = chromium.new_context(
+            viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+        )
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
@@ -331,12 +359,14 @@ def test_a_teacher_page_drives_phones_and_sees_their_votes_live(chromium, phone_
             phone.locator('[data-testid="live-class"] button[data-option]').nth(i).click()
         # the projector counts the answers as they arrive; the bars wait for the teacher's show/reveal
         expect(teacher.get_by_test_id("live-class-answered")).to_have_text(
-            catalogue("en")["classroom.phone.answered"].format(round=1, n=3), timeout=10_000)
+            catalogue("en")["classroom.phone.answered"].format(round=1, n=3), timeout=10_000
+        )
         assert teacher.get_by_test_id("live-class-counts").count() == 0
         assert _runs(teacher) == runs  # the count moved; the teacher's page did not rerun
         teacher.get_by_role("button", name="reveal").click()
-        expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(["1", "1", "1"],
-                                                                                          timeout=10_000)
+        expect(teacher.locator('[data-testid="live-class-counts"] .lc-num')).to_have_text(
+            ["1", "1", "1"], timeout=10_000
+        )
         for phone in phones:
             phone.locator('[data-testid="live-class-counts"] .lc-num').first.wait_for(timeout=20_000)
     finally:
@@ -365,8 +395,9 @@ def start_teaching(chromium, app_url, lang: str = "en"):
 
 
 def join(chromium, app_url, code: str, lang: str = "en"):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
-                                   has_touch=True)
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.goto(f"{app_url}/lesson?lang={lang}&class={code}")
     wait_settled(page)
@@ -427,7 +458,9 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
             status = phones[1].evaluate(
                 """async ([code, headers]) => (await fetch(`class/api/${code}/teacher`, {method: "POST",
                      headers: {"Content-Type": "application/json", ...headers},
-                     body: JSON.stringify({action: "move", step: 9})})).status""", [code, headers])
+                     body: JSON.stringify({action: "move", step: 9})})).status""",
+                [code, headers],
+            )
             assert status == 403
         assert call(app_url, f"/{code}")[1]["step"] == 2
 

@@ -27,7 +27,8 @@ STROKES_JS = "el => el.closest('.draw-root').parentNode.__liveView.strokes"
 
 def metric(page, label: str) -> float:
     block = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
+    )
     return float(block.locator('[data-testid="stMetricValue"]').inner_text().replace("−", "-"))
 
 
@@ -188,8 +189,10 @@ def test_upload_replaces_the_digit_and_bad_files_get_a_message(page, app_url):
     wait_settled(page)
     assert page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="one.png").count() == 1
     packed = draw_param(page.url)
-    page.wait_for_function("el => el.closest('.draw-root').parentNode.__liveView.current === "
-                           f"'{packed}'", arg=page.locator(PAD).element_handle())
+    page.wait_for_function(
+        f"el => el.closest('.draw-root').parentNode.__liveView.current === '{packed}'",
+        arg=page.locator(PAD).element_handle(),
+    )
     blank = np.full((50, 50), 255, dtype=np.uint8)
     uploader.set_input_files({"name": "blank.png", "mimeType": "image/png", "buffer": _png(blank)})
     page.locator('[data-testid="stAlertContentError"]').filter(has_text="No ink found").wait_for()

@@ -64,6 +64,7 @@ def toy_states(n: int, seed: int) -> np.ndarray:
 
 # --- parity ---------------------------------------------------------------------------------------
 
+
 def test_jensen_closed_forms_match_vae_core(light_page):
     page = light_page
     rng = np.random.default_rng(21)
@@ -74,14 +75,19 @@ def test_jensen_closed_forms_match_vae_core(light_page):
         py = np.array([tuple(two_point(f, *row)) for row in zip(x1, x2, lam, strict=True)])
         np.testing.assert_allclose(js, py, rtol=RTOL, atol=0)
         gaps = call_js(page, "jensen_math", "gap", [[list(r)] for r in js])
-        np.testing.assert_allclose(gaps, [two_point(f, *row).gap for row in zip(x1, x2, lam, strict=True)],
-                                   rtol=RTOL, atol=0)
+        np.testing.assert_allclose(
+            gaps, [two_point(f, *row).gap for row in zip(x1, x2, lam, strict=True)], rtol=RTOL, atol=0
+        )
         sigma = rng.uniform(0.05, 1.5, N)
         js = np.array(call_js(page, "jensen_math", "lognormal", [[f, s] for s in sigma]))
         np.testing.assert_allclose(js, [tuple(lognormal(f, s)) for s in sigma], rtol=RTOL, atol=0)
     x, sigma = rng.uniform(0.001, 30, N), rng.uniform(0.05, 1.5, N)
-    np.testing.assert_allclose(call_js(page, "jensen_math", "lognormalPdf", np.column_stack([x, sigma]).tolist()),
-                               lognormal_pdf(x, sigma), rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(
+        call_js(page, "jensen_math", "lognormalPdf", np.column_stack([x, sigma]).tolist()),
+        lognormal_pdf(x, sigma),
+        rtol=RTOL,
+        atol=1e-300,
+    )
 
 
 def test_toy_model_closed_forms_match_vae_core(light_page):
@@ -89,25 +95,38 @@ def test_toy_model_closed_forms_match_vae_core(light_page):
     states = toy_states(N, seed=22)
     rows = states.tolist()
     x, w, noise, m, s = states.T
-    for fn, expected in (("elbo", toy_model.elbo(x, w, noise, m, s)),
-                         ("posteriorKl", toy_model.posterior_kl(x, w, noise, m, s)),
-                         ("reconstructionTerm", toy_model.reconstruction_term(x, w, noise, m, s))):
+    for fn, expected in (
+        ("elbo", toy_model.elbo(x, w, noise, m, s)),
+        ("posteriorKl", toy_model.posterior_kl(x, w, noise, m, s)),
+        ("reconstructionTerm", toy_model.reconstruction_term(x, w, noise, m, s)),
+    ):
         np.testing.assert_allclose(call_js(page, "toy_math", fn, rows), expected, rtol=RTOL, atol=0, err_msg=fn)
-    np.testing.assert_allclose(call_js(page, "toy_math", "priorKl", states[:, 3:].tolist()),
-                               toy_model.prior_kl(m, s), rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        call_js(page, "toy_math", "priorKl", states[:, 3:].tolist()), toy_model.prior_kl(m, s), rtol=RTOL, atol=0
+    )
     model = states[:, :3].tolist()
-    np.testing.assert_allclose(call_js(page, "toy_math", "logEvidence", model),
-                               toy_model.log_evidence(x, w, noise), rtol=RTOL, atol=0)
-    np.testing.assert_allclose(call_js(page, "toy_math", "posterior", model),
-                               np.column_stack(toy_model.posterior(x, w, noise)), rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        call_js(page, "toy_math", "logEvidence", model), toy_model.log_evidence(x, w, noise), rtol=RTOL, atol=0
+    )
+    np.testing.assert_allclose(
+        call_js(page, "toy_math", "posterior", model),
+        np.column_stack(toy_model.posterior(x, w, noise)),
+        rtol=RTOL,
+        atol=0,
+    )
     z = np.random.default_rng(23).uniform(-8, 8, N)
-    np.testing.assert_allclose(call_js(page, "toy_math", "logJoint", np.column_stack([z, states[:, :3]]).tolist()),
-                               toy_model.log_joint(z, x, w, noise), rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        call_js(page, "toy_math", "logJoint", np.column_stack([z, states[:, :3]]).tolist()),
+        toy_model.log_joint(z, x, w, noise),
+        rtol=RTOL,
+        atol=0,
+    )
     # the axis of the ledger holds the same nice ends as the plotly ledger of part 3
     ledgers = call_js(page, "toy_math", "ledger", rows)
     triples = [[d["lp"], d["elbo"], d["recon"]] for d in ledgers]
-    np.testing.assert_allclose(call_js(page, "elbo_common", "ledgerRange", triples),
-                               [ledger_range(*t) for t in triples], rtol=1e-12)
+    np.testing.assert_allclose(
+        call_js(page, "elbo_common", "ledgerRange", triples), [ledger_range(*t) for t in triples], rtol=1e-12
+    )
 
 
 def test_ledger_along_the_optimizer_path_matches_the_server(light_page):
@@ -125,6 +144,7 @@ def test_ledger_along_the_optimizer_path_matches_the_server(light_page):
 
 
 # --- drags: many pictures, no rerun until release ----------------------------------------------------
+
 
 def test_jensen_drag_redraws_live_and_settles_on_release(page, app_url):
     sent = SentFrames(page)
@@ -157,8 +177,9 @@ def test_jensen_lognormal_sigma_is_live(page, app_url):
     page.mouse.up()
     page.wait_for_url(re.compile(r"lnsigma=0\.78(&|$)"))  # the middle of [0.05, 1.5] on the 0.01 grid
     wait_settled(page)
-    assert settled_metrics(page)["|E[f(X)] − f(E[X])|"] == fmt(lognormal("log", 0.78).gap) == \
-        readouts(page, "lnsigma")[2]
+    assert (
+        settled_metrics(page)["|E[f(X)] − f(E[X])|"] == fmt(lognormal("log", 0.78).gap) == readouts(page, "lnsigma")[2]
+    )
 
 
 def test_ledger_drag_moves_elbo_and_kl_but_not_the_evidence(page, app_url):
@@ -175,8 +196,10 @@ def test_ledger_drag_moves_elbo_and_kl_but_not_the_evidence(page, app_url):
     page.mouse.up()
     page.wait_for_url(re.compile(r"qmu=0(&|$)"))
     wait_settled(page)
-    lp, lower, kl = (float(f(1.5, 1, 0.5, 0, 0.5)) for f in (
-        lambda *a: toy_model.log_evidence(*a[:3]), toy_model.elbo, toy_model.posterior_kl))
+    lp, lower, kl = (
+        float(f(1.5, 1, 0.5, 0, 0.5))
+        for f in (lambda *a: toy_model.log_evidence(*a[:3]), toy_model.elbo, toy_model.posterior_kl)
+    )
     assert readouts(page, "qmu") == [fmt(lp), fmt(lower), fmt(kl)]
     metrics = settled_metrics(page)
     assert [metrics["log p(x)"], metrics["ELBO"], metrics["KL(q‖p(z|x))"]] == readouts(page, "qmu")
@@ -308,10 +331,12 @@ def test_moving_theta_x_or_q_does_not_push_the_page_below_the_metrics(contexts, 
     try:
         open_elbo(page, app_url)
         start = steady_below(page)
-        moves = [("x", page.get_by_role("slider", name="x — the observed data point"), r"x=1\.51"),
-                 ("qmu", page.locator('input[data-name="qmu"]'), r"qmu=0\.01"),
-                 ("w", page.get_by_role("slider", name="w — decoder weight (x ≈ w·z)"), r"w=1\.01"),
-                 ("qsigma", page.locator('input[data-name="qsigma"]'), r"qsigma=1\.01")]
+        moves = [
+            ("x", page.get_by_role("slider", name="x — the observed data point"), r"x=1\.51"),
+            ("qmu", page.locator('input[data-name="qmu"]'), r"qmu=0\.01"),
+            ("w", page.get_by_role("slider", name="w — decoder weight (x ≈ w·z)"), r"w=1\.01"),
+            ("qsigma", page.locator('input[data-name="qsigma"]'), r"qsigma=1\.01"),
+        ]
         for name, slider, url in moves:
             slider.focus()
             slider.press("ArrowRight")

@@ -29,13 +29,21 @@ def test_closed_forms_match_vae_core(light_page):
     np.testing.assert_allclose(js_kl, kl_normal(*states.T), rtol=RTOL, atol=0)
     x = np.random.default_rng(12).uniform(-20, 20, 500)
     rows = np.column_stack([x, states]).tolist()
-    np.testing.assert_allclose(call_js(page, "math", "klIntegrand", rows), kl_integrand(x, *states.T),
-                               rtol=RTOL, atol=1e-300)
-    np.testing.assert_allclose(call_js(page, "math", "normalPdf", np.column_stack([x, states[:, :2]]).tolist()),
-                               normal_pdf(x, states[:, 0], states[:, 1]), rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(
+        call_js(page, "math", "klIntegrand", rows), kl_integrand(x, *states.T), rtol=RTOL, atol=1e-300
+    )
+    np.testing.assert_allclose(
+        call_js(page, "math", "normalPdf", np.column_stack([x, states[:, :2]]).tolist()),
+        normal_pdf(x, states[:, 0], states[:, 1]),
+        rtol=RTOL,
+        atol=1e-300,
+    )
     diag = [[list(s[[0, 2]]), list(s[[1, 3]])] for s in states]
-    np.testing.assert_allclose(call_js(page, "math", "klDiagToStandardNormal", diag),
-                               kl_diag_to_standard_normal(states[:, [0, 2]], states[:, [1, 3]]), rtol=RTOL)
+    np.testing.assert_allclose(
+        call_js(page, "math", "klDiagToStandardNormal", diag),
+        kl_diag_to_standard_normal(states[:, [0, 2]], states[:, [1, 3]]),
+        rtol=RTOL,
+    )
 
 
 def test_drag_redraws_live_and_reruns_once_on_release(page, app_url):

@@ -48,8 +48,11 @@ def wait_z(page, z, selector=DIGIT, timeout_ms=10_000) -> dict:
     """Wait until the digit canvas shows the decode at ``z`` (it is drawn at the next frame), then read it."""
     canvas = page.locator(selector)
     canvas.wait_for(state="attached", timeout=timeout_ms)
-    page.wait_for_function("([c, z]) => !!c.__z && c.__z.length === z.length && c.__z.every((v, i) => v === z[i])",
-                           arg=[canvas.element_handle(), list(z)], timeout=timeout_ms)
+    page.wait_for_function(
+        "([c, z]) => !!c.__z && c.__z.length === z.length && c.__z.every((v, i) => v === z[i])",
+        arg=[canvas.element_handle(), list(z)],
+        timeout=timeout_ms,
+    )
     return canvas.evaluate(PIXELS)
 
 

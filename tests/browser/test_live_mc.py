@@ -25,7 +25,7 @@ def shown(page) -> dict:
 
 def wait_shown(page, n: int) -> dict:
     """Wait for the frame that shows n, then read it."""
-    page.locator(f'canvas.live-plot[data-state*=\'"n":{n},\']').first.wait_for(state="attached")
+    page.locator(f"canvas.live-plot[data-state*='\"n\":{n},']").first.wait_for(state="attached")
     return shown(page)
 
 
@@ -69,7 +69,7 @@ def test_play_reaches_100k_with_50_runs_and_reruns_once_at_its_end(page, app_url
     mark = sent.mark()
     start = page.evaluate("() => window.__liveStats.mc.frames")
     page.locator(".live-play").click()
-    page.locator('canvas.live-plot[data-state*=\'"n":100000,\']').wait_for(state="attached", timeout=60_000)
+    page.locator("canvas.live-plot[data-state*='\"n\":100000,']").wait_for(state="attached", timeout=60_000)
     assert page.evaluate("() => window.__liveStats.mc.frames") - start >= 10  # it animated on its way
     page.wait_for_url(re.compile(r"[?&]n=100000(&|$)"))  # play's end: one rerun writes the URL
     wait_settled(page)

@@ -44,7 +44,9 @@ def test_noised_digit_matches_the_server(page, app_url):
             """async ([x0, eps, ab, omab]) => {
                  const m = await import(new URL("app/static/live/noise_math.js", window.location.href).href);
                  return Array.from(m.noised(x0, eps, ab, omab));
-               }""", [x0.tolist(), eps.tolist(), float(sched.alpha_bar[t]), float(sched.one_minus_alpha_bar[t])])
+               }""",
+            [x0.tolist(), eps.tolist(), float(sched.alpha_bar[t]), float(sched.one_minus_alpha_bar[t])],
+        )
         np.testing.assert_allclose(got, data.noised(x0, sched, t, 42), rtol=0, atol=TOL)
 
 

@@ -33,8 +33,13 @@ VARIANCES = ("pathwise_mu", "pathwise_sigma", "score_mu", "score_sigma", "baseli
 def random_states(n: int, seed: int) -> np.ndarray:
     """(n, 3) states (μ, σ, k) over the page's slider ranges (σ and k log-uniform)."""
     rng = np.random.default_rng(seed)
-    return np.column_stack([rng.uniform(-3, 3, n), np.exp(rng.uniform(np.log(0.1), np.log(3), n)),
-                            np.exp(rng.uniform(np.log(0.1), np.log(10), n))])
+    return np.column_stack(
+        [
+            rng.uniform(-3, 3, n),
+            np.exp(rng.uniform(np.log(0.1), np.log(3), n)),
+            np.exp(rng.uniform(np.log(0.1), np.log(10), n)),
+        ]
+    )
 
 
 @pytest.mark.parametrize("kind", FUNCTIONS)
@@ -42,8 +47,9 @@ def test_closed_forms_match_vae_core(light_page, kind):
     states = random_states(500, seed=FUNCTIONS.index(kind))
     rows = [[kind, *s] for s in states.tolist()]
     mu, sigma, k = states.T
-    np.testing.assert_allclose(call_js(light_page, "gradients", "expectation", rows), expectation(kind, mu, sigma, k),
-                               rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(
+        call_js(light_page, "gradients", "expectation", rows), expectation(kind, mu, sigma, k), rtol=RTOL, atol=1e-300
+    )
     js = np.array(call_js(light_page, "gradients", "exactGradient", rows))
     for col, want in enumerate(exact_gradient(kind, mu, sigma, k)):
         np.testing.assert_allclose(js[:, col], want, rtol=RTOL, atol=1e-300)
@@ -53,8 +59,11 @@ def test_closed_forms_match_vae_core(light_page, kind):
         got = np.array([row[name] for row in js])
         want = getattr(var, name)
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=0, err_msg=name)
-    ratios = [[float(getattr(var, f"score_{w}")[i]), float(getattr(var, f"pathwise_{w}")[i])]
-              for i in range(len(mu)) for w in ("mu", "sigma")]
+    ratios = [
+        [float(getattr(var, f"score_{w}")[i]), float(getattr(var, f"pathwise_{w}")[i])]
+        for i in range(len(mu))
+        for w in ("mu", "sigma")
+    ]
     want = variance_ratio(*np.array(ratios).T)
     np.testing.assert_allclose(call_js(light_page, "gradients", "varianceRatio", ratios), want, rtol=RTOL)
 
@@ -66,10 +75,12 @@ def test_per_sample_terms_match_vae_core(light_page, kind):
     eps = np.random.default_rng(6).standard_normal(500)
     mu, sigma, k = states.T
     zrows = [[kind, zi, ki] for zi, ki in zip(z, k, strict=True)]
-    np.testing.assert_allclose(call_js(light_page, "gradients", "fValue", zrows), f_value(kind, z, k),
-                               rtol=RTOL, atol=1e-300)
-    np.testing.assert_allclose(call_js(light_page, "gradients", "fDerivative", zrows), f_derivative(kind, z, k),
-                               rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(
+        call_js(light_page, "gradients", "fValue", zrows), f_value(kind, z, k), rtol=RTOL, atol=1e-300
+    )
+    np.testing.assert_allclose(
+        call_js(light_page, "gradients", "fDerivative", zrows), f_derivative(kind, z, k), rtol=RTOL, atol=1e-300
+    )
     rows = [[kind, *s, e] for s, e in zip(states.tolist(), eps, strict=True)]
     js = np.array(call_js(light_page, "gradients", "pathwiseTerms", rows))
     np.testing.assert_allclose(js.T, pathwise_terms(kind, mu, sigma, k, eps), rtol=RTOL, atol=1e-300)

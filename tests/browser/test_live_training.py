@@ -12,8 +12,10 @@ from harness.live import SentFrames, drag_range, sweep
 from vae_core.timeline import load_timeline
 
 pytestmark = pytest.mark.browser
-READY = ("() => { const s = (window.__liveStats || {}).timeline;"
-         " return !!s && [...s.signatures].some((x) => x !== 'loading'); }")
+READY = (
+    "() => { const s = (window.__liveStats || {}).timeline;"
+    " return !!s && [...s.signatures].some((x) => x !== 'loading'); }"
+)
 SIGNATURES = "() => [...window.__liveStats.timeline.signatures].filter((x) => x !== 'loading').length"
 
 
@@ -43,7 +45,8 @@ def test_scrub_redraws_live_and_reruns_once_on_release(page, app_url):
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     live = page.locator(".live-readout-value").all_inner_texts()
     assert [float(m.replace("−", "-")) for m in metrics[:3]] == pytest.approx(
-        [arrays["holdout_elbo"][i], arrays["holdout_recon"][i], arrays["holdout_kl"][i]], abs=5e-5)
+        [arrays["holdout_elbo"][i], arrays["holdout_recon"][i], arrays["holdout_kl"][i]], abs=5e-5
+    )
     assert [v.replace("−", "-") for v in live] == metrics[:3]
     assert not page.js_errors
 
@@ -66,10 +69,13 @@ def test_browser_arrays_equal_the_npz(page, app_url):
     for s in (0, 7, 24):
         got = page.evaluate(
             """async (s) => { const m = await import(new URL('app/static/live/timeline.js', location.href).href);
-                              return m.snapshotArrays(s); }""", s)
+                              return m.snapshotArrays(s); }""",
+            s,
+        )
         assert got["epoch"] == int(arrays["epochs"][s])
-        np.testing.assert_array_equal(np.array(got["mu"], dtype=np.float32).reshape(-1, 2),
-                                      arrays["mu"][s].astype(np.float32))
+        np.testing.assert_array_equal(
+            np.array(got["mu"], dtype=np.float32).reshape(-1, 2), arrays["mu"][s].astype(np.float32)
+        )
         np.testing.assert_array_equal(np.array(got["manifold"], dtype=np.uint8), arrays["manifold"][s].ravel())
 
 

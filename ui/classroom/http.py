@@ -222,8 +222,9 @@ async def class_vote(request: Request) -> Response:
     try:
         code = normalize_code(request.path_params["code"])
         data = await _json_body(request)
-        view = await _call(get_store().vote, code, data.get("token"), data.get("question"), data.get("round"),
-                           data.get("option"))
+        view = await _call(
+            get_store().vote, code, data.get("token"), data.get("question"), data.get("round"), data.get("option")
+        )
         return _view_response(view)
     except ClassError as exc:
         return _error(exc)

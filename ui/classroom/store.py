@@ -154,8 +154,15 @@ def teacher_changes(fields: dict[str, str], action: str, args: dict) -> dict[str
                     options = 0
                 if not 2 <= options <= MAX_OPTIONS:
                     raise BadRequest(f"a question needs 2 to {MAX_OPTIONS} options")
-                out.update({f"q.{new}.round": "1", f"q.{new}.voting": "1", f"q.{new}.shown": "0",
-                            f"q.{new}.revealed": "0", f"q.{new}.options": str(options)})
+                out.update(
+                    {
+                        f"q.{new}.round": "1",
+                        f"q.{new}.voting": "1",
+                        f"q.{new}.shown": "0",
+                        f"q.{new}.revealed": "0",
+                        f"q.{new}.options": str(options),
+                    }
+                )
     elif action in ("show", "close", "reveal", "again"):
         if not question:
             raise Conflict("no question is open")
@@ -188,8 +195,7 @@ def teacher_changes(fields: dict[str, str], action: str, args: dict) -> dict[str
     return out
 
 
-def build_view(code: str, fields: dict[str, str], counts: dict[str, str], teacher: bool,
-               expires_in: float) -> dict:
+def build_view(code: str, fields: dict[str, str], counts: dict[str, str], teacher: bool, expires_in: float) -> dict:
     """What a phone (or, with ``teacher``, the teacher) sees of a class, as JSON-ready data.
 
     Phones get the counts only once the teacher shows or reveals them; the teacher always. ``etag``
@@ -203,15 +209,24 @@ def build_view(code: str, fields: dict[str, str], counts: dict[str, str], teache
     revealed = question and fields.get(q + "revealed") == "1"
     version, tally = _int(fields, "version"), _int(counts, "_n")
     view = {
-        "code": code, "version": version, "step": _int(fields, "step"), "page": fields.get("page", ""),
-        "section": fields.get("section", ""), "ended": fields.get("ended") == "1",
-        "question": question, "options": options, "round": rnd,
+        "code": code,
+        "version": version,
+        "step": _int(fields, "step"),
+        "page": fields.get("page", ""),
+        "section": fields.get("section", ""),
+        "ended": fields.get("ended") == "1",
+        "question": question,
+        "options": options,
+        "round": rnd,
         "voting": bool(question) and fields.get(q + "voting") == "1",
-        "shown": bool(shown), "revealed": bool(revealed), "expires_in": int(max(0.0, expires_in)),
+        "shown": bool(shown),
+        "revealed": bool(revealed),
+        "expires_in": int(max(0.0, expires_in)),
     }
     if teacher or shown or revealed:
-        rounds = {str(r): [max(0, _int(counts, f"{question}.{r}.{o}")) for o in range(options)]
-                  for r in range(1, rnd + 1)}
+        rounds = {
+            str(r): [max(0, _int(counts, f"{question}.{r}.{o}")) for o in range(options)] for r in range(1, rnd + 1)
+        }
         view["counts"] = rounds
         view["answered"] = {r: sum(c) for r, c in rounds.items()}
         view["etag"] = f"{version}.{tally}"
@@ -276,13 +291,23 @@ class ClassStore(ABC):
         self._teach(code, secret or "", str(action), args)
         return self.view(code, secret)
 
-    def move(self, code: str, secret: str, *, step: int | None = None, page: str | None = None,
-             section: str | None = None, question: str | None = None, options: int = 0) -> dict:
+    def move(
+        self,
+        code: str,
+        secret: str,
+        *,
+        step: int | None = None,
+        page: str | None = None,
+        section: str | None = None,
+        question: str | None = None,
+        options: int = 0,
+    ) -> dict:
         """The teacher goes to ``step`` (and/or a ``page``/``section``); ``question`` (with its number
         of ``options``) makes that question current — "" for none. A question met before keeps its
         rounds, counts and reveal."""
-        return self.teach(code, secret, "move", step=step, page=page, section=section,
-                          question=question, options=options)
+        return self.teach(
+            code, secret, "move", step=step, page=page, section=section, question=question, options=options
+        )
 
     def show(self, code: str, secret: str, on: bool = True) -> dict:
         return self.teach(code, secret, "show", on=on)
@@ -344,8 +369,7 @@ class MemoryClassStore(ClassStore):
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
                 if code not in self._classes:
                     break
-            self._classes[code] = _Record({"secret": _hash(secret), "version": "1", "step": "0"},
-                                          now + self.ttl_s)
+            self._classes[code] = _Record({"secret": _hash(secret), "version": "1", "step": "0"}, now + self.ttl_s)
         return NewClass(code, secret)
 
     def _load(self, code):
@@ -423,9 +447,13 @@ if ttl > 0 then
 end
 return 1
 """
-_VOTE_ERRORS = {-1: ClassNotFound("no such class"), -2: Conflict("the class has ended"),
-                -3: Conflict("the class has moved on to another question or round"),
-                -4: Conflict("voting is closed"), -5: BadRequest("no such option")}
+_VOTE_ERRORS = {
+    -1: ClassNotFound("no such class"),
+    -2: Conflict("the class has ended"),
+    -3: Conflict("the class has moved on to another question or round"),
+    -4: Conflict("voting is closed"),
+    -5: BadRequest("no such option"),
+}
 
 
 class RedisClassStore(ClassStore):
@@ -441,8 +469,14 @@ class RedisClassStore(ClassStore):
     def from_url(cls, url: str, **kwargs) -> RedisClassStore:
         import redis  # only where Redis is configured
 
-        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=3, socket_connect_timeout=3,
-                                      health_check_interval=30, retry_on_timeout=True)
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=3,
+            socket_connect_timeout=3,
+            health_check_interval=30,
+            retry_on_timeout=True,
+        )
         return cls(client, **kwargs)
 
     def _keys(self, code: str) -> tuple[str, str, str]:

@@ -31,8 +31,14 @@ from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, POSTERIOR_GREEN, PRIOR_GR
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LIVE_DIR = STATIC_DIR / "live"
-PALETTE = {"p": P_BLUE, "q": Q_ORANGE, "posterior": POSTERIOR_GREEN, "gap": GAP_RED, "neg": NEG_PURPLE,
-           "prior": PRIOR_GREY}
+PALETTE = {
+    "p": P_BLUE,
+    "q": Q_ORANGE,
+    "posterior": POSTERIOR_GREEN,
+    "gap": GAP_RED,
+    "neg": NEG_PURPLE,
+    "prior": PRIOR_GREY,
+}
 
 # The module is imported relative to the page's own URL, so the app also works under a
 # server.baseUrlPath (every page's url_path is a single segment). The version query string changes
@@ -60,8 +66,7 @@ def register(module: str) -> Callable[..., Any]:
     """Register the live view ``static/live/<module>.js`` once (call at import) → its mount function."""
     if not (LIVE_DIR / f"{module}.js").is_file():
         raise FileNotFoundError(f"live view module static/live/{module}.js is missing")
-    return st.components.v2.component(
-        f"live_{module}", js=_LOADER.format(module=module, version=static_version()))
+    return st.components.v2.component(f"live_{module}", js=_LOADER.format(module=module, version=static_version()))
 
 
 def mount(component: Callable[..., Any], key: str, data: dict, on_release: Callable[[], None]) -> Any:
@@ -80,8 +85,14 @@ def released(key: str) -> dict:
     return dict(state.get("release") or {})
 
 
-def state_view(component: Callable[..., Any], state, names: tuple[str, ...], data: dict,
-               key: str = "live", also: Callable[[dict], None] | None = None) -> dict:
+def state_view(
+    component: Callable[..., Any],
+    state,
+    names: tuple[str, ...],
+    data: dict,
+    key: str = "live",
+    also: Callable[[dict], None] | None = None,
+) -> dict:
     """Mount a live view whose controls are the URL-state parameters ``names`` of a page's
     :class:`ui.state.UrlState`: the browser starts from their values and ranges, a finished gesture
     writes them back (parsed like a URL value, so nothing the browser sends can break the page),
@@ -98,8 +109,10 @@ def state_view(component: Callable[..., Any], state, names: tuple[str, ...], dat
         if also is not None:
             also(got)
 
-    ranges = {name: {"lo": state.params[name].lo, "hi": state.params[name].hi,
-                     "step": getattr(state.params[name], "step", 1)} for name in names}
+    ranges = {
+        name: {"lo": state.params[name].lo, "hi": state.params[name].hi, "step": getattr(state.params[name], "step", 1)}
+        for name in names
+    }
     values = {name: state.value(name) for name in names}
     mount(component, key, {"values": values, "ranges": ranges, **data}, on_release)
     for name in names:

@@ -20,8 +20,23 @@ from ui.i18n import catalogue, current_lang
 from ui.live import register
 
 _CLASS = register("class")
-PHONE_STRINGS = ("code", "following", "exploring", "explore", "back", "vote", "vote_again", "voted",
-                 "vote_refused", "offline", "wait", "ended", "gone", "count", "answered")
+PHONE_STRINGS = (
+    "code",
+    "following",
+    "exploring",
+    "explore",
+    "back",
+    "vote",
+    "vote_again",
+    "voted",
+    "vote_refused",
+    "offline",
+    "wait",
+    "ended",
+    "gone",
+    "count",
+    "answered",
+)
 
 
 def _key(code: str, role: str) -> str:
@@ -38,8 +53,16 @@ def following(code: str) -> bool:
     return state.get("following") is not False
 
 
-def class_bar(code: str, *, role: str = "phone", secret: str | None = None, question: str | None = None,
-              labels: list[str] | None = None, head: bool = True, compact: bool = False) -> dict | None:
+def class_bar(
+    code: str,
+    *,
+    role: str = "phone",
+    secret: str | None = None,
+    question: str | None = None,
+    labels: list[str] | None = None,
+    head: bool = True,
+    compact: bool = False,
+) -> dict | None:
     """Mount the class bar for ``code`` → the class as the store has it now (the teacher's view with
     ``secret``), or None when the class is unknown or expired (the bar then says so).
 
@@ -56,8 +79,13 @@ def class_bar(code: str, *, role: str = "phone", secret: str | None = None, ques
     strings = catalogue(current_lang())
     data = {
         "api": f"{API.lstrip('/')}/{code}",  # relative: also under a server.baseUrlPath
-        "role": role, "view": view, "question": question or "", "labels": list(labels or []),
-        "following": following(code) if role == "phone" else True, "showHead": head, "compact": compact,
+        "role": role,
+        "view": view,
+        "question": question or "",
+        "labels": list(labels or []),
+        "following": following(code) if role == "phone" else True,
+        "showHead": head,
+        "compact": compact,
         "strings": {name: strings[f"classroom.phone.{name}"] for name in PHONE_STRINGS},
     }
     if role == "teacher" and secret:

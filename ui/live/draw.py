@@ -9,9 +9,27 @@ from ui.i18n import t
 from ui.live import mount, register, released
 
 _VIEW = register("draw")
-_TEXT_KEYS = ("pad_aria", "pad_help", "undo", "clear", "undo_aria", "clear_aria", "empty", "grey_label",
-              "binary_label", "recon_label", "map_aria", "legend_q", "legend_trail", "legend_prior", "loading",
-              "model_failed", "drawing", "settled", "inset")
+_TEXT_KEYS = (
+    "pad_aria",
+    "pad_help",
+    "undo",
+    "clear",
+    "undo_aria",
+    "clear_aria",
+    "empty",
+    "grey_label",
+    "binary_label",
+    "recon_label",
+    "map_aria",
+    "legend_q",
+    "legend_trail",
+    "legend_prior",
+    "loading",
+    "model_failed",
+    "drawing",
+    "settled",
+    "inset",
+)
 
 
 def draw_view(state) -> str:

@@ -33,8 +33,13 @@ def jensen_view(state, f: str, dist: str) -> dict:
     {lam, x1, x2, lnsigma} (all four stay in the URL; ``dist`` says which ones the view shows)."""
     text = {name: t(f"elbo.{name}") for name in JENSEN_NAMES}
     text |= {f"{name}_aria": t(f"live_elbo.{name}_aria") for name in JENSEN_NAMES}
-    text |= {"curve": t(f"elbo.f_{f}"), "chord": t("elbo.chord"), "dist_of_x": t("elbo.dist_of_x"),
-             "gap": t("elbo.gap_segment", gap="{gap}"), "prob_axis": t("elbo.prob_axis")}
+    text |= {
+        "curve": t(f"elbo.f_{f}"),
+        "chord": t("elbo.chord"),
+        "dist_of_x": t("elbo.dist_of_x"),
+        "gap": t("elbo.gap_segment", gap="{gap}"),
+        "prob_axis": t("elbo.prob_axis"),
+    }
     text |= _live("jensen_chart_aria", "relation_convex", "relation_concave")
     return state_view(_JENSEN, state, JENSEN_NAMES, {"f": f, "dist": dist, "text": text}, key="live_jensen")
 
@@ -43,14 +48,37 @@ def ledger_view(state, toy: Toy, path: AscentPath, method: str, lr: float) -> di
     """Mount the live ledger for the model ``toy`` (x, w, noise; q from the state) with the
     gradient-ascent ``path`` from q (sent once per rerun: 2 × (steps + 1) numbers) → the settled
     {qmu, qsigma, step}."""
-    text = {name: t(f"elbo.{name}") for name in ("q_header", "qmu", "qsigma", "bar_ledger", "bar_terms",
-                                                  "nats_axis", "start")}
-    text |= {"slice": t("elbo.slice", p="{p}"),
-             "opt_header": t("live_elbo.opt_header", method=t(f"elbo.opt_{method}"), lr=f"{lr:g}")}
-    text |= _live("qmu_aria", "qsigma_aria", "ledger_chart_aria", "fig_ledger", "fig_densities", "play", "pause",
-                  "step_once", "reset", "speed", "play_aria", "pause_aria", "step_aria", "reset_aria", "speed_aria",
-                  "reduced_motion")
+    text = {
+        name: t(f"elbo.{name}")
+        for name in ("q_header", "qmu", "qsigma", "bar_ledger", "bar_terms", "nats_axis", "start")
+    }
+    text |= {
+        "slice": t("elbo.slice", p="{p}"),
+        "opt_header": t("live_elbo.opt_header", method=t(f"elbo.opt_{method}"), lr=f"{lr:g}"),
+    }
+    text |= _live(
+        "qmu_aria",
+        "qsigma_aria",
+        "ledger_chart_aria",
+        "fig_ledger",
+        "fig_densities",
+        "play",
+        "pause",
+        "step_once",
+        "reset",
+        "speed",
+        "play_aria",
+        "pause_aria",
+        "step_aria",
+        "reset_aria",
+        "speed_aria",
+        "reduced_motion",
+    )
     text["step_of"] = t("live_elbo.step_of", k="{k}", n="{n}")
-    data = {"model": {"x": toy.x, "w": toy.w, "noise": toy.noise}, "recon_colour": RECON_PINK,
-            "path": {"m": path.m.tolist(), "s": path.s.tolist()}, "text": text}
+    data = {
+        "model": {"x": toy.x, "w": toy.w, "noise": toy.noise},
+        "recon_colour": RECON_PINK,
+        "path": {"m": path.m.tolist(), "s": path.s.tolist()},
+        "text": text,
+    }
     return state_view(_LEDGER, state, LEDGER_NAMES, data, key="live_ledger")

@@ -9,8 +9,20 @@ from ui.live import register, state_view
 
 NAMES = ("mu1", "sigma1", "mu2", "sigma2")
 _VIEW = register("kl")
-_TEXT_KEYS = ("p_header", "q_header", "mu1", "sigma1", "mu2", "sigma2", "fig_density", "fig_integrand",
-              "integrand_pos", "integrand_neg", "area_note", "asymmetry")
+_TEXT_KEYS = (
+    "p_header",
+    "q_header",
+    "mu1",
+    "sigma1",
+    "mu2",
+    "sigma2",
+    "fig_density",
+    "fig_integrand",
+    "integrand_pos",
+    "integrand_neg",
+    "area_note",
+    "asymmetry",
+)
 
 
 def kl_view(state) -> tuple[float, float, float, float]:

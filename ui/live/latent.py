@@ -18,10 +18,36 @@ from ui.live import mount, register, state_view
 
 NAMES = ("z1", "z2")
 _VIEW = register("latent")
-_PAD_TEXT = ("pad_aria", "z1", "z2", "z1_aria", "z2_aria", "z_label", "logp_label", "digit_aria", "loading",
-             "load_error")
-_PATH_TEXT = ("path_aria", "speed", "speed_aria", "t_aria", "start_frame", "end_frame", "path_caption", "play",
-              "pause", "play_aria", "pause_aria", "reduced_note", "z_label", "digit_aria", "loading", "load_error")
+_PAD_TEXT = (
+    "pad_aria",
+    "z1",
+    "z2",
+    "z1_aria",
+    "z2_aria",
+    "z_label",
+    "logp_label",
+    "digit_aria",
+    "loading",
+    "load_error",
+)
+_PATH_TEXT = (
+    "path_aria",
+    "speed",
+    "speed_aria",
+    "t_aria",
+    "start_frame",
+    "end_frame",
+    "path_caption",
+    "play",
+    "pause",
+    "play_aria",
+    "pause_aria",
+    "reduced_note",
+    "z_label",
+    "digit_aria",
+    "loading",
+    "load_error",
+)
 
 
 def _text(keys, **fields) -> dict:
@@ -45,10 +71,17 @@ def latent_pad(state, *, idx: int, start: int, end: int, box, clicked_key: str) 
     (cx, cy), half = box
     data = {
         "mode": "pad",
-        "marks": {"idx": idx, "from": start, "to": end, "box": [[round(float(cx), 4), round(float(cy), 4)],
-                                                                  round(float(half), 4)]},
-        "text": {**_text(_PAD_TEXT), "decoded_caption": t("latent.decoded_caption"),
-                 "nearest": t("live_latent.nearest", idx="{idx}", label="{label}", dist="{dist}")},
+        "marks": {
+            "idx": idx,
+            "from": start,
+            "to": end,
+            "box": [[round(float(cx), 4), round(float(cy), 4)], round(float(half), 4)],
+        },
+        "text": {
+            **_text(_PAD_TEXT),
+            "decoded_caption": t("latent.decoded_caption"),
+            "nearest": t("live_latent.nearest", idx="{idx}", label="{label}", dist="{dist}"),
+        },
     }
     values = state_view(_VIEW, state, NAMES, data, also=on_click)
     return tuple(values[name] for name in NAMES)
@@ -56,6 +89,5 @@ def latent_pad(state, *, idx: int, start: int, end: int, box, clicked_key: str) 
 
 def latent_path(state, start: int, end: int) -> None:
     """Mount the interpolation from holdout digit ``start`` to ``end`` (plays in the browser only)."""
-    data = {"mode": "path", "path": {"from": start, "to": end},
-            "text": _text(_PATH_TEXT, start=start, end=end)}
+    data = {"mode": "path", "path": {"from": start, "to": end}, "text": _text(_PATH_TEXT, start=start, end=end)}
     mount(_VIEW, state.key("live_path"), data, lambda: None)

@@ -20,8 +20,22 @@ from ui.live import register, state_view
 from vae_core.monte_carlo import Convergence
 
 _VIEW = register("mc")
-_TEXT_KEYS = ("play", "pause", "scrubber", "chart_aria", "running_title", "error_title", "hist_title", "hist_axis",
-              "readout_estimate", "readout_se", "readout_rms", "clt", "runs_at", "sd_zero")
+_TEXT_KEYS = (
+    "play",
+    "pause",
+    "scrubber",
+    "chart_aria",
+    "running_title",
+    "error_title",
+    "hist_title",
+    "hist_axis",
+    "readout_estimate",
+    "readout_se",
+    "readout_rms",
+    "clt",
+    "runs_at",
+    "sd_zero",
+)
 
 
 def pack(values: np.ndarray) -> str:
@@ -33,14 +47,29 @@ def mc_view(state, conv: Convergence, symbol: str) -> int:
     """Mount the live view for the running estimates ``conv`` (the page's cached convergence) →
     the n shown (≤ L): the URL parameter ``n``, set when a drag of the scrubber or a play ends."""
     text = {key: t(f"live_vae.mc_{key}") for key in _TEXT_KEYS}
-    text |= {"band_exact": t("mc.band_exact"), "band_run": t("mc.band_run"), "run_first": t("mc.run_first"),
-             "run_others": t("mc.run_others"), "axis_n": t("mc.axis_n"), "err_runs": t("mc.err_runs"),
-             "reference": t("mc.reference"), "exact_line": t("mc.exact_line", value="{value}"), "symbol": symbol,
-             "thousands": count(1000)[1:-3]}  # "," or "": the separator of ui.i18n.count, for the view's counts
+    text |= {
+        "band_exact": t("mc.band_exact"),
+        "band_run": t("mc.band_run"),
+        "run_first": t("mc.run_first"),
+        "run_others": t("mc.run_others"),
+        "axis_n": t("mc.axis_n"),
+        "err_runs": t("mc.err_runs"),
+        "reference": t("mc.reference"),
+        "exact_line": t("mc.exact_line", value="{value}"),
+        "symbol": symbol,
+        "thousands": count(1000)[1:-3],
+    }  # "," or "": the separator of ui.i18n.count, for the view's counts
     n = conv.n.astype(np.int64)
-    data = {"text": text, "n": n.tolist(), "runs": int(conv.mean.shape[0]), "mean": pack(conv.mean),
-            "se": pack(conv.se[0]), "exact": conv.exact, "sd": conv.sd,
-            "yrange": y_range(conv.mean, conv.n, conv.exact, conv.sd),
-            "colours": {"run1": RUN1_DARK, "runs": RUNS_GREY}}
+    data = {
+        "text": text,
+        "n": n.tolist(),
+        "runs": int(conv.mean.shape[0]),
+        "mean": pack(conv.mean),
+        "se": pack(conv.se[0]),
+        "exact": conv.exact,
+        "sd": conv.sd,
+        "yrange": y_range(conv.mean, conv.n, conv.exact, conv.sd),
+        "colours": {"run1": RUN1_DARK, "runs": RUNS_GREY},
+    }
     values = state_view(_VIEW, state, ("n",), data)
     return min(int(values["n"]), int(n[-1]))

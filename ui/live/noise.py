@@ -22,10 +22,21 @@ def pack(values: np.ndarray) -> str:
 
 def noise_view(state, bits: np.ndarray, eps: np.ndarray, T: int, kind: str, label: int) -> int:
     """Mount the live view for the page's ``t`` → the settled t."""
-    text = {"t": t("diffusion.t"), "ab_label": "ᾱ_t", "snr_label": t("diffusion.snr_metric"),
-            "hist_pixels": t("diffusion.hist_pixels"), "hist_law": t("diffusion.hist_law"),
-            "hist_axis": t("diffusion.hist_axis"), "xt_caption": t("diffusion.xt_caption", t="{t}", label=label),
-            "chart_aria": t("diffusion.chart_aria")}
-    data = {"text": text, "bits": "".join("1" if b else "0" for b in np.asarray(bits).ravel()),
-            "eps": pack(eps), "T": int(T), "kind": kind}
+    text = {
+        "t": t("diffusion.t"),
+        "ab_label": "ᾱ_t",
+        "snr_label": t("diffusion.snr_metric"),
+        "hist_pixels": t("diffusion.hist_pixels"),
+        "hist_law": t("diffusion.hist_law"),
+        "hist_axis": t("diffusion.hist_axis"),
+        "xt_caption": t("diffusion.xt_caption", t="{t}", label=label),
+        "chart_aria": t("diffusion.chart_aria"),
+    }
+    data = {
+        "text": text,
+        "bits": "".join("1" if b else "0" for b in np.asarray(bits).ravel()),
+        "eps": pack(eps),
+        "T": int(T),
+        "kind": kind,
+    }
     return int(state_view(_VIEW, state, ("t",), data, key="live_noise")["t"])

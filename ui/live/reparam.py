@@ -20,12 +20,32 @@ def reparam_view(state, eps: np.ndarray, kind: str, k: float, baseline: bool) ->
     the server. The f, k and baseline controls are server widgets: the view draws with their settled
     values. Returns the settled (μ, σ)."""
     text = {
-        "mu": t("reparam.mu_label"), "sigma": t("reparam.sigma_label"), "first": t("reparam.map_first"),
-        "exact": t("reparam.exact"), **{f"est_{name}": t(f"reparam.est_{name}") for name in COLOURS},
-        **{key: t(f"live_vae.reparam_{key}", n=len(eps)) for key in (
-            "chart_aria", "controls_note", "slopes_title", "terms_title", "terms_axis", "mean", "mean_short")},
+        "mu": t("reparam.mu_label"),
+        "sigma": t("reparam.sigma_label"),
+        "first": t("reparam.map_first"),
+        "exact": t("reparam.exact"),
+        **{f"est_{name}": t(f"reparam.est_{name}") for name in COLOURS},
+        **{
+            key: t(f"live_vae.reparam_{key}", n=len(eps))
+            for key in (
+                "chart_aria",
+                "controls_note",
+                "slopes_title",
+                "terms_title",
+                "terms_axis",
+                "mean",
+                "mean_short",
+            )
+        },
     }
-    data = {"text": text, "eps": [float(e) for e in eps], "f": kind, "k": k, "baseline": bool(baseline),
-            "axis": AXIS, "colours": COLOURS}
+    data = {
+        "text": text,
+        "eps": [float(e) for e in eps],
+        "f": kind,
+        "k": k,
+        "baseline": bool(baseline),
+        "axis": AXIS,
+        "colours": COLOURS,
+    }
     values = state_view(_VIEW, state, NAMES, data)
     return values["mu"], values["sigma"]

@@ -10,9 +10,24 @@ from ui.i18n import t
 from ui.live import mount, register, released
 
 _VIEW = register("timeline")
-_TEXT_KEYS = ("epoch", "epoch_aria", "play", "pause", "map_title", "manifold_title", "manifold_axes",
-              "curves_title", "kl_title", "epoch_axis", "recon", "recon_readout", "train", "holdout", "off_scale",
-              "loading")
+_TEXT_KEYS = (
+    "epoch",
+    "epoch_aria",
+    "play",
+    "pause",
+    "map_title",
+    "manifold_title",
+    "manifold_axes",
+    "curves_title",
+    "kl_title",
+    "epoch_axis",
+    "recon",
+    "recon_readout",
+    "train",
+    "holdout",
+    "off_scale",
+    "loading",
+)
 
 
 def timeline_view(state) -> int:
