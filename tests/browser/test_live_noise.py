@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from tests.browser.live_support import SentFrames, call_js, drag_range, sweep
-from tests.browser.support import wait_settled
+from harness.browser import wait_settled
+from harness.live import SentFrames, call_js, drag_range, sweep
 from ui import diffusion_data as data
 from vae_core import diffusion as d
 
