@@ -315,18 +315,19 @@ class ClassView {
   }
 }
 
+// The same mark as mount.js's mountOnce (`parentElement.__liveView`): the harness counts a view as mounted by it.
 export function mount(component) {
   const { parentElement } = component;
-  let view = parentElement.__classView;
+  let view = parentElement.__liveView;
   if (!view) {
     view = new ClassView(parentElement);
-    parentElement.__classView = view;
+    parentElement.__liveView = view;
   }
   view.update(viewData(component) || {}, component);
   const generation = (view.generation = (view.generation || 0) + 1);
   return () => {
-    if (parentElement.__classView !== view || view.generation !== generation) return;
+    if (parentElement.__liveView !== view || view.generation !== generation) return;
     view.destroy();
-    delete parentElement.__classView;
+    delete parentElement.__liveView;
   };
 }
