@@ -106,5 +106,5 @@ def join_panel(code: str, join_url: str, *, qr_width: int = 420) -> None:
     left.image(qr_svg(join_url), width=qr_width, caption=t("classroom.join_title"))
     with right:
         st.metric(t("classroom.code_label"), code)  # metric type: large, larger still in presenter mode
-        st.markdown(t("classroom.join_help", url=join_url.split("?")[0], code=code))
+        st.markdown(t("classroom.join_help", url=join_url, code=code))  # the whole link: there is no code field
         st.caption(t("classroom.nothing_personal", hours=f"{get_store().ttl_s / 3600:g}"))
