@@ -428,30 +428,30 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         teacher.keyboard.press("ArrowRight")
         teacher.wait_for_url(re.compile(r"step=2(&|$)"))
         for page in phones:
-            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=10_000)
+            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
             page.wait_for_url(re.compile(r"step=2(&|$)"))
         for i, page in enumerate(phones):
             page.locator('[data-testid="live-class"] button[data-option]').nth([0, 2, 2][i]).click()
             page.get_by_text(strings["classroom.phone.voted"]).wait_for()
         answered = teacher.get_by_test_id("live-class-answered")
-        answered.filter(has_text=strings["classroom.phone.answered"].format(round=1, n=3)).wait_for(timeout=10_000)
+        answered.filter(has_text=strings["classroom.phone.answered"].format(round=1, n=3)).wait_for(timeout=30_000)
         assert teacher.get_by_test_id("live-class-counts").count() == 0  # the bars wait for the teacher
 
         teacher.get_by_role("button", name=strings["classroom.show_counts"]).click()
         nums = teacher.locator('[data-testid="live-class-counts"] .lc-num')
-        nums.first.wait_for(timeout=10_000)
+        nums.first.wait_for(timeout=30_000)
         assert nums.all_inner_texts() == ["1", "0", "2"]
 
         teacher.get_by_role("button", name=strings["classroom.reveal"]).click()
         answer = strings[f"lesson.{STEPS[1].key}_{STEPS[1].correct}"]
         for page in phones:
-            page.get_by_text(strings["classroom.answer"].format(answer=answer)).wait_for(timeout=10_000)
+            page.get_by_text(strings["classroom.answer"].format(answer=answer)).wait_for(timeout=30_000)
             assert page.locator('[data-testid="live-class-counts"] .lc-num').all_inner_texts() == ["1", "0", "2"]
 
         teacher.get_by_role("button", name=strings["classroom.vote_again"]).click()
-        phones[0].get_by_text(strings["classroom.phone.vote_again"].format(round=2)).wait_for(timeout=10_000)
+        phones[0].get_by_text(strings["classroom.phone.vote_again"].format(round=2)).wait_for(timeout=30_000)
         phones[0].locator('[data-testid="live-class"] button[data-option="1"]').click()
-        answered.filter(has_text=strings["classroom.phone.answered"].format(round=2, n=1)).wait_for(timeout=10_000)
+        answered.filter(has_text=strings["classroom.phone.answered"].format(round=2, n=1)).wait_for(timeout=30_000)
 
         # a phone cannot drive: the teacher's route refuses it without the secret, or with a guessed one
         for headers in ({}, {"X-Class-Secret": "guess"}):
@@ -468,10 +468,10 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
         _key(explorer, "lesson_next").wait_for()  # alone: its own previous / next
         teacher.keyboard.press("ArrowRight")
-        phones[1].get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=10_000)
+        phones[1].get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=30_000)
         assert explorer.get_by_role("heading", name=_lesson_header(2)).is_visible()
         explorer.get_by_role("button", name=strings["classroom.phone.back"]).click()
-        explorer.get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=10_000)
+        explorer.get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=30_000)
 
         late_context, late = join(chromium, app_url, code)  # a late joiner lands on the current step
         contexts.append(late_context)
@@ -479,7 +479,7 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
 
         _key(teacher, "lesson_class_end").click()
         for page in phones:
-            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=10_000)
+            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=30_000)
     finally:
         for context in contexts:
             context.close()
