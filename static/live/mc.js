@@ -11,7 +11,7 @@ import { Graphics, Plot } from "./plot.js";
 import { fmt, logLabel, niceCeil } from "./format.js";
 import { rgba } from "./theme.js";
 import { wrapLines } from "./text.js";
-import { mountOnce } from "./mount.js";
+import { decodeFloat64, mountOnce } from "./mount.js";
 import { presenting } from "./presenter.js";
 import { TESTING } from "./instrument.js";
 import { Player } from "./player.js";
@@ -23,16 +23,6 @@ const BIN = 0.5;
 // Presenter mode on a wide column: the smallest height whose row layout still reads at 18 px (the
 // error and histogram panels about 90 px tall); below it the page scrolls rather than the text crowds.
 const PRESENT_MIN = 440;
-
-/** base64 → Float64Array (little-endian float64, as ui.live.mc.pack writes it). */
-export function decodeFloat64(b64) {
-  const bin = atob(b64);
-  const view = new DataView(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-  const out = new Float64Array(bin.length / 8);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(8 * i, true);
-  return out;
-}
 
 let thousands = ","; // the page language's thousands separator (text.thousands: "," in English, none in Chinese)
 const count = (n) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, thousands);

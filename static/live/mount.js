@@ -43,3 +43,13 @@ export function mountOnce(component, create) {
     delete parentElement.__liveView;
   };
 }
+
+/** base64 → Float64Array (little-endian float64, as ui.live.pack_float64 writes it). */
+export function decodeFloat64(b64) {
+  const bin = atob(b64);
+  const view = new DataView(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
+  const out = new Float64Array(bin.length / 8);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(8 * i, true);
+  return out;
+}

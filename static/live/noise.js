@@ -8,10 +8,10 @@
 
 import { Plot } from "./plot.js";
 import { fmt } from "./format.js";
-import { mountOnce } from "./mount.js";
+import { decodeFloat64, mountOnce } from "./mount.js";
 import { Readout, el } from "./controls.js";
 import { SliderView } from "./slider_view.js";
-import { decodeFloat64, noised, schedule } from "./noise_math.js";
+import { noised, schedule } from "./noise_math.js";
 
 const SIDE = 28, LO = -4, HI = 4, BIN = 0.2, NBINS = Math.round((HI - LO) / BIN);
 

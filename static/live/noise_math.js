@@ -58,13 +58,3 @@ export function noised(x0, eps, ab, omab) {
   for (let i = 0; i < x0.length; i++) out[i] = a * x0[i] + b * eps[i];
   return out;
 }
-
-/** base64 → Float64Array (little-endian float64, as ui.live.noise packs ε). */
-export function decodeFloat64(b64) {
-  const bin = atob(b64);
-  const view = new DataView(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-  const out = new Float64Array(bin.length / 8);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(8 * i, true);
-  return out;
-}

@@ -118,3 +118,13 @@ def state_view(
     for name in names:
         state.write(name, values[name])
     return values
+
+
+def pack_float64(values) -> str:
+    """float64 values, C order, little-endian, as base64: what static/live/mount.js ``decodeFloat64``
+    reads (arrays a view gets once per rerun, e.g. the Monte Carlo runs, a digit's noise)."""
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")

@@ -10,13 +10,11 @@ the very numbers the server computed: at n = L they are today's Q_L and s.e. bit
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 
 from ui.figures_mc import RUN1_DARK, RUNS_GREY, y_range
 from ui.i18n import count, t
-from ui.live import register, state_view
+from ui.live import pack_float64, register, state_view
 from vae_core.monte_carlo import Convergence
 
 _VIEW = register("mc")
@@ -36,11 +34,6 @@ _TEXT_KEYS = (
     "runs_at",
     "sd_zero",
 )
-
-
-def pack(values: np.ndarray) -> str:
-    """float64 values, C order, little-endian, as base64 (what static/live/mc.js decodes)."""
-    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")
 
 
 def mc_view(state, conv: Convergence, symbol: str) -> int:
@@ -64,8 +57,8 @@ def mc_view(state, conv: Convergence, symbol: str) -> int:
         "text": text,
         "n": n.tolist(),
         "runs": int(conv.mean.shape[0]),
-        "mean": pack(conv.mean),
-        "se": pack(conv.se[0]),
+        "mean": pack_float64(conv.mean),
+        "se": pack_float64(conv.se[0]),
         "exact": conv.exact,
         "sd": conv.sd,
         "yrange": y_range(conv.mean, conv.n, conv.exact, conv.sd),

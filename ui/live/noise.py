@@ -5,19 +5,12 @@ noise section; everything else is computed in the browser. A release reports t o
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 
 from ui.i18n import t
-from ui.live import register, state_view
+from ui.live import pack_float64, register, state_view
 
 _VIEW = register("noise")
-
-
-def pack(values: np.ndarray) -> str:
-    """float64 values, little-endian, as base64 (what noise_math.js decodeFloat64 reads)."""
-    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")
 
 
 def noise_view(state, bits: np.ndarray, eps: np.ndarray, T: int, kind: str, label: int) -> int:
@@ -35,7 +28,7 @@ def noise_view(state, bits: np.ndarray, eps: np.ndarray, T: int, kind: str, labe
     data = {
         "text": text,
         "bits": "".join("1" if b else "0" for b in np.asarray(bits).ravel()),
-        "eps": pack(eps),
+        "eps": pack_float64(eps),
         "T": int(T),
         "kind": kind,
     }
