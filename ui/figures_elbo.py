@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
 from ui.i18n import t
-from ui.plots import figure, log_ticks, power_ticks
+from ui.plots import KEY_LEGEND, figure, key_title, log_ticks, power_ticks
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
 
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term (the live ledger, ui/live/elbo.py)
@@ -370,29 +370,11 @@ def optimize_key_figure() -> go.Figure:
         ],
         KEY_HEIGHT,
         {"l": 55, "r": 28, "t": 24, "b": KEY_LEGEND_B},
-        title={
-            "text": title,
-            "font": {"size": 14},
-            "xref": "paper",
-            "x": 0,
-            "xanchor": "left",
-            "y": 0.98,
-            "yanchor": "top",
-        },
+        title=key_title(title),
         # One entry a row, pinned to the figure's bottom edge in a margin that holds four rows at any
         # width and language (a wrapping legend under a short bar ran over its tick labels and out of
         # the figure on a projector).
-        legend={
-            "orientation": "v",
-            "x": 0,
-            "xref": "paper",
-            "y": 0,
-            "yref": "container",
-            "yanchor": "bottom",
-            "itemclick": False,
-            "itemdoubleclick": False,
-            "tracegroupgap": 0,
-        },
+        legend=KEY_LEGEND,
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True},
         legend_top=False,

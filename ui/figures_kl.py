@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import Q_ORANGE
 from ui.i18n import t
-from ui.plots import figure, log_ticks
+from ui.plots import KEY_LEGEND, figure, key_title, log_ticks
 from vae_core.gaussian import kl_normal
 
 KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
@@ -120,28 +120,10 @@ def colour_key_figure(direction: str) -> go.Figure:
         140,
         {"l": 50, "r": 40, "t": 34, "b": 70},
         legend_top=False,
-        title={
-            "text": title,
-            "font": {"size": 14},
-            "xref": "paper",
-            "x": 0,
-            "xanchor": "left",
-            "y": 0.98,
-            "yanchor": "top",
-        },
+        title=key_title(title),
         # The two entries one a row under the tick labels, in a bottom margin of their own: beside the
         # title they crowded it and the bar's ends in a narrow column, worse at projector size.
-        legend={
-            "orientation": "v",
-            "x": 0,
-            "xref": "paper",
-            "y": 0,
-            "yref": "container",
-            "yanchor": "bottom",
-            "itemclick": False,
-            "itemdoubleclick": False,
-            "tracegroupgap": 0,
-        },
+        legend=KEY_LEGEND,
         xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True},
     )

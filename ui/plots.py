@@ -152,3 +152,23 @@ def log_ticks(lo_exp: int, hi_exp: int) -> dict:
     """Colour-bar ticks for a log10-valued heatmap, labelled with the real values."""
     values = list(range(lo_exp, hi_exp + 1))
     return {"tickvals": values, "ticktext": [f"{10.0**v:g}" for v in values]}
+
+
+def key_title(text: str) -> dict:
+    """A colour key's title: small, top left of the figure (the KL landscape's and the optimizer's keys)."""
+    return {"text": text, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"}
+
+
+# A colour key's legend: one entry a row, pinned to the figure's bottom edge in a margin of its own (a
+# wrapping legend under a short bar ran over its tick labels and out of the figure on a projector).
+KEY_LEGEND = {
+    "orientation": "v",
+    "x": 0,
+    "xref": "paper",
+    "y": 0,
+    "yref": "container",
+    "yanchor": "bottom",
+    "itemclick": False,
+    "itemdoubleclick": False,
+    "tracegroupgap": 0,
+}
