@@ -6,6 +6,7 @@
     python -m benchmarks.run_all --out /tmp/bench.md --json /tmp/bench.json
     python -m benchmarks.run_all --only cluster --replicas 1 2 --cluster-clients 30 60 100 --duration 25
     python -m benchmarks.run_all --only cluster --replicas 2 --cluster-clients 120 --think 3 8 --kill-at 20
+    python -m benchmarks.run_all --only weight --weight-hosted   # bytes per first visit, plain + HAProxy
 
 The cluster section (several replicas behind HAProxy, ``python -m deploy.serve``; needs haproxy)
 runs only when asked for with ``--only cluster``.
@@ -14,7 +15,8 @@ Targets (design.md "Latency budget"): slider → render ≤ 1.3× a trivial one-
 app under Streamlit's defaults, which under our config reads ≤ 5× the floor app (≤ 2× for
 the latent explorer); cold start ≤ 3 s to the home page (without torch), ≤ 6 s to the latent
 page; RSS ≤ 400 MB after every page, ≤ 700 MB after 30 sessions; 30 students: 0 errors,
-rerun p95 ≤ 500 ms, RSS flat after warm-up.
+rerun p95 ≤ 500 ms, RSS flat after warm-up; a phone's first visit ≤ 4 MB on the wire per page,
+≤ 1.5 MB for /lesson (issue 22).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run_all.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import cluster, cold_start, latency, live_frames, load, memory  # noqa: E402
+from benchmarks import cluster, cold_start, latency, live_frames, load, memory, page_weight  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     fmt,
     log,
@@ -44,7 +46,7 @@ from benchmarks.common import (  # noqa: E402
     verdict,
 )
 
-SECTIONS = ("latency", "live", "cold", "memory", "load")  # the default set
+SECTIONS = ("latency", "live", "cold", "memory", "load", "weight")  # the default set
 ALL_SECTIONS = (*SECTIONS, "cluster")
 ISSUE_RATIO = 1.3  # × the trivial app with Streamlit defaults
 FLOOR_RATIO = 5.0  # × the floor app (our config); design.md
@@ -409,6 +411,15 @@ def report(info: dict, results: dict, noise: dict, args) -> str:
         kills = [r for r in results["cluster"] if r.get("kills")]
         if kills:
             out += ["", "### A replica killed mid-class", "", kill_table(kills)]
+    for key, title in (("weight", "plain streamlit run"), ("weight_hosted", "hosted path")):
+        if key in results:
+            out += [
+                "",
+                f"## Bytes on the wire, a phone's first visit ({title}; ≤ {page_weight.PAGE_MB:g} MB per page, "
+                f"≤ {page_weight.LESSON_MB:g} MB /lesson)",
+                "",
+                page_weight.table(results[key]),
+            ]
     out += ["", "## How busy the machine was", "", noise_table(noise, info["nproc"])]
     return "\n".join(out) + "\n"
 
@@ -466,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help="cluster: kill replica 1 this many seconds into each run (it is restarted)",
     )
+    parser.add_argument(
+        "--weight-hosted",
+        action="store_true",
+        help="weight: also through python -m deploy.serve --replicas 2 (needs haproxy)",
+    )
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     args = parser.parse_args(argv)
@@ -511,6 +527,10 @@ def main(argv: list[str] | None = None) -> int:
             args.kill_at,
             log=log,
         )
+    if "weight" in sections:
+        results["weight"] = timed("page weight", page_weight.run, noise, log=log)
+        if args.weight_hosted:
+            results["weight_hosted"] = timed("page weight (hosted)", page_weight.run, noise, True, 2, log=log)
     text = report(info, results, noise, args)
     print(text)
     if args.out:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
-from benchmarks import cold_start, latency, load, memory, run_all  # noqa: F401 - they must import
+from benchmarks import cold_start, latency, load, memory, page_weight, run_all  # noqa: F401 - they must import
 from benchmarks.common import log_errors, median, p95, percentile, ratio, verdict
 from benchmarks.wsclient import SliderInfo, StreamlitSession
 
@@ -147,3 +147,28 @@ def test_live_frames_measures_every_pages_live_view():
     from ui.registry import PAGES
 
     assert {name for page in PAGES for name in page.live_views} <= {view.name for view in VIEWS}
+
+
+def test_page_weight_counts_websocket_frames_and_judges_targets():
+    import base64
+
+    # binary frames come base64-encoded from the DevTools protocol: their decoded size counts
+    assert page_weight.frame_bytes({"opcode": 2, "payloadData": base64.b64encode(bytes(1000)).decode()}) == 1000
+    assert page_weight.frame_bytes({"opcode": 1, "payloadData": "μ"}) == 2  # text: UTF-8 bytes
+    assert page_weight.target_mb("lesson") == 1.5 and page_weight.target_mb("latent") == 4.0
+    paths = page_weight.page_paths()
+    assert paths[:2] == ["", "lesson"] and "latent" in paths and len(set(paths)) == len(paths)
+    assert page_weight.page_paths(["home", "kl"]) == ["", "gaussian-kl"]
+    page = {
+        "total_bytes": 1_600_000,
+        "http_bytes": 1_500_000,
+        "ws_bytes": 100_000,
+        "ws_deflate": False,
+        "requests": 3,
+        "gzip_requests": 1,
+        "top": [{"url": "http://x/static/js/Big.abc.js?v=1", "bytes": 1_000_000, "encoding": "gzip"}],
+    }
+    text = page_weight.table({"setup": "s", "pages": [{**page, "page": "lesson"}, {**page, "page": "latent"}]})
+    lesson, latent = (line for line in text.splitlines() if line.startswith("| /"))
+    assert "| 1.60 |" in lesson and "❌" in lesson  # over 1.5 MB
+    assert "✅" in latent and "Big.abc.js 1.00 gz" in latent
