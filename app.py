@@ -4,16 +4,21 @@ Run with ``streamlit run app.py``.
 
 The file plays two parts. ``streamlit run app.py`` finds ``app = st.App(...)`` below and serves it:
 Streamlit plus the live class's small JSON routes (ui/classroom/http.py), which let 120 phones
-follow a teacher without a rerun each. To do so it imports this file once as the module ``app``;
+follow a teacher without a rerun each, and gzip for Streamlit's frontend bundle
+(deploy/static_gzip.py). To do so it imports this file once as the module ``app``;
 every browser session then runs it as the page script, where ``__name__ == "__main__"``.
 """
 
 import streamlit as st
 
 if __name__ != "__main__":  # imported by `streamlit run` for the ASGI app, not run for a session
+    from starlette.middleware import Middleware
+
+    from deploy.static_gzip import StaticGzip
     from ui.classroom.http import class_routes
 
-    app = st.App(__file__, routes=class_routes())
+    # StaticGzip: Streamlit leaves its 10 MB frontend bundle uncompressed; gzipped once per process
+    app = st.App(__file__, routes=class_routes(), middleware=[Middleware(StaticGzip)])
 else:
     from ui.i18n import LANG_NAMES, LANGS, current_lang, locale_to_lang, t
     from ui.live.present import presenter_switch
