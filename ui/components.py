@@ -77,12 +77,19 @@ def page_footer(slug: str, *functions: Callable) -> None:
     """Every page ends alike: the "things to try" expander, then the code behind the figures."""
     with st.expander(t(f"{slug}.try_title"), icon="🧪"):
         st.markdown(t(f"{slug}.try_text"))
-    show_code(*functions)
+    show_code(*functions, key=f"{slug}_show_code")
 
 
-def show_code(*functions: Callable) -> None:
-    """The "show code" expander: the vae_core source behind the figures, one hop away."""
-    with st.expander(t("common.show_code"), icon="🧾"):
+def show_code(*functions: Callable, key: str | None = None) -> None:
+    """The "show code" expander: the vae_core source behind the figures, one hop away.
+
+    Built only when opened (``on_change="rerun"``: opening it reruns the page, which then fills it):
+    a closed expander's ``st.code`` would still make every phone download Streamlit's code
+    highlighter (1.6 MB, 0.5 MB gzipped) on its first visit, for a panel few open (issue 22 item 8)."""
+    key = key or "show_code_" + "_".join(f.__qualname__ for f in functions)
+    with st.expander(t("common.show_code"), icon="🧾", key=key, on_change="rerun") as box:
+        if not box.open:
+            return
         for function in functions:
             st.caption(t("common.show_code_caption", module=function.__module__))
             st.code(inspect.getsource(function), language="python")
