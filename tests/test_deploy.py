@@ -297,6 +297,41 @@ def test_same_cookie_same_replica_also_for_the_websocket(cluster):
     assert seen == {replica}
 
 
+def biggest_bundle_file() -> tuple[str, bytes]:
+    """The largest JS chunk of Streamlit's frontend (PlotlyChart.*.js in 1.67): its URL path and bytes."""
+    import streamlit
+
+    js = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    path = max(js.glob("*.js"), key=lambda p: p.stat().st_size)
+    return f"/static/js/{path.name}", path.read_bytes()
+
+
+def fetch(url: str, gzip_ok: bool) -> tuple[dict, bytes]:
+    """GET url → (headers, body as sent: still compressed when the answer is)."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"} if gzip_ok else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+
+@pytest.mark.browser  # starts streamlit servers: the slow layer, out of `-m 'not browser'`
+def test_haproxy_gzips_what_a_replica_sends_plain(cluster):
+    """The trivial app has no gzip of its own (no st.App middleware): what arrives compressed
+    through HAProxy was compressed by HAProxy (deploy/haproxy.cfg "compression")."""
+    import gzip
+
+    _, port, status_path = cluster
+    path, original = biggest_bundle_file()
+    assert len(original) > 1_000_000
+    replica = read_status(status_path)["replicas"][0]
+    direct, body = fetch(f"http://{replica['address']}:{replica['port']}{path}", gzip_ok=True)
+    assert "content-encoding" not in direct and body == original  # Streamlit leaves /static/ plain
+    headers, body = fetch(f"http://127.0.0.1:{port}{path}", gzip_ok=True)
+    assert headers.get("content-encoding") == "gzip" and "x-replica" in headers
+    assert gzip.decompress(body) == original and len(body) < len(original) / 2
+    headers, body = fetch(f"http://127.0.0.1:{port}{path}", gzip_ok=False)  # a client without gzip
+    assert "content-encoding" not in headers and body == original
+
+
 @pytest.mark.browser  # starts streamlit servers: the slow layer, out of `-m 'not browser'`
 def test_new_browsers_spread_over_replicas(cluster):
     _, port, _ = cluster
@@ -405,6 +440,21 @@ def test_a_class_started_on_one_replica_is_followed_and_voted_on_through_the_oth
         assert (status_code, answered_by) == (200, replica)
     assert class_call(two, f"/{code}", secret=secret)[1]["counts"] == {"1": [5, 5]}
     assert class_call(two, f"/{code}/teacher", {"action": "end"}, "not-the-secret")[0] == 403
+
+
+def test_the_app_gzips_its_frontend_bundle_itself_behind_haproxy(class_cluster):
+    """app.py's st.App middleware (deploy/static_gzip.py): the replica sends the bundle gzipped,
+    HAProxy passes it on as it came."""
+    import gzip
+
+    _, port, status_path = class_cluster
+    path, original = biggest_bundle_file()
+    replica = read_status(status_path)["replicas"][0]
+    direct, direct_body = fetch(f"http://{replica['address']}:{replica['port']}{path}", gzip_ok=True)
+    assert direct.get("content-encoding") == "gzip" and gzip.decompress(direct_body) == original
+    headers, body = fetch(f"http://127.0.0.1:{port}{path}", gzip_ok=True)
+    assert headers.get("content-encoding") == "gzip" and gzip.decompress(body) == original
+    assert len(body) == len(direct_body)  # not compressed twice, not re-encoded
 
 
 def test_a_replica_killed_mid_class_loses_no_vote_and_no_step(class_cluster):
