@@ -11,10 +11,12 @@ content-hashed and never change while the process runs, so this middleware compr
 phones ask at once) and keeps the result in a bounded in-memory cache: afterwards a request costs a
 dictionary look-up instead of the uncompressed bytes on the wire.
 
-What it does, only for ``GET /static/…`` asked with ``Accept-Encoding: gzip`` and no ``Range``:
-Streamlit answers as usual (its path checks, cache headers, 304s); a 200 of a compressible type
-(JS, CSS, JSON, SVG, HTML, source maps, WASM, plain text; not fonts or images, which are compressed
-already) of at least ``minimum_size`` bytes is sent gzipped with ``Content-Encoding: gzip``,
+What it does, only for ``GET …/static/…`` (Streamlit's bundle, and the app's own data files under
+``/app/static/``, which Streamlit gzips anew for every request: 2.9 MB of model weights, 4.4 MB of
+training frames) asked with ``Accept-Encoding: gzip`` and no ``Range``: Streamlit answers as usual
+(its path checks, cache headers, 304s) but is not told the client takes gzip; a 200 of a
+compressible type (JS, CSS, JSON, SVG, HTML, WASM, plain text, binary data; not fonts or images,
+which are compressed already) of at least ``minimum_size`` bytes is sent gzipped with ``Content-Encoding: gzip``,
 ``Vary: Accept-Encoding``, the new ``Content-Length`` and the ETag made weak (``W/"…"``: the
 bytes differ from the plain file's; Starlette's own 304 check accepts a weak tag back). Any other
 request passes through untouched. Behind HAProxy with ``compression`` on (deploy/haproxy.cfg),
@@ -37,6 +39,7 @@ COMPRESSIBLE = (
     "application/json",
     "application/manifest+json",
     "application/wasm",
+    "application/octet-stream",  # the app's own /app/static/ data: model weights, timeline frames
     "image/svg+xml",
 )
 ENV_OFF = "ELBO_STATIC_GZIP"  # "0": serve the bundle as Streamlit does (the benchmark's "before")
@@ -130,7 +133,10 @@ class StaticGzip:
             else:  # pathsend, trailers…: not ours to buffer
                 raise RuntimeError(f"unexpected ASGI message {message['type']}")
 
-        await self.app(scope, receive, capture)
+        # Streamlit's own gzip would compress /app/static/ (the app's data files) again for every
+        # request: it never sees an Accept-Encoding here, so the one compression is this cache's
+        inner = {**scope, "headers": [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"accept-encoding"]}
+        await self.app(inner, receive, capture)
         assert start is not None, "the app sent no response"
         headers = list(start.get("headers", []))
         status = start["status"]

@@ -144,6 +144,28 @@ def test_concurrent_requests_in_one_loop_share_one_compression(bundle):
     assert len(set(bodies)) == 1 and app.compressions == 1
 
 
+def test_app_data_files_are_compressed_once_not_by_streamlit_per_request(bundle):
+    """/app/static/…: Streamlit's own gzip would compress every request; the inner app is never told
+    the client takes gzip, so the one compression is the cache's (binary data included)."""
+    from starlette.middleware.gzip import GZipMiddleware
+
+    data = bundle / "app" / "static" / "model"
+    data.mkdir(parents=True)
+    weights = bytes(range(256)) * 400  # 100 kB of "weights"
+    (data / "vae_f32.bin").write_bytes(weights)
+    seen = []
+
+    async def inner(scope, receive, send):  # what Streamlit does: gzip whatever the client accepts
+        seen.append(dict(scope["headers"]).get(b"accept-encoding"))
+        await GZipMiddleware(StaticFiles(directory=bundle))(scope, receive, send)
+
+    app = StaticGzip(inner)
+    for _ in range(3):
+        status, headers, body = call(app, "/app/static/model/vae_f32.bin", GZ)
+        assert status == 200 and headers["content-encoding"] == ["gzip"] and gzip.decompress(body) == weights
+    assert seen == [None, None, None] and app.compressions == 1
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Accept-Encoding": "identity"}, {"Accept-Encoding": "br, gzip;q=0"}, {**GZ, "Range": "bytes=0-99"}],
@@ -203,6 +225,7 @@ def test_accept_encoding_and_type_parsing():
     assert not accepts_gzip(None) and not accepts_gzip(b"br") and not accepts_gzip(b"gzip;q=0")
     assert compressible(b"text/javascript; charset=utf-8") and compressible(b"application/json")
     assert compressible(b"image/svg+xml") and compressible(b"application/wasm")
+    assert compressible(b"application/octet-stream")
     assert not compressible(b"font/woff2") and not compressible(b"image/png") and not compressible(None)
 
 
