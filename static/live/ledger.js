@@ -76,7 +76,7 @@ class LedgerView extends SliderView {
   build(data) {
     const { text, palette } = data;
     this.qHeader = el(this.controls, "div", "live-group", text.q_header);
-    this.qHeader.style.color = palette.q;
+    this.qHeader.style.color = `color-mix(in srgb, ${palette.q} 65%, black)`; // text: ≥ 4.5:1 contrast (as kl.js)
     for (const name of Q_NAMES) this.addSlider(this.controls, data, name, { label: text[name], aria: text[`${name}_aria`], color: palette.q });
     this.optHeader = el(this.controls, "div", "live-group");
     const row = el(this.controls, "div", "live-buttons ledger-buttons");

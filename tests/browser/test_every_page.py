@@ -188,11 +188,7 @@ def test_presenter_mode_fits_a_key_chart_on_the_projector(presenter):
 # Found when the presenter sweep began to run axe at each page's key section (before, axe saw only the
 # top of each page, where these views are below the screen and axe skips their colours and labels):
 # open defects of the live views, listed here until fixed (strict: a fix makes the test say so).
-KNOWN_PRESENTER_AXE = {
-    "elbo": "the ledger's orange q heading fails color-contrast; its Play/Step buttons' aria-labels do not "
-    "contain their visible text (label-content-name-mismatch)",
-    "draw": "the Undo button's aria-label does not contain its visible text (label-content-name-mismatch)",
-}
+KNOWN_PRESENTER_AXE: dict[str, str] = {}  # slug → reason, for a strict xfail (none known now)
 
 
 def test_presenter_axe_finds_nothing_serious(request, presenter):
