@@ -172,3 +172,32 @@ def test_page_weight_counts_websocket_frames_and_judges_targets():
     lesson, latent = (line for line in text.splitlines() if line.startswith("| /"))
     assert "| 1.60 |" in lesson and "❌" in lesson  # over 1.5 MB
     assert "✅" in latent and "Big.abc.js 1.00 gz" in latent
+
+
+def test_run_all_reports_the_page_weight_sections():
+    import argparse
+
+    page = {
+        "page": "lesson",
+        "total_bytes": 1_170_000,
+        "http_bytes": 1_160_000,
+        "ws_bytes": 10_000,
+        "ws_deflate": False,
+        "requests": 92,
+        "gzip_requests": 57,
+        "top": [],
+    }
+    results = {"weight": {"setup": "streamlit run app.py", "pages": [page]}}
+    info = {
+        "date": "d",
+        "nproc": "2",
+        "python": "3",
+        "streamlit": "1.67",
+        "torch": "-",
+        "plotly": "-",
+        "playwright": "-",
+    }
+    text = run_all.report(info, results, {}, argparse.Namespace(argv=["--only", "weight"]))
+    assert "## Bytes on the wire, a phone's first visit (plain streamlit run" in text
+    assert "| /lesson | 1.17 |" in text and "hosted path" not in text
+    assert "weight" in run_all.ALL_SECTIONS and "weight" not in run_all.SECTIONS  # asked for by name
