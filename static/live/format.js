@@ -51,3 +51,26 @@ export function logLabel(k) {
     6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
   return "10" + String(k).split("").map((c) => sup[c]).join("");
 }
+
+/** A whole number with "," between thousands ("17,353"), as Python's f"{n:,.0f}" — the same on every
+ *  browser and locale (toLocaleString depends on the ICU data a browser ships). */
+export function grouped(value) {
+  if (!Number.isFinite(value)) return "—";
+  const n = Math.round(value);
+  const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return (n < 0 ? MINUS : "") + digits;
+}
+
+/** A label with TeX-like subscripts ("N(μ_q, σ_q²)", "p_θ(x|z)") as [text, isSubscript] runs, for a
+ *  view that draws them as <sub> (the letters after "_", up to a non-letter): never a bare "_". */
+export function subscriptParts(label) {
+  const parts = [];
+  let last = 0;
+  for (const m of String(label).matchAll(/_([\p{L}\p{Nd}]+)/gu)) {
+    if (m.index > last) parts.push([label.slice(last, m.index), false]);
+    parts.push([m[1], true]);
+    last = m.index + m[0].length;
+  }
+  if (last < label.length) parts.push([label.slice(last), false]);
+  return parts;
+}

@@ -3,6 +3,8 @@
 // integrals, the same order of operations), and tests/browser/test_live_reparam.py holds the two
 // equal to 1e-9 relative error over hundreds of random states. Complex numbers are [re, im].
 
+import { grouped } from "./format.js";
+
 /** f(z; k) — vae_core.gradients.f_value ("quad" (z − k)², "cos" cos(kz), "gauss" exp(−kz²)) */
 export function fValue(kind, z, k) {
   if (kind === "quad") return (z - k) ** 2;
@@ -190,7 +192,7 @@ export function ratioText(ratio) {
     const e = Number(exponent);
     return `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}×`;
   }
-  if (ratio >= 100) return `${Math.round(ratio).toLocaleString("en-US")}×`;
+  if (ratio >= 100) return `${grouped(ratio)}×`;
   let text = ratio.toPrecision(3);
   if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
   return `${text}×`;

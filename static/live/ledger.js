@@ -8,7 +8,7 @@
 // tests/browser/test_live_elbo.py holds toy_math.js equal to vae_core.toy_model.
 
 import { Plot } from "./plot.js";
-import { fmt, niceCeil } from "./format.js";
+import { fmt, niceCeil, subscriptParts } from "./format.js";
 import { mountOnce } from "./mount.js";
 import { Readout, button, el } from "./controls.js";
 import { Player, reducedMotion } from "./player.js";
@@ -18,6 +18,16 @@ import { normalPdf } from "./math.js";
 import { ledgerRange, marker, textBg } from "./elbo_common.js";
 
 const Q_NAMES = ["qmu", "qsigma"];
+
+/** ``label`` in ``node`` with every "_x" drawn as a subscript (μ_q → μ<sub>q</sub>): no bare "_". */
+function setSubscripted(node, label) {
+  node.replaceChildren(...subscriptParts(label).map(([text, isSub]) => {
+    if (!isSub) return document.createTextNode(text);
+    const sub = document.createElement("sub");
+    sub.textContent = text;
+    return sub;
+  }));
+}
 const STEPS_PER_SECOND = 10; // at 1×: the default path (100 steps) plays in 10 s, 2.5 s at 4×
 const SPEEDS = [0.5, 1, 2, 4];
 const REST_MS = 400; // step clicks that follow each other within this are one gesture
@@ -75,7 +85,8 @@ class LedgerView extends SliderView {
 
   build(data) {
     const { text, palette } = data;
-    this.qHeader = el(this.controls, "div", "live-group", text.q_header);
+    this.qHeader = el(this.controls, "div", "live-group");
+    setSubscripted(this.qHeader, text.q_header);
     this.qHeader.style.color = `color-mix(in srgb, ${palette.q} 65%, black)`; // text: ≥ 4.5:1 contrast (as kl.js)
     for (const name of Q_NAMES) this.addSlider(this.controls, data, name, { label: text[name], aria: text[`${name}_aria`], color: palette.q });
     this.optHeader = el(this.controls, "div", "live-group");
@@ -101,8 +112,11 @@ class LedgerView extends SliderView {
     const changed = super.update(data, { force: pathChanged });
     if (changed || modelChanged) this.refit = true;
     const { text } = data;
-    this.qHeader.textContent = text.q_header;
-    for (const name of Q_NAMES) this.sliders[name].setLabel(text[name], text[`${name}_aria`]);
+    setSubscripted(this.qHeader, text.q_header);
+    for (const name of Q_NAMES) {
+      this.sliders[name].setLabel(text[name], text[`${name}_aria`]);
+      setSubscripted(this.sliders[name].labelEl, text[name]);
+    }
     this.optHeader.textContent = text.opt_header;
     this.stepButton.textContent = text.step_once;
     this.stepButton.setAttribute("aria-label", text.step_aria);

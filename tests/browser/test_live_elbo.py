@@ -210,6 +210,10 @@ def test_keyboard_and_aria_labels_in_both_languages(page, app_url):
     open_elbo(page, app_url)
     slider = page.locator('input[data-name="qmu"]')
     assert slider.get_attribute("aria-label") == "μ_q — mean of the variational distribution q"
+    # the labels a learner reads show q as a subscript, never "μ_q" with a bare underscore
+    q_header = view(page, "qmu").locator(".live-group").first
+    assert q_header.inner_text() == "Variational q(z) = N(μq, σq²)" and q_header.locator("sub").count() == 2
+    assert view(page, "qmu").get_by_text("μq — mean of q").count() == 1
     slider.focus()
     for _ in range(3):
         slider.press("ArrowRight")

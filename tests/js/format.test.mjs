@@ -76,3 +76,34 @@ test("log labels: plain numbers from 0.001 to 100000, powers of ten beyond", () 
   assert.equal(logLabel(-4), "10\u207b\u2074");
   assert.equal(logLabel(-12), "10\u207b\u00b9\u00b2");
 });
+
+test("grouped puts commas between thousands like Python's {:,.0f}", async () => {
+  const { grouped } = await import("../../static/live/format.js");
+  assert.equal(grouped(17352.6), "17,353");
+  assert.equal(grouped(100), "100");
+  assert.equal(grouped(999999.4), "999,999");
+  assert.equal(grouped(1234567), "1,234,567");
+  assert.equal(grouped(-4321), `${MINUS}4,321`);
+  assert.equal(grouped(NaN), "—");
+});
+
+test("subscriptParts turns every _x into a subscript run and leaves no underscore", async () => {
+  const { subscriptParts } = await import("../../static/live/format.js");
+  assert.deepEqual(subscriptParts("N(μ_q, σ_q²)"), [["N(μ", false], ["q", true], [", σ", false], ["q", true], ["²)", false]]);
+  assert.deepEqual(subscriptParts("p_θ(x|z)"), [["p", false], ["θ", true], ["(x|z)", false]]);
+  assert.deepEqual(subscriptParts("μ_q：q 的均值"), [["μ", false], ["q", true], ["：q 的均值", false]]);
+  assert.deepEqual(subscriptParts("no subscript"), [["no subscript", false]]);
+  for (const label of ["变分分布 q(z) = N(μ_q, σ_q²)", "σ_q — standard deviation of q", "x ~ p_θ(x|z)"]) {
+    const parts = subscriptParts(label);
+    assert.equal(parts.map(([s]) => s).join(""), label.replaceAll("_", ""));
+    assert.ok(parts.every(([s]) => !s.includes("_")));
+  }
+});
+
+test("gradients.ratioText groups thousands as ui.figures_reparam.ratio_text does", async () => {
+  const { ratioText } = await import("../../static/live/gradients.js");
+  assert.equal(ratioText(17352.6), "17,353×"); // f"{17352.6:,.0f}×"
+  assert.equal(ratioText(100), "100×");
+  assert.equal(ratioText(123456.2), "123,456×");
+  assert.equal(ratioText(2.5), "2.5×");
+});
