@@ -18,6 +18,7 @@ from vae_core.data import DigitsFileError  # noqa: F401  (the page catches it)
 T_OPTIONS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 DIGIT_T = 1000  # the digits are noised on Ho et al.'s T = 1000 schedule
 N_HOLDOUT = 500
+DRAW_STARTS = ("noise", "digit")
 STATE = UrlState(
     "diffusion",
     ChoiceParam("T", 10, T_OPTIONS),
@@ -35,6 +36,8 @@ STATE = UrlState(
     IntParam("t", 100, 0, DIGIT_T),
     ChoiceParam("nsched", "linear", d.SCHEDULES),
     IntParam("nseed", 0, 0, 2**31 - 1),
+    IntParam("dseed", 0, 0, 2**31 - 1),  # "watch it draw": the browser's seeded draws (static/live/ddpm_model.js)
+    ChoiceParam("dstart", "noise", DRAW_STARTS),  # from x_T ~ N(0, I), or from the noise view's x_t
 )
 
 
@@ -189,3 +192,16 @@ def holdout_digits():
     from ui.model import holdout
 
     return holdout()
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def ddpm_card() -> dict | None:
+    """The shipped DDPM's model card (assets/ddpm/model_card.json; plain JSON, no torch), or None."""
+    import json
+
+    from vae_core.data import ASSETS_DIR
+
+    try:
+        return json.loads((ASSETS_DIR / "ddpm" / "model_card.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

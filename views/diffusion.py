@@ -13,6 +13,7 @@ from ui.components import image, intro, md_table, metric, num, page_footer, tex
 from ui.figures_diffusion import denoising_figure, ledger_figure
 from ui.i18n import t
 from ui.images import mosaic, png
+from ui.live.ddpm import ddpm_view
 from ui.live.noise import noise_view
 from ui.plots import chart
 from ui.state import option_labels
@@ -201,7 +202,7 @@ def noise_section():
         bits, labels = data.holdout_digits()
     except data.DigitsFileError:
         st.error(t("diffusion.no_digits"), icon="⚠️")
-        for name in ("digit", "t", "nsched", "nseed"):
+        for name in ("digit", "t", "nsched", "nseed", "dseed", "dstart"):
             STATE.keep(name)
         return
     left, right = st.columns([1, 1], vertical_alignment="bottom")
@@ -219,6 +220,30 @@ def noise_section():
     image(png(upscale_strip(strip)), caption=t("diffusion.strip_caption", ts=", ".join(map(str, STRIP_T))))
     st.button(t("diffusion.new_noise"), on_click=STATE.new_seed, args=("nseed",))
     noise_check(kind, step, seed)
+    draw_section(bits[digit], x0.shape, step, seed, kind)
+
+
+def draw_section(bits, shape, step, seed, kind):
+    """Watch it draw (inside the noise section's fragment: "denoise from here" starts from its x_t)."""
+    st.header(t("diffusion.draw_title"), anchor="draw")
+    intro("diffusion.draw_intro")
+    ddpm_view(STATE, bits, data.noise(shape, seed), step)
+    if kind != "linear":
+        st.caption(t("diffusion.draw_schedule_note"))
+    card = data.ddpm_card()
+    if card:
+        bound, vae = card["holdout_bound"]["neg_elbo"], card["vae_on_the_same_digits"]["neg_elbo"]
+        st.caption(
+            t(
+                "diffusion.draw_card",
+                bound=num(bound["mean"], 1),
+                se=num(bound["se"], 1),
+                vae=num(vae["mean"], 1),
+                vae_se=num(vae["se"], 1),
+                n=card["holdout_bound"]["n_images"],
+                mb=num(card.get("browser_export", {}).get("bytes", 0) / 1e6, 2),
+            )
+        )
 
 
 def upscale_strip(strip):

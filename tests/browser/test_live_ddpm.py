@@ -3,10 +3,14 @@
 μ_θ on fixed inputs to 1e-5; a seeded chain replayed in torch with the browser's own draws; a full
 sample from a seed is a digit (the model card's nearest-neighbour measure)."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
+from harness.browser import wait_settled
+from harness.live import SentFrames, drag_range, sweep
 from scripts.export_browser import DDPM_EXPORT_DIR
 from ui import diffusion_data as data
 from vae_core.data import load_digits, load_holdout_binary, to_unit_interval
@@ -106,3 +110,40 @@ def test_full_sample_from_a_seed_is_a_digit(light_page, net):
     assert nearest(got) < 0.8 * nearest(shuffled), (nearest(got), nearest(shuffled))
     holdout_ink = load_holdout_binary().mean(axis=1)
     assert holdout_ink.min() <= got.mean() <= holdout_ink.max()
+
+
+def state(page) -> dict:
+    import json
+
+    return json.loads(page.locator("div.live-figure[data-state]").last.get_attribute("data-state"))
+
+
+def test_draw_view_plays_scrubs_and_reports_only_its_seed_and_start(page, app_url):
+    """No weights before play; play runs all 1000 steps with no rerun; scrubbing moves along the kept
+    steps; a new seed and "denoise from here" each report once (the URL follows)."""
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "/static/ddpm/" in r.url else None)
+    sent = SentFrames(page)
+    page.goto(f"{app_url}/diffusion?lang=en&section=draw&t=60&digit=3")
+    wait_settled(page)
+    assert state(page)["t"] == 1000 and state(page)["guessed"] == 1001 and not fetched
+    mark = sent.mark()
+    page.locator("button.ddpm-play").click()
+    page.locator("div.live-figure[data-state*='\"guessed\":1,']").wait_for(state="attached", timeout=120_000)
+    done = state(page)
+    assert (done["t"], done["frontier"], done["steps"]) == (1, 1, 1000)
+    assert sum(u.split("?")[0].endswith("ddpm_q8.bin") for u in fetched) == 1
+    assert sent.since(mark) == 0  # playing never reruns the page
+    seen = drag_range(page, 'input[data-name="dt"]', lambda: state(page)["t"], sweep(20))
+    page.mouse.up()
+    assert len(set(seen)) >= 8 and sent.since(mark) == 0  # scrubbing the kept steps: no rerun either
+    page.locator("button.ddpm-seed").click()
+    page.wait_for_url(re.compile(r"[?&]dseed=1(&|$)"))
+    wait_settled(page)
+    assert state(page)["seed"] == 1 and state(page)["steps"] == 0
+    page.locator("button.ddpm-from-digit").click()
+    page.wait_for_url(re.compile(r"[?&]dstart=digit(&|$)"))
+    wait_settled(page)
+    assert (state(page)["start"], state(page)["t0"], state(page)["t"]) == ("digit", 60, 60)
+    assert sent.since(mark) == 2
+    assert not page.js_errors
