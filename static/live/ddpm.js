@@ -193,7 +193,10 @@ class DdpmView {
     }
     this.steps += 1;
     this.stepMs += performance.now() - began;
-    if (TESTING) (window.__ddpmSteps ||= []).push(performance.now() - began);
+    if (TESTING) {
+      window.__ddpmFirstStep ||= began;
+      (window.__ddpmSteps ||= []).push(performance.now() - began);
+    }
   }
 
   /** A frame of play: replay kept frames (REPLAY_STEPS a frame), or run new exact steps for up to
