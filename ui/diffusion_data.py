@@ -205,3 +205,35 @@ def ddpm_card() -> dict | None:
         return json.loads((ASSETS_DIR / "ddpm" / "model_card.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+# --- a digit drawn on /draw: the noise view's `draw=` ----------------------------------------------
+DRAW_PARAM = "draw"  # the drawing page's own parameter and format (vae_core.preprocess.pack)
+
+
+def drawn_digit() -> tuple[np.ndarray | None, bool]:
+    """(the bits of the URL's ``draw=`` drawing, or None; whether a ``draw=`` was there but is not a
+    drawing). A valid one stays in the URL (app.py drops parameters no page wrote)."""
+    from ui.state import note_written
+    from vae_core.preprocess import DrawFormatError, unpack
+
+    raw = st.query_params.get(DRAW_PARAM)
+    if raw is None:
+        return None, False
+    try:
+        bits = unpack(raw.strip())
+    except DrawFormatError:
+        return None, True
+    note_written(DRAW_PARAM)
+    return bits, False
+
+
+def forget_drawing() -> None:
+    """Back to the holdout digits (the button's callback)."""
+    st.query_params.pop(DRAW_PARAM, None)
+
+
+def noise_link(packed: str) -> str:
+    """/diffusion's noise view for a drawing: the link /draw shows under its pad (like the page's other
+    links, it leaves the language to the browser's)."""
+    return f"diffusion?{DRAW_PARAM}={packed}&section=noise"

@@ -205,22 +205,31 @@ def noise_section():
         for name in ("digit", "t", "nsched", "nseed", "dseed", "dstart"):
             STATE.keep(name)
         return
+    drawn, bad_link = data.drawn_digit()
+    if bad_link:
+        st.warning(t("diffusion.draw_link_bad"), icon="⚠️")
     left, right = st.columns([1, 1], vertical_alignment="bottom")
     with left:
-        digit = STATE.number("digit", t("diffusion.digit"))
+        if drawn is None:
+            digit = STATE.number("digit", t("diffusion.digit"))
+        else:
+            digit = STATE.keep("digit")
+            st.button(t("diffusion.drawn_back"), on_click=data.forget_drawing, icon="↩️")
     with right:
         kind = STATE.choice("nsched", t("diffusion.sched"), option_labels("diffusion.sched_"))
     seed = STATE.keep("nseed")
     sched = data.schedule(data.DIGIT_T, kind)
-    x0 = data.signed(bits[digit])
-    step = noise_view(STATE, bits[digit], data.noise(x0.shape, seed), data.DIGIT_T, kind, int(labels[digit]))
+    shown = bits[digit] if drawn is None else drawn
+    x0 = data.signed(shown)
+    caption = None if drawn is None else t("diffusion.xt_caption_drawn", t="{t}")
+    step = noise_view(STATE, shown, data.noise(x0.shape, seed), data.DIGIT_T, kind, int(labels[digit]), caption)
     snr = "∞" if step == 0 else f"{float(sched.snr[step - 1]):.4g}"
     st.caption(t("diffusion.settled", t=step, ab=num(float(sched.alpha_bar[step]), 6), snr=snr))
     strip = np.stack([data.to_unit(data.noised(x0, sched, s, seed)) for s in STRIP_T])[None]
     image(png(upscale_strip(strip)), caption=t("diffusion.strip_caption", ts=", ".join(map(str, STRIP_T))))
     st.button(t("diffusion.new_noise"), on_click=STATE.new_seed, args=("nseed",))
     noise_check(kind, step, seed)
-    draw_section(bits[digit], x0.shape, step, seed, kind)
+    draw_section(shown, x0.shape, step, seed, kind)
 
 
 def draw_section(bits, shape, step, seed, kind):
