@@ -92,7 +92,6 @@ class DdpmView {
   update(data) {
     this.data = data;
     const { text } = data;
-    this.digitBits = data.bits;
     const from = data.start === "digit" ? `${data.t_from}|${data.bits}|${data.eps.slice(0, 24)}` : "";
     const key = `${data.seed}|${data.start}|${from}`;
     if (key !== this.key) {

@@ -120,7 +120,8 @@ def state(page) -> dict:
 
 def test_draw_view_plays_scrubs_and_reports_only_its_seed_and_start(page, app_url):
     """No weights before play; play runs all 1000 steps with no rerun; scrubbing moves along the kept
-    steps; a new seed and "denoise from here" each report once (the URL follows)."""
+    steps; a new seed and "denoise from here" each report once (the URL follows); under reduced motion
+    play shows the end at once."""
     fetched = []
     page.on("request", lambda r: fetched.append(r.url) if "/static/ddpm/" in r.url else None)
     sent = SentFrames(page)
@@ -145,5 +146,12 @@ def test_draw_view_plays_scrubs_and_reports_only_its_seed_and_start(page, app_ur
     page.wait_for_url(re.compile(r"[?&]dstart=digit(&|$)"))
     wait_settled(page)
     assert (state(page)["start"], state(page)["t0"], state(page)["t"]) == ("digit", 60, 60)
+    assert sent.since(mark) == 2
+    # reduced motion: play shows the finished picture (computed in chunks, no animation)
+    page.emulate_media(reduced_motion="reduce")
+    page.locator("button.ddpm-play").click()
+    page.locator("div.live-figure[data-state*='\"guessed\":1,']").wait_for(state="attached", timeout=60_000)
+    assert (state(page)["t"], state(page)["steps"], state(page)["playing"]) == (1, 60, False)
+    page.emulate_media(reduced_motion="no-preference")
     assert sent.since(mark) == 2
     assert not page.js_errors
