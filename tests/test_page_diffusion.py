@@ -200,3 +200,13 @@ def test_the_draw_page_links_its_drawing_here():
     assert_clean(at)
     packed = draw_data.STATE.params["draw"].default
     assert any(f"/diffusion?draw={packed}&section=noise" in m.value for m in at.markdown)
+
+
+def test_bound_terms_figure_is_valid_plotly():
+    import plotly.graph_objects as go
+
+    from ui.figures_diffusion import bound_terms_figure
+
+    fig = bound_terms_figure([("recon", 0.0, "recon"), ("prior", 0.016, "prior"), ("t=101..1000", 97.8, "denoise")])
+    checked = go.Figure(fig.to_dict())  # plotly's validation (the page builds figures without it)
+    assert list(checked.data[0].x) == [97.8, 0.016, 0.0]  # top to bottom as listed

@@ -118,6 +118,8 @@ def bridge() -> dict[str, float | str]:
         "diff_log_p": float(led.log_evidence),
         "diff_elbo": float(led.elbo),
         "diff_gap": float(led.gap),
+        "diff_recon": float(led.reconstruction),
+        "diff_prior": float(led.prior_matching),
         "toy_log_p": float(toy_model.log_evidence(x, w, noise)),
         "toy_elbo": float(toy_model.elbo(x, w, noise, qmu, qsigma)),
         "toy_gap": float(toy_model.posterior_kl(x, w, noise, qmu, qsigma)),
