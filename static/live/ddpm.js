@@ -216,6 +216,7 @@ class DdpmView {
   settle() {
     this.withNet(() => {
       const chunk = () => {
+        if (this.destroyed) return;
         const began = performance.now();
         while (this.guessed > 1 && performance.now() - began < 30) this.stepOnce();
         if (this.guessed > 1) { setTimeout(chunk, 0); return; }
@@ -297,6 +298,7 @@ class DdpmView {
   }
 
   destroy() {
+    this.destroyed = true;
     this.player.destroy();
     this.slider.destroy();
     this.plot.destroy();
