@@ -56,6 +56,15 @@ VIEWS = [
     LiveView("draw", "draw?lang=en", "canvas.draw-pad", kind="pad"),
     LiveView("timeline", "training?lang=en", 'input[data-name="epoch"]'),
     LiveView("noise", "diffusion?lang=en&section=noise", 'input[data-name="t"]'),
+    # the DDPM's 1000 exact reverse steps in the browser (benchmarks/ddpm_browser.py: the same on a ×4 throttled CPU)
+    LiveView(
+        "ddpm",
+        "diffusion?lang=en&section=draw",
+        "button.ddpm-play",
+        kind="play",
+        seconds=60.0,
+        done="div.live-figure[data-state*='\"guessed\":1,']",
+    ),
 ]
 
 

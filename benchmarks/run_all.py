@@ -33,7 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run_all.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import cluster, cold_start, latency, live_frames, load, memory, page_weight  # noqa: E402
+from benchmarks import cluster, cold_start, ddpm_browser, latency, live_frames, load, memory, page_weight  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     fmt,
     log,
@@ -47,7 +47,7 @@ from benchmarks.common import (  # noqa: E402
     verdict,
 )
 
-SECTIONS = ("latency", "live", "cold", "memory", "load")  # the default set
+SECTIONS = ("latency", "live", "ddpm", "cold", "memory", "load")  # the default set
 ALL_SECTIONS = (*SECTIONS, "cluster", "weight")  # asked for by name: --only cluster, --only weight
 ISSUE_RATIO = 1.3  # × the trivial app with Streamlit defaults
 FLOOR_RATIO = 5.0  # × the floor app (our config); design.md
@@ -385,6 +385,13 @@ def report(info: dict, results: dict, noise: dict, args) -> str:
             "",
             live_frames.table(results["live"]),
         ]
+    if "ddpm" in results:
+        out += [
+            "",
+            "## The DDPM in the browser (T = 1000 exact steps; CPU throttled ×4 as a phone, ×1 the baseline)",
+            "",
+            ddpm_browser.table(results["ddpm"]),
+        ]
     if "cold" in results:
         out += [
             "",
@@ -508,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "live" in sections:
         results["live"] = timed("live frames", live_frames.run, noise, 2.0, log=log)
+    if "ddpm" in sections:
+        results["ddpm"] = timed("ddpm browser", ddpm_browser.run, noise, log=log)
     if "cold" in sections:
         results["cold"] = timed("cold start", cold_start.run, noise, repeats, log=log)
     if "memory" in sections:

@@ -153,3 +153,60 @@ def test_noise_check_table_in_chinese():
     at.run()
     assert_clean(at)
     assert "逐步走 100 步" in markdown(at)
+
+
+# --- draw= links: /draw's digit noised on this page -------------------------------------------------
+def live_data(at, name: str) -> dict:
+    """The data dict the live view ``live_<name>`` received in this run."""
+    import json
+
+    for view in at.get("bidi_component"):
+        data = json.loads(view.proto.json)
+        if isinstance(data, list) and data and isinstance(data[0], dict) and name in view.proto.component_name:
+            return data[0]
+    raise AssertionError(f"no live view {name}")
+
+
+def test_a_drawing_from_draw_is_noised_and_denoised_here():
+    from ui import diffusion_data as data
+    from vae_core.preprocess import pack
+
+    bits, _ = data.holdout_digits()
+    drawing = bits[42].copy()
+    drawing[:28] = 1  # a drawing no holdout digit is: a bar along the top
+    packed = pack(drawing)
+    at = open_page(PAGE, "en", draw=packed, t="300")
+    assert_clean(at)
+    sent = "".join("1" if b else "0" for b in drawing)
+    assert live_data(at, "noise")["bits"] == sent and live_data(at, "ddpm")["bits"] == sent
+    assert live_data(at, "ddpm")["t_from"] == 300
+    assert at.query_params["draw"] == packed  # kept in the URL (a link reproduces it)
+    assert not [n for n in at.number_input if n.key == "diffusion_digit"]  # no holdout digit to choose
+    at.button[[b.label for b in at.button].index("Back to the holdout digits")].click().run()
+    assert "draw" not in at.query_params and live_data(at, "noise")["bits"] != sent
+
+
+def test_a_bad_draw_link_warns_and_shows_a_holdout_digit():
+    at = open_page(PAGE, "en", draw="not-a-drawing")
+    assert not at.exception
+    assert any("does not hold a drawing" in w.value for w in at.warning)
+    assert "draw" not in at.query_params
+
+
+def test_the_draw_page_links_its_drawing_here():
+    from ui import draw_data
+
+    at = open_page("views/draw_digit.py", "zh")
+    assert_clean(at)
+    packed = draw_data.STATE.params["draw"].default
+    assert any(f"/diffusion?draw={packed}&section=noise" in m.value for m in at.markdown)
+
+
+def test_bound_terms_figure_is_valid_plotly():
+    import plotly.graph_objects as go
+
+    from ui.figures_diffusion import bound_terms_figure
+
+    fig = bound_terms_figure([("recon", 0.0, "recon"), ("prior", 0.016, "prior"), ("t=101..1000", 97.8, "denoise")])
+    checked = go.Figure(fig.to_dict())  # plotly's validation (the page builds figures without it)
+    assert list(checked.data[0].x) == [97.8, 0.016, 0.0]  # top to bottom as listed

@@ -18,6 +18,7 @@ from vae_core.data import DigitsFileError  # noqa: F401  (the page catches it)
 T_OPTIONS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 DIGIT_T = 1000  # the digits are noised on Ho et al.'s T = 1000 schedule
 N_HOLDOUT = 500
+DRAW_STARTS = ("noise", "digit")
 STATE = UrlState(
     "diffusion",
     ChoiceParam("T", 10, T_OPTIONS),
@@ -35,6 +36,8 @@ STATE = UrlState(
     IntParam("t", 100, 0, DIGIT_T),
     ChoiceParam("nsched", "linear", d.SCHEDULES),
     IntParam("nseed", 0, 0, 2**31 - 1),
+    IntParam("dseed", 0, 0, 2**31 - 1),  # "watch it draw": the browser's seeded draws (static/live/ddpm_model.js)
+    ChoiceParam("dstart", "noise", DRAW_STARTS),  # from x_T ~ N(0, I), or from the noise view's x_t
 )
 
 
@@ -115,6 +118,8 @@ def bridge() -> dict[str, float | str]:
         "diff_log_p": float(led.log_evidence),
         "diff_elbo": float(led.elbo),
         "diff_gap": float(led.gap),
+        "diff_recon": float(led.reconstruction),
+        "diff_prior": float(led.prior_matching),
         "toy_log_p": float(toy_model.log_evidence(x, w, noise)),
         "toy_elbo": float(toy_model.elbo(x, w, noise, qmu, qsigma)),
         "toy_gap": float(toy_model.posterior_kl(x, w, noise, qmu, qsigma)),
@@ -189,3 +194,48 @@ def holdout_digits():
     from ui.model import holdout
 
     return holdout()
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def ddpm_card() -> dict | None:
+    """The shipped DDPM's model card (assets/ddpm/model_card.json; plain JSON, no torch), or None."""
+    import json
+
+    from vae_core.data import ASSETS_DIR
+
+    try:
+        return json.loads((ASSETS_DIR / "ddpm" / "model_card.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# --- a digit drawn on /draw: the noise view's `draw=` ----------------------------------------------
+DRAW_PARAM = "draw"  # the drawing page's own parameter and format (vae_core.preprocess.pack)
+
+
+def drawn_digit() -> tuple[np.ndarray | None, bool]:
+    """(the bits of the URL's ``draw=`` drawing, or None; whether a ``draw=`` was there but is not a
+    drawing). A valid one stays in the URL (app.py drops parameters no page wrote)."""
+    from ui.state import note_written
+    from vae_core.preprocess import DrawFormatError, unpack
+
+    raw = st.query_params.get(DRAW_PARAM)
+    if raw is None:
+        return None, False
+    try:
+        bits = unpack(raw.strip())
+    except DrawFormatError:
+        return None, True
+    note_written(DRAW_PARAM)
+    return bits, False
+
+
+def forget_drawing() -> None:
+    """Back to the holdout digits (the button's callback)."""
+    st.query_params.pop(DRAW_PARAM, None)
+
+
+def noise_link(packed: str) -> str:
+    """/diffusion's noise view for a drawing: the link /draw shows under its pad (like the page's other
+    links, it leaves the language to the browser's)."""
+    return f"diffusion?{DRAW_PARAM}={packed}&section=noise"

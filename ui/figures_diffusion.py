@@ -77,3 +77,35 @@ def denoising_figure(denoise: np.ndarray) -> go.Figure:
         xaxis={"title": {"text": "t"}},
         yaxis={"title": {"text": t("diffusion.denoise_axis")}},
     )
+
+
+def bound_terms_figure(rows: list[tuple[str, float, str]]) -> go.Figure:
+    """The DDPM's −ELBO per digit, one horizontal bar per term: rows of (label, nats, kind) with kind
+    "recon" | "prior" | "denoise" (the lesson's step on what the network learns)."""
+    colours = {"recon": Q_ORANGE, "prior": PRIOR_GREY, "denoise": NEG_PURPLE}
+    labels = [r[0] for r in rows][::-1]
+    values = [max(r[1], 0.0) for r in rows][::-1]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": labels,
+            "x": values,
+            "marker": {"color": [colours[r[2]] for r in rows][::-1]},
+            "text": [f"{v:.3f}" for v in values],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "hovertemplate": "%{y}: %{x:.4f}<extra></extra>",
+        }
+    ]
+    top = max(values) if values else 1.0
+    return figure(
+        data,
+        60 + 42 * len(rows),
+        {"l": 10, "r": 60, "t": 10, "b": 45},
+        legend_top=False,
+        showlegend=False,
+        xaxis={"title": {"text": t("diffusion.bar_axis")}, "range": [0, 1.15 * top], "fixedrange": True},
+        yaxis={"automargin": True, "fixedrange": True},
+        dragmode=False,
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ui import draw_data, elbo_data, kl_data, latent_data, mc_data, reparam_data
+from ui import diffusion_data, draw_data, elbo_data, kl_data, latent_data, mc_data, reparam_data
 from ui.components import image, metric, num
 from ui.i18n import count, t
 from ui.state import UrlState
@@ -495,6 +495,103 @@ def training_view() -> dict:
     }
 
 
+# --- the bridge to diffusion (/diffusion): the chapter's next section, previewed -------------------
+NOISE_STATE = diffusion_data.STATE.derive("lesson_noise", ("t",), change={"t": {"default": 1000}})  # from x_T
+X_BIG_T_CLASSES = (0, 3, 5, 7, 9)  # the picture's columns: the first holdout digit of each of these classes
+
+
+def vae_t1_view() -> dict:
+    """The T = 1 diffusion ledger beside the ELBO page's toy model: two libraries, the same numbers."""
+    from ui.components import md_table
+    from ui.figures_diffusion import ledger_figure
+    from ui.plots import chart
+
+    b = diffusion_data.bridge()
+    chart(ledger_figure(-b["diff_log_p"], -b["diff_recon"], b["diff_prior"], 0.0, b["diff_gap"]))
+    rows = [
+        (t("diffusion.vae_row_diff"), num(b["diff_log_p"]), num(b["diff_elbo"]), num(b["diff_gap"])),
+        (t("diffusion.vae_row_toy"), num(b["toy_log_p"]), num(b["toy_elbo"]), num(b["toy_gap"])),
+    ]
+    st.markdown(md_table(("", "log p(x)", "ELBO", "KL(q‖p(z|x))"), rows))
+    return {
+        "elbo": num(b["diff_elbo"]),
+        "toy_elbo": num(b["toy_elbo"]),
+        "gap": num(b["diff_gap"]),
+        "qmu": num(b["qmu"], 2),
+        "qsigma": num(b["qsigma"], 2),
+    }
+
+
+def x_big_t_view() -> dict:
+    """Five holdout digits (top) and each noised to t = T = 1000 on the linear schedule (bottom), and
+    what is left of x₀ in x_T: √ᾱ_T against the noise's √(1 − ᾱ_T), the prior-matching KL per digit."""
+    from ui.images import mosaic, png
+    from vae_core import diffusion as d
+
+    bits, labels = diffusion_data.holdout_digits()
+    T = diffusion_data.DIGIT_T
+    sched = diffusion_data.schedule(T, "linear")
+    x0 = [diffusion_data.signed(bits[np.flatnonzero(labels == c)[0]]) for c in X_BIG_T_CLASSES]
+    xT = [diffusion_data.noised(x, sched, T, seed) for seed, x in enumerate(x0)]
+    rows = np.stack([[diffusion_data.to_unit(x) for x in x0], [diffusion_data.to_unit(x) for x in xT]])
+    picture = np.kron(np.rint(255 * mosaic(rows, gap=3)).astype(np.uint8), np.ones((3, 3), dtype=np.uint8))
+    from ui.live.noise import noise_view
+
+    NOISE_STATE.sync()  # the noise page's live view of the first digit, started at t = T: drag t back
+    first = np.flatnonzero(labels == X_BIG_T_CLASSES[0])[0]
+    noise_view(NOISE_STATE, bits[first], diffusion_data.noise(784, 0), T, "linear", int(labels[first]))
+    image(png(picture), caption=t("lesson.x_big_t_caption", T=T))
+    ab = float(sched.alpha_bar[T])
+    pooled = np.concatenate(xT)
+    prior_kl = 784 * float(d.kl_normal(np.sqrt(ab), np.sqrt(1 - ab), 0.0, 1.0))
+    return {
+        "T": T,
+        "signal": f"{np.sqrt(ab):.4f}",
+        "noise": f"{np.sqrt(1 - ab):.6f}",
+        "mean": num(float(pooled.mean()), 3),
+        "sd": num(float(pooled.std()), 3),
+        "kl": f"{prior_kl:.3f}",
+    }
+
+
+def ddpm_term_view() -> dict:
+    """The shipped DDPM's bound on the holdout digits, term by term (its model card, written by the
+    training CLI); the prior-matching term recomputed here from the schedule alone."""
+    from ui.components import md_table
+    from vae_core import diffusion as d
+
+    card = diffusion_data.ddpm_card()
+    if card is None:
+        return {k: "—" for k in ("total", "denoise", "share", "prior", "prior_calc", "recon", "late")}
+    hb = card["holdout_bound"]
+    sched = diffusion_data.schedule(card["model_args"]["T"], card["model_args"]["schedule"])
+    ab = float(sched.alpha_bar[-1])
+    prior_calc = 784 * float(d.kl_normal(np.sqrt(ab), np.sqrt(1 - ab), 0.0, 1.0))
+    total, denoise = hb["neg_elbo"]["mean"], hb["denoising_sum"]
+    by_steps = hb["denoising_by_steps"]
+    rows = [
+        (t("lesson.ddpm_term_recon"), f"{-hb['reconstruction_L0']:.3f}"),
+        (t("lesson.ddpm_term_prior"), f"{hb['prior_LT']:.3f}"),
+        *((t("lesson.ddpm_term_denoise", steps=k), f"{v:.3f}") for k, v in by_steps.items()),
+        (t("lesson.ddpm_term_total"), f"{total:.3f}"),
+    ]
+    from ui.figures_diffusion import bound_terms_figure
+    from ui.plots import chart
+
+    kinds = ["recon", "prior", *("denoise" for _ in by_steps)]
+    chart(bound_terms_figure([(label, float(v), kind) for (label, v), kind in zip(rows[:-1], kinds, strict=True)]))
+    st.markdown(md_table((t("lesson.ddpm_term_term"), t("lesson.ddpm_term_nats")), rows))
+    return {
+        "total": num(total, 1),
+        "denoise": num(denoise, 1),
+        "share": f"{100 * denoise / total:.2f}",
+        "prior": f"{hb['prior_LT']:.3f}",
+        "prior_calc": f"{prior_calc:.3f}",
+        "recon": f"{-hb['reconstruction_L0']:.3f}",
+        "late": num(by_steps.get("t=101..1000", float("nan")), 1),
+    }
+
+
 STEPS: tuple[Step, ...] = (
     Step("jensen", "elbo", "jensen", "b", jensen_view),
     Step("ledger", "elbo", "ledger", "c", ledger_view),
@@ -506,4 +603,7 @@ STEPS: tuple[Step, ...] = (
     Step("latent", "latent", "interpolation", "b", latent_view),
     Step("draw", "draw", "", "a", draw_view),
     Step("training", "training", "", "c", training_view),
+    Step("vae_t1", "diffusion", "vae", "a", vae_t1_view),
+    Step("x_big_t", "diffusion", "noise", "b", x_big_t_view),
+    Step("ddpm_term", "diffusion", "draw", "a", ddpm_term_view),
 )

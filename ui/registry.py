@@ -138,7 +138,7 @@ PAGES: tuple[PageInfo, ...] = (
         "🌫️",
         "diffusion",
         "1.4.5–1.4.13",
-        live_views=("noise",),
+        live_views=("noise", "ddpm"),
         key_section="noise",
         uses_model=False,
     ),

@@ -13,6 +13,7 @@ from ui.components import image, intro, md_table, metric, num, page_footer, tex
 from ui.figures_diffusion import denoising_figure, ledger_figure
 from ui.i18n import t
 from ui.images import mosaic, png
+from ui.live.ddpm import ddpm_view
 from ui.live.noise import noise_view
 from ui.plots import chart
 from ui.state import option_labels
@@ -201,24 +202,57 @@ def noise_section():
         bits, labels = data.holdout_digits()
     except data.DigitsFileError:
         st.error(t("diffusion.no_digits"), icon="⚠️")
-        for name in ("digit", "t", "nsched", "nseed"):
+        for name in ("digit", "t", "nsched", "nseed", "dseed", "dstart"):
             STATE.keep(name)
         return
+    drawn, bad_link = data.drawn_digit()
+    if bad_link:
+        st.warning(t("diffusion.draw_link_bad"), icon="⚠️")
     left, right = st.columns([1, 1], vertical_alignment="bottom")
     with left:
-        digit = STATE.number("digit", t("diffusion.digit"))
+        if drawn is None:
+            digit = STATE.number("digit", t("diffusion.digit"))
+        else:
+            digit = STATE.keep("digit")
+            st.button(t("diffusion.drawn_back"), on_click=data.forget_drawing, icon="↩️")
     with right:
         kind = STATE.choice("nsched", t("diffusion.sched"), option_labels("diffusion.sched_"))
     seed = STATE.keep("nseed")
     sched = data.schedule(data.DIGIT_T, kind)
-    x0 = data.signed(bits[digit])
-    step = noise_view(STATE, bits[digit], data.noise(x0.shape, seed), data.DIGIT_T, kind, int(labels[digit]))
+    shown = bits[digit] if drawn is None else drawn
+    x0 = data.signed(shown)
+    caption = None if drawn is None else t("diffusion.xt_caption_drawn", t="{t}")
+    step = noise_view(STATE, shown, data.noise(x0.shape, seed), data.DIGIT_T, kind, int(labels[digit]), caption)
     snr = "∞" if step == 0 else f"{float(sched.snr[step - 1]):.4g}"
     st.caption(t("diffusion.settled", t=step, ab=num(float(sched.alpha_bar[step]), 6), snr=snr))
     strip = np.stack([data.to_unit(data.noised(x0, sched, s, seed)) for s in STRIP_T])[None]
     image(png(upscale_strip(strip)), caption=t("diffusion.strip_caption", ts=", ".join(map(str, STRIP_T))))
     st.button(t("diffusion.new_noise"), on_click=STATE.new_seed, args=("nseed",))
     noise_check(kind, step, seed)
+    draw_section(shown, x0.shape, step, seed, kind)
+
+
+def draw_section(bits, shape, step, seed, kind):
+    """Watch it draw (inside the noise section's fragment: "denoise from here" starts from its x_t)."""
+    st.header(t("diffusion.draw_title"), anchor="draw")
+    intro("diffusion.draw_intro")
+    ddpm_view(STATE, bits, data.noise(shape, seed), step)
+    if kind != "linear":
+        st.caption(t("diffusion.draw_schedule_note"))
+    card = data.ddpm_card()
+    if card:
+        bound, vae = card["holdout_bound"]["neg_elbo"], card["vae_on_the_same_digits"]["neg_elbo"]
+        st.caption(
+            t(
+                "diffusion.draw_card",
+                bound=num(bound["mean"], 1),
+                se=num(bound["se"], 1),
+                vae=num(vae["mean"], 1),
+                vae_se=num(vae["se"], 1),
+                n=card["holdout_bound"]["n_images"],
+                mb=num(card.get("browser_export", {}).get("bytes", 0) / 1e6, 2),
+            )
+        )
 
 
 def upscale_strip(strip):

@@ -119,6 +119,13 @@ def ledger(model, key, packed):
         st.caption(t("draw.check_note", L=elbo.samples, seed=elbo.seed))
 
 
+def noise_this_digit(packed):
+    """A link on to the diffusion page's noise view, carrying this drawing (its own ``draw=``)."""
+    from ui.diffusion_data import noise_link
+
+    st.markdown(t("diffusion.noise_this_digit", link=noise_link(packed)))
+
+
 @st.fragment
 def pad_and_ledger(model, key):
     """The pad's stroke end and an upload rerun only this fragment."""
@@ -126,6 +133,7 @@ def pad_and_ledger(model, key):
     st.markdown(t("draw.pad_intro"))
     packed = draw_view(STATE)
     st.caption(t("draw.binarization", threshold=preprocess.THRESHOLD, box=preprocess.BOX))
+    noise_this_digit(packed)
     upload_picture()
     ledger(model, key, packed)
 

@@ -36,6 +36,9 @@ for section in SECTIONS:
                 st.caption(covers(page.equations))
                 st.markdown(t(f"{page.slug}.card"))
                 st.page_link(page.file, label=t("home.open"), icon="➡️")
+    if section == "vae" and any(p.slug == "diffusion" for p in pages):  # the map points on to the bridge
+        onward = next(p for p in pages if p.slug == "diffusion")
+        st.page_link(onward.file, label=t("home.onward"), icon="🌫️")
 
 left, right = st.columns(2)
 with left.expander(t("home.how_title"), expanded=True):

@@ -13,8 +13,10 @@ from ui.live import pack_float64, register, state_view
 _VIEW = register("noise")
 
 
-def noise_view(state, bits: np.ndarray, eps: np.ndarray, T: int, kind: str, label: int) -> int:
-    """Mount the live view for the page's ``t`` → the settled t."""
+def noise_view(
+    state, bits: np.ndarray, eps: np.ndarray, T: int, kind: str, label: int, caption: str | None = None
+) -> int:
+    """Mount the live view for the page's ``t`` → the settled t (``caption``: the digit's, with {t})."""
     text = {
         "t": t("diffusion.t"),
         "ab_label": "ᾱ_t",
@@ -22,7 +24,7 @@ def noise_view(state, bits: np.ndarray, eps: np.ndarray, T: int, kind: str, labe
         "hist_pixels": t("diffusion.hist_pixels"),
         "hist_law": t("diffusion.hist_law"),
         "hist_axis": t("diffusion.hist_axis"),
-        "xt_caption": t("diffusion.xt_caption", t="{t}", label=label),
+        "xt_caption": caption or t("diffusion.xt_caption", t="{t}", label=label),
         "chart_aria": t("diffusion.chart_aria"),
     }
     data = {
