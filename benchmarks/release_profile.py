@@ -84,7 +84,10 @@ def _sample(tid: int, stop, parts: dict, top: dict, interval: float = 0.0005) ->
     while not stop.is_set():
         time.sleep(interval)
         frame = sys._current_frames().get(tid)
-        now = time.clock_gettime(clock)
+        try:
+            now = time.clock_gettime(clock)
+        except OSError:  # the thread has ended
+            return
         weight, last = now - last, now
         stack = []
         while frame is not None:
