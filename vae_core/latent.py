@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 # Φ and Φ⁻¹ straight from scipy.special (scipy.stats.norm calls the same ndtr/ndtri), because importing
 # scipy.stats costs seconds of a fresh server's first /latent load (docs/benchmarks.md, issue 24).
 from scipy.special import logsumexp, ndtr, ndtri
