@@ -119,7 +119,7 @@ class LandscapeView {
       if (i >= 0 && i < ny && j >= 0 && j < nx) {
         const m2 = x0 + j * dx, s2 = 10 ** (y0 + i * dy);
         const kl = this.data.direction === "pq" ? klNormal(mu1, sigma1, m2, s2) : klNormal(m2, s2, mu1, sigma1);
-        const label = text.hover.replace("{mu}", m2.toFixed(2)).replace("{sigma}", s2.toPrecision(3)).replace("{kl}", fmt(kl));
+        const label = text.hover.replace("{mu}", fmt(m2, 2)).replace("{sigma}", s2.toPrecision(3)).replace("{kl}", fmt(kl));
         g.text(label, Math.min(hx + 12, g.width - 8), hy - 12, { color: g.theme.text, align: hx + 12 > g.width / 2 ? "right" : "left",
           baseline: "bottom", bg: g.theme.dark ? "rgba(14,17,23,0.9)" : "rgba(255,255,255,0.9)" });
       }
