@@ -18,7 +18,7 @@ import argparse
 import contextlib
 import json
 
-from benchmarks.common import ROOT, chromium, log, median, serve, torch_loaded
+from benchmarks.common import ROOT, chromium, cpu_seconds, log, median, rss_mb, serve, torch_loaded
 from benchmarks.latency import INSTRUMENT_JS, dismiss_dialogs
 from harness.browser import new_context, wait_settled
 from ui.registry import PAGES
@@ -34,7 +34,7 @@ def _open_and_time(browser, url: str, timeout_ms: float = 120_000) -> tuple[floa
     try:
         page = context.new_page()
         page.goto(url, timeout=timeout_ms)
-        wait_settled(page, timeout_ms=timeout_ms, quiet_ms=100)
+        wait_settled(page, timeout_ms=timeout_ms)
         page.wait_for_function(QUIET_JS, arg=500, timeout=timeout_ms, polling=50)
         rendered_ms = page.evaluate("() => performance.timeOrigin + window.__bench.last")
         exceptions = page.locator('[data-testid="stException"]').count()
@@ -51,6 +51,10 @@ def measure_once(browser, url_path: str) -> dict:
         return {
             "server_ready_s": server.ready_at - server.spawned_at,
             "rendered_s": rendered - server.spawned_at,
+            # the server's own work from spawn to the settled page: much less sensitive to what else
+            # the machine runs than the wall time
+            "server_cpu_s": cpu_seconds(server.pid),
+            "rss_mb": rss_mb(server.pid),
             "torch_loaded": torch_loaded(server.pid),
             "dialogs": dialogs,
             "exceptions": exceptions,
@@ -74,6 +78,7 @@ def run(repeats: int = 3, log=log) -> dict:
             "server_ready_s": median([r["server_ready_s"] for r in items]),
             "rendered_s": median([r["rendered_s"] for r in items]),
             "rendered_max_s": max((r["rendered_s"] for r in items), default=float("nan")),
+            "server_cpu_s": median([r["server_cpu_s"] for r in items]),
             "torch_loaded": any(r["torch_loaded"] for r in items),
             "dialogs": sorted({d for r in items for d in r["dialogs"]}),
             "errors": sum(r["exceptions"] + len(r["log_errors"]) for r in items),

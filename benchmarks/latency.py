@@ -46,7 +46,10 @@ INSTRUMENT_JS = """
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
-      this.addEventListener('message', () => { if (b.key !== null) b.sawRun = true; });
+      this.addEventListener('message', () => {
+        b.lastMsg = performance.now();
+        if (b.key !== null) b.sawRun = true;
+      });
     }
   };
   document.addEventListener('keydown', () => { b.key = performance.now(); b.sawRun = false; },

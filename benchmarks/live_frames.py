@@ -37,6 +37,7 @@ class LiveView:
 
 VIEWS = [
     LiveView("kl", "gaussian-kl?lang=en", 'input[data-name="mu2"]'),
+    LiveView("kl_landscape", "gaussian-kl?lang=en", 'input[data-name="mu1"]'),  # follows the KL view's drag
     LiveView("jensen", "elbo?lang=en", 'input[data-name="lam"]'),
     LiveView("ledger", "elbo?lang=en", 'input[data-name="qmu"]'),
     LiveView("reparam", "reparameterization?lang=en", 'input[data-name="mu"]'),

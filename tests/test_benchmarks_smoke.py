@@ -201,3 +201,85 @@ def test_run_all_reports_the_page_weight_sections():
     assert "## Bytes on the wire, a phone's first visit (plain streamlit run" in text
     assert "| /lesson | 1.17 |" in text and "hosted path" not in text
     assert "weight" in run_all.ALL_SECTIONS and "weight" not in run_all.SECTIONS  # asked for by name
+
+
+def _busy_in(path: str, function: str, seconds: float, inner=None):
+    """A function named `function` whose code lives at `path` (as if in that library), busy for `seconds`,
+    calling `inner` (another such function) half way."""
+    src = (
+        f"def {function}(inner, seconds):\n"
+        "    import time\n"
+        "    end = time.thread_time() + seconds / 2\n"
+        "    while time.thread_time() < end:\n"
+        "        pass\n"
+        "    if inner:\n"
+        "        inner()\n"
+        "    end = time.thread_time() + seconds / 2\n"
+        "    while time.thread_time() < end:\n"
+        "        pass\n"
+    )
+    scope = {}
+    exec(compile(src, path, "exec"), scope)
+    return lambda: scope[function](inner, seconds)
+
+
+def test_release_profile_samples_go_to_the_outermost_part():
+    """The stack sampler weighs samples by thread CPU and gives each to the outermost frame naming a part:
+    a figure built inside a cached call is "cached", plotly→json on its own is "plotly→json"."""
+    import threading
+
+    from benchmarks.release_profile import _sample
+
+    figures = _busy_in("/x/ui/figures_demo.py", "build", 0.15)
+    cached = _busy_in("/x/site-packages/streamlit/runtime/caching/cache_utils.py", "wrapper", 0.15, inner=figures)
+    to_json = _busy_in("/x/site-packages/streamlit/elements/plotly_chart.py", "plotly_chart", 0.2)
+
+    def work():
+        cached()
+        to_json()
+
+    parts, top, stop = {}, {}, threading.Event()
+    worker = threading.Thread(target=work)
+    worker.start()
+    sampler = threading.Thread(target=_sample, args=(worker.ident, stop, parts, top))
+    sampler.start()
+    worker.join()
+    stop.set()
+    sampler.join()
+    total = sum(parts.values())
+    assert 0.4 <= total <= 0.6  # the thread's CPU, 0.5 s, less what ran before the sampler started
+    assert parts.get("cached", 0) / total == pytest.approx(0.6, abs=0.1)  # 0.15 + 0.15 nested
+    assert parts.get("plotly→json", 0) / total == pytest.approx(0.4, abs=0.1)
+    assert "figures" not in parts  # inside the cached call, never counted twice
+    assert top["ui/figures_demo.py:build"] / total == pytest.approx(0.3, abs=0.1)  # innermost project frame
+
+
+def test_release_profile_browser_parts_by_script():
+    from benchmarks.release_profile import browser_parts
+
+    def node(i, name, url):
+        return {"id": i, "callFrame": {"functionName": name, "url": url}}
+
+    profile = {
+        "nodes": [
+            node(1, "(root)", ""),
+            node(2, "(idle)", ""),
+            node(3, "draw", "http://h/static/js/PlotlyChart.D9Z0.js"),
+            node(4, "render", "http://h/static/js/katex.B_J.js"),
+            node(5, "frame", "http://h/app/static/live/kl.js?v=1"),
+            node(6, "commit", "http://h/static/js/react-dom.Dz.js"),
+            node(7, "(garbage collector)", ""),
+            node(8, "poll", ""),
+        ],
+        "samples": [2, 3, 3, 4, 5, 6, 7, 8, 1],
+        "timeDeltas": [5000, 1000, 1000, 500, 250, 2000, 750, 9000, 9000],
+    }
+    parts = browser_parts(profile)
+    assert parts == {
+        "plotly.js": 2.0,
+        "KaTeX": 0.5,
+        "live views": 0.25,
+        "protobuf": 0.0,
+        "GC": 0.75,
+        "React & rest": 2.0,
+    }

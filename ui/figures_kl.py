@@ -1,10 +1,10 @@
 """Figures of the Gaussian KL page (views/gaussian_kl.py): numbers in, a plotly figure with its
-labels in the current language (``t()``) out. No widgets.
+labels in the current language (``t()``) out, and the landscape's grid for its live view. No widgets.
 
-Speed (docs/benchmarks.md, ui/plots.py): every figure whose spec changes is redrawn from
-scratch in the browser, so each is built in one pass from plain dicts, with as few traces and
-points as the picture needs, and anything that does not depend on the sliders (the colour
-scale of the landscape) lives in a figure of its own that stays byte-identical between moves.
+Speed (docs/benchmarks.md, ui/plots.py): every plotly figure whose spec changes is redrawn from
+scratch in the browser. The landscape, which every release changed, is drawn by the live layer
+(static/live/kl_landscape.js) from p, q and :func:`landscape_data`; its colour key, which no slider
+changes, stays a plotly figure of its own that is byte-identical between moves.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 from ui.components import Q_ORANGE
@@ -21,7 +22,9 @@ from vae_core.gaussian import kl_normal
 
 KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
 KL_LOG_RANGE = (-3, 4)  # colour scale: log10 KL from 0.001 to 10,000 nats
-COLORSCALE = "Viridis"
+# plotly's Viridis as explicit stops: the colour key (plotly) and the landscape (canvas,
+# static/live/kl_landscape.js) interpolate the same stops, so the key reads the picture exactly.
+COLORSCALE = plotly.colors.get_colorscale("Viridis")
 SIGMA_TICKS = (0.1, 0.2, 0.5, 1, 2, 5)
 MIN_MARKER = {"symbol": "star", "size": 16, "color": "white", "line": {"color": "black", "width": 1}}
 Q_MARKER = {"symbol": "x", "size": 14, "color": Q_ORANGE, "line": {"color": "black", "width": 1}}
@@ -33,62 +36,37 @@ LANDSCAPE_MU = np.linspace(-5.5, 5.5, 67)
 LANDSCAPE_LOG_SIGMA = np.linspace(-1.06, math.log10(5.0) + 0.06, 63)
 
 
-def landscape_figure(mu1: float, sigma1: float, mu2: float, sigma2: float, direction: str) -> go.Figure:
-    """log10 KL over (μ₂, σ₂) with p fixed — KL(p‖q) for ``direction="pq"``, KL(q‖p) for "qp" —
-    with the minimum q = p (star) and the current q (cross). Its colour scale and legend are
-    :func:`colour_key_figure`, a figure of its own that does not change with the sliders.
-
-    The y axis is log10 σ₂ on a *linear* axis with σ-valued ticks: on a uniform grid plotly draws
-    the heatmap as one image (on a log axis it draws each of the ~4,000 cells).
-    """
-    label_min, label_q = t("kl.minimum"), t("kl.current_q")
-    m2, s2 = LANDSCAPE_MU[None, :], 10.0 ** LANDSCAPE_LOG_SIGMA[:, None]  # rows: σ₂, columns: μ₂
+def landscape_grid(mu1: float, sigma1: float, direction: str) -> np.ndarray:
+    """(63, 67) log10 max(KL, KL_FLOOR) over (σ₂, μ₂) with p fixed — KL(p‖q) for ``direction="pq"``,
+    KL(q‖p) for "qp"; rows are σ₂ = 10^LANDSCAPE_LOG_SIGMA (smallest first), columns μ₂. The live
+    landscape (static/live/landscape_math.js) computes the same grid in the browser."""
+    m2, s2 = LANDSCAPE_MU[None, :], 10.0 ** LANDSCAPE_LOG_SIGMA[:, None]
     kl = kl_normal(mu1, sigma1, m2, s2) if direction == "pq" else kl_normal(m2, s2, mu1, sigma1)
-    y = LANDSCAPE_LOG_SIGMA
+    return np.log10(np.maximum(kl, KL_FLOOR))
 
-    def marker(mx, sx, name, style):
-        return {
-            "type": "scatter",
-            "x": [mx],
-            "y": [math.log10(sx)],
-            "mode": "markers",
-            "name": name,
-            "hoverinfo": "skip",
-            "marker": style,
-        }
 
-    data = [
-        {
-            "type": "heatmap",
-            "x0": LANDSCAPE_MU[0],
-            "dx": LANDSCAPE_MU[1] - LANDSCAPE_MU[0],
-            "y0": y[0],
-            "dy": y[1] - y[0],
-            "z": np.log10(np.maximum(kl, KL_FLOOR)).astype(np.float32),
-            "customdata": kl.astype(np.float32),  # float32 halves what travels; hover shows 4 digits
-            "colorscale": COLORSCALE,
-            "zmin": KL_LOG_RANGE[0],
-            "zmax": KL_LOG_RANGE[1],
-            "showscale": False,
-            "hovertemplate": "μ₂=%{x:.2f}<br>log₁₀σ₂=%{y:.2f}<br>KL=%{customdata:.4g}<extra></extra>",
+def landscape_data(direction: str) -> dict:
+    """What the live landscape needs besides p and q (ui/live/kl.py): the grid's shape (μ₂ and
+    log10 σ₂ uniform, as the plotly heatmap had them), the colour scale and its range, the σ₂ ticks.
+
+    Measured (docs/benchmarks.md, issue 24): the plotly heatmap cost the browser more on every
+    release than the rest of the fragment, to redraw a picture that four numbers determine; the
+    browser computes it in well under a millisecond."""
+    return {
+        "direction": direction,
+        "grid": {
+            "x0": float(LANDSCAPE_MU[0]),
+            "dx": float(LANDSCAPE_MU[1] - LANDSCAPE_MU[0]),
+            "nx": LANDSCAPE_MU.size,
+            "y0": float(LANDSCAPE_LOG_SIGMA[0]),
+            "dy": float(LANDSCAPE_LOG_SIGMA[1] - LANDSCAPE_LOG_SIGMA[0]),
+            "ny": LANDSCAPE_LOG_SIGMA.size,
+            "floor": KL_FLOOR,
         },
-        marker(mu1, sigma1, label_min, MIN_MARKER),
-        marker(mu2, sigma2, label_q, Q_MARKER),
-    ]
-    return figure(
-        data,
-        380,
-        {"l": 50, "b": 45},
-        legend_top=False,
-        showlegend=False,
-        xaxis={"title": {"text": "μ₂"}, "range": [LANDSCAPE_MU[0], LANDSCAPE_MU[-1]]},
-        yaxis={
-            "title": {"text": "σ₂"},
-            "range": [y[0], y[-1]],
-            "tickvals": np.log10(SIGMA_TICKS),
-            "ticktext": [f"{v:g}" for v in SIGMA_TICKS],
-        },
-    )
+        "colorscale": COLORSCALE,
+        "zrange": list(KL_LOG_RANGE),
+        "sigmaTicks": [[math.log10(v), f"{v:g}"] for v in SIGMA_TICKS],
+    }
 
 
 def colour_key_figure(direction: str) -> go.Figure:

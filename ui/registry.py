@@ -61,7 +61,7 @@ PAGES: tuple[PageInfo, ...] = (
         "📏",
         "elbo",
         "1.4.11",
-        live_views=("kl",),
+        live_views=("kl", "kl_landscape"),
         key_section="",
         uses_model=False,
     ),

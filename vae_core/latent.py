@@ -23,8 +23,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
-from scipy.stats import norm
+
+# Φ and Φ⁻¹ straight from scipy.special (scipy.stats.norm calls the same ndtr/ndtri), because importing
+# scipy.stats costs seconds of a fresh server's first /latent load (docs/benchmarks.md, issue 24).
+from scipy.special import logsumexp, ndtr, ndtri
 
 from vae_core import np_vae
 from vae_core.np_vae import DEFAULT_CHUNK, GRID_LIM, NumpyVAE, TorchCPUGenerator, grid_axis
@@ -87,7 +89,7 @@ def bernoulli_sample(means: np.ndarray, seed: int) -> np.ndarray:
 def prior_quantile_axis(n: int) -> np.ndarray:
     """(n,) latent values z = Φ⁻¹((i + ½)/n): the centres, in probability, of n cells that each
     hold 1/n of the N(0, 1) prior's mass (the grid of Kingma & Welling's manifold figure)."""
-    return norm.ppf((np.arange(n) + 0.5) / n)
+    return ndtri((np.arange(n) + 0.5) / n)
 
 
 def manifold_latents(n: int) -> np.ndarray:
@@ -100,8 +102,8 @@ def manifold_latents(n: int) -> np.ndarray:
 
 def manifold_cell(z, n: int) -> tuple[int, int]:
     """(row, column) of the manifold cell whose equal-prior-mass cell contains z (2,)."""
-    col = min(int(norm.cdf(z[0]) * n), n - 1)
-    row = n - 1 - min(int(norm.cdf(z[1]) * n), n - 1)
+    col = min(int(ndtr(z[0]) * n), n - 1)
+    row = n - 1 - min(int(ndtr(z[1]) * n), n - 1)
     return row, col
 
 

@@ -2,16 +2,17 @@
 
 Fragments follow what depends on what, so a control redraws only its own charts: the p and q
 sliders rerun ``explorer``; the landscape's direction and the check's N and seed rerun only
-their nested fragments. The figures are built in ui/figures_kl.py.
+their nested fragments. The landscape is a live view too (ui/live/kl.py: the browser computes its
+cells from p and q, and it follows a drag); its colour key is built in ui/figures_kl.py.
 """
 
 import streamlit as st
 
 from ui.components import intro, md_table, metric, num, page_footer, tex
-from ui.figures_kl import colour_key_figure, landscape_figure
+from ui.figures_kl import colour_key_figure
 from ui.i18n import t
 from ui.kl_data import STATE  # the URL parameters (the lesson uses them too)
-from ui.live.kl import kl_view
+from ui.live.kl import kl_landscape, kl_view
 from ui.plots import chart
 from ui.state import option_labels
 from vae_core.gaussian import (
@@ -60,7 +61,7 @@ def landscape(mu1, sigma1, mu2, sigma2):
     """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
     st.header(t("kl.landscape_title"), anchor="landscape")
     direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
-    chart(landscape_figure(mu1, sigma1, mu2, sigma2, direction))
+    kl_landscape(STATE, mu1, sigma1, mu2, sigma2, direction)  # drawn in the browser (ui/live/kl.py)
     chart(colour_key_figure(direction))
     st.caption(t("kl.landscape_caption"))
 

@@ -66,6 +66,8 @@ class KLView extends SliderView {
     const th = g.theme;
     const grow = this.takeRefit();
 
+    // the landscape further down follows the drag (kl_landscape.js); the release's rerun settles it
+    window.dispatchEvent(new CustomEvent("live-kl-values", { detail: { mu1, sigma1, mu2, sigma2 } }));
     const klPQ = klNormal(mu1, sigma1, mu2, sigma2);
     const klQP = klNormal(mu2, sigma2, mu1, sigma1);
     this.klPQ.set(fmt(klPQ));

@@ -12,6 +12,8 @@ from vae_core.gaussian import kl_diag_to_standard_normal, kl_integrand, kl_norma
 
 pytestmark = pytest.mark.browser
 RTOL = 1e-9
+LANDSCAPE_SIGNATURES = "() => window.__liveStats.kl_landscape.signatures.size"
+LANDSCAPE_HAS = "window.__liveStats.kl_landscape.signatures.has"
 
 
 def random_states(n: int, seed: int) -> np.ndarray:
@@ -55,6 +57,8 @@ def test_drag_redraws_live_and_reruns_once_on_release(page, app_url):
     seen = drag_range(page, 'input[data-name="mu2"]', readout.inner_text, sweep(30))
     assert len(set(seen)) >= 10, seen  # the picture changes during the drag…
     assert sent.since(mark) == 0  # …without a single message to the server
+    # the landscape (its own live view, further down) follows the drag: one signature per q it drew
+    assert page.evaluate(LANDSCAPE_SIGNATURES) >= 10
     page.mouse.up()
     page.wait_for_url(re.compile(r"mu2=0(&|$)"))  # sweep ends where it began: the slider's middle
     wait_settled(page)
@@ -73,6 +77,10 @@ def test_drag_redraws_live_and_reruns_once_on_release(page, app_url):
     fence.press("ArrowRight")
     page.wait_for_url(re.compile(r"sigma2=1\.51(&|$)"))
     assert sent.since(mark) == 2
+    # the landscape shows the new q (never drawn before), then the other direction from the server
+    page.wait_for_function(f"() => {LANDSCAPE_HAS}('0.0000|1.0000|0.0000|1.5100|pq')")
+    page.locator('[data-testid="stButtonGroup"] button', has_text="KL(q‖p)").click()
+    page.wait_for_function(f"() => {LANDSCAPE_HAS}('0.0000|1.0000|0.0000|1.5100|qp')")
 
 
 def test_keyboard_moves_live_control_and_url(page, app_url):
