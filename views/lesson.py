@@ -13,7 +13,7 @@ from ui.classroom import session
 from ui.classroom.store import ClassError, get_store
 from ui.i18n import t
 from ui.lesson import LEDGER_STATE, STEPS
-from ui.live.classroom import class_bar, following, join_panel
+from ui.live.classroom import RETURN_KEY, class_bar, follow_teacher, following, join_panel
 from ui.live.section import scroll_to
 from ui.registry import page_info
 from ui.share import current_url, qr_svg
@@ -221,15 +221,18 @@ if st.query_params.get(session.CLASS_PARAM) is not None and teacher is None:
 live = class_view(phone_code) if phone_code else None
 follow = live is not None and following(phone_code) and not live["ended"] and 1 <= live["step"] <= len(STEPS)
 if follow:
+    follow_teacher(live, phone_code, "lesson")  # the teacher opened a full page: the phone goes there too
     STATE.set("step", live["step"])  # a late joiner lands on the teacher's step too
 
 STATE.sync()
 number = STATE.value("step")
 STATE.write("step", number)
 step = STEPS[number - 1]
+st.session_state[RETURN_KEY] = number  # a full page opened from here links back to this step
 if teacher is not None:  # the teacher's step drives the class (only a change moves the phones)
     now = class_view(teacher.code, teacher.secret)
-    if now is not None and not now["ended"] and (now["step"], now["question"]) != (number, step.key):
+    here = (now["step"], now["question"], now["page"]) if now is not None else None
+    if now is not None and not now["ended"] and here != (number, step.key, "lesson"):  # also back from a page
         session.teach("move", step=number, page="lesson", section=step.section, question=step.key, options=len(OPTIONS))
 
 if teacher is not None and st.session_state.get(JOIN_SCREEN):

@@ -21,6 +21,7 @@ import pytest
 
 from harness.browser import wait_settled
 from harness.server import ROOT, streamlit_server
+from tests.browser.test_classroom import LANDED_JS
 from ui.i18n import catalogue
 from ui.lesson import STEPS
 
@@ -463,6 +464,33 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
             )
             assert status == 403
         assert call(app_url, f"/{code}")[1]["step"] == 2
+
+        # the teacher opens the step's full page: the phones follow to its page and section; one explores
+        # there; the teacher (language switched on the projector) comes back by the step's link, and so do they
+        page_url = re.compile(rf"/elbo\?(.*&)?class={code}(&|$)")
+        teacher.get_by_role("link", name=re.compile(re.escape(strings["lesson.open_page"].split("{")[0]))).click()
+        teacher.wait_for_url(re.compile(r"/elbo\?(.*&)?section=ledger"))
+        for page in phones:
+            page.wait_for_url(page_url, timeout=30_000)
+            page.wait_for_function(LANDED_JS, arg="ledger", timeout=30_000)
+        assert call(app_url, f"/{code}")[1]["page"] == "elbo"
+        phones[2].get_by_role("button", name=strings["classroom.phone.explore"]).click()
+        phones[2].get_by_text(strings["classroom.phone.exploring"]).wait_for()
+        _key(teacher, "present_lang").click()  # the sidebar's language switch is hidden on the projector
+        back = teacher.get_by_role("link", name=catalogue("zh")["lesson.back_to_step"].format(n=2))
+        back.wait_for(timeout=30_000)
+        box = back.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 720  # on the screen, wherever the page scrolled
+        back.click()
+        teacher.get_by_role("heading", name=_lesson_header(2, "zh")).wait_for(timeout=30_000)
+        _key(teacher, "present_lang").click()
+        teacher.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+        for page in phones[:2]:
+            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+            assert f"class={code}" in page.url
+        assert "/elbo" in phones[2].url  # exploring: it stays where it is
+        phones[2].get_by_role("button", name=strings["classroom.phone.back"]).click()
+        phones[2].get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
 
         explorer = phones[0]
         explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
