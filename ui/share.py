@@ -60,5 +60,6 @@ def share_box(path: str, place) -> None:
         sections = page_sections(path)
         if sections:  # each part of the page has its own short link (the same view, scrolled to it)
             kept = {k: st.query_params[k] for k in st.query_params if k not in ("present", "section")}
-            links = [f"- [{t(key)}]({current_url(path, {**kept, 'section': anchor})})" for anchor, key in sections]
-            st.markdown(t("classroom.sections") + "\n" + "\n".join(links))
+            st.caption(t("classroom.sections"))
+            for anchor, key in sections:
+                st.link_button(t(key), current_url(path, {**kept, "section": anchor}), type="tertiary", icon="🔗")

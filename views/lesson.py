@@ -129,12 +129,20 @@ def question(number: int) -> bool:
     labels = choices(step)
     answers = st.session_state.setdefault(ANSWERS, {})
     kept = answers.get(step.key)
-    choice = st.radio(t("lesson.your_answer"), labels, index=kept, key=f"lesson_choice_{step.key}")
-    if choice is not None:
-        answers[step.key] = labels.index(choice)
     shown = f"lesson_shown_{step.key}"
-    if st.button(t("lesson.reveal"), key=f"lesson_reveal_{step.key}", disabled=choice is None, type="primary"):
-        st.session_state[shown] = True
+    if presenting() and st.session_state.get(shown) and kept is not None:
+        choice = labels[kept]  # on the projector, once revealed: the outcome and the why in the options' place
+    else:
+        choice = st.radio(t("lesson.your_answer"), labels, index=kept, key=f"lesson_choice_{step.key}")
+        if choice is not None:
+            answers[step.key] = labels.index(choice)
+        st.button(  # a callback: the run it starts already shows the outcome (in presenter mode, alone)
+            t("lesson.reveal"),
+            key=f"lesson_reveal_{step.key}",
+            disabled=choice is None,
+            type="primary",
+            on_click=lambda: st.session_state.update({shown: True}),
+        )
     if not (st.session_state.get(shown) and choice is not None):
         return False
     answer = t(f"lesson.{step.key}_{step.correct}")
@@ -244,7 +252,14 @@ else:
         class_bar(phone_code)  # exploring (or the class ended): the bar says so and leads back
     navigation(number, teacher=teacher, alone=not follow)
     st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
-    ask, picture = st.columns([1, 2.3], gap="large")
+    settled = (  # on the projector, alone, revealed: the why paragraph needs the room the options had
+        presenting()
+        and teacher is None
+        and not follow
+        and st.session_state.get(f"lesson_shown_{step.key}")
+        and st.session_state.get(ANSWERS, {}).get(step.key) is not None
+    )
+    ask, picture = st.columns([1.3, 2.3] if settled else [1, 2.3], gap="medium" if settled else "large")
     with ask:
         st.markdown(t(f"lesson.{step.key}_point"))
         if step.lead is not None:
@@ -259,11 +274,13 @@ else:
             revealed = class_question(number, phone_code)
         else:
             revealed = question(number)
-        why = st.container()
+        why = st.container(key="lesson_why")  # its paragraph, after the reveal
     with picture:
         if revealed:  # the picture that shows why, only after the prediction (it would give it away)
             numbers = {k: v.replace("-", "\u2212") if isinstance(v, str) else v for k, v in step.view().items()}
             why.markdown(t(f"lesson.{step.key}_why", **numbers))  # negative numbers with a true minus sign
-            scroll_to(f"step-{number}")  # the revealed picture whole on the screen (presenter mode: with its controls)
+            scroll_to(
+                f"step-{number}", exact=True
+            )  # the revealed picture whole on the screen (presenter mode: with its controls)
         elif teacher is None:
             st.caption(t("lesson.answer_first"))

@@ -33,6 +33,7 @@ function firstView(heading) {
 
 export function mount(component) {
   const name = viewData(component)?.section;
+  const slack = viewData(component)?.slack ?? 80; // how far below the top the heading may stay
   const where = `${window.location.pathname}#${name}`; // the same anchor on another page scrolls there too
   if (!name || done === where) return () => {};
   done = where;
@@ -48,6 +49,7 @@ export function mount(component) {
     if (reader) return;
     const target = document.getElementById(name);
     if (target) {
+      if (slack < 60) target.style.scrollMarginTop = "0px"; // Streamlit keeps anchors 60 px below the top
       const top = target.getBoundingClientRect().top;
       const view = presenting() ? firstView(target) : null;
       if (view) {
@@ -56,12 +58,12 @@ export function mount(component) {
         const box = view.getBoundingClientRect();
         if (Math.round(box.height) !== height) { height = Math.round(box.height); changed = performance.now(); }
         if (box.bottom - top <= window.innerHeight - 8) {
-          if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
+          if (top < 0 || top > slack) target.scrollIntoView({ block: "start", behavior: "auto" });
         } else if (box.bottom > window.innerHeight + 0.5 || box.bottom < window.innerHeight - 24 || box.top < -0.5) {
           // its bottom at the screen's bottom; a view taller than the screen shows its top instead
           view.scrollIntoView({ block: box.height <= window.innerHeight ? "end" : "start", behavior: "auto" });
         }
-      } else if (top < 0 || top > 80) {
+      } else if (top < 0 || top > slack) {
         target.scrollIntoView({ block: "start", behavior: "auto" });
       }
     }

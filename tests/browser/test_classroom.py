@@ -4,6 +4,7 @@ through with the arrow keys, predict-then-reveal, and the share control's QR cod
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError
 
 from harness.browser import wait_settled
 from tests.browser.conftest import PROJECTOR
@@ -54,18 +55,38 @@ def lesson(request, contexts, app_url):
     page.close()
 
 
+# The revealed step's "why" paragraph (views/lesson.py's `lesson_why` container) whole on the screen.
+WHY_JS = """() => {
+  const texts = [...document.querySelectorAll('.st-key-lesson_why [data-testid="stMarkdownContainer"]')];
+  if (!texts.length) return false;
+  const inside = (r) => r.top >= 0 && r.bottom <= innerHeight + 0.5;
+  return texts.every((e) => inside(e.getBoundingClientRect()));
+}"""
+
+
+WHY_BOXES_JS = """() => [...document.querySelectorAll('.st-key-lesson_why [data-testid="stMarkdownContainer"]')]
+  .map((e) => { const r = e.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; })"""
+
+
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
 def test_every_lesson_step_reveals_its_picture_on_one_screen(lesson, number):
     """A class run from /lesson alone, stepping with →: after any answer, the step's picture (a live
-    view with its own controls, or the VAE step's posterior chart) is whole on the 1280×720 screen
-    without scrolling."""
+    view with its own controls, or the VAE step's posterior chart) and the paragraph that explains it
+    are whole on the 1280×720 screen without scrolling (the options give the paragraph their place)."""
     lesson.go(number)
     page = lesson.page
-    page.get_by_role("radio").first.check(force=True)
+    # a click event on the input itself: a pointer click at its place can miss while the step's lead
+    # (step 5's digit) still moves the layout
+    page.get_by_role("radio").first.dispatch_event("click")
     wait_settled(page)
     page.get_by_role("button", name=catalogue(lesson.lang)["lesson.reveal"]).click()
     wait_settled(page)
     page.wait_for_function(PICTURE_JS, timeout=20_000)
+    try:  # … and the paragraph that says why, with it
+        page.wait_for_function(WHY_JS, timeout=20_000)
+    except TimeoutError as error:
+        boxes = page.evaluate(WHY_BOXES_JS)
+        raise AssertionError(f"the why paragraph is off the {PROJECTOR['viewport']} screen: {boxes}") from error
     assert not page.js_errors, page.js_errors
 
 
