@@ -563,3 +563,78 @@ def test_clicker_keys_change_the_step_wherever_focus_is_and_back_keeps_the_answe
         assert "present=" not in code and f"step={KL_STEP + 1}" in code  # the shared link is for phones
     finally:
         context.close()
+
+
+# ------------------------------------------------------------- two replicas, HAProxy and Redis
+def _replica_cookie(base: str, avoid: str | None, timeout_s: float = 90.0) -> tuple[str, str]:
+    """(replica name, its sticky cookie value) of a replica other than ``avoid``: HAProxy balances a
+    request without the cookie to some replica and sets its cookie (a replica killed by another test
+    may still be restarting: keep asking)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=5) as response:
+                name = response.headers.get("x-replica")
+                cookie = " ".join(response.headers.get_all("set-cookie") or [])  # Streamlit sets its own too
+        except OSError:
+            name, cookie = None, ""
+        found = re.search(r"STREAMLIT_REPLICA=([^;]+)", cookie)
+        if name and found and name != avoid:
+            return name, found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no replica but {avoid} answered within {timeout_s:.0f} s")
+
+
+def test_a_class_across_two_replicas_behind_haproxy_with_redis(chromium, cluster):
+    """The teacher's tab on one replica, a phone pinned (by HAProxy's sticky cookie) to the other: the
+    class lives in Redis, so the phone follows the teacher's step, its vote reaches the teacher's
+    projector, and the reveal reaches the phone."""
+    port, _ = cluster
+    base = f"http://127.0.0.1:{port}"
+    strings = catalogue("en")
+    contexts = []
+    try:
+        replicas = {}
+        for role in ("teacher", "phone"):
+            name, value = _replica_cookie(base, avoid=next(iter(replicas.values()), None))
+            options = (
+                {"viewport": {"width": 1280, "height": 720}}
+                if role == "teacher"
+                else {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+            )
+            context = chromium.new_context(locale="en-US", **options)
+            context.add_cookies([{"name": "STREAMLIT_REPLICA", "value": value, "url": base}])
+            contexts.append(context)
+            replicas[role] = name
+        assert replicas["teacher"] != replicas["phone"]
+        seen = {"teacher": set(), "phone": set()}
+        teacher, phone = (context.new_page() for context in contexts)
+        for role, page in (("teacher", teacher), ("phone", phone)):
+            page.on("response", lambda r, role=role: seen[role].add(r.headers.get("x-replica")))
+
+        teacher.goto(f"{base}/lesson?lang=en&present=1&step=1")
+        wait_settled(teacher)
+        _key(teacher, "lesson_class_start").click()
+        code = teacher.locator('[data-testid="stMetricValue"]').inner_text(timeout=30_000).strip()
+        _key(teacher, "lesson_class_join_hide").click()
+        teacher.get_by_role("heading", name=_lesson_header(1)).wait_for(timeout=30_000)
+
+        phone.goto(f"{base}/lesson?lang=en&class={code}")
+        wait_settled(phone)
+        phone.get_by_role("heading", name=_lesson_header(1)).wait_for(timeout=30_000)
+        teacher.keyboard.press("ArrowRight")
+        phone.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+        phone.locator('[data-testid="live-class"] button[data-option="2"]').click()
+        phone.get_by_text(strings["classroom.phone.voted"]).wait_for(timeout=30_000)
+        answered = strings["classroom.phone.answered"].format(round=1, n=1)
+        teacher.get_by_test_id("live-class-answered").filter(has_text=answered).wait_for(timeout=30_000)
+        teacher.get_by_role("button", name=strings["classroom.reveal"]).click()
+        answer = strings[f"lesson.{STEPS[1].key}_{STEPS[1].correct}"]
+        phone.get_by_text(strings["classroom.answer"].format(answer=answer)).wait_for(timeout=30_000)
+        assert phone.locator('[data-testid="live-class-counts"] .lc-num').all_inner_texts() == ["0", "0", "1"]
+        # every response each tab got came from its own replica: the class crossed them through Redis
+        assert seen["teacher"] - {None} == {replicas["teacher"]}, seen
+        assert seen["phone"] - {None} == {replicas["phone"]}, seen
+    finally:
+        for context in contexts:
+            context.close()
