@@ -122,6 +122,16 @@ def join_screen(code: str) -> None:
         join_panel(code, url)
 
 
+def settled(step) -> bool:
+    """On the projector, alone, once revealed: the outcome and the why take the options' place (and
+    the text column widens), so that the why paragraph fits the screen beside its picture."""
+    return (
+        presenting()
+        and bool(st.session_state.get(f"lesson_shown_{step.key}"))
+        and st.session_state.get(ANSWERS, {}).get(step.key) is not None
+    )
+
+
 def question(number: int) -> bool:
     """The student commits to an answer; True once it is revealed. Going back to a step keeps it."""
     step = STEPS[number - 1]
@@ -130,8 +140,8 @@ def question(number: int) -> bool:
     answers = st.session_state.setdefault(ANSWERS, {})
     kept = answers.get(step.key)
     shown = f"lesson_shown_{step.key}"
-    if presenting() and st.session_state.get(shown) and kept is not None:
-        choice = labels[kept]  # on the projector, once revealed: the outcome and the why in the options' place
+    if settled(step):
+        choice = labels[kept]
     else:
         choice = st.radio(t("lesson.your_answer"), labels, index=kept, key=f"lesson_choice_{step.key}")
         if choice is not None:
@@ -252,14 +262,8 @@ else:
         class_bar(phone_code)  # exploring (or the class ended): the bar says so and leads back
     navigation(number, teacher=teacher, alone=not follow)
     st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
-    settled = (  # on the projector, alone, revealed: the why paragraph needs the room the options had
-        presenting()
-        and teacher is None
-        and not follow
-        and st.session_state.get(f"lesson_shown_{step.key}")
-        and st.session_state.get(ANSWERS, {}).get(step.key) is not None
-    )
-    ask, picture = st.columns([1.3, 2.3] if settled else [1, 2.3], gap="medium" if settled else "large")
+    wide = teacher is None and not follow and settled(step)
+    ask, picture = st.columns([1.3, 2.3] if wide else [1, 2.3], gap="medium" if wide else "large")
     with ask:
         st.markdown(t(f"lesson.{step.key}_point"))
         if step.lead is not None:
@@ -279,8 +283,7 @@ else:
         if revealed:  # the picture that shows why, only after the prediction (it would give it away)
             numbers = {k: v.replace("-", "\u2212") if isinstance(v, str) else v for k, v in step.view().items()}
             why.markdown(t(f"lesson.{step.key}_why", **numbers))  # negative numbers with a true minus sign
-            scroll_to(
-                f"step-{number}", exact=True
-            )  # the revealed picture whole on the screen (presenter mode: with its controls)
+            # the revealed picture whole on the screen (presenter mode: with its controls), heading at the top
+            scroll_to(f"step-{number}", exact=True)
         elif teacher is None:
             st.caption(t("lesson.answer_first"))

@@ -167,6 +167,7 @@ def test_every_section_link_lands_on_its_own_section(projector, app_url, info):
     assert f"section={first}" in page.url
     page.get_by_role("button", name=re.compile(catalogue("zh")["common.share"])).click()
     links = page.locator('[data-testid="stPopoverBody"] a[href*="section="]')
+    links.nth(len(sections) - 1).wait_for()
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert [re.search(r"section=([a-z0-9-]+)", h).group(1) for h in hrefs] == [a for a, _ in sections]
     assert all("present=" not in h and f"/{info.url_path}?" in h for h in hrefs)  # for phones

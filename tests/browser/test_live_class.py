@@ -85,6 +85,12 @@ def test_state_vote_and_teacher_routes(app_url):
     assert teach(app_url, code, secret, action="reveal")["counts"] == {"1": [1, 0, 2]}
     status, phone, _ = call(app_url, f"/{code}")
     assert phone["revealed"] and phone["counts"] == {"1": [1, 0, 2]}
+    # a phone's retry of a vote that was counted (its reply lost) is acknowledged after the reveal;
+    # a new answer is refused
+    vote = {"token": "phone-token-000000", "question": "kl", "round": 1}
+    assert call(app_url, f"/{code}/vote", {**vote, "option": 2})[0] == 200
+    assert call(app_url, f"/{code}/vote", {**vote, "option": 1})[0] == 409
+    assert call(app_url, f"/{code}")[1]["counts"] == {"1": [1, 0, 2]}
 
 
 def test_forged_teacher_requests_are_refused(app_url):
