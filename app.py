@@ -21,6 +21,7 @@ if __name__ != "__main__":  # imported by `streamlit run` for the ASGI app, not 
     app = st.App(__file__, routes=class_routes(), middleware=[Middleware(StaticGzip)])
 else:
     from ui.i18n import LANG_NAMES, LANGS, current_lang, locale_to_lang, t
+    from ui.live.classroom import class_on_page
     from ui.live.present import presenter_switch
     from ui.live.section import scroll_to
     from ui.memory import schedule_trim
@@ -63,11 +64,14 @@ else:
             type="tertiary",
             on_click=lambda: st.session_state.update({PRESENT_KEY: False}),
         )
-    with st.sidebar:
-        presenter_switch(presenting)
-        # `section=` (a short link to one part of a page) stays in the URL, so the link reproduces
-        if scroll_to(st.query_params.get("section")):
-            note_written("section")
+        other = next(lang for lang in LANGS if lang != current_lang())  # the sidebar's switch is hidden here
+        share_place.button(
+            LANG_NAMES[other],
+            icon="🌐",
+            type="tertiary",
+            key="present_lang",
+            on_click=lambda: st.session_state.update(lang=other),
+        )
 
     def _page(info):
         return st.Page(info.file, title=t(f"{info.slug}.title"), icon=info.icon, url_path=info.url_path)
@@ -78,6 +82,13 @@ else:
         if pages:
             nav[t(f"home.nav_{section}")] = pages
     page = st.navigation(nav)
+    # a live class on a full page: the teacher's tab moves the class there, a phone follows (the lesson has its own)
+    class_on_page(page.url_path, share_place if presenting else st.container())
+    with st.sidebar:
+        presenter_switch(presenting)
+        # `section=` (a short link to one part of a page) stays in the URL, so the link reproduces
+        if scroll_to(st.query_params.get("section")):
+            note_written("section")
     page.run()
 
     # Drop parameters the page did not claim (left over from another page, or unknown).

@@ -205,6 +205,31 @@ def test_a_phone_that_votes_again_changes_its_answer(store):
     assert store.view(c.code, c.secret)["counts"] == {"1": [0, 2]}
 
 
+def test_a_vote_resent_after_the_reveal_is_acknowledged_not_refused(store):
+    """A phone whose answer reached the store but whose reply was lost (a replica killed, the network
+    dropped) sends the same vote again; if the teacher revealed, moved on or ended meanwhile, the
+    resend is acknowledged (the vote stands, counted once), while a different answer is refused."""
+    c = store.create()
+    store.move(c.code, c.secret, step=1, question="q", options=3)
+    store.vote(c.code, token(1), "q", 1, 2)
+    store.reveal(c.code, c.secret)
+    store.vote(c.code, token(1), "q", 1, 2)  # the same vote again: no Conflict
+    with pytest.raises(cs.Conflict):
+        store.vote(c.code, token(1), "q", 1, 0)  # a change after the reveal is not counted
+    with pytest.raises(cs.Conflict):
+        store.vote(c.code, token(2), "q", 1, 1)  # nor a first vote
+    store.move(c.code, c.secret, step=2, question="other", options=2)
+    store.vote(c.code, token(1), "q", 1, 2)  # the teacher moved on: still the same vote
+    store.move(c.code, c.secret, step=1, question="q")
+    assert store.view(c.code, c.secret)["counts"] == {"1": [0, 0, 1]}  # counted exactly once
+    with pytest.raises(cs.Conflict):
+        store.vote(c.code, token(1), "q", 2, 2)  # another round is not the same vote
+    store.end(c.code, c.secret)
+    store.vote(c.code, token(1), "q", 1, 2)
+    with pytest.raises(cs.Conflict):
+        store.vote(c.code, token(3), "q", 1, 2)
+
+
 def test_votes_must_match_the_current_question(store):
     c = store.create()
     store.move(c.code, c.secret, step=1, question="a", options=2)

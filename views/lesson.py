@@ -13,7 +13,7 @@ from ui.classroom import session
 from ui.classroom.store import ClassError, get_store
 from ui.i18n import t
 from ui.lesson import LEDGER_STATE, STEPS
-from ui.live.classroom import class_bar, following, join_panel
+from ui.live.classroom import RETURN_KEY, class_bar, follow_teacher, following, join_panel
 from ui.live.section import scroll_to
 from ui.registry import page_info
 from ui.share import current_url, qr_svg
@@ -122,6 +122,16 @@ def join_screen(code: str) -> None:
         join_panel(code, url)
 
 
+def settled(step) -> bool:
+    """On the projector, alone, once revealed: the outcome and the why take the options' place (and
+    the text column widens), so that the why paragraph fits the screen beside its picture."""
+    return (
+        presenting()
+        and bool(st.session_state.get(f"lesson_shown_{step.key}"))
+        and st.session_state.get(ANSWERS, {}).get(step.key) is not None
+    )
+
+
 def question(number: int) -> bool:
     """The student commits to an answer; True once it is revealed. Going back to a step keeps it."""
     step = STEPS[number - 1]
@@ -129,12 +139,20 @@ def question(number: int) -> bool:
     labels = choices(step)
     answers = st.session_state.setdefault(ANSWERS, {})
     kept = answers.get(step.key)
-    choice = st.radio(t("lesson.your_answer"), labels, index=kept, key=f"lesson_choice_{step.key}")
-    if choice is not None:
-        answers[step.key] = labels.index(choice)
     shown = f"lesson_shown_{step.key}"
-    if st.button(t("lesson.reveal"), key=f"lesson_reveal_{step.key}", disabled=choice is None, type="primary"):
-        st.session_state[shown] = True
+    if settled(step):
+        choice = labels[kept]
+    else:
+        choice = st.radio(t("lesson.your_answer"), labels, index=kept, key=f"lesson_choice_{step.key}")
+        if choice is not None:
+            answers[step.key] = labels.index(choice)
+        st.button(  # a callback: the run it starts already shows the outcome (in presenter mode, alone)
+            t("lesson.reveal"),
+            key=f"lesson_reveal_{step.key}",
+            disabled=choice is None,
+            type="primary",
+            on_click=lambda: st.session_state.update({shown: True}),
+        )
     if not (st.session_state.get(shown) and choice is not None):
         return False
     answer = t(f"lesson.{step.key}_{step.correct}")
@@ -221,15 +239,18 @@ if st.query_params.get(session.CLASS_PARAM) is not None and teacher is None:
 live = class_view(phone_code) if phone_code else None
 follow = live is not None and following(phone_code) and not live["ended"] and 1 <= live["step"] <= len(STEPS)
 if follow:
+    follow_teacher(live, phone_code, "lesson")  # the teacher opened a full page: the phone goes there too
     STATE.set("step", live["step"])  # a late joiner lands on the teacher's step too
 
 STATE.sync()
 number = STATE.value("step")
 STATE.write("step", number)
 step = STEPS[number - 1]
+st.session_state[RETURN_KEY] = number  # a full page opened from here links back to this step
 if teacher is not None:  # the teacher's step drives the class (only a change moves the phones)
     now = class_view(teacher.code, teacher.secret)
-    if now is not None and not now["ended"] and (now["step"], now["question"]) != (number, step.key):
+    here = (now["step"], now["question"], now["page"]) if now is not None else None
+    if now is not None and not now["ended"] and here != (number, step.key, "lesson"):  # also back from a page
         session.teach("move", step=number, page="lesson", section=step.section, question=step.key, options=len(OPTIONS))
 
 if teacher is not None and st.session_state.get(JOIN_SCREEN):
@@ -241,7 +262,8 @@ else:
         class_bar(phone_code)  # exploring (or the class ended): the bar says so and leads back
     navigation(number, teacher=teacher, alone=not follow)
     st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
-    ask, picture = st.columns([1, 2.3], gap="large")
+    wide = teacher is None and not follow and settled(step)
+    ask, picture = st.columns([1.3, 2.3] if wide else [1, 2.3], gap="medium" if wide else "large")
     with ask:
         st.markdown(t(f"lesson.{step.key}_point"))
         if step.lead is not None:
@@ -256,11 +278,12 @@ else:
             revealed = class_question(number, phone_code)
         else:
             revealed = question(number)
-        why = st.container()
+        why = st.container(key="lesson_why")  # its paragraph, after the reveal
     with picture:
         if revealed:  # the picture that shows why, only after the prediction (it would give it away)
             numbers = {k: v.replace("-", "\u2212") if isinstance(v, str) else v for k, v in step.view().items()}
             why.markdown(t(f"lesson.{step.key}_why", **numbers))  # negative numbers with a true minus sign
-            scroll_to(f"step-{number}")  # the revealed picture whole on the screen (presenter mode: with its controls)
+            # the revealed picture whole on the screen (presenter mode: with its controls), heading at the top
+            scroll_to(f"step-{number}", exact=True)
         elif teacher is None:
             st.caption(t("lesson.answer_first"))

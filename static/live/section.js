@@ -7,20 +7,36 @@ import { presenting } from "./presenter.js";
 
 let done = "";
 
-/** The first live view (a component drawing a chart) at or below a section's heading. */
+/** The top of the next section: the first page or section heading (h1, h2 with an anchor) below ``heading``. */
+function sectionEnd(heading) {
+  const top = heading.getBoundingClientRect().top;
+  let end = Infinity;
+  for (const next of document.querySelectorAll("h1[id], h2[id]")) {
+    const box = next.getBoundingClientRect();
+    if (next !== heading && box.height > 0 && box.top > top + 1) end = Math.min(end, box.top);
+  }
+  return end;
+}
+
+/** The first live view (a component drawing a chart) in a section: below its heading, above the next
+ * section's — never a view of a later section (`section=manifold` once landed on the interpolation). */
 function firstView(heading) {
   const top = heading.getBoundingClientRect().top;
+  const end = sectionEnd(heading);
   for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
     const root = host.shadowRoot;
-    if (root && root.querySelector("canvas.live-plot") && host.getBoundingClientRect().top >= top) return host;
+    const at = host.getBoundingClientRect().top;
+    if (root && root.querySelector("canvas.live-plot") && at >= top && at < end) return host;
   }
   return null;
 }
 
 export function mount(component) {
   const name = viewData(component)?.section;
-  if (!name || done === name) return () => {};
-  done = name;
+  const slack = viewData(component)?.slack ?? 80; // how far below the top the heading may stay
+  const where = `${window.location.pathname}#${name}`; // the same anchor on another page scrolls there too
+  if (!name || done === where) return () => {};
+  done = where;
   const started = performance.now();
   let height = 0, changed = started;
   // Charts and images above the section keep arriving after it appears and push it down: keep it
@@ -33,6 +49,7 @@ export function mount(component) {
     if (reader) return;
     const target = document.getElementById(name);
     if (target) {
+      if (slack < 60) target.style.scrollMarginTop = "0px"; // Streamlit keeps anchors 60 px below the top
       const top = target.getBoundingClientRect().top;
       const view = presenting() ? firstView(target) : null;
       if (view) {
@@ -41,12 +58,12 @@ export function mount(component) {
         const box = view.getBoundingClientRect();
         if (Math.round(box.height) !== height) { height = Math.round(box.height); changed = performance.now(); }
         if (box.bottom - top <= window.innerHeight - 8) {
-          if (top < 0 || top > 80) target.scrollIntoView({ block: "start", behavior: "auto" });
+          if (top < 0 || top > slack) target.scrollIntoView({ block: "start", behavior: "auto" });
         } else if (box.bottom > window.innerHeight + 0.5 || box.bottom < window.innerHeight - 24 || box.top < -0.5) {
           // its bottom at the screen's bottom; a view taller than the screen shows its top instead
           view.scrollIntoView({ block: box.height <= window.innerHeight ? "end" : "start", behavior: "auto" });
         }
-      } else if (top < 0 || top > 80) {
+      } else if (top < 0 || top > slack) {
         target.scrollIntoView({ block: "start", behavior: "auto" });
       }
     }

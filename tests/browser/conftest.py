@@ -58,6 +58,17 @@ def app_url():
         yield base
 
 
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """`python -m deploy.serve --replicas 2` serving app.py (HAProxy, Redis, two replicas), started once
+    for the session and shared by the tests that need replicas → (HAProxy's port, the status file).
+    A test may SIGKILL a replica: the launcher restarts it."""
+    from tests.test_deploy import launcher
+
+    with launcher(tmp_path_factory.mktemp("cluster"), replicas=2, script="app.py") as (_, port, status):
+        yield port, status
+
+
 @pytest.fixture
 def page(contexts):
     """A fresh desktop page (1400×900, en-US) with ``page.js_errors`` and ``page.runs``."""

@@ -4,12 +4,15 @@ through with the arrow keys, predict-then-reveal, and the share control's QR cod
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError
 
 from harness.browser import wait_settled
 from tests.browser.conftest import PROJECTOR
 from tests.browser.layout import PICTURE_JS
 from ui.i18n import catalogue
 from ui.lesson import STEPS
+from ui.registry import built_pages
+from ui.share import page_sections
 
 pytestmark = pytest.mark.browser
 KL_STEP = 1 + [s.key for s in STEPS].index("kl")
@@ -52,18 +55,38 @@ def lesson(request, contexts, app_url):
     page.close()
 
 
+# The revealed step's "why" paragraph (views/lesson.py's `lesson_why` container) whole on the screen.
+WHY_JS = """() => {
+  const texts = [...document.querySelectorAll('.st-key-lesson_why [data-testid="stMarkdownContainer"]')];
+  if (!texts.length) return false;
+  const inside = (r) => r.top >= 0 && r.bottom <= innerHeight + 0.5;
+  return texts.every((e) => inside(e.getBoundingClientRect()));
+}"""
+
+
+WHY_BOXES_JS = """() => [...document.querySelectorAll('.st-key-lesson_why [data-testid="stMarkdownContainer"]')]
+  .map((e) => { const r = e.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; })"""
+
+
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
 def test_every_lesson_step_reveals_its_picture_on_one_screen(lesson, number):
     """A class run from /lesson alone, stepping with →: after any answer, the step's picture (a live
-    view with its own controls, or the VAE step's posterior chart) is whole on the 1280×720 screen
-    without scrolling."""
+    view with its own controls, or the VAE step's posterior chart) and the paragraph that explains it
+    are whole on the 1280×720 screen without scrolling (the options give the paragraph their place)."""
     lesson.go(number)
     page = lesson.page
-    page.get_by_role("radio").first.check(force=True)
+    # a click event on the input itself: a pointer click at its place can miss while the step's lead
+    # (step 5's digit) still moves the layout
+    page.get_by_role("radio").first.dispatch_event("click")
     wait_settled(page)
     page.get_by_role("button", name=catalogue(lesson.lang)["lesson.reveal"]).click()
     wait_settled(page)
     page.wait_for_function(PICTURE_JS, timeout=20_000)
+    try:  # … and the paragraph that says why, with it
+        page.wait_for_function(WHY_JS, timeout=20_000)
+    except TimeoutError as error:
+        boxes = page.evaluate(WHY_BOXES_JS)
+        raise AssertionError(f"the why paragraph is off the {PROJECTOR['viewport']} screen: {boxes}") from error
     assert not page.js_errors, page.js_errors
 
 
@@ -106,23 +129,49 @@ def test_share_shows_a_qr_code_of_this_exact_view(page, app_url):
     assert image.get_attribute("src").startswith("data:image/svg+xml")
 
 
-@pytest.mark.parametrize(
-    ("path", "anchor"),
-    [
-        ("gaussian-kl", "vae"),
-        ("elbo", "ledger"),
-        ("latent", "ledger"),
-        ("monte-carlo", "iwae"),
-        ("reparameterization", "vae"),
-    ],
-)
-def test_section_link_scrolls_to_its_section(projector, app_url, path, anchor):
+# Where a `section=` link landed: its own heading on the screen, or (presenter mode, a section whose live
+# view cannot fit under its heading) its heading just above the screen with its own section filling at
+# least the upper half of it — never a later section (`section=manifold` once landed on the interpolation,
+# `section=graphs` on the samples).
+LANDED_JS = """(name) => {
+  const h = document.getElementById(name);
+  if (!h) return false;
+  const r = h.getBoundingClientRect();
+  if (r.top >= 0 && r.bottom <= innerHeight) return true;
+  const next = [...document.querySelectorAll('h1[id], h2[id]')].map((e) => e.getBoundingClientRect())
+    .filter((b) => b.height > 0 && b.top > r.top + 1).map((b) => b.top);
+  return r.top < 0 && Math.min(Infinity, ...next) > innerHeight / 2;
+}"""
+SCROLL_JS = """async (name) => {
+  window.dispatchEvent(new KeyboardEvent("keydown"));  // the last link's scroll stops holding (a reader)
+  window.scrollTo(0, 0);
+  const boxes = '[data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"]';
+  for (const e of document.querySelectorAll(boxes)) e.scrollTop = 0;
+  const m = await import(new URL("app/static/live/section.js", location.href).href);
+  m.mount({data: [{section: name}]});
+}"""
+
+
+@pytest.mark.parametrize("info", built_pages(), ids=lambda info: info.url_path)
+def test_every_section_link_lands_on_its_own_section(projector, app_url, info):
+    """The share menu lists every section of the page (its anchored headers, read from the page's
+    file), and each link scrolls to its own section on the 1280×720 projector (one page load per page:
+    the section script runs once per link on the settled page)."""
+    sections = page_sections(info.url_path)
+    assert sections, info.url_path  # every page has its parts
     page = projector
-    page.goto(f"{app_url}/{path}?lang=en&section={anchor}")
+    first = sections[-1][0]  # opened by its link: the page's own URL writes keep it
+    page.goto(f"{app_url}/{info.url_path}?lang=zh&present=1&section={first}")
     wait_settled(page)
-    page.wait_for_function(
-        "(id) => { const e = document.getElementById(id); if (!e) return false;"
-        " const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
-        arg=anchor,
-    )  # in view (a section near the page's end cannot reach the top)
-    assert f"section={anchor}" in page.url  # the short link survives the page's own URL writes
+    page.wait_for_function(LANDED_JS, arg=first, timeout=20_000)
+    assert f"section={first}" in page.url
+    page.get_by_role("button", name=re.compile(catalogue("zh")["common.share"])).click()
+    links = page.locator('[data-testid="stPopoverBody"] a[href*="section="]')
+    links.nth(len(sections) - 1).wait_for()
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert [re.search(r"section=([a-z0-9-]+)", h).group(1) for h in hrefs] == [a for a, _ in sections]
+    assert all("present=" not in h and f"/{info.url_path}?" in h for h in hrefs)  # for phones
+    page.keyboard.press("Escape")
+    for anchor, _ in sections[:-1]:
+        page.evaluate(SCROLL_JS, anchor)
+        page.wait_for_function(LANDED_JS, arg=anchor, timeout=10_000)

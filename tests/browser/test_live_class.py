@@ -21,6 +21,7 @@ import pytest
 
 from harness.browser import wait_settled
 from harness.server import ROOT, streamlit_server
+from tests.browser.test_classroom import LANDED_JS
 from ui.i18n import catalogue
 from ui.lesson import STEPS
 
@@ -84,6 +85,12 @@ def test_state_vote_and_teacher_routes(app_url):
     assert teach(app_url, code, secret, action="reveal")["counts"] == {"1": [1, 0, 2]}
     status, phone, _ = call(app_url, f"/{code}")
     assert phone["revealed"] and phone["counts"] == {"1": [1, 0, 2]}
+    # a phone's retry of a vote that was counted (its reply lost) is acknowledged after the reveal;
+    # a new answer is refused
+    vote = {"token": "phone-token-000000", "question": "kl", "round": 1}
+    assert call(app_url, f"/{code}/vote", {**vote, "option": 2})[0] == 200
+    assert call(app_url, f"/{code}/vote", {**vote, "option": 1})[0] == 409
+    assert call(app_url, f"/{code}")[1]["counts"] == {"1": [1, 0, 2]}
 
 
 def test_forged_teacher_requests_are_refused(app_url):
@@ -464,6 +471,33 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
             assert status == 403
         assert call(app_url, f"/{code}")[1]["step"] == 2
 
+        # the teacher opens the step's full page: the phones follow to its page and section; one explores
+        # there; the teacher (language switched on the projector) comes back by the step's link, and so do they
+        page_url = re.compile(rf"/elbo\?(.*&)?class={code}(&|$)")
+        teacher.get_by_role("link", name=re.compile(re.escape(strings["lesson.open_page"].split("{")[0]))).click()
+        teacher.wait_for_url(re.compile(r"/elbo\?(.*&)?section=ledger"))
+        for page in phones:
+            page.wait_for_url(page_url, timeout=30_000)
+            page.wait_for_function(LANDED_JS, arg="ledger", timeout=30_000)
+        assert call(app_url, f"/{code}")[1]["page"] == "elbo"
+        phones[2].get_by_role("button", name=strings["classroom.phone.explore"]).click()
+        phones[2].get_by_text(strings["classroom.phone.exploring"]).wait_for()
+        _key(teacher, "present_lang").click()  # the sidebar's language switch is hidden on the projector
+        back = teacher.get_by_role("link", name=catalogue("zh")["lesson.back_to_step"].format(n=2))
+        back.wait_for(timeout=30_000)
+        box = back.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 720  # on the screen, wherever the page scrolled
+        back.click()
+        teacher.get_by_role("heading", name=_lesson_header(2, "zh")).wait_for(timeout=30_000)
+        _key(teacher, "present_lang").click()
+        teacher.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+        for page in phones[:2]:
+            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+            assert f"class={code}" in page.url
+        assert "/elbo" in phones[2].url  # exploring: it stays where it is
+        phones[2].get_by_role("button", name=strings["classroom.phone.back"]).click()
+        phones[2].get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+
         explorer = phones[0]
         explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
         _key(explorer, "lesson_next").wait_for()  # alone: its own previous / next
@@ -535,3 +569,78 @@ def test_clicker_keys_change_the_step_wherever_focus_is_and_back_keeps_the_answe
         assert "present=" not in code and f"step={KL_STEP + 1}" in code  # the shared link is for phones
     finally:
         context.close()
+
+
+# ------------------------------------------------------------- two replicas, HAProxy and Redis
+def _replica_cookie(base: str, avoid: str | None, timeout_s: float = 90.0) -> tuple[str, str]:
+    """(replica name, its sticky cookie value) of a replica other than ``avoid``: HAProxy balances a
+    request without the cookie to some replica and sets its cookie (a replica killed by another test
+    may still be restarting: keep asking)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=5) as response:
+                name = response.headers.get("x-replica")
+                cookie = " ".join(response.headers.get_all("set-cookie") or [])  # Streamlit sets its own too
+        except OSError:
+            name, cookie = None, ""
+        found = re.search(r"STREAMLIT_REPLICA=([^;]+)", cookie)
+        if name and found and name != avoid:
+            return name, found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no replica but {avoid} answered within {timeout_s:.0f} s")
+
+
+def test_a_class_across_two_replicas_behind_haproxy_with_redis(chromium, cluster):
+    """The teacher's tab on one replica, a phone pinned (by HAProxy's sticky cookie) to the other: the
+    class lives in Redis, so the phone follows the teacher's step, its vote reaches the teacher's
+    projector, and the reveal reaches the phone."""
+    port, _ = cluster
+    base = f"http://127.0.0.1:{port}"
+    strings = catalogue("en")
+    contexts = []
+    try:
+        replicas = {}
+        for role in ("teacher", "phone"):
+            name, value = _replica_cookie(base, avoid=next(iter(replicas.values()), None))
+            options = (
+                {"viewport": {"width": 1280, "height": 720}}
+                if role == "teacher"
+                else {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+            )
+            context = chromium.new_context(locale="en-US", **options)
+            context.add_cookies([{"name": "STREAMLIT_REPLICA", "value": value, "url": base}])
+            contexts.append(context)
+            replicas[role] = name
+        assert replicas["teacher"] != replicas["phone"]
+        seen = {"teacher": set(), "phone": set()}
+        teacher, phone = (context.new_page() for context in contexts)
+        for role, page in (("teacher", teacher), ("phone", phone)):
+            page.on("response", lambda r, role=role: seen[role].add(r.headers.get("x-replica")))
+
+        teacher.goto(f"{base}/lesson?lang=en&present=1&step=1")
+        wait_settled(teacher)
+        _key(teacher, "lesson_class_start").click()
+        code = teacher.locator('[data-testid="stMetricValue"]').inner_text(timeout=30_000).strip()
+        _key(teacher, "lesson_class_join_hide").click()
+        teacher.get_by_role("heading", name=_lesson_header(1)).wait_for(timeout=30_000)
+
+        phone.goto(f"{base}/lesson?lang=en&class={code}")
+        wait_settled(phone)
+        phone.get_by_role("heading", name=_lesson_header(1)).wait_for(timeout=30_000)
+        teacher.keyboard.press("ArrowRight")
+        phone.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+        phone.locator('[data-testid="live-class"] button[data-option="2"]').click()
+        phone.get_by_text(strings["classroom.phone.voted"]).wait_for(timeout=30_000)
+        answered = strings["classroom.phone.answered"].format(round=1, n=1)
+        teacher.get_by_test_id("live-class-answered").filter(has_text=answered).wait_for(timeout=30_000)
+        teacher.get_by_role("button", name=strings["classroom.reveal"]).click()
+        answer = strings[f"lesson.{STEPS[1].key}_{STEPS[1].correct}"]
+        phone.get_by_text(strings["classroom.answer"].format(answer=answer)).wait_for(timeout=30_000)
+        assert phone.locator('[data-testid="live-class-counts"] .lc-num').all_inner_texts() == ["0", "0", "1"]
+        # every response each tab got came from its own replica: the class crossed them through Redis
+        assert seen["teacher"] - {None} == {replicas["teacher"]}, seen
+        assert seen["phone"] - {None} == {replicas["phone"]}, seen
+    finally:
+        for context in contexts:
+            context.close()

@@ -45,6 +45,20 @@ def teach(action: str, **args) -> dict | None:
         return None
 
 
+def teach_page(page: str, section: str = "") -> None:
+    """The teacher opened ``page`` (a url_path) at ``section``: the class goes there (the step and
+    its question stay), unless it is there already (no version bump, no phone woken)."""
+    made = teacher_class()
+    if made is None:
+        return
+    try:
+        now = get_store().view(made.code, made.secret)
+        if not now["ended"] and (now["page"], now["section"]) != (page, section):
+            get_store().move(made.code, made.secret, page=page, section=section)
+    except ClassError:
+        pass
+
+
 def end_class() -> None:
     made = st.session_state.pop(TEACHER_KEY, None)
     if made is not None:

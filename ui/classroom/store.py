@@ -327,7 +327,9 @@ class ClassStore(ABC):
 
     def vote(self, code: str, token: str, question: str, rnd: int, option: int) -> dict:
         """One phone's answer to ``question`` in round ``rnd``: option index ``option``. The same
-        ``token`` voting again in the same round changes its answer (never counted twice)."""
+        ``token`` voting again in the same round changes its answer (never counted twice). The
+        same vote sent again is acknowledged even once voting has closed (revealed, moved on, ended):
+        a phone that lost the reply to its first try must not be told its counted vote was refused."""
         code = normalize_code(code)
         question, rnd, option, token = _vote_args(question, rnd, option, token)
         self._vote(code, question, rnd, option, token)
@@ -393,6 +395,10 @@ class MemoryClassStore(ClassStore):
         with self._lock:
             record = self._live(code)
             fields, q = record.fields, f"q.{question}."
+            key, base = f"{question}.{rnd}.{token}", f"{question}.{rnd}."
+            old = record.votes.get(key)
+            if old == option:  # a re-sent vote (its answer was lost): counted already, whatever happened since
+                return
             if fields.get("ended") == "1":
                 raise Conflict("the class has ended")
             if fields.get("question") != question or fields.get(q + "round") != str(rnd):
@@ -401,10 +407,6 @@ class MemoryClassStore(ClassStore):
                 raise Conflict("voting is closed")
             if not 0 <= option < _int(fields, q + "options"):
                 raise BadRequest("no such option")
-            key, base = f"{question}.{rnd}.{token}", f"{question}.{rnd}."
-            old = record.votes.get(key)
-            if old == option:
-                return
             record.votes[key] = option
             counts = record.counts
             if old is not None:
@@ -425,6 +427,9 @@ return 1
 # Returns 1 counted/changed, 0 unchanged, negative: refused (see _VOTE_ERRORS).
 _VOTE_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local base = ARGV[1] .. '.' .. ARGV[2] .. '.'
+local old = redis.call('HGET', KEYS[2], base .. ARGV[4])
+if old == ARGV[3] then return 0 end
 if redis.call('HGET', KEYS[1], 'ended') == '1' then return -2 end
 local q = 'q.' .. ARGV[1] .. '.'
 if redis.call('HGET', KEYS[1], 'question') ~= ARGV[1] or redis.call('HGET', KEYS[1], q .. 'round') ~= ARGV[2] then
@@ -433,9 +438,6 @@ end
 if redis.call('HGET', KEYS[1], q .. 'voting') ~= '1' then return -4 end
 local option = tonumber(ARGV[3])
 if option < 0 or option >= tonumber(redis.call('HGET', KEYS[1], q .. 'options') or '0') then return -5 end
-local base = ARGV[1] .. '.' .. ARGV[2] .. '.'
-local old = redis.call('HGET', KEYS[2], base .. ARGV[4])
-if old == ARGV[3] then return 0 end
 redis.call('HSET', KEYS[2], base .. ARGV[4], ARGV[3])
 if old then redis.call('HINCRBY', KEYS[3], base .. old, -1) end
 redis.call('HINCRBY', KEYS[3], base .. ARGV[3], 1)

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.classroom import session
 from ui.classroom.http import API
 from ui.classroom.store import ClassError, get_store, normalize_code
 from ui.i18n import catalogue, current_lang
 from ui.live import register
+from ui.registry import LESSON, built_pages
+from ui.state import note_written
 
 _CLASS = register("class")
 PHONE_STRINGS = (
@@ -108,3 +111,62 @@ def join_panel(code: str, join_url: str, *, qr_width: int = 420) -> None:
         st.metric(t("classroom.code_label"), code)  # metric type: large, larger still in presenter mode
         st.markdown(t("classroom.join_help", url=join_url, code=code))  # the whole link: there is no code field
         st.caption(t("classroom.nothing_personal", hours=f"{get_store().ttl_s / 3600:g}"))
+
+
+RETURN_KEY = "lesson_return"  # the lesson step this tab last showed (views/lesson.py sets it)
+
+
+def _page_by_path(url_path: str):
+    for info in (LESSON, *built_pages()):
+        if info.url_path == url_path:
+            return info
+    return None
+
+
+def follow_teacher(view: dict, code: str, here: str) -> None:
+    """A phone that follows ``view``'s class goes to the teacher's page (``st.switch_page``, which
+    stops this run) and section; ``here`` is this page's url_path. A class that has not left the
+    lesson (page "" or "lesson") keeps the phone on the lesson."""
+    target = view.get("page") or LESSON.url_path
+    section = view.get("section") or ""
+    if target != here:
+        info = _page_by_path(target)
+        if info is not None:
+            params = {session.CLASS_PARAM: code}
+            if section and target != LESSON.url_path:
+                params["section"] = section
+            st.switch_page(info.file, query_params=params)
+    elif section and here != LESSON.url_path and st.query_params.get("section") != section:
+        st.query_params["section"] = section  # app.py's section scroll (static/live/section.js) takes it
+
+
+def class_on_page(here: str, top) -> None:
+    """The live class on a full page (app.py, before the page runs; the lesson has its own).
+
+    The teacher's tab: opening a page (and section) moves the class there, and ``top`` (the
+    presenter row, or the page's top) gets a link back to the lesson's step. A phone with
+    ``?class=``: the class bar on top and, while it follows, the teacher's page and section."""
+    if here == LESSON.url_path:
+        return
+    from ui.i18n import t
+
+    back = st.session_state.get(RETURN_KEY)
+    if back:  # the step this tab came from, with its answer and reveal (session state keeps them)
+        top.container(key="lesson_back").page_link(  # fixed on the projector (static/live/present.css)
+            LESSON.file, label=t("lesson.back_to_step", n=back), icon="↩️", query_params={"step": str(back)}
+        )
+    teacher = session.teacher_class()
+    if teacher is not None:
+        if here:  # the home page is no place to take a class
+            session.teach_page(here, st.query_params.get("section") or "")
+        return
+    if st.query_params.get(session.CLASS_PARAM) is None:
+        return
+    note_written(session.CLASS_PARAM)  # a phone keeps ?class= on every page it follows the class to
+    code, bad = session.joined_code()
+    if code is None:
+        st.error(t("classroom.bad_code", code=bad), icon="⚠️")
+        return
+    view = class_bar(code)
+    if view is not None and not view["ended"] and following(code):
+        follow_teacher(view, code, here)
