@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from tests.mc_reference import iwae_runs
 from ui.i18n import catalogue
 from vae_core.monte_carlo import convergence, estimator_repeats, exact_moments
@@ -32,8 +32,9 @@ def metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
 
+@pytest.mark.shares_render(file=PAGE)
 def test_defaults_and_url():
-    at = open_page(PAGE, "en")
+    at = rendered(PAGE, "en")
     assert_clean(at)
     assert {
         k: at.query_params[k] for k in ("target", "L", "runs", "seed", "Lhist", "x", "w", "noise", "qmu", "qsigma")
