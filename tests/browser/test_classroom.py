@@ -38,6 +38,10 @@ class Lesson:
             page.wait_for_url(re.compile(rf"step={number}(&|$)"))
         else:
             page.goto(f"{self.app_url}/lesson?lang={self.lang}&present=1&step={number}")
+        # The step's own heading (st.header's anchor step-N): after →, the URL can change before the
+        # rerun it asks for is on the websocket, and the page then looks settled on the previous step
+        # (a loaded machine showed it: the next test clicked that step's answered radio).
+        page.locator(f'[id="step-{number}"]').wait_for()
         wait_settled(page)
         self.step = number
 
@@ -72,6 +76,7 @@ def test_left_arrow_steps_back(lesson):
     lesson.page.evaluate("() => document.activeElement && document.activeElement.blur()")
     lesson.page.keyboard.press("ArrowLeft")
     lesson.page.wait_for_url(re.compile(rf"step={len(STEPS) - 1}(&|$)"))
+    lesson.page.locator(f'[id="step-{len(STEPS) - 1}"]').wait_for()
     wait_settled(lesson.page)
     lesson.step = len(STEPS) - 1
 
