@@ -51,7 +51,7 @@ _SHARED_SCOPES = ("module", "class", "package")
 
 def xdist_group_of(item) -> str | None:
     """The xdist group of a test: the page render it shares (tests.apptest.rendered), or its module plus
-    the params of its module-level fixtures, or None (scheduled alone)."""
+    the params of its module-level fixtures, or None (scheduled alone). Never contains "[" or "]"."""
     module = item.nodeid.split("::", 1)[0]
     callspec = getattr(item, "callspec", None)
     shares = item.get_closest_marker("shares_render")
@@ -77,7 +77,9 @@ def xdist_group_of(item) -> str | None:
     if not shared:
         return None
     params = [f"{name}={callspec.indices[name]}" for name in shared if callspec and name in callspec.indices]
-    return module + ("[" + ",".join(params) + "]" if params else "")
+    # no brackets in a group name: xdist takes the text after the last "@" as the group only when no "]"
+    # follows it (a parametrized test's id ends in "]")
+    return module + "".join(f"::{param}" for param in params)
 
 
 @pytest.hookimpl(tryfirst=True)
