@@ -32,9 +32,8 @@ _RENDERED: dict[tuple, tuple[AppTest, object]] = {}
 def rendered(file: str, lang: str = "en", **params: str) -> AppTest:
     """``open_page(file, lang, **params)``, run once per test process and shared by every test that
     asks for the same page, language and parameters (an AppTest render costs seconds of CPU).
-    Read it only: set no widget and call no ``run()`` on it (use ``open_page`` for that). Tests that
-    call this are marked ``pytest.mark.shares_render`` so that pytest-xdist runs them on one worker
-    (tests/conftest.py)."""
+    Read it only: set no widget and call no ``run()`` on it (use ``open_page`` for that). Each xdist
+    worker has its own cache (a module's tests run on one worker: ``--dist loadfile``)."""
     key = (file, lang, tuple(sorted((k, str(v)) for k, v in params.items())))
     if key not in _RENDERED:
         at = open_page(file, lang, **params)

@@ -29,7 +29,6 @@ def _id(value) -> str:
     return value.removeprefix("views/").removesuffix(".py") if isinstance(value, str) else ",".join(value) or "defaults"
 
 
-@pytest.mark.shares_render
 @pytest.mark.parametrize(("file", "params"), CASES, ids=_id)
 def test_every_plotly_figure_is_valid(file, params):
     at = open_page(file, "en", **params) if params else rendered(file, "en")

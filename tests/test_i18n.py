@@ -87,7 +87,6 @@ def test_a_missing_key_raises_under_tests_and_degrades_in_production(monkeypatch
     assert i18n.t("kl.no_such_key") == "⟦kl.no_such_key⟧"
 
 
-@pytest.mark.shares_render
 @pytest.mark.parametrize("page", [p for p in PAGES if p.live_views], ids=lambda p: p.slug)
 def test_live_views_are_sent_every_string_their_script_reads(page):
     """Each ``text.<name>`` that static/live/<view>.js reads is in the ``text`` the page sends it."""

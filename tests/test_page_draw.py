@@ -19,7 +19,6 @@ def ledger(at) -> dict[str, float]:
     }
 
 
-@pytest.mark.shares_render(file=PAGE)
 def test_starter_digit_ledger_obeys_the_bound():
     at = rendered(PAGE, "en")
     assert_clean(at)

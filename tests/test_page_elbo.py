@@ -47,7 +47,6 @@ def test_issue_link_reproduces_the_view_and_agrees_with_quadrature():
     assert any(f"{lp:.4f}={lower:.4f}+{kl:.4f}" in el.value for el in at.get("latex"))
 
 
-@pytest.mark.shares_render(file=PAGE, lang="zh")
 def test_defaults_in_chinese():
     at = rendered(PAGE, "zh")
     assert ledger(at) == pytest.approx(

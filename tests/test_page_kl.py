@@ -22,7 +22,6 @@ def test_shared_link_reproduces_the_view():
     assert at.session_state["kl_sigma1"] == 0.7  # the live view starts from it
 
 
-@pytest.mark.shares_render(file=PAGE, lang="zh")
 def test_defaults():
     at = rendered(PAGE, "zh")
     assert metric_value(at, "KL(p‖q)") == pytest.approx(float(kl_normal(0, 1, 1, 1.5)), abs=5e-5)

@@ -240,7 +240,6 @@ def test_no_page_imports_pandas():
     assert [line for line in lines if line.endswith("True")] == []
 
 
-@pytest.mark.shares_render(file=PAGE)
 def test_model_card_numbers_are_shown():
     from vae_core.checkpoint import load_model_card
 

@@ -32,7 +32,6 @@ def metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
 
-@pytest.mark.shares_render(file=PAGE)
 def test_defaults_and_url():
     at = rendered(PAGE, "en")
     assert_clean(at)

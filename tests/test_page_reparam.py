@@ -37,7 +37,6 @@ def variance_table(at) -> str:
     return next(m.value for m in at.markdown if m.value.startswith(f"| {EN['reparam.col_estimator']} | Var ∂μ"))
 
 
-@pytest.mark.shares_render(file=PAGE, lang="zh")
 def test_defaults_show_the_smooth_case():
     at = rendered(PAGE, "zh")
     assert_clean(at)

@@ -23,7 +23,6 @@ def holdout_at(epoch: int) -> dict:
     return {key: float(ARRAYS[f"holdout_{key}"][i]) for key in ("elbo", "recon", "kl")}
 
 
-@pytest.mark.shares_render(file=PAGE)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_default_is_the_finished_run(lang):
     at = rendered(PAGE, lang)

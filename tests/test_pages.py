@@ -13,7 +13,6 @@ PAGES = [HOME, *built_pages()]
 GARBAGE = ["abc", "nan", "inf", "-1", "0", "1e308", "", "<script>alert(1)</script>"]
 
 
-@pytest.mark.shares_render
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.slug)
 def test_page_renders(page, lang):
@@ -26,7 +25,6 @@ def test_page_renders(page, lang):
     assert not at.warning, [w.value for w in at.warning]
 
 
-@pytest.mark.shares_render(lang="zh")
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.slug)
 def test_no_hard_coded_english_in_chinese(page):
     """Render zh: no visible string may carry English words (math and names excepted)."""
@@ -40,13 +38,11 @@ def page_params(page) -> list[str]:
     return sorted(set(rendered(page.file, "en").query_params) - {"lang"})
 
 
-@pytest.mark.shares_render
 @pytest.mark.parametrize("page", built_pages(), ids=lambda p: p.slug)
 def test_page_mirrors_state_in_url(page):
     assert page_params(page), f"{page.file} writes no URL parameters"
 
 
-@pytest.mark.shares_render
 @pytest.mark.parametrize("garbage", GARBAGE)
 @pytest.mark.parametrize("page", built_pages(), ids=lambda p: p.slug)
 def test_garbage_url_params(page, garbage):

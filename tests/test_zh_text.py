@@ -202,7 +202,6 @@ def _leftovers(at) -> list[str]:
     return sorted({f"{sorted(_english(text))}: {text[:70]}" for text in texts if _english(text)})
 
 
-@pytest.mark.shares_render(lang="zh")
 @pytest.mark.parametrize("page", [HOME, *built_pages()], ids=lambda p: p.slug)
 def test_zh_page_shows_no_english(page):
     at = rendered(page.file, "zh")
