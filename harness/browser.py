@@ -151,7 +151,8 @@ class ContextPool:
         self._contexts.clear()
 
 
-# The DOM half of "settled": the script has stopped, no element is still a loading skeleton, every
+# The DOM half of "settled": the script has stopped, no element is still a loading skeleton or a stale
+# element of an earlier run (Streamlit fades those: axe then measured the faded captions' contrast), every
 # plotly chart has drawn its SVG, every live view has mounted (plot.js mountOnce sets __liveView on
 # its shadow root; the page-wide presenter and section components have no view) and drawn each of its
 # visible charts once (Plot.draw sizes the canvas), and the web fonts have loaded.
@@ -159,6 +160,7 @@ SETTLED_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]')) return false;
+  if (document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')) return false;
   const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]');
   for (const c of charts) { if (!c.querySelector('.main-svg')) return false; }
   for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {

@@ -76,8 +76,25 @@ def stop(proc: subprocess.Popen) -> None:
 def streamlit_server(
     script: str | Path = "app.py", port: int | None = None, timeout: float = 60.0, extra_args: tuple[str, ...] = ()
 ) -> Iterator[str]:
-    """Start `streamlit run script` on a free port; yield its base URL; stop it after."""
-    port = port or free_port()
+    """Start `streamlit run script` on a free port; yield its base URL; stop it after. A port picked here
+    may be taken by another process (another xdist worker's server) before streamlit binds it: then
+    streamlit exits at once and the start is retried on another free port."""
+    for attempt in range(3):
+        try:
+            proc, base, log = _start(script, port or free_port(), timeout, extra_args)
+        except RuntimeError:  # exited before answering
+            if port is not None or attempt == 2:
+                raise
+            continue
+        break
+    try:
+        yield base
+    finally:
+        stop(proc)
+        log.close()
+
+
+def _start(script, port: int, timeout: float, extra_args: tuple[str, ...]):
     cmd = [
         sys.executable,
         "-m",
@@ -92,12 +109,13 @@ def streamlit_server(
         "false",
         *extra_args,
     ]
-    log = open(os.devnull, "w")  # noqa: SIM115 - closed in finally
+    log = open(os.devnull, "w")  # noqa: SIM115 - closed by the caller (or on a failed start)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(proc, base, timeout, poll=0.2)
-        yield base
-    finally:
+    except BaseException:
         stop(proc)
         log.close()
+        raise
+    return proc, base, log

@@ -26,6 +26,25 @@ def open_page(file: str, lang: str = "en", **params: str) -> AppTest:
     return at.run()
 
 
+_RENDERED: dict[tuple, tuple[AppTest, object]] = {}
+
+
+def rendered(file: str, lang: str = "en", **params: str) -> AppTest:
+    """``open_page(file, lang, **params)``, run once per test process and shared by every test that
+    asks for the same page, language and parameters (an AppTest render costs seconds of CPU).
+    Read it only: set no widget and call no ``run()`` on it (use ``open_page`` for that). Each xdist
+    worker has its own cache (a module's tests run on one worker: ``--dist loadfile``)."""
+    key = (file, lang, tuple(sorted((k, str(v)) for k, v in params.items())))
+    if key not in _RENDERED:
+        at = open_page(file, lang, **params)
+        _RENDERED[key] = (at, at._tree)
+    at, tree = _RENDERED[key]
+    # each run() replaces the element tree: a test that reran a shared render would change what the
+    # next test reads
+    assert at._tree is tree, f"a test reran the shared render of {key}; use open_page() to change a page"
+    return at
+
+
 def assert_clean(at: AppTest) -> None:
     """No exception element and no uncaught error on the page."""
     assert not at.exception, [e.value for e in at.exception]

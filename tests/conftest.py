@@ -9,6 +9,12 @@ import pytest
 # ui.i18n.t() raises for a missing key instead of showing ⟦key⟧, here and in the streamlit servers
 # the browser tests start (they inherit the environment).
 os.environ["ELBO_STRICT_I18N"] = "1"
+# One torch (OpenMP) thread in every test process and the servers they start, set before torch is
+# imported: the suite runs on two xdist workers on two cores, and a second thread per process only
+# oversubscribes them (a 12-digit DDPM bound took ~46 s of CPU on two threads, 2.4 s on one).
+# Tests that check thread handling set their own counts.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 @pytest.fixture(scope="module")

@@ -92,9 +92,9 @@ def test_live_views_are_sent_every_string_their_script_reads(page):
     """Each ``text.<name>`` that static/live/<view>.js reads is in the ``text`` the page sends it."""
     import json
 
-    from tests.apptest import assert_clean, open_page
+    from tests.apptest import assert_clean, rendered
 
-    at = open_page(page.file, "en")
+    at = rendered(page.file, "en")
     assert_clean(at)
     sent: dict[str, set[str]] = {view: set() for view in page.live_views}
     for element in at.get("bidi_component"):

@@ -71,8 +71,12 @@ def test_fresh_model_uses_its_own_generator_only():
 def test_live_training_reports_every_epoch_on_one_thread():
     cfg = live_training.LiveConfig(beta=1.0, max_epochs=2, subset=100, manifold_n=3, eval_samples=2, device="cpu")
     threads = torch.get_num_threads()
-    first = list(live_training.live_training(cfg, TINY))
-    assert torch.get_num_threads() == threads  # restored when the generator finishes
+    torch.set_num_threads(2)  # not the one thread the tests run on: the restore below is then visible
+    try:
+        first = list(live_training.live_training(cfg, TINY))
+        assert torch.get_num_threads() == 2  # restored when the generator finishes
+    finally:
+        torch.set_num_threads(threads)
     assert [r.epoch for r in first] == [0, 1, 2]
     assert all(r.threads == 1 and r.device == "CPU" for r in first)
     last = first[-1].snapshot

@@ -3,7 +3,7 @@ garbled), and the upload messages."""
 
 import pytest
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from ui.draw_data import MAX_UPLOAD_MB
 from vae_core.preprocess import binarize, pack, preprocess_strokes, starter_packed, unpack
 
@@ -20,7 +20,7 @@ def ledger(at) -> dict[str, float]:
 
 
 def test_starter_digit_ledger_obeys_the_bound():
-    at = open_page(PAGE, "en")
+    at = rendered(PAGE, "en")
     assert_clean(at)
     assert at.query_params["draw"] == starter_packed()
     numbers = ledger(at)

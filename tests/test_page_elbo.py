@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from vae_core.jensen import lognormal, two_point
 from vae_core.toy_model import (
     ascend_elbo,
@@ -48,7 +48,7 @@ def test_issue_link_reproduces_the_view_and_agrees_with_quadrature():
 
 
 def test_defaults_in_chinese():
-    at = open_page(PAGE, "zh")
+    at = rendered(PAGE, "zh")
     assert ledger(at) == pytest.approx(
         (float(log_evidence(1.5, 1, 0.5)), float(elbo(1.5, 1, 0.5, 0, 1)), float(posterior_kl(1.5, 1, 0.5, 0, 1))),
         abs=5e-5,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from vae_core.gaussian import kl_normal
 
 PAGE = "views/gaussian_kl.py"
@@ -23,7 +23,7 @@ def test_shared_link_reproduces_the_view():
 
 
 def test_defaults():
-    at = open_page(PAGE, "zh")
+    at = rendered(PAGE, "zh")
     assert metric_value(at, "KL(p‖q)") == pytest.approx(float(kl_normal(0, 1, 1, 1.5)), abs=5e-5)
 
 

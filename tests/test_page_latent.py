@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.apptest import ROOT, assert_clean, metric_value, open_page
+from tests.apptest import ROOT, assert_clean, metric_value, open_page, rendered
 from ui.i18n import catalogue
 
 PAGE = "views/latent_explorer.py"
@@ -244,7 +244,7 @@ def test_model_card_numbers_are_shown():
     from vae_core.checkpoint import load_model_card
 
     card = load_model_card()
-    at = open_page(PAGE, "en")
+    at = rendered(PAGE, "en")
     about = texts(at)
     assert f"{card['holdout']['neg_elbo']['mean']:.2f}" in about
     assert f"{card['holdout']['neg_log_px_grid']['mean']:.2f}" in about

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from tests.mc_reference import iwae_runs
 from ui.i18n import catalogue
 from vae_core.monte_carlo import convergence, estimator_repeats, exact_moments
@@ -33,7 +33,7 @@ def metric(at, label):
 
 
 def test_defaults_and_url():
-    at = open_page(PAGE, "en")
+    at = rendered(PAGE, "en")
     assert_clean(at)
     assert {
         k: at.query_params[k] for k in ("target", "L", "runs", "seed", "Lhist", "x", "w", "noise", "qmu", "qsigma")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.apptest import ROOT, assert_clean, metric_value, open_page
+from tests.apptest import ROOT, assert_clean, metric_value, open_page, rendered
 from ui.i18n import catalogue
 from vae_core.gradients import exact_gradient, per_sample_variances, variance_ratio
 
@@ -38,7 +38,7 @@ def variance_table(at) -> str:
 
 
 def test_defaults_show_the_smooth_case():
-    at = open_page(PAGE, "zh")
+    at = rendered(PAGE, "zh")
     assert_clean(at)
     assert_view(at, "quad", 1.0, 1.0, 3.0)
     assert ratio_metric(at, "μ") == 21.8  # (a⁴ + 14a² + 15)/4 at a = −2, exactly 21.75

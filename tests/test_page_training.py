@@ -6,7 +6,7 @@ import json
 import plotly.graph_objects as go
 import pytest
 
-from tests.apptest import assert_clean, metric_value, open_page
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from ui import training_data
 from ui.i18n import catalogue
 from ui.training_queue import FINISHED, PAUSED, training_queue
@@ -25,7 +25,7 @@ def holdout_at(epoch: int) -> dict:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_default_is_the_finished_run(lang):
-    at = open_page(PAGE, lang)
+    at = rendered(PAGE, lang)
     assert_clean(at)
     assert at.query_params["epoch"] == "300"
     expected = holdout_at(300)

@@ -1,12 +1,11 @@
 """Every page, in both languages, through Streamlit's AppTest: renders, is fully translated,
 and survives garbage URL parameters with a warning instead of a traceback."""
 
-import functools
 import re
 
 import pytest
 
-from tests.apptest import assert_clean, english_words, open_page, visible_texts
+from tests.apptest import assert_clean, english_words, open_page, rendered, visible_texts
 from ui.i18n import catalogue
 from ui.registry import HOME, built_pages
 
@@ -17,7 +16,7 @@ GARBAGE = ["abc", "nan", "inf", "-1", "0", "1e308", "", "<script>alert(1)</scrip
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.slug)
 def test_page_renders(page, lang):
-    at = open_page(page.file, lang)
+    at = rendered(page.file, lang)
     assert_clean(at)
     heading = at.title[0].value
     expected = catalogue(lang)["home.heading" if page is HOME else f"{page.slug}.title"]
@@ -29,16 +28,14 @@ def test_page_renders(page, lang):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.slug)
 def test_no_hard_coded_english_in_chinese(page):
     """Render zh: no visible string may carry English words (math and names excepted)."""
-    at = open_page(page.file, "zh")
+    at = rendered(page.file, "zh")
     leftovers = {(kind, text[:60]) for kind, text in visible_texts(at) if english_words(text)}
     assert not leftovers, sorted(leftovers)
 
 
-@functools.cache
 def page_params(page) -> list[str]:
-    """The URL parameters a page claims: it writes each of them on its first run (computed once per page)."""
-    at = open_page(page.file, "en")
-    return sorted(set(at.query_params) - {"lang"})
+    """The URL parameters a page claims: it writes each of them on its first run."""
+    return sorted(set(rendered(page.file, "en").query_params) - {"lang"})
 
 
 @pytest.mark.parametrize("page", built_pages(), ids=lambda p: p.slug)
@@ -97,7 +94,7 @@ def test_every_slider_at_both_ends(page, end):
 
 
 def test_home_cards_name_equations_ranges_and_sections_correctly():
-    captions = {c.value for c in open_page("views/home.py", "en").caption}
+    captions = {c.value for c in rendered("views/home.py", "en").caption}
     assert {"Covers eq. 1.4.11", "Covers eqs. 1.4.1–1.4.10", "Covers §1.4.2.2"} <= captions
-    captions = {c.value for c in open_page("views/home.py", "zh").caption}
+    captions = {c.value for c in rendered("views/home.py", "zh").caption}
     assert {"对应式 1.4.11", "对应第 1.4.2.2 节"} <= captions

@@ -144,7 +144,7 @@ def test_path_like_url_values_are_never_opened(monkeypatch):
     import builtins
     import io
 
-    from tests.apptest import open_page
+    from tests.apptest import open_page, rendered
     from ui.registry import built_pages
 
     marker = "../../../tmp/url-marker"
@@ -156,7 +156,7 @@ def test_path_like_url_values_are_never_opened(monkeypatch):
         return real_open(file, *args, **kwargs)
 
     for page in built_pages():
-        names = sorted(set(open_page(page.file, "en").query_params) - {"lang"})
+        names = sorted(set(rendered(page.file, "en").query_params) - {"lang"})
         monkeypatch.setattr(builtins, "open", recording_open)
         monkeypatch.setattr(io, "open", recording_open)
         try:

@@ -98,6 +98,7 @@ def heading(page) -> str:
 
 
 def axe_problems(page, path: str) -> list[str]:
+    wait_settled(page)  # nothing faded as stale by a late rerun while axe measures contrast
     page.wait_for_function(APP_FIXED_JS)
     if not page.evaluate("() => typeof axe !== 'undefined'"):
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
