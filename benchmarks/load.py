@@ -189,7 +189,7 @@ async def _student(
 def view_matches_url(session: StreamlitSession, query: str) -> tuple[bool, int]:
     """Do the page's sliders show the values its URL names? → (all equal, how many compared).
 
-    A slider's key is its page prefix + its URL parameter (``kl_mu1`` ↔ ``mu1``, design.md "State
+    A slider's key is its page prefix + its URL parameter (``gaussian_kl_mu1`` ↔ ``mu1``, design.md "State
     in the URL"); select sliders (text options) are not compared."""
     params = dict(urllib.parse.parse_qsl(query))
     compared = 0

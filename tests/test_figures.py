@@ -15,13 +15,13 @@ from ui.registry import built_pages
 # pages whose plotly charts appear only once something runs (tests/test_page_training.py validates them)
 CHARTS_ON_DEMAND = {"views/training.py"}
 CASES = [(page.file, {}) for page in built_pages()] + [
-    ("views/elbo_jensen.py", {"dist": "lognormal", "f": "square", "lnsigma": "1.5", "step": "100", "L": "10"}),
+    ("views/elbo.py", {"dist": "lognormal", "f": "square", "lnsigma": "1.5", "step": "100", "L": "10"}),
     ("views/gaussian_kl.py", {"mu1": "5", "sigma1": "0.1", "mu2": "-5", "sigma2": "5", "land": "qp"}),
     ("views/monte_carlo.py", {"target": "tail", "L": "10", "runs": "1", "Lhist": "1"}),
     ("views/monte_carlo.py", {"target": "exp", "L": "100000", "runs": "50", "Lhist": "1000"}),
     ("views/reparameterization.py", {"f": "cos", "k": "8", "baseline": "0"}),
     ("views/reparameterization.py", {"f": "gauss", "k": "10", "mu": "-3", "sigma": "0.1"}),
-    ("views/latent_explorer.py", {"idx": "0", "L": "1", "k": "1"}),
+    ("views/latent.py", {"idx": "0", "L": "1", "k": "1"}),
 ]
 
 

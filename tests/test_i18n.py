@@ -81,10 +81,10 @@ def test_literal_keys_used_in_code_exist():
 def test_a_missing_key_raises_under_tests_and_degrades_in_production(monkeypatch):
     from ui import i18n
 
-    with pytest.raises(i18n.MissingStringError, match="kl.no_such_key"):
-        i18n.t("kl.no_such_key")
+    with pytest.raises(i18n.MissingStringError, match="gaussian_kl.no_such_key"):
+        i18n.t("gaussian_kl.no_such_key")
     monkeypatch.delenv(i18n.STRICT_ENV)
-    assert i18n.t("kl.no_such_key") == "⟦kl.no_such_key⟧"
+    assert i18n.t("gaussian_kl.no_such_key") == "⟦kl.no_such_key⟧"
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.live_views], ids=lambda p: p.slug)
@@ -116,8 +116,8 @@ def test_chinese_counts_have_no_thousands_separators(monkeypatch):
 
     monkeypatch.setattr(st, "session_state", {"lang": "zh"})
     assert i18n.count(100_000) == "100000"
-    assert i18n.t("kl.check_mc", n=f"{100_000:,}", seed=3).count("100000") == 1
+    assert i18n.t("gaussian_kl.check_mc", n=f"{100_000:,}", seed=3).count("100000") == 1
     assert i18n._THOUSANDS.sub("", "1,234,567 and 0.5, 12,34") == "1234567 and 0.5, 12,34"
     monkeypatch.setattr(st, "session_state", {"lang": "en"})
     assert i18n.count(100_000) == "100,000"
-    assert "100,000" in i18n.t("kl.check_mc", n=f"{100_000:,}", seed=3)
+    assert "100,000" in i18n.t("gaussian_kl.check_mc", n=f"{100_000:,}", seed=3)

@@ -1,7 +1,7 @@
 """The KL landscape's live view computes the plotly heatmap's numbers and colours (issue 24).
 
 The browser module static/live/landscape_math.js is run in node and held to the Python grid
-(ui.figures_kl.landscape_grid, from vae_core.gaussian.kl_normal) and to plotly.py's own colour-scale
+(ui.figures_gaussian_kl.landscape_grid, from vae_core.gaussian.kl_normal) and to plotly.py's own colour-scale
 interpolation, the independent oracle for what the plotly heatmap coloured each cell."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import plotly.colors
 import pytest
 
-from ui.figures_kl import COLORSCALE, KL_LOG_RANGE, landscape_data, landscape_grid
+from ui.figures_gaussian_kl import COLORSCALE, KL_LOG_RANGE, landscape_data, landscape_grid
 from vae_core.gaussian import kl_normal
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -77,7 +77,7 @@ KINDS = [
 @pytest.mark.parametrize("kind", KINDS)
 def test_damaged_files_give_a_plain_message_on_the_latent_page(damaged, kind):
     folder = damaged(kind)
-    at = open_page("views/latent_explorer.py", "en")
+    at = open_page("views/latent.py", "en")
     assert_clean(at)
     assert at.title[0].value == EN["latent.title"]
     assert [e.value for e in at.error] == [EN["common.model_missing"]]
@@ -97,7 +97,7 @@ def test_damaged_files_leave_the_rest_of_the_reparameterization_page_working(dam
 
 def test_damaged_files_give_a_plain_message_on_the_drawing_page(damaged):
     damaged("truncated weights")
-    at = open_page("views/draw_digit.py", "en")
+    at = open_page("views/draw.py", "en")
     assert_clean(at)
     assert any(e.value == EN["common.model_missing"] for e in at.error)
 
@@ -121,9 +121,9 @@ def test_other_pages_do_not_notice_a_damaged_model(damaged, page):
 def test_restored_files_work_again(damaged, monkeypatch):
     shipped = checkpoint.MODEL_DIR
     damaged("wrong checksum")
-    assert any(e.value == EN["common.model_missing"] for e in open_page("views/latent_explorer.py", "en").error)
+    assert any(e.value == EN["common.model_missing"] for e in open_page("views/latent.py", "en").error)
     monkeypatch.setattr(checkpoint, "MODEL_DIR", shipped)
-    at = open_page("views/latent_explorer.py", "en")
+    at = open_page("views/latent.py", "en")
     assert_clean(at)
     assert not at.error and at.metric
 

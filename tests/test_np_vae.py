@@ -267,8 +267,8 @@ def test_decoder_gradient_matches_autograd_for_every_activation(activation):
 SERVE = """
 import sys
 from tests.apptest import open_page
-pages = [("views/latent_explorer.py", {}, True), ("views/latent_explorer.py", {"idx": "7", "L": "1", "k": "10"}, True),
-         ("views/draw_digit.py", {}, True), ("views/training.py", {}, True),
+pages = [("views/latent.py", {}, True), ("views/latent.py", {"idx": "7", "L": "1", "k": "10"}, True),
+         ("views/draw.py", {}, True), ("views/training.py", {}, True),
          ("views/reparameterization.py", {}, True),
          *(("views/lesson.py", {"step": str(step)}, False) for step in range(1, 11))]
 for page, params, has_metrics in pages:  # metrics: the model's numbers reached the page

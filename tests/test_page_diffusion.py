@@ -196,7 +196,7 @@ def test_a_bad_draw_link_warns_and_shows_a_holdout_digit():
 def test_the_draw_page_links_its_drawing_here():
     from ui import draw_data
 
-    at = open_page("views/draw_digit.py", "zh")
+    at = open_page("views/draw.py", "zh")
     assert_clean(at)
     packed = draw_data.STATE.params["draw"].default
     assert any(f"/diffusion?draw={packed}&section=noise" in m.value for m in at.markdown)

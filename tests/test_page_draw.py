@@ -8,7 +8,7 @@ from ui.draw_data import MAX_UPLOAD_MB
 from vae_core.preprocess import binarize, pack, preprocess_strokes, starter_packed, unpack
 
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
-PAGE = "views/draw_digit.py"
+PAGE = "views/draw.py"
 SEVEN = [[[0.25, 0.22], [0.72, 0.22], [0.42, 0.82]]]
 
 

@@ -16,7 +16,7 @@ from vae_core.toy_model import (
     weight_estimates,
 )
 
-PAGE = "views/elbo_jensen.py"
+PAGE = "views/elbo.py"
 LEDGER = ("log p(x)", "ELBO", "KL(q‖p(z|x))")
 DONE_WHEN = {"x": "2", "w": "1.5", "noise": "0.8", "qmu": "0.3", "qsigma": "0.6"}
 

@@ -20,7 +20,7 @@ from PIL import Image
 from tests.apptest import ROOT, assert_clean, metric_value, open_page, rendered
 from ui.i18n import catalogue
 
-PAGE = "views/latent_explorer.py"
+PAGE = "views/latent.py"
 EN, ZH = catalogue("en"), catalogue("zh")
 SAMPLE_ZOOM = 3  # the server's binary draw x ~ p_θ(x|z) is shown at 28 × 3 pixels
 

@@ -20,9 +20,7 @@ def test_every_view_is_registered_and_every_entry_exists():
 
 def test_a_wrong_path_raises(monkeypatch):
     wrong = registry.PageInfo(
-        "kl",
-        "gaussian-kl",
-        "views/gausian_kl.py",
+        "gausian_kl",
         "📏",
         "elbo",
         "1.4.11",
@@ -101,3 +99,15 @@ def test_pages_are_found_by_slug_and_by_url_path():
         assert registry.page_info(page.slug) is page is registry.page_at(page.url_path)
     with pytest.raises(KeyError):
         registry.page_at("no-such-page")
+
+
+def test_each_page_has_one_name():
+    """slug = view file = strings namespace = URL path (hyphens for underscores) = UrlState prefix."""
+    for page in (registry.LESSON, *registry.PAGES):
+        assert page.file == f"views/{page.slug}.py" and page.url_path == page.slug.replace("_", "-")
+        for lang in ("en", "zh"):
+            assert (ROOT / "assets" / "i18n" / lang / f"{page.slug}.toml").is_file()
+        data = ROOT / "ui" / f"{page.slug}_data.py"
+        if data.is_file():  # its URL state's prefix (widget keys) is the slug too
+            prefixes = set(re.findall(r'UrlState\(\s*"(\w+)"', data.read_text(encoding="utf-8")))
+            assert prefixes == {page.slug}, (data, prefixes)

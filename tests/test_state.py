@@ -87,17 +87,19 @@ def test_derive_takes_a_subset_under_another_prefix_with_its_changes():
 def test_the_lessons_states_are_their_pages_parameters_with_named_changes():
     """ui/lesson.py shows each page's live view under its own prefix: same ranges and steps as the page
     (read from the page's ``ui/<slug>_data.py``), differing only where the lesson says so."""
-    from ui import elbo_data, kl_data, latent_data, lesson, mc_data, reparam_data
+    from ui import elbo_data, gaussian_kl_data, latent_data, lesson, monte_carlo_data, reparameterization_data
 
-    mc_l = mc_data.STATE.params["L"].default
+    mc_l = monte_carlo_data.STATE.params["L"].default
     expected = {
         lesson.JENSEN_STATE: elbo_data.STATE.derive(
             "lesson_jensen", ("lam", "x1", "x2", "lnsigma"), change={"lam": {"default": 0.5}, "x1": {"default": 1.0}}
         ),
         lesson.LEDGER_STATE: elbo_data.STATE.derive("lesson_ledger", ("qmu", "qsigma", "step"), rename={"step": "k"}),
-        lesson.KL_STATE: kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2")),
-        lesson.MC_STATE: mc_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": mc_l, "hi": mc_l}}),
-        lesson.REPARAM_STATE: reparam_data.STATE.derive("lesson_reparam", ("mu", "sigma")),
+        lesson.KL_STATE: gaussian_kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2")),
+        lesson.MC_STATE: monte_carlo_data.STATE.derive(
+            "lesson_mc", ("n",), change={"n": {"default": mc_l, "hi": mc_l}}
+        ),
+        lesson.REPARAM_STATE: reparameterization_data.STATE.derive("lesson_reparam", ("mu", "sigma")),
         lesson.LATENT_STATE: latent_data.STATE.derive("lesson_latent", ("z1", "z2", "from", "to")),
     }
     for declared, derived in expected.items():
@@ -105,5 +107,5 @@ def test_the_lessons_states_are_their_pages_parameters_with_named_changes():
     latent = latent_data.STATE.params
     assert lesson.LEDGER_DIGIT == latent["idx"].default
     assert lesson.LEDGER_ESTIMATES == tuple(latent[name].default for name in ("L", "k", "seed"))
-    assert (lesson.MC_L, lesson.MC_RUNS) == (mc_l, mc_data.STATE.params["runs"].default)
-    assert lesson.REPARAM_N == reparam_data.N_SHOWN
+    assert (lesson.MC_L, lesson.MC_RUNS) == (mc_l, monte_carlo_data.STATE.params["runs"].default)
+    assert lesson.REPARAM_N == reparameterization_data.N_SHOWN

@@ -1,4 +1,4 @@
-"""The drawing page's data side (views/draw_digit.py lays it out): the `draw=` URL parameter
+"""The drawing page's data side (views/draw.py lays it out): the `draw=` URL parameter
 (:data:`STATE`, also used by the lesson),
 uploaded pictures → the same MNIST-style preprocessing as the pad, and the cached exact ledger
 of one drawn digit (vae_core.latent on the packed 28 × 28 binary image)."""

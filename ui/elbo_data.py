@@ -1,6 +1,6 @@
 """The ELBO page's URL parameters (:data:`STATE`, also used by the lesson) and its computations and
 formulas: cached calls into vae_core.toy_model, the preset callbacks, the Jensen formula with
-numbers, and the check table (views/elbo_jensen.py lays them out).
+numbers, and the check table (views/elbo.py lays them out).
 
 The toy model travels as one ``vae_core.toy_model.Toy`` (x, w, noise, m, s); q's URL names stay
 ``qmu``/``qsigma`` (see ui/toy.py).

@@ -1,4 +1,4 @@
-"""Figures of the ELBO page (views/elbo_jensen.py): numbers in, a plotly figure with its labels in
+"""Figures of the ELBO page (views/elbo.py): numbers in, a plotly figure with its labels in
 the current language (``t()``) out. No widgets.
 
 Speed (docs/benchmarks.md, ui/plots.py): every figure whose spec changes is redrawn from scratch

@@ -1,4 +1,4 @@
-"""Figures of the latent explorer (views/latent_explorer.py): the plotly zoom on one digit's posterior
+"""Figures of the latent explorer (views/latent.py): the plotly zoom on one digit's posterior
 and its gap. Pure builders: data in, spec out; the page caches them and decides what to redraw. The
 latent map itself is drawn in the browser (static/live/latent_map.js and latent.js), in the class
 colours below."""

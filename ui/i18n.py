@@ -1,7 +1,7 @@
 """Bilingual strings: one catalogue per language, split into one TOML file per page.
 
 ``assets/i18n/<lang>/<namespace>.toml`` holds that page's strings; a key is addressed as
-``"<namespace>.<key>"`` (nested tables join with dots), e.g. ``t("kl.title")``.
+``"<namespace>.<key>"`` (nested tables join with dots), e.g. ``t("gaussian_kl.title")``.
 Both languages must define exactly the same keys (tests/test_i18n.py checks it).
 
 Strings may contain ``str.format`` fields (``{value}``) and Markdown; LaTeX goes through

@@ -1,6 +1,6 @@
 """The latent explorer's URL parameters (:data:`STATE`, also used by the lesson) and its data side:
 cached model computations, images as PNG, callbacks and the tables the page prints
-(views/latent_explorer.py lays them out).
+(views/latent.py lays them out).
 
 The model is one shared object (``st.cache_resource``); every cached function takes it as
 ``_model`` and :func:`ui.model.model_key` as ``key``.

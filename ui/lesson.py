@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ui import diffusion_data, draw_data, elbo_data, kl_data, latent_data, mc_data, reparam_data
+from ui import (
+    diffusion_data,
+    draw_data,
+    elbo_data,
+    gaussian_kl_data,
+    latent_data,
+    monte_carlo_data,
+    reparameterization_data,
+)
 from ui.components import image, metric, num
 from ui.i18n import count, t
 from ui.state import UrlState
@@ -22,11 +30,11 @@ from vae_core.toy_model import Toy, ascend_elbo, elbo, log_evidence, posterior_k
 
 # Each step shows a page's own controls: its states derive from the pages' (ui/<slug>_data.py), so the
 # ranges and defaults cannot drift apart; the lesson changes only what its questions need.
-_LATENT, _MC = latent_data.STATE.params, mc_data.STATE.params
+_LATENT, _MC = latent_data.STATE.params, monte_carlo_data.STATE.params
 LEDGER_DIGIT = _LATENT["idx"].default  # the latent page's default ledger digit: a 2 whose q sits beside its posterior
 LEDGER_ESTIMATES = tuple(_LATENT[name].default for name in ("L", "k", "seed"))  # its L, k, seed (draws from q)
 MC_L, MC_RUNS = _MC["L"].default, _MC["runs"].default  # the Monte Carlo page's defaults (seed 0)
-REPARAM_N = reparam_data.N_SHOWN  # the reparameterization page's fixed ε draws (seed 0)
+REPARAM_N = reparameterization_data.N_SHOWN  # the reparameterization page's fixed ε draws (seed 0)
 
 
 def signed(value: float, decimals: int = 4) -> str:
@@ -120,7 +128,7 @@ def optimize_view() -> dict:
     return {"log_px": num(lp), "start": num(first), "end": num(last), "kl_end": num(lp - last)}
 
 
-KL_STATE = kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2"))
+KL_STATE = gaussian_kl_data.STATE.derive("lesson_kl", ("mu1", "sigma1", "mu2", "sigma2"))
 
 
 def kl_view() -> dict:
@@ -206,13 +214,13 @@ def vae_elbo_view() -> dict:
     }
 
 
-MC_STATE = mc_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": MC_L, "hi": MC_L}})
+MC_STATE = monte_carlo_data.STATE.derive("lesson_mc", ("n",), change={"n": {"default": MC_L, "hi": MC_L}})
 
 
 def mc_view() -> dict:
     """The Monte Carlo page's live reveal of eq. 1.4.13's running estimates (its defaults)."""
     from ui.live.mc import mc_view as live_mc
-    from ui.mc_data import SYMBOL, cached_convergence
+    from ui.monte_carlo_data import SYMBOL, cached_convergence
 
     MC_STATE.sync()
     conv = cached_convergence("recon", MC_L, MC_RUNS, 0, Toy())
@@ -229,7 +237,7 @@ def mc_view() -> dict:
     }
 
 
-REPARAM_STATE = reparam_data.STATE.derive("lesson_reparam", ("mu", "sigma"))
+REPARAM_STATE = reparameterization_data.STATE.derive("lesson_reparam", ("mu", "sigma"))
 
 
 def reparam_view() -> dict:
@@ -596,10 +604,10 @@ STEPS: tuple[Step, ...] = (
     Step("jensen", "elbo", "jensen", "b", jensen_view),
     Step("ledger", "elbo", "ledger", "c", ledger_view),
     Step("optimize", "elbo", "optimize", "a", optimize_view),
-    Step("kl", "kl", "", "c", kl_view),
+    Step("kl", "gaussian_kl", "", "c", kl_view),
     Step("vae_elbo", "latent", "ledger", "a", vae_elbo_view, vae_elbo_digit),
-    Step("mc", "mc", "", "b", mc_view),
-    Step("reparam", "reparam", "", "c", reparam_view),
+    Step("mc", "monte_carlo", "", "b", mc_view),
+    Step("reparam", "reparameterization", "", "c", reparam_view),
     Step("latent", "latent", "interpolation", "b", latent_view),
     Step("draw", "draw", "", "a", draw_view),
     Step("training", "training", "", "c", training_view),

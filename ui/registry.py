@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class PageInfo:
-    slug: str  # i18n namespace and widget-key prefix
-    url_path: str  # public, language-neutral: teachers paste these links
-    file: str  # relative to the repository root
+    slug: str  # the page's one name: i18n namespace, widget-key prefix, views/<slug>.py, URL /<slug with hyphens>
     icon: str
     section: str  # "elbo" (1.4.1) or "vae" (1.4.2)
     equations: str  # the chapter's equations the page covers ("1.4.11", "1.4.1–1.4.10"), or "§1.4.2.2"
@@ -34,17 +32,25 @@ class PageInfo:
     uses_model: bool  # needs the pretrained VAE (assets/model): says so plainly when the files are damaged
 
     @property
+    def url_path(self) -> str:
+        """Public, language-neutral (teachers paste these links): the slug with hyphens; home is ``""``."""
+        return "" if self.slug == "home" else self.slug.replace("_", "-")
+
+    @property
+    def file(self) -> str:
+        """The page's view, relative to the repository root."""
+        return f"views/{self.slug}.py"
+
+    @property
     def built(self) -> bool:
         return (ROOT / self.file).is_file()
 
 
 HOME = PageInfo(
-    "home", "", "views/home.py", "🗺️", "", "1.4.1–1.4.13", live_views=(), key_section=None, uses_model=False
+    "home", "🗺️", "", "1.4.1–1.4.13", live_views=(), key_section=None, uses_model=False
 )  # its cards, no chart
 LESSON = PageInfo(
     "lesson",
-    "lesson",
-    "views/lesson.py",
     "🎓",
     "",
     "1.4.1–1.4.13",  # the class path: the
@@ -55,9 +61,7 @@ LESSON = PageInfo(
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo(
-        "kl",
-        "gaussian-kl",
-        "views/gaussian_kl.py",
+        "gaussian_kl",
         "📏",
         "elbo",
         "1.4.11",
@@ -67,8 +71,6 @@ PAGES: tuple[PageInfo, ...] = (
     ),
     PageInfo(
         "elbo",
-        "elbo",
-        "views/elbo_jensen.py",
         "⚖️",
         "elbo",
         "1.4.1–1.4.10",
@@ -77,9 +79,7 @@ PAGES: tuple[PageInfo, ...] = (
         uses_model=False,
     ),
     PageInfo(
-        "mc",
-        "monte-carlo",
-        "views/monte_carlo.py",
+        "monte_carlo",
         "🎲",
         "vae",
         "1.4.13",
@@ -88,9 +88,7 @@ PAGES: tuple[PageInfo, ...] = (
         uses_model=False,
     ),
     PageInfo(
-        "reparam",
         "reparameterization",
-        "views/reparameterization.py",
         "🔀",
         "vae",
         "§1.4.2.2",
@@ -100,8 +98,6 @@ PAGES: tuple[PageInfo, ...] = (
     ),
     PageInfo(
         "latent",
-        "latent",
-        "views/latent_explorer.py",
         "🧭",
         "vae",
         "1.4.12",
@@ -111,8 +107,6 @@ PAGES: tuple[PageInfo, ...] = (
     ),
     PageInfo(
         "draw",
-        "draw",
-        "views/draw_digit.py",
         "✏️",
         "vae",
         "1.4.12",
@@ -122,8 +116,6 @@ PAGES: tuple[PageInfo, ...] = (
     ),
     PageInfo(
         "training",
-        "training",
-        "views/training.py",
         "🎬",
         "vae",
         "1.4.12",
@@ -133,8 +125,6 @@ PAGES: tuple[PageInfo, ...] = (
     ),
     PageInfo(
         "diffusion",
-        "diffusion",
-        "views/diffusion.py",
         "🌫️",
         "diffusion",
         "1.4.5–1.4.13",

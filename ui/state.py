@@ -302,5 +302,5 @@ class UrlState:
 
 
 def option_labels(prefix: str) -> Callable[[Any], str]:
-    """format_func that translates option ``o`` as ``t(prefix + str(o))``, e.g. "kl.land_" + "pq"."""
+    """format_func that translates option ``o`` as ``t(prefix + str(o))``, e.g. "gaussian_kl.land_" + "pq"."""
     return lambda o: t(f"{prefix}{o}")

@@ -3,15 +3,15 @@
 Fragments follow what depends on what, so a control redraws only its own charts: the p and q
 sliders rerun ``explorer``; the landscape's direction and the check's N and seed rerun only
 their nested fragments. The landscape is a live view too (ui/live/kl.py: the browser computes its
-cells from p and q, and it follows a drag); its colour key is built in ui/figures_kl.py.
+cells from p and q, and it follows a drag); its colour key is built in ui/figures_gaussian_kl.py.
 """
 
 import streamlit as st
 
 from ui.components import intro, md_table, metric, num, page_footer, tex
-from ui.figures_kl import colour_key_figure
+from ui.figures_gaussian_kl import colour_key_figure
+from ui.gaussian_kl_data import STATE  # the URL parameters (the lesson uses them too)
 from ui.i18n import t
-from ui.kl_data import STATE  # the URL parameters (the lesson uses them too)
 from ui.live.kl import kl_landscape, kl_view
 from ui.plots import chart
 from ui.state import option_labels
@@ -23,7 +23,7 @@ from vae_core.gaussian import (
     kl_quadrature,
 )
 
-CHECK_OPEN = "kl_check_open"  # the check expander's state: closed, it computes nothing
+CHECK_OPEN = "gaussian_kl_check_open"  # the check expander's state: closed, it computes nothing
 
 
 def set_q(mu2, sigma2):
@@ -42,9 +42,9 @@ def presets(mu1, sigma1):
     """Preset buttons under the live view; a click reruns the fragment and the view follows."""
     st.caption(t("common.presets"))
     with st.container(horizontal=True):
-        st.button(t("kl.preset_equal"), on_click=set_q, args=(mu1, sigma1))
-        st.button(t("kl.preset_swap"), on_click=swap_p_q)
-        st.button(t("kl.preset_prior"), on_click=set_q, args=(0.0, 1.0))
+        st.button(t("gaussian_kl.preset_equal"), on_click=set_q, args=(mu1, sigma1))
+        st.button(t("gaussian_kl.preset_swap"), on_click=swap_p_q)
+        st.button(t("gaussian_kl.preset_prior"), on_click=set_q, args=(0.0, 1.0))
 
 
 def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
@@ -59,25 +59,25 @@ def closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq):
 @st.fragment
 def landscape(mu1, sigma1, mu2, sigma2):
     """The KL over every q with p fixed; its direction toggle reruns only this fragment."""
-    st.header(t("kl.landscape_title"), anchor="landscape")
-    direction = STATE.choice("land", t("kl.landscape_which"), option_labels("kl.land_"))
+    st.header(t("gaussian_kl.landscape_title"), anchor="landscape")
+    direction = STATE.choice("land", t("gaussian_kl.landscape_which"), option_labels("gaussian_kl.land_"))
     kl_landscape(STATE, mu1, sigma1, mu2, sigma2, direction)  # drawn in the browser (ui/live/kl.py)
     chart(colour_key_figure(direction))
-    st.caption(t("kl.landscape_caption"))
+    st.caption(t("gaussian_kl.landscape_caption"))
 
 
 def vae_connection(mu1, sigma1, mu2, sigma2):
-    st.header(t("kl.vae_title"), anchor="vae")
-    st.markdown(t("kl.vae_text"))
+    st.header(t("gaussian_kl.vae_title"), anchor="vae")
+    st.markdown(t("gaussian_kl.vae_text"))
     st.latex(
         r"\begin{aligned}&\mathrm{KL}\big(\mathcal N(\mu,\operatorname{diag}\sigma^2)\,\|\,\mathcal N(0,I)\big)"
         r"\\&\quad=\tfrac12\sum_j\big(\mu_j^2+\sigma_j^2-1-\log\sigma_j^2\big)\end{aligned}"
     )
     prior_kl = float(kl_diag_to_standard_normal([mu1], [sigma1]))
-    st.markdown(t("kl.vae_now"))
+    st.markdown(t("gaussian_kl.vae_now"))
     st.latex(rf"\tfrac12\big({tex(mu1)}^2+{tex(sigma1)}^2-1-\log {tex(sigma1)}^2\big)={num(prior_kl)}")
     if mu2 == 0.0 and sigma2 == 1.0:
-        st.success(t("kl.vae_active"), icon="🔗")
+        st.success(t("gaussian_kl.vae_active"), icon="🔗")
 
 
 @st.fragment
@@ -92,16 +92,16 @@ def check(mu1, sigma1, mu2, sigma2, kl_pq):
     with box:
         left, right = st.columns([1, 1])
         with left:
-            n = STATE.select_slider("n", t("kl.check_n"))
+            n = STATE.select_slider("n", t("gaussian_kl.check_n"))
         with right:
             seed = STATE.number("seed", t("common.seed"))
         quad, quad_err = kl_quadrature(mu1, sigma1, mu2, sigma2)
         mc, mc_se = kl_monte_carlo(mu1, sigma1, mu2, sigma2, n, seed)
         rows = [
-            (t("kl.check_closed"), num(kl_pq, 6), "—"),
-            (t("kl.check_quad"), f"{num(quad, 6)} (± {quad_err:.0e})", f"{quad - kl_pq:+.1e}"),
+            (t("gaussian_kl.check_closed"), num(kl_pq, 6), "—"),
+            (t("gaussian_kl.check_quad"), f"{num(quad, 6)} (± {quad_err:.0e})", f"{quad - kl_pq:+.1e}"),
             (
-                t("kl.check_mc", n=f"{n:,}", seed=seed),
+                t("gaussian_kl.check_mc", n=f"{n:,}", seed=seed),
                 f"{num(mc, 6)} ± {num(mc_se, 6)}",
                 t("common.diff_in_se", diff=f"{mc - kl_pq:+.4f}", z=f"{(mc - kl_pq) / mc_se:+.1f}")
                 if mc_se > 0
@@ -109,7 +109,7 @@ def check(mu1, sigma1, mu2, sigma2, kl_pq):
             ),
         ]
         st.markdown(md_table((t("common.method"), "KL(p‖q)", t("common.difference")), rows))
-        st.caption(t("kl.check_note"))
+        st.caption(t("gaussian_kl.check_note"))
 
 
 @st.fragment
@@ -121,16 +121,16 @@ def explorer():
     kl_pq = float(kl_normal(mu1, sigma1, mu2, sigma2))
     kl_qp = float(kl_normal(mu2, sigma2, mu1, sigma1))
 
-    st.header(t("kl.formula_title"), anchor="formula")
+    st.header(t("gaussian_kl.formula_title"), anchor="formula")
     left, right, note = st.columns([1, 1, 1.4], vertical_alignment="bottom")
     with left:
         metric("KL(p‖q)", kl_pq)
     with right:
         metric("KL(q‖p)", kl_qp)
-    note.caption(t("kl.asymmetry", diff=num(kl_pq - kl_qp)))
+    note.caption(t("gaussian_kl.asymmetry", diff=num(kl_pq - kl_qp)))
     st.latex(r"\mathrm{KL}(p\,\|\,q)=\int p(x)\log\frac{p(x)}{q(x)}\,\mathrm{d}x\qquad(1.4.11)")
     st.latex(closed_form_latex(mu1, sigma1, mu2, sigma2, kl_pq))
-    st.caption(t("kl.formula_caption"))
+    st.caption(t("gaussian_kl.formula_caption"))
 
     land, vae = st.columns([1.15, 1], gap="large")
     with land:
@@ -140,8 +140,8 @@ def explorer():
     check(mu1, sigma1, mu2, sigma2, kl_pq)
 
 
-st.title(t("kl.title"))
-intro("kl.intro")
+st.title(t("gaussian_kl.title"))
+intro("gaussian_kl.intro")
 STATE.sync()
 explorer()
-page_footer("kl", kl_normal, kl_integrand, kl_diag_to_standard_normal, kl_quadrature, kl_monte_carlo)
+page_footer("gaussian_kl", kl_normal, kl_integrand, kl_diag_to_standard_normal, kl_quadrature, kl_monte_carlo)

@@ -5,16 +5,16 @@ it back and forth in the browser, from the server's one seeded computation. A sl
 only what depends on it (the browser redraws each changed chart from
 scratch): everything lives in the ``explorer`` fragment, charts that do not depend on the moved
 control come out byte-identical and are skipped, and the histogram's own L reruns only its
-fragment. The figures are in ui/figures_mc.py, the caches and tables in ui/mc_data.py, the
+fragment. The figures are in ui/figures_monte_carlo.py, the caches and tables in ui/monte_carlo_data.py, the
 sampling (in bounded blocks) in vae_core/monte_carlo.py.
 """
 
 import numpy as np
 import streamlit as st
 
-from ui import mc_data as data
+from ui import monte_carlo_data as data
 from ui.components import intro, md_table, metric_note, num, page_footer, tex
-from ui.figures_mc import error_figure, histogram_figure, iwae_figure
+from ui.figures_monte_carlo import error_figure, histogram_figure, iwae_figure
 from ui.i18n import count as count_text
 from ui.i18n import t
 from ui.live.mc import mc_view
@@ -35,38 +35,40 @@ from vae_core.monte_carlo import (
 )
 from vae_core.toy_model import Toy, posterior_kl
 
-STATE = data.STATE  # the URL parameters, in ui/mc_data.py (the lesson uses them too)
+STATE = data.STATE  # the URL parameters, in ui/monte_carlo_data.py (the lesson uses them too)
 
 
 def mc_controls():
     """Widgets → (target, L, runs, seed, toy)."""
-    target = STATE.choice("target", t("mc.target"), option_labels("mc.target_"), widget=st.selectbox)
+    target = STATE.choice("target", t("monte_carlo.target"), option_labels("monte_carlo.target_"), widget=st.selectbox)
     L = STATE.select_slider(
-        "L", t("mc.L"), format_func=count_text, on_change=STATE.set, args=("n", data.L_OPTIONS[-1])
+        "L", t("monte_carlo.L"), format_func=count_text, on_change=STATE.set, args=("n", data.L_OPTIONS[-1])
     )  # a new L shows its whole run
-    runs = STATE.slider("runs", t("mc.runs"))
+    runs = STATE.slider("runs", t("monte_carlo.runs"))
     with st.container(horizontal=True, vertical_alignment="bottom"):
         seed = STATE.number("seed", t("common.seed"), width=170)
         st.button(t("common.resample"), on_click=STATE.new_seed, help=t("common.resample_help"), icon="🎲")
     v = {name: STATE.value(name) for name in TOY_NAMES}
     with st.expander(
-        t("mc.toy_expander", **{k: f"{val:g}" for k, val in v.items()}), icon="🧩", expanded=target in TOY_TARGETS
+        t("monte_carlo.toy_expander", **{k: f"{val:g}" for k, val in v.items()}),
+        icon="🧩",
+        expanded=target in TOY_TARGETS,
     ):
-        st.caption(t("mc.toy_note"))
-        toy = Toy(*(STATE.slider(name, t(f"mc.{name}")) for name in TOY_NAMES))
+        st.caption(t("monte_carlo.toy_note"))
+        toy = Toy(*(STATE.slider(name, t(f"monte_carlo.{name}")) for name in TOY_NAMES))
     return target, L, runs, seed, toy
 
 
 def three_steps(target, seed, toy, conv):
     """The chapter's Monte Carlo box, on run 1's first draws."""
-    st.header(t("mc.steps_title"), anchor="running")
-    st.markdown(t("mc.steps_text"))
+    st.header(t("monte_carlo.steps_title"), anchor="running")
+    st.markdown(t("monte_carlo.steps_text"))
     draws, values = first_draws(target, seed, 6, toy)
     shown = [f"({u1:.3f}, {u2:.3f})" for u1, u2 in draws] if target == "pi" else [f"{d:.3f}" for d in draws]
     running = np.cumsum(values) / np.arange(1, values.size + 1)
     rows = [(str(i + 1), d, num(v), num(r)) for i, (d, v, r) in enumerate(zip(shown, values, running, strict=True))]
     left, right = st.columns([1, 1.25], gap="large")
-    left.markdown(md_table(("l", t("mc.col_draw"), t("mc.col_f"), t("mc.col_avg")), rows))
+    left.markdown(md_table(("l", t("monte_carlo.col_draw"), t("monte_carlo.col_f"), t("monte_carlo.col_avg")), rows))
     count = f"{conv.n[-1]:,}".replace(",", "{,}")
     se = float(conv.se[0, -1])
     pm = rf"\pm{num(se)}" if np.isfinite(se) and (se > 0 or conv.sd == 0) else ""
@@ -82,12 +84,12 @@ def three_steps(target, seed, toy, conv):
             r"&\quad\approx\frac1L\sum_{l=1}^{L}\log p_\theta(x\mid z^{(l)})-\mathrm{KL}(q\,\|\,p(z))\qquad(1.4.13)"
             r"\end{aligned}"
         )
-        st.caption(t("mc.eq_1413_note"))
+        st.caption(t("monte_carlo.eq_1413_note"))
 
 
 def iwae_section(L, runs, seed, toy):
-    st.header(t("mc.iwae_title"), anchor="iwae")
-    st.markdown(t("mc.iwae_text"))
+    st.header(t("monte_carlo.iwae_title"), anchor="iwae")
+    st.markdown(t("monte_carlo.iwae_text"))
     it = data.cached_toy_views(L, runs, seed, toy).iwae
     chi2 = chi_square(toy)
     final = it.iwae[:, -1]
@@ -100,11 +102,15 @@ def iwae_section(L, runs, seed, toy):
     with cols[2]:
         st.metric("KL(q‖p(z|x))", num(float(posterior_kl(*toy))))
     with cols[3]:
-        metric_note(t("mc.iwae_metric", L=f"{L:,}"), num(final.mean()), data.se_text(se, "mc.pm_se_runs", runs=runs))
+        metric_note(
+            t("monte_carlo.iwae_metric", L=f"{L:,}"),
+            num(final.mean()),
+            data.se_text(se, "monte_carlo.pm_se_runs", runs=runs),
+        )
     chart(iwae_figure(it, chi2))
-    st.caption(t("mc.iwae_caption"))
+    st.caption(t("monte_carlo.iwae_caption"))
     if not np.isfinite(chi2):
-        st.warning(t("mc.chi_inf"), icon="⚠️")
+        st.warning(t("monte_carlo.chi_inf"), icon="⚠️")
     gap = it.log_px - it.elbo
     left, right = st.columns([1.1, 1], gap="large")
     with left:
@@ -113,18 +119,18 @@ def iwae_section(L, runs, seed, toy):
         st.latex(rf"\log p(x)-\mathcal L_1=\mathrm{{KL}}(q\,\|\,p(z\mid x))={num(gap)}")
         chi_tex = tex(chi2, 3) if np.isfinite(chi2) else r"\infty"
         st.latex(rf"\log p(x)-\mathcal L_L\approx\frac{{\chi^2(p(z\mid x)\,\|\,q)}}{{2L}}=\frac{{{chi_tex}}}{{2L}}")
-        st.caption(t("mc.iwae_formula_note"))
+        st.caption(t("monte_carlo.iwae_formula_note"))
     with right:
         st.markdown(md_table(*data.iwae_table(it, L, runs, chi2, gap)))
-        st.caption(t("mc.iwae_table_note", runs=runs) if runs > 1 else t("mc.one_run_note"))
+        st.caption(t("monte_carlo.iwae_table_note", runs=runs) if runs > 1 else t("monte_carlo.one_run_note"))
 
 
 @st.fragment
 def clt_section(target, seed, toy, exact, sd):
-    st.header(t("mc.hist_title", repeats=f"{data.REPEATS:,}"), anchor="histogram")
-    L = STATE.select_slider("Lhist", t("mc.Lhist"), format_func=count_text)
+    st.header(t("monte_carlo.hist_title", repeats=f"{data.REPEATS:,}"), anchor="histogram")
+    L = STATE.select_slider("Lhist", t("monte_carlo.Lhist"), format_func=count_text)
     if sd == 0:
-        st.info(t("mc.zero_hist"), icon="🎯")
+        st.info(t("monte_carlo.zero_hist"), icon="🎯")
         return
     values = data.cached_repeats(target, L, seed, toy)
     chart(histogram_figure(values, target, L, exact, sd, data.REPEATS))
@@ -133,12 +139,12 @@ def clt_section(target, seed, toy, exact, sd):
         rf"\sigma^2=\operatorname{{Var}}f(X)={tex(sd**2, 4)},\quad"
         rf"\frac{{\sigma}}{{\sqrt{{L}}}}={tex(sd / np.sqrt(L), 4)}"
     )
-    st.caption(t("mc.hist_caption", sd_hat=num(float(values.std(ddof=1))), sd_clt=num(sd / np.sqrt(L))))
+    st.caption(t("monte_carlo.hist_caption", sd_hat=num(float(values.std(ddof=1))), sd_clt=num(sd / np.sqrt(L))))
 
 
 def check_expander(target, toy, conv, runs, L):
     # computed only while open: the quadrature would otherwise rerun on every toy-slider move
-    check = st.expander(t("common.check"), icon="✅", key="mc_check_open", on_change="rerun")
+    check = st.expander(t("common.check"), icon="✅", key="monte_carlo_check_open", on_change="rerun")
     if not check.open:
         return
     with check:
@@ -150,22 +156,22 @@ def check_expander(target, toy, conv, runs, L):
             else f"{pooled - conv.exact:+.1e}"
         )
         rows = [
-            (t("mc.check_closed"), num(conv.exact, 6), num(conv.sd**2, 6), "—"),
-            (t("mc.check_quad"), num(quad_mean, 6), num(quad_var, 6), f"{quad_mean - conv.exact:+.1e}"),
+            (t("monte_carlo.check_closed"), num(conv.exact, 6), num(conv.sd**2, 6), "—"),
+            (t("monte_carlo.check_quad"), num(quad_mean, 6), num(quad_var, 6), f"{quad_mean - conv.exact:+.1e}"),
             (
-                t("mc.check_pooled", total=f"{runs * L:,}"),
+                t("monte_carlo.check_pooled", total=f"{runs * L:,}"),
                 f"{num(pooled, 6)} ± {num(pooled_se, 6)}",
                 num(pooled_se**2 * runs * L, 6) if runs * L > 1 else "—",
                 z,
             ),
         ]
         st.markdown(md_table((t("common.method"), "E f(X)", "Var f(X)", t("common.difference")), rows))
-        st.caption(t("mc.check_note"))
+        st.caption(t("monte_carlo.check_note"))
 
 
 @st.fragment
 def explorer():
-    st.header(t("mc.explore_title"), anchor="estimates")
+    st.header(t("monte_carlo.explore_title"), anchor="estimates")
     controls, figure = st.columns([1, 2.4], gap="large")
     with controls:
         target, L, runs, seed, toy = mc_controls()
@@ -180,38 +186,38 @@ def explorer():
         cols = st.columns(3)
         with cols[0]:
             metric_note(
-                t("mc.m_exact", symbol=data.SYMBOL[target]),
+                t("monte_carlo.m_exact", symbol=data.SYMBOL[target]),
                 num(conv.exact),
-                t("mc.exact_se", se=num(conv.sd / np.sqrt(L))),
+                t("monte_carlo.exact_se", se=num(conv.sd / np.sqrt(L))),
             )
         with cols[1]:
             metric_note(
-                t("mc.m_estimate", L=f"{L:,}"),
+                t("monte_carlo.m_estimate", L=f"{L:,}"),
                 num(conv.mean[0, -1]),
                 data.se_text(float(conv.se[0, -1]), can_vary=conv.sd > 0),
             )
         with cols[2]:
             slope_text = f"{slope:.2f}".replace("-", "−") if np.isfinite(slope) else "—"
-            metric_note(t("mc.m_slope"), slope_text, t("mc.slope_theory"))
+            metric_note(t("monte_carlo.m_slope"), slope_text, t("monte_carlo.slope_theory"))
         mc_view(STATE, conv, data.SYMBOL[target])
-        st.caption(t("mc.running_caption"))
+        st.caption(t("monte_carlo.running_caption"))
     three_steps(target, seed, toy, conv)
     left, right = st.columns(2, gap="large")
     with left:
-        st.header(t("mc.err_title"), anchor="errors")
+        st.header(t("monte_carlo.err_title"), anchor="errors")
         if conv.sd > 0:
             chart(error_figure(conv, slope))
-            st.caption(t("mc.err_caption"))
+            st.caption(t("monte_carlo.err_caption"))
         else:
-            st.info(t("mc.zero_var", why=t(f"mc.zero_{target}")), icon="🎯")
+            st.info(t("monte_carlo.zero_var", why=t(f"monte_carlo.zero_{target}")), icon="🎯")
     with right:
         clt_section(target, seed, toy if uses_toy else Toy(), conv.exact, conv.sd)
     iwae_section(L, runs, seed, toy)
     check_expander(target, toy if uses_toy else Toy(), conv, runs, L)
 
 
-st.title(t("mc.title"))
-intro("mc.intro")
+st.title(t("monte_carlo.title"))
+intro("monte_carlo.intro")
 STATE.sync()
 explorer()
-page_footer("mc", sample, evaluate, exact_moments, running_mean_se, running_log_mean_exp, chi_square)
+page_footer("monte_carlo", sample, evaluate, exact_moments, running_mean_se, running_log_mean_exp, chi_square)

@@ -185,7 +185,7 @@ export function varianceRatio(num, den) {
   return num > TINY ? 1e300 : 1;
 }
 
-/** A variance ratio as the page shows it (three significant figures) — ui.figures_reparam.ratio_text */
+/** A variance ratio as the page shows it (three significant figures) — ui.figures_reparameterization.ratio_text */
 export function ratioText(ratio) {
   if (ratio >= 1e6 || ratio < 1e-3) {
     const [mantissa, exponent] = ratio.toExponential(2).split("e");

@@ -1,6 +1,6 @@
 // The KL landscape's numbers (the Gaussian KL page): log10 KL over a grid of q = N(μ₂, σ₂²) with p
 // fixed, and plotly's colour scale, so the canvas shows the very picture the plotly heatmap showed.
-// Mirrors ui/figures_kl.landscape_grid (tests/test_kl_landscape.py holds the two equal in node).
+// Mirrors ui/figures_gaussian_kl.landscape_grid (tests/test_kl_landscape.py holds the two equal in node).
 
 import { klNormal } from "./math.js";
 import { parseColour } from "./theme.js";

@@ -1,4 +1,4 @@
-// Live views of the latent explorer (views/latent_explorer.py → ui/live/latent.py):
+// Live views of the latent explorer (views/latent.py → ui/live/latent.py):
 //   - "pad": the latent map (holdout means by class, the prior's 1σ / 2σ circles, the interpolation
 //     path, the ledger digit's q and zoom window) with a star at z. Drag the star (mouse, touch, pen),
 //     click a dot, use the arrow keys, or the z₁ / z₂ sliders: every frame decodes z in the browser
@@ -18,7 +18,7 @@ import { CURRENT, Z_LIM, digitCanvas, drawLatentMap, loadCodes, mapPanel, star }
 import { logPriorDensity } from "./math.js";
 
 const NAMES = ["z1", "z2"];
-const STEP = 0.01; // the URL's grid for z (views/latent_explorer.STATE)
+const STEP = 0.01; // the URL's grid for z (ui/latent_data.STATE)
 const KEY_STEP = 0.05, KEY_STEP_BIG = 0.25, KEY_REST_MS = 400;
 const CLICK_PX = 4; // a press that moves less than this is a click…
 const DOT_PX = 7; // …and selects the holdout dot this close to it

@@ -21,7 +21,7 @@ def test_language_switch_rewrites_page_and_url(page, app_url):
     page.locator('[data-testid="stSidebar"] label').filter(has_text="中文").click()
     page.wait_for_url(re.compile(r"lang=zh"))
     wait_settled(page)
-    assert heading(page) == catalogue("zh")["kl.title"]
+    assert heading(page) == catalogue("zh")["gaussian_kl.title"]
     assert "mu1=0.5" in page.url  # the view survives the switch
 
 
@@ -37,10 +37,10 @@ def test_shared_link_reproduces_kl_view(page, app_url):
 def test_navigation_keeps_language(page, app_url):
     page.goto(f"{app_url}/?lang=zh")
     wait_settled(page)
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=catalogue("zh")["kl.title"]).click()
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=catalogue("zh")["gaussian_kl.title"]).click()
     page.wait_for_url(re.compile(r"/gaussian-kl"))
     wait_settled(page)
-    assert heading(page) == catalogue("zh")["kl.title"]
+    assert heading(page) == catalogue("zh")["gaussian_kl.title"]
     assert "lang=zh" in page.url
 
 

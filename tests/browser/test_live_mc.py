@@ -12,7 +12,7 @@ import pytest
 from harness.browser import wait_settled
 from harness.live import SentFrames, drag_range, sweep
 from ui.i18n import catalogue
-from ui.mc_data import POINTS
+from ui.monte_carlo_data import POINTS
 from vae_core.monte_carlo import Toy, convergence
 
 pytestmark = pytest.mark.browser

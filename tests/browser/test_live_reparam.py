@@ -9,7 +9,7 @@ import pytest
 
 from harness.browser import wait_settled
 from harness.live import SentFrames, call_js, drag_range, sweep
-from ui.figures_reparam import ratio_text
+from ui.figures_reparameterization import ratio_text
 from ui.i18n import catalogue
 from vae_core.gradients import (
     FUNCTIONS,
@@ -141,7 +141,7 @@ def test_keyboard_and_language(page, app_url):
     page.goto(f"{app_url}/reparameterization?lang=zh&f=cos&k=5")
     wait_settled(page)
     slider = page.locator('input[data-name="sigma"]')
-    assert slider.get_attribute("aria-label") == catalogue("zh")["reparam.sigma_label"]
+    assert slider.get_attribute("aria-label") == catalogue("zh")["reparameterization.sigma_label"]
     aria = page.locator("canvas.live-plot").first.get_attribute("aria-label")
     assert aria == catalogue("zh")["live_vae.reparam_chart_aria"].format(n=30)
     slider.focus()

@@ -100,7 +100,7 @@ test("subscriptParts turns every _x into a subscript run and leaves no underscor
   }
 });
 
-test("gradients.ratioText groups thousands as ui.figures_reparam.ratio_text does", async () => {
+test("gradients.ratioText groups thousands as ui.figures_reparameterization.ratio_text does", async () => {
   const { ratioText } = await import("../../static/live/gradients.js");
   assert.equal(ratioText(17352.6), "17,353×"); // f"{17352.6:,.0f}×"
   assert.equal(ratioText(100), "100×");

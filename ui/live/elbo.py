@@ -1,4 +1,4 @@
-"""Live views of the ELBO page (views/elbo_jensen.py), drawn in the browser at every frame:
+"""Live views of the ELBO page (views/elbo.py), drawn in the browser at every frame:
 
 - ``jensen`` (static/live/jensen.js): λ, x₁, x₂ (two-point X) or σ (log-normal X) move the curve's
   chord, f(E[X]), E[f(X)] and the gap of part 1; closed forms in static/live/jensen_math.js,

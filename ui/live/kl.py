@@ -5,7 +5,7 @@ KL landscape over every q (static/live/kl_landscape.js), which follows a drag of
 
 from __future__ import annotations
 
-from ui.figures_kl import landscape_data
+from ui.figures_gaussian_kl import landscape_data
 from ui.i18n import t
 from ui.live import mount, register, state_view
 
@@ -30,7 +30,7 @@ _TEXT_KEYS = (
 
 def kl_view(state) -> tuple[float, float, float, float]:
     """Mount the live KL view for the page's URL state → the settled (μ₁, σ₁, μ₂, σ₂)."""
-    text = {key: t(f"kl.{key}", kl="{kl}", diff="{diff}") for key in _TEXT_KEYS}
+    text = {key: t(f"gaussian_kl.{key}", kl="{kl}", diff="{diff}") for key in _TEXT_KEYS}
     text["chart_aria"] = t("live.kl_chart_aria")
     values = state_view(_VIEW, state, NAMES, {"text": text})
     return tuple(values[name] for name in NAMES)
@@ -38,10 +38,10 @@ def kl_view(state) -> tuple[float, float, float, float]:
 
 def kl_landscape(state, mu1: float, sigma1: float, mu2: float, sigma2: float, direction: str) -> None:
     """Mount the landscape of ``direction`` ("pq": KL(p‖q), "qp": KL(q‖p)) at p = (μ₁, σ₁), q = (μ₂, σ₂):
-    a few hundred bytes per rerun; the browser computes the cells (ui/figures_kl.landscape_data)."""
+    a few hundred bytes per rerun; the browser computes the cells (ui/figures_gaussian_kl.landscape_data)."""
     text = {
-        "chart_aria": t("kl.landscape_aria", which=t(f"kl.land_{direction}")),
-        "hover": "μ₂ = {mu}, σ₂ = {sigma}: " + t(f"kl.land_{direction}") + " = {kl}",
+        "chart_aria": t("gaussian_kl.landscape_aria", which=t(f"gaussian_kl.land_{direction}")),
+        "hover": "μ₂ = {mu}, σ₂ = {sigma}: " + t(f"gaussian_kl.land_{direction}") + " = {kl}",
     }
     values = {"mu1": mu1, "sigma1": sigma1, "mu2": mu2, "sigma2": sigma2}
     data = {"text": text, "values": values, **landscape_data(direction)}

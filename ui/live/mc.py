@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ui.figures_mc import RUN1_DARK, RUNS_GREY, y_range
+from ui.figures_monte_carlo import RUN1_DARK, RUNS_GREY, y_range
 from ui.i18n import count, t
 from ui.live import pack_float64, register, state_view
 from vae_core.monte_carlo import Convergence
@@ -41,14 +41,14 @@ def mc_view(state, conv: Convergence, symbol: str) -> int:
     the n shown (≤ L): the URL parameter ``n``, set when a drag of the scrubber or a play ends."""
     text = {key: t(f"live_vae.mc_{key}") for key in _TEXT_KEYS}
     text |= {
-        "band_exact": t("mc.band_exact"),
-        "band_run": t("mc.band_run"),
-        "run_first": t("mc.run_first"),
-        "run_others": t("mc.run_others"),
-        "axis_n": t("mc.axis_n"),
-        "err_runs": t("mc.err_runs"),
-        "reference": t("mc.reference"),
-        "exact_line": t("mc.exact_line", value="{value}"),
+        "band_exact": t("monte_carlo.band_exact"),
+        "band_run": t("monte_carlo.band_run"),
+        "run_first": t("monte_carlo.run_first"),
+        "run_others": t("monte_carlo.run_others"),
+        "axis_n": t("monte_carlo.axis_n"),
+        "err_runs": t("monte_carlo.err_runs"),
+        "reference": t("monte_carlo.reference"),
+        "exact_line": t("monte_carlo.exact_line", value="{value}"),
         "symbol": symbol,
         "thousands": count(1000)[1:-3],
     }  # "," or "": the separator of ui.i18n.count, for the view's counts

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ui.figures_reparam import AXIS, COLOURS
+from ui.figures_reparameterization import AXIS, COLOURS
 from ui.i18n import t
 from ui.live import register, state_view
 
@@ -20,11 +20,11 @@ def reparam_view(state, eps: np.ndarray, kind: str, k: float, baseline: bool) ->
     the server. The f, k and baseline controls are server widgets: the view draws with their settled
     values. Returns the settled (μ, σ)."""
     text = {
-        "mu": t("reparam.mu_label"),
-        "sigma": t("reparam.sigma_label"),
-        "first": t("reparam.map_first"),
-        "exact": t("reparam.exact"),
-        **{f"est_{name}": t(f"reparam.est_{name}") for name in COLOURS},
+        "mu": t("reparameterization.mu_label"),
+        "sigma": t("reparameterization.sigma_label"),
+        "first": t("reparameterization.map_first"),
+        "exact": t("reparameterization.exact"),
+        **{f"est_{name}": t(f"reparameterization.est_{name}") for name in COLOURS},
         **{
             key: t(f"live_vae.reparam_{key}", n=len(eps))
             for key in (

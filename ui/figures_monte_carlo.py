@@ -65,7 +65,7 @@ def hline(n: np.ndarray, y: float, name: str, colour: str, width: float = 1.5) -
 
 
 def log_n_axis() -> dict:
-    return {"type": "log", "title": {"text": t("mc.axis_n")}}
+    return {"type": "log", "title": {"text": t("monte_carlo.axis_n")}}
 
 
 def error_figure(conv: Convergence, slope: float) -> go.Figure:
@@ -81,7 +81,7 @@ def error_figure(conv: Convergence, slope: float) -> go.Figure:
             "y": gy,
             "mode": "lines",
             "line": {"color": RUNS_GREY, "width": 1},
-            "name": t("mc.err_runs"),
+            "name": t("monte_carlo.err_runs"),
             "hoverinfo": "skip",
         },
         {
@@ -90,7 +90,7 @@ def error_figure(conv: Convergence, slope: float) -> go.Figure:
             "y": np.where(rms > 0, rms, np.nan),
             "mode": "lines",
             "line": {"color": GAP_RED, "width": 3},
-            "name": t("mc.rms", slope=f"{slope:.2f}".replace("-", "−")),
+            "name": t("monte_carlo.rms", slope=f"{slope:.2f}".replace("-", "−")),
         },
         {
             "type": "scatter",
@@ -98,7 +98,7 @@ def error_figure(conv: Convergence, slope: float) -> go.Figure:
             "y": conv.sd / np.sqrt(n),
             "mode": "lines",
             "line": {"color": EXACT_BLACK, "width": 2, "dash": "dash"},
-            "name": t("mc.reference"),
+            "name": t("monte_carlo.reference"),
         },
     ]
     return figure(
@@ -107,7 +107,7 @@ def error_figure(conv: Convergence, slope: float) -> go.Figure:
         MARGIN,
         hovermode="closest",
         xaxis=log_n_axis(),
-        yaxis={"type": "log", "title": {"text": t("mc.axis_err")}, "exponentformat": "power"},
+        yaxis={"type": "log", "title": {"text": t("monte_carlo.axis_err")}, "exponentformat": "power"},
     )
 
 
@@ -134,7 +134,7 @@ def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: 
             "line": {"shape": "hv", "color": HIST_LINE, "width": 1},
             "fill": "tozeroy",
             "fillcolor": HIST_FILL,
-            "name": t("mc.hist_bars", repeats=f"{repeats:,}"),
+            "name": t("monte_carlo.hist_bars", repeats=f"{repeats:,}"),
             "hovertemplate": "%{x:.4g}: %{y:.3g}<extra></extra>",
         },
         {
@@ -143,7 +143,7 @@ def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: 
             "y": normal,
             "mode": "lines",
             "line": {"color": GAP_RED, "width": 2.5},
-            "name": t("mc.clt"),
+            "name": t("monte_carlo.clt"),
             "hoverinfo": "skip",
         },
     ]
@@ -163,8 +163,8 @@ def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: 
         MARGIN,
         hovermode="closest",
         shapes=[exact_line],
-        xaxis={"title": {"text": t("mc.axis_q")}, "range": view},
-        yaxis={"title": {"text": t("mc.axis_density")}, "rangemode": "tozero"},
+        xaxis={"title": {"text": t("monte_carlo.axis_q")}, "range": view},
+        yaxis={"title": {"text": t("monte_carlo.axis_density")}, "rangemode": "tozero"},
     )
 
 
@@ -187,7 +187,7 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
                     "y": gy,
                     "mode": "lines",
                     "line": {"color": colour, "width": 1},
-                    "name": t(f"mc.{key}_runs"),
+                    "name": t(f"monte_carlo.{key}_runs"),
                     "hoverinfo": "skip",
                 }
             )
@@ -197,7 +197,7 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
                 "x": n,
                 "y": rows.mean(axis=0),
                 "mode": "lines",
-                "name": t(f"mc.{key}_mean"),
+                "name": t(f"monte_carlo.{key}_mean"),
                 "line": {"color": Q_ORANGE if key == "avg" else P_BLUE, "width": 3},
             }
         )
@@ -209,7 +209,7 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
                 "x": n[keep],
                 "y": it.log_px - chi2 / (2 * n[keep]),
                 "mode": "lines",
-                "name": t("mc.asymptote"),
+                "name": t("monte_carlo.asymptote"),
                 "line": {"color": P_BLUE, "width": 2, "dash": "dot"},
             }
         )
@@ -254,5 +254,5 @@ def iwae_figure(it: Iwae, chi2: float) -> go.Figure:
         xaxis=log_n_axis(),
         shapes=[gap_band],
         legend=legend,
-        yaxis={"range": [lo, hi], "title": {"text": t("mc.axis_nats")}},
+        yaxis={"range": [lo, hi], "title": {"text": t("monte_carlo.axis_nats")}},
     )

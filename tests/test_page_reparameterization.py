@@ -34,7 +34,9 @@ def assert_view(at, kind, mu, sigma, k):
 
 
 def variance_table(at) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith(f"| {EN['reparam.col_estimator']} | Var ∂μ"))
+    return next(
+        m.value for m in at.markdown if m.value.startswith(f"| {EN['reparameterization.col_estimator']} | Var ∂μ")
+    )
 
 
 def test_defaults_show_the_smooth_case():
@@ -42,7 +44,10 @@ def test_defaults_show_the_smooth_case():
     assert_clean(at)
     assert_view(at, "quad", 1.0, 1.0, 3.0)
     assert ratio_metric(at, "μ") == 21.8  # (a⁴ + 14a² + 15)/4 at a = −2, exactly 21.75
-    assert (at.session_state["reparam_mu"], at.session_state["reparam_sigma"]) == (1.0, 1.0)  # the live view's start
+    assert (at.session_state["reparameterization_mu"], at.session_state["reparameterization_sigma"]) == (
+        1.0,
+        1.0,
+    )  # the live view's start
     assert {k: at.query_params[k] for k in ("mu", "sigma", "f", "k", "baseline", "seed")} == {
         "mu": "1",
         "sigma": "1",
@@ -58,9 +63,9 @@ def test_shared_link_reproduces_the_view():
     assert_clean(at)
     assert not at.warning
     assert_view(at, "cos", 0.5, 0.7, 2.25)
-    assert at.slider(key="reparam_k").value == 2.25
-    assert at.button_group(key="reparam_f").value == "cos"
-    assert EN["reparam.est_baseline"] not in variance_table(at)
+    assert at.slider(key="reparameterization_k").value == 2.25
+    assert at.button_group(key="reparameterization_f").value == "cos"
+    assert EN["reparameterization.est_baseline"] not in variance_table(at)
     assert {k: at.query_params[k] for k in ("mu", "sigma", "f", "k", "seed", "baseline")} == {
         "mu": "0.5",
         "sigma": "0.7",
@@ -74,12 +79,12 @@ def test_shared_link_reproduces_the_view():
 def test_widgets_update_metrics_and_url():
     at = open_page(PAGE, "en")
     # μ and σ are live controls (a component AppTest cannot drive): set what their release sets
-    at.session_state["reparam_mu"] = -1.25
+    at.session_state["reparameterization_mu"] = -1.25
     at.run()
-    at.session_state["reparam_sigma"] = 0.4
+    at.session_state["reparameterization_sigma"] = 0.4
     at.run()
-    at.button_group(key="reparam_f").set_value("gauss").run()
-    at.slider(key="reparam_k").set_value(6.5).run()
+    at.button_group(key="reparameterization_f").set_value("gauss").run()
+    at.slider(key="reparameterization_k").set_value(6.5).run()
     assert_clean(at)
     assert_view(at, "gauss", -1.25, 0.4, 6.5)
     assert {k: at.query_params[k] for k in ("mu", "sigma", "f", "k")} == {
@@ -92,14 +97,14 @@ def test_widgets_update_metrics_and_url():
 
 def test_presets_flip_the_winner():
     at = open_page(PAGE, "en", mu="-2", sigma="2.5", f="gauss", k="0.5")
-    {b.label: b for b in at.button}[EN["reparam.preset_cos"]].click().run()
+    {b.label: b for b in at.button}[EN["reparameterization.preset_cos"]].click().run()
     assert_view(at, "cos", 1.0, 1.0, 5.0)
     assert ratio_metric(at, "μ") < 1 and ratio_metric(at, "σ") < 1  # SF has the smaller variance
     assert at.query_params["f"] == "cos" and at.query_params["k"] == "5"
-    {b.label: b for b in at.button}[EN["reparam.preset_smooth"]].click().run()
+    {b.label: b for b in at.button}[EN["reparameterization.preset_smooth"]].click().run()
     assert_view(at, "quad", 1.0, 1.0, 3.0)
     assert ratio_metric(at, "μ") > 1
-    {b.label: b for b in at.button}[EN["reparam.preset_gauss"]].click().run()
+    {b.label: b for b in at.button}[EN["reparameterization.preset_gauss"]].click().run()
     assert_view(at, "gauss", 1.0, 1.0, 5.0)
     assert ratio_metric(at, "σ") < 1
 
@@ -108,20 +113,20 @@ def test_baseline_switch_and_the_exact_variance_table():
     at = open_page(PAGE, "en", mu="1", sigma="1", f="quad", k="5")
     rows = variance_table(at).splitlines()[2:]
     assert [r.split("|")[1].strip() for r in rows] == [
-        EN["reparam.est_pathwise"],
-        EN["reparam.est_score"],
-        EN["reparam.est_baseline"],
+        EN["reparameterization.est_pathwise"],
+        EN["reparameterization.est_score"],
+        EN["reparameterization.est_baseline"],
     ]
     assert "124×" in rows[1]  # Mohamed et al.'s upper end: 123.75 at μ = σ = 1, k = 5
-    at.toggle(key="reparam_baseline").set_value(False).run()
-    assert EN["reparam.est_baseline"] not in variance_table(at)
+    at.toggle(key="reparameterization_baseline").set_value(False).run()
+    assert EN["reparameterization.est_baseline"] not in variance_table(at)
     assert at.query_params["baseline"] == "0"
 
 
 def test_check_expander_is_lazy_and_agrees_with_the_closed_form():
     at = open_page(PAGE, "en", mu="0.3", sigma="1.4", f="cos", k="1.5", seed="2")
     assert not any(m.value.startswith(f"| {EN['common.method']}") for m in at.markdown)  # closed: not computed
-    at.session_state["reparam_check_open"] = True
+    at.session_state["reparameterization_check_open"] = True
     at.run()
     table = next(m.value for m in at.markdown if m.value.startswith(f"| {EN['common.method']} | ∂/∂μ"))
     rows = [[c.strip() for c in r.split("|")[1:-1]] for r in table.splitlines()[2:]]
@@ -131,18 +136,18 @@ def test_check_expander_is_lazy_and_agrees_with_the_closed_form():
         for cell, target in zip(row[1:], exact, strict=True):
             mean, se = (float(v) for v in cell.split("±"))
             assert abs(mean - float(target)) < 4 * se, row
-    variances = next(m.value for m in at.markdown if EN["reparam.check_var_exact"] in m.value)
+    variances = next(m.value for m in at.markdown if EN["reparameterization.check_var_exact"] in m.value)
     z_scores = [float(r.split("|")[-2]) for r in variances.splitlines()[2:]]
     assert len(z_scores) == 6 and all(abs(z) < 5 for z in z_scores)
 
 
 def test_seed_is_in_the_url_and_resample_changes_it():
     at = open_page(PAGE, "en", seed="17")
-    assert at.number_input(key="reparam_seed").value == 17
+    assert at.number_input(key="reparameterization_seed").value == 17
     assert "17" in next(c.value for c in at.caption if c.value.startswith("Thin lines"))
     {b.label: b for b in at.button}[EN["common.resample"]].click().run()
     assert at.query_params["seed"] != "17"
-    assert at.number_input(key="reparam_seed").value == int(at.query_params["seed"])
+    assert at.number_input(key="reparameterization_seed").value == int(at.query_params["seed"])
 
 
 def test_extreme_corners_stay_finite():

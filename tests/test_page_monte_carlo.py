@@ -64,7 +64,10 @@ def test_same_url_same_picture():
     assert [m.value for m in first.metric] == [m.value for m in second.metric]
     conv = convergence("exp", 1_000, 5, 123)
     assert metric_value(first, estimate_label(1_000)) == pytest.approx(conv.mean[0, -1], abs=5e-5)
-    assert first.selectbox(key="mc_target").value == "exp" and first.select_slider(key="mc_L").value == 1_000
+    assert (
+        first.selectbox(key="monte_carlo_target").value == "exp"
+        and first.select_slider(key="monte_carlo_L").value == 1_000
+    )
     # the histogram caption quotes the repeats' own standard deviation, same seed
     sd_hat = f"{estimator_repeats('exp', 50, 2_000, 123).std(ddof=1):.4f}"
     assert any(sd_hat in c.value for c in first.caption)
@@ -76,7 +79,7 @@ def test_resample_draws_a_new_seed_that_reproduces():
     {b.label: b for b in at.button}["Resample"].click().run()
     assert_clean(at)
     seed = int(at.query_params["seed"])
-    assert seed != 0 and at.number_input(key="mc_seed").value == seed
+    assert seed != 0 and at.number_input(key="monte_carlo_seed").value == seed
     after = metric_value(at, estimate_label(1_000))
     assert after != before
     assert after == pytest.approx(convergence("recon", 1_000, 3, seed).mean[0, -1], abs=5e-5)
@@ -86,11 +89,11 @@ def test_resample_draws_a_new_seed_that_reproduces():
 
 def test_widgets_update_metrics_and_url():
     at = open_page(PAGE, "en")
-    at.selectbox(key="mc_target").set_value("pi").run()
-    at.select_slider(key="mc_L").set_value(2_000).run()
-    at.slider(key="mc_runs").set_value(3).run()
-    at.number_input(key="mc_seed").set_value(7).run()
-    at.select_slider(key="mc_Lhist").set_value(1).run()
+    at.selectbox(key="monte_carlo_target").set_value("pi").run()
+    at.select_slider(key="monte_carlo_L").set_value(2_000).run()
+    at.slider(key="monte_carlo_runs").set_value(3).run()
+    at.number_input(key="monte_carlo_seed").set_value(7).run()
+    at.select_slider(key="monte_carlo_Lhist").set_value(1).run()
     assert_clean(at)
     assert {k: at.query_params[k] for k in ("target", "L", "runs", "seed", "Lhist")} == {
         "target": "pi",
@@ -111,7 +114,7 @@ def test_widgets_update_metrics_and_url():
 def test_toy_model_sliders_move_the_toy_targets_and_the_ledger():
     at = open_page(PAGE, "en", L="500", runs="4", seed="2")
     for key, value in (("x", 2.0), ("w", 1.5), ("noise", 0.8), ("qmu", 0.3), ("qsigma", 0.6)):
-        at.slider(key=f"mc_{key}").set_value(value).run()
+        at.slider(key=f"monte_carlo_{key}").set_value(value).run()
     assert_clean(at)
     toy = Toy(2.0, 1.5, 0.8, 0.3, 0.6)
     assert metric_value(at, EXACT["recon"]) == pytest.approx(exact_moments("recon", toy)[0], abs=5e-5)
@@ -121,7 +124,7 @@ def test_toy_model_sliders_move_the_toy_targets_and_the_ledger():
     assert metric_value(at, "KL(q‖p(z|x))") == pytest.approx(float(posterior_kl(*toy)), abs=5e-5)
     assert metric_value(at, "log p(x)") == pytest.approx(metric_value(at, "ELBO") + float(posterior_kl(*toy)), abs=2e-4)
     assert at.query_params["qsigma"] == "0.6" and at.query_params["x"] == "2"
-    at.selectbox(key="mc_target").set_value("kl").run()
+    at.selectbox(key="monte_carlo_target").set_value("kl").run()
     assert metric_value(at, EXACT["kl"]) == pytest.approx(exact_moments("kl", toy)[0], abs=5e-5)
 
 
@@ -130,7 +133,7 @@ def test_zero_variance_case_explains_itself():
     assert_clean(at)
     assert metric_value(at, EXACT["kl"]) == 0.0 and metric_value(at, estimate_label(10_000)) == 0.0
     assert len(at.info) == 2  # in place of the error plot and of the histogram
-    assert at.select_slider(key="mc_Lhist").value == 10  # the control stays, so the URL keeps it
+    assert at.select_slider(key="monte_carlo_Lhist").value == 10  # the control stays, so the URL keeps it
 
 
 def test_infinite_weight_variance_is_flagged():
@@ -152,7 +155,7 @@ def test_largest_setting_renders_everything_finite():
 def test_check_table_is_lazy_and_agrees_with_the_closed_form():
     at = open_page(PAGE, "en", target="square", L="5000", runs="10", seed="4")
     assert not any(m.value.startswith("| Method") for m in at.markdown)  # closed: no quadrature per move
-    at.session_state["mc_check_open"] = True
+    at.session_state["monte_carlo_check_open"] = True
     at.run()
     table = next(m.value for m in at.markdown if m.value.startswith("| Method"))
     rows = table.splitlines()[2:]
@@ -167,11 +170,11 @@ def test_no_standard_error_is_never_shown_as_certainty():
     s.e. of 0 although the estimator's true s.e. is 0.047: both say so instead of '± 0.0000'."""
     at = open_page(PAGE, "en", target="tail", L="10", runs="1", seed="0")
     deltas = {m.label: m.proto.delta for m in at.metric}
-    assert deltas["$Q_L$, run 1, L = 10"] == EN["mc.se_all_equal"]
-    assert deltas["IWAE, L = 10"] == EN["mc.se_one_run"]
+    assert deltas["$Q_L$, run 1, L = 10"] == EN["monte_carlo.se_all_equal"]
+    assert deltas["IWAE, L = 10"] == EN["monte_carlo.se_one_run"]
     table = next(m.value for m in at.markdown if m.value.startswith("| L |"))
     assert all(row.count("± —") == 1 for row in table.splitlines()[2:])
-    assert EN["mc.one_run_note"] in [c.value for c in at.caption]
+    assert EN["monte_carlo.one_run_note"] in [c.value for c in at.caption]
     at = open_page(PAGE, "en", target="tail", L="10000", runs="2", seed="0")  # draws vary: a real s.e.
     delta = {m.label: m.proto.delta for m in at.metric}["$Q_L$, run 1, L = 10,000"]
     assert delta.startswith("± ") and float(delta.split()[1]) > 0
@@ -182,13 +185,13 @@ def test_live_view_position_is_in_the_url_and_a_new_L_shows_its_whole_run():
     component, so set what its release sets. A new L resets it to the whole run."""
     at = open_page(PAGE, "en", L="1000", runs="3", n="50")
     assert_clean(at)
-    assert at.query_params["n"] == "50" and at.session_state["mc_n"] == 50
-    at.session_state["mc_n"] = 7
+    assert at.query_params["n"] == "50" and at.session_state["monte_carlo_n"] == 50
+    at.session_state["monte_carlo_n"] = 7
     at.run()
     assert at.query_params["n"] == "7"
     assert metric_value(at, estimate_label(1_000)) == pytest.approx(
         convergence("recon", 1_000, 3, 0).mean[0, -1], abs=5e-5
     )  # the page's metrics stay at L
-    at.select_slider(key="mc_L").set_value(2_000).run()
+    at.select_slider(key="monte_carlo_L").set_value(2_000).run()
     assert at.query_params["n"] == "100000"  # clamped to L in the view: the whole run
     assert open_page(PAGE, "en", n="abc").warning  # a bad n is replaced, with the usual warning

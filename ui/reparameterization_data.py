@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from ui.components import num
-from ui.figures_reparam import ratio_text, sci
+from ui.figures_reparameterization import ratio_text, sci
 from ui.i18n import t
 from ui.model import holdout
 from ui.state import BoolParam, ChoiceParam, FloatParam, IntParam, UrlState
@@ -30,7 +30,7 @@ from vae_core.gradients import (
 
 HOLDOUT_SIZE = HOLDOUT_PER_CLASS * N_CLASSES  # 500 holdout digits, sorted by class
 STATE = UrlState(
-    "reparam",
+    "reparameterization",
     FloatParam("mu", 1.0, -3.0, 3.0, 0.01),
     FloatParam("sigma", 1.0, 0.1, 3.0, 0.01),
     IntParam("seed", 0, 0, 2**31 - 1),
@@ -111,17 +111,22 @@ def exact_latex(kind: str, mu: float, sigma: float, k: float) -> str:
 def variance_table(var, shown) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """(header, rows): each estimator's per-sample variances and their ratio to the pathwise one."""
     header = (
-        t("reparam.col_estimator"),
+        t("reparameterization.col_estimator"),
         "Var ∂μ",
         "Var ∂σ",
-        f"{t('reparam.col_ratio')} ∂μ",
-        f"{t('reparam.col_ratio')} ∂σ",
+        f"{t('reparameterization.col_ratio')} ∂μ",
+        f"{t('reparameterization.col_ratio')} ∂σ",
     )
     rows = []
     for name in shown:
         ratios = [ratio_text(float(variance_ratio(var.get(name, w), var.get("pathwise", w)))) for w in ("mu", "sigma")]
         rows.append(
-            (t(f"reparam.est_{name}"), sci(float(var.get(name, "mu"))), sci(float(var.get(name, "sigma"))), *ratios)
+            (
+                t(f"reparameterization.est_{name}"),
+                sci(float(var.get(name, "mu"))),
+                sci(float(var.get(name, "sigma"))),
+                *ratios,
+            )
         )
     return header, rows
 
@@ -131,12 +136,22 @@ def gradient_check_rows(kind, mu, sigma, k, seed, mc, quad) -> list[tuple[str, s
     (q_mu, q_sigma) = quad
     d_mu, d_sigma = (float(g) for g in exact_gradient(kind, mu, sigma, k))
     rows = [
-        (t("reparam.check_closed"), num(d_mu, 6), num(d_sigma, 6)),
-        (t("reparam.check_quad"), num(q_mu, 6), num(q_sigma, 6)),
+        (t("reparameterization.check_closed"), num(d_mu, 6), num(d_sigma, 6)),
+        (t("reparameterization.check_quad"), num(q_mu, 6), num(q_sigma, 6)),
     ]
     for name in ("pathwise", "score", "baseline"):
         cells = [f"{num(mc[name][w][0])} ± {num(mc[name][w][1])}" for w in ("mu", "sigma")]
-        rows.append((t("reparam.check_mc", estimator=t(f"reparam.est_{name}"), n=f"{CHECK_N:,}", seed=seed), *cells))
+        rows.append(
+            (
+                t(
+                    "reparameterization.check_mc",
+                    estimator=t(f"reparameterization.est_{name}"),
+                    n=f"{CHECK_N:,}",
+                    seed=seed,
+                ),
+                *cells,
+            )
+        )
     return rows
 
 
@@ -151,7 +166,7 @@ def variance_check_rows(mc, var) -> list[tuple[str, str, str, str]]:
             z = 0.0 if abs(z) < 0.05 else z  # no "-0.0"
             rows.append(
                 (
-                    f"{t(f'reparam.est_{name}')} · {symbol}",
+                    f"{t(f'reparameterization.est_{name}')} · {symbol}",
                     sci(exact, 5),
                     f"{sci(sampled, 5)} ± {sci(sampled_se, 2)}",
                     f"{z:+.1f}",
@@ -171,6 +186,6 @@ def vae_rows(samples):
 
 def vae_table(rows) -> list[tuple[str, str, str, str]]:
     return [
-        (t(f"reparam.est_{name}"), sci(var[0], 3), sci(var[1], 3), f"{sci(total, 3)} ± {sci(total_se, 2)}")
+        (t(f"reparameterization.est_{name}"), sci(var[0], 3), sci(var[1], 3), f"{sci(total, 3)} ± {sci(total_se, 2)}")
         for name, (var, total, total_se) in rows.items()
     ]

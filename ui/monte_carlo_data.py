@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ui.components import num
-from ui.figures_mc import asymptote_from
+from ui.figures_monte_carlo import asymptote_from
 from ui.i18n import t
 from ui.state import ChoiceParam, IntParam, UrlState
 from ui.toy import TOY_PARAMS
@@ -17,7 +17,7 @@ from vae_core.monte_carlo import TARGETS, convergence, estimator_repeats, quadra
 L_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 LHIST_OPTIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000)
 STATE = UrlState(
-    "mc",
+    "monte_carlo",
     ChoiceParam("target", "recon", TARGETS),
     ChoiceParam("L", 10_000, L_OPTIONS),
     IntParam("runs", 20, 1, 50),
@@ -74,21 +74,21 @@ def se_text(se, key="common.pm_se", *, can_vary=True, **fields):
     """'± s.e.' for a Monte Carlo estimate — or why there is none: one run (se is NaN), or every draw
     equal although the target can vary (a sample s.e. of 0 would read as certainty; e.g. no tail hit)."""
     if not np.isfinite(se):
-        return t("mc.se_one_run")
+        return t("monte_carlo.se_one_run")
     if se == 0 and can_vary:
-        return t("mc.se_all_equal")
+        return t("monte_carlo.se_all_equal")
     return t(key, se=num(se), **fields)
 
 
 def iwae_table(it, L, runs, chi2, gap) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """(header, rows): mean IWAE over runs at L = 1, 10, 100, …: the bias shrinking, next to what theory predicts."""
-    header = ("L", t("mc.col_iwae"), t("mc.col_bias"), t("mc.col_theory"))
+    header = ("L", t("monte_carlo.col_iwae"), t("monte_carlo.col_bias"), t("monte_carlo.col_theory"))
     lines = []
     for k in (k for k in (1, 10, 100, 1_000, 10_000, 100_000) if k <= L):
         col = it.iwae[:, np.searchsorted(it.n, k)]
         pm = f" ± {num(col.std(ddof=1) / np.sqrt(runs))}" if runs > 1 else " ± —"
         if k == 1:
-            theory = t("mc.theory_gap", gap=num(gap))
+            theory = t("monte_carlo.theory_gap", gap=num(gap))
         elif k >= asymptote_from(chi2):
             theory = num(chi2 / (2 * k))
         else:

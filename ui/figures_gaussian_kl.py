@@ -73,7 +73,7 @@ def colour_key_figure(direction: str) -> go.Figure:
     """The landscape's key: its colour scale as a horizontal bar (log10 KL from 10⁻³ to 10⁴, real
     values on the ticks) and what the star and the cross mean. It depends on nothing a slider moves,
     so it is not redrawn when one does."""
-    title, label_min, label_q = t(f"kl.land_{direction}"), t("kl.minimum"), t("kl.current_q")
+    title, label_min, label_q = t(f"gaussian_kl.land_{direction}"), t("gaussian_kl.minimum"), t("gaussian_kl.current_q")
     lo, hi = KL_LOG_RANGE
     steps = np.linspace(lo, hi, 141)
     legend_only = {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip"}

@@ -8,7 +8,7 @@ from ui.state import ChoiceParam, FloatParam, IntParam, UrlState
 MU_RANGE = {"lo": -5.0, "hi": 5.0, "step": 0.01}
 SIGMA_RANGE = {"lo": 0.1, "hi": 5.0, "step": 0.01}
 STATE = UrlState(
-    "kl",
+    "gaussian_kl",
     FloatParam("mu1", 0.0, **MU_RANGE),
     FloatParam("sigma1", 1.0, **SIGMA_RANGE),
     FloatParam("mu2", 1.0, **MU_RANGE),

@@ -19,7 +19,7 @@ def test_shared_link_reproduces_the_view():
         "mu2": "-1",
         "sigma2": "2",
     }
-    assert at.session_state["kl_sigma1"] == 0.7  # the live view starts from it
+    assert at.session_state["gaussian_kl_sigma1"] == 0.7  # the live view starts from it
 
 
 def test_defaults():
@@ -30,9 +30,9 @@ def test_defaults():
 def test_released_values_update_metrics_and_url():
     at = open_page(PAGE, "en")
     # What a finished drag on the live view does (its release callback sets the page state).
-    at.session_state["kl_mu2"] = -2.5
+    at.session_state["gaussian_kl_mu2"] = -2.5
     at.run()
-    at.session_state["kl_sigma2"] = 0.3
+    at.session_state["gaussian_kl_sigma2"] = 0.3
     at.run()
     assert_clean(at)
     assert metric_value(at, "KL(p‖q)") == pytest.approx(float(kl_normal(0, 1, -2.5, 0.3)), abs=5e-5)
@@ -43,7 +43,7 @@ def test_presets():
     at = open_page(PAGE, "en", mu1="0.5", sigma1="0.7", mu2="-1", sigma2="2")
     buttons = {b.label: b for b in at.button}
     buttons["Swap p and q"].click().run()
-    assert (at.session_state["kl_mu1"], at.session_state["kl_sigma1"]) == (-1.0, 2.0)
+    assert (at.session_state["gaussian_kl_mu1"], at.session_state["gaussian_kl_sigma1"]) == (-1.0, 2.0)
     assert metric_value(at, "KL(p‖q)") == pytest.approx(float(kl_normal(-1, 2, 0.5, 0.7)), abs=5e-5)
     {b.label: b for b in at.button}["q = p"].click().run()
     assert metric_value(at, "KL(p‖q)") == 0.0 and metric_value(at, "KL(q‖p)") == 0.0
@@ -65,7 +65,7 @@ def test_check_table_agrees_with_closed_form():
     at = open_page(PAGE, "en", mu1="0.5", sigma1="0.7", mu2="-1", sigma2="2", n="100000", seed="3")
     assert not [m for m in at.markdown if m.value.startswith("| Method")]  # closed: nothing computed
     assert (at.query_params["n"], at.query_params["seed"]) == ("100000", "3")  # ...but kept in the URL
-    at.session_state["kl_check_open"] = True  # what a click on the expander does
+    at.session_state["gaussian_kl_check_open"] = True  # what a click on the expander does
     at.run()
     table = next(m.value for m in at.markdown if m.value.startswith("| Method"))
     closed = f"{float(kl_normal(0.5, 0.7, -1, 2)):.6f}"

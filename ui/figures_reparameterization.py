@@ -2,7 +2,7 @@
 figures out — the chapter's two computation graphs (Graphviz) and two plotly charts (the ε map is the
 live view, ui/live/reparam.py).
 
-Speed (see ui/plots.py and ui/figures_mc.py): the browser redraws every chart whose spec changed,
+Speed (see ui/plots.py and ui/figures_monte_carlo.py): the browser redraws every chart whose spec changed,
 so the figures are lean (runs share one NaN-gapped trace per estimator and axis, bands are single
 polygons), built with :func:`ui.plots.figure`, and their margins leave room for the tick labels
 and titles (the template has no automargin: a pushed margin makes plotly.js draw twice).
@@ -45,28 +45,30 @@ def graph(kind: str, present: bool = False) -> str:
         'rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.3',
         f'node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", color="#999", fontsize={size}]',
         f'edge [color="#666", fontsize={size - 1}]',
-        f'x [label="{t("reparam.g_x")}"]',
-        f'enc [label="{t("reparam.g_encoder")} q(z|x)\\n{t("reparam.g_weights", w="φ")}", fillcolor="#ffe6cc", '
+        f'x [label="{t("reparameterization.g_x")}"]',
+        f'enc [label="{t("reparameterization.g_encoder")} q(z|x)\\n'
+        f'{t("reparameterization.g_weights", w="φ")}", fillcolor="#ffe6cc", '
         f'color="{Q_ORANGE}"]',
         'musig [label="μ, σ", shape=ellipse]',
-        f'dec [label="{t("reparam.g_decoder")} p(x|z)\\n{t("reparam.g_weights", w="θ")}", fillcolor="#dbe9f6", '
+        f'dec [label="{t("reparameterization.g_decoder")} p(x|z)\\n'
+        f'{t("reparameterization.g_weights", w="θ")}", fillcolor="#dbe9f6", '
         f'color="{P_BLUE}"]',
         'rec [label="log p(x|z)"]',
         'kl [label="KL(q(z|x) ‖ p(z))"]',
-        f'elbo [label="ELBO ({t("reparam.g_eq")})", style="rounded,filled,bold"]',
+        f'elbo [label="ELBO ({t("reparameterization.g_eq")})", style="rounded,filled,bold"]',
         "x -> enc -> musig; dec -> rec -> elbo; musig -> kl -> elbo",
     ]
     if kind == "sample":
         lines += [
-            f'z [label="{t("reparam.g_sample")}\\nz ~ N(μ, σ²)", {stochastic}, fillcolor="#fbe3e3", '
+            f'z [label="{t("reparameterization.g_sample")}\\nz ~ N(μ, σ²)", {stochastic}, fillcolor="#fbe3e3", '
             f'color="{GAP_RED}", fontcolor="{GAP_RED}"]',
             "musig -> z -> dec",
             f'z -> musig [style=dashed, color="{GAP_RED}", fontcolor="{GAP_RED}", constraint=false, '
-            f'label="  ✗ {t("reparam.g_blocked")}"]',
+            f'label="  ✗ {t("reparameterization.g_blocked")}"]',
         ]
     else:
         lines += [
-            f'eps [label="ε ~ N(0, I)\\n{t("reparam.g_noise")}", {stochastic}, fillcolor="#ececec", '
+            f'eps [label="ε ~ N(0, I)\\n{t("reparameterization.g_noise")}", {stochastic}, fillcolor="#ececec", '
             f'color="{PRIOR_GREY}"]',
             f'z [label="z = μ + σ ⊙ ε", fillcolor="#e3f4ef", color="{COLOURS["pathwise"]}"]',
             "{rank=same; musig; eps} musig -> z; eps -> z; z -> dec",
@@ -139,7 +141,7 @@ def spread_figure(
                     "y": np.hstack([runs[name][:, keep, col], gap]).ravel(),
                     "mode": "lines",
                     "line": {"color": COLOURS[name], "width": 2 if name == "pathwise" else 1.2},
-                    "name": t(f"reparam.est_{name}"),
+                    "name": t(f"reparameterization.est_{name}"),
                     "legendgroup": name,
                     "showlegend": col == 0,
                     "hoverinfo": "skip",
@@ -153,7 +155,7 @@ def spread_figure(
             "type": "log",
             "domain": [0.0, 0.46] if col == 0 else [0.54, 1.0],
             "anchor": refs["yaxis"],
-            "title": {"text": t("reparam.axis_L")},
+            "title": {"text": t("reparameterization.axis_L")},
         }
         axes[f"yaxis{suffix}"] = {"range": [centre - half, centre + half], "anchor": axis}
     data.append(
@@ -162,7 +164,7 @@ def spread_figure(
             "x": [None],
             "y": [None],
             "mode": "lines",
-            "name": t("reparam.exact"),
+            "name": t("reparameterization.exact"),
             "line": {"color": "black", "dash": "dash"},
         }
     )
@@ -209,7 +211,7 @@ def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: t
                     "x": k_grid,
                     "y": ratio,
                     "mode": "lines",
-                    "name": t(f"reparam.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
+                    "name": t(f"reparameterization.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
                     "line": {"color": COLOURS[name], "dash": dash, "width": 2},
                 }
             )
@@ -225,7 +227,7 @@ def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: t
             "font": {"size": 14, "color": "#444"},
             "bgcolor": "rgba(255,255,255,0.8)",
         }
-        for key, anchor in (("reparam.sweep_rp_wins", "bottom"), ("reparam.sweep_sf_wins", "top"))
+        for key, anchor in (("reparameterization.sweep_rp_wins", "bottom"), ("reparameterization.sweep_sf_wins", "top"))
     ]
     shapes = [
         hline(1.0, color="black", width=1),
@@ -248,7 +250,12 @@ def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: t
         annotations=notes,
         shapes=shapes,
         xaxis={"type": "log", "title": {"text": "k"}},
-        yaxis={"type": "log", "title": {"text": t("reparam.sweep_axis")}, "exponentformat": "power", "dtick": 1},
+        yaxis={
+            "type": "log",
+            "title": {"text": t("reparameterization.sweep_axis")},
+            "exponentformat": "power",
+            "dtick": 1,
+        },
     )
 
 
