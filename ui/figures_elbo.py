@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, POSTERIOR_GREEN, PRIOR_GREY, Q_ORANGE, num, tex
 from ui.i18n import t
-from ui.plots import KEY_LEGEND, figure, key_title, log_ticks, power_ticks
+from ui.plots import KEY_LEGEND, LEGEND_ONLY, figure, key_bar, key_title, power_ticks
 from vae_core.toy_model import AscentPath, log_evidence, log_joint, posterior, posterior_kl
 
 RECON_PINK = "#e377c2"  # E_q[log p(x|z)], the reconstruction term (the live ledger, ui/live/elbo.py)
@@ -338,25 +338,11 @@ def optimize_key_figure() -> go.Figure:
     legend. It depends on no slider, so it is not redrawn when one moves."""
     title, path, optimum = t("elbo.land_colour"), t("elbo.path"), t("elbo.optimum")
     start, step = t("elbo.start"), t("elbo.step_axis")
-    lo, hi = GAP_LOG_RANGE
-    steps = np.linspace(lo, hi, 141)
-    legend_only = {"type": "scatter", "x": [None], "y": [None], "hoverinfo": "skip"}
+    bar, xaxis, yaxis = key_bar(*GAP_LOG_RANGE, "Viridis", reversescale=True)
+    legend_only = LEGEND_ONLY
     return figure(
         [
-            {
-                "type": "heatmap",
-                "z": steps[None, :],
-                "x0": lo,
-                "dx": steps[1] - steps[0],
-                "y0": 0,
-                "dy": 1,
-                "colorscale": "Viridis",
-                "reversescale": True,
-                "zmin": lo,
-                "zmax": hi,
-                "showscale": False,
-                "hoverinfo": "skip",
-            },
+            bar,
             {
                 **legend_only,
                 "name": path,
@@ -375,8 +361,8 @@ def optimize_key_figure() -> go.Figure:
         # width and language (a wrapping legend under a short bar ran over its tick labels and out of
         # the figure on a projector).
         legend=KEY_LEGEND,
-        xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
-        yaxis={"visible": False, "fixedrange": True},
+        xaxis=xaxis,
+        yaxis=yaxis,
         legend_top=False,
     )
 

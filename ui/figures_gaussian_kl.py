@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from ui.components import Q_ORANGE
 from ui.i18n import t
-from ui.plots import KEY_LEGEND, figure, key_title, log_ticks
+from ui.plots import KEY_LEGEND, LEGEND_ONLY, figure, key_bar, key_title
 from vae_core.gaussian import kl_normal
 
 KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
@@ -74,24 +74,11 @@ def colour_key_figure(direction: str) -> go.Figure:
     values on the ticks) and what the star and the cross mean. It depends on nothing a slider moves,
     so it is not redrawn when one does."""
     title, label_min, label_q = t(f"gaussian_kl.land_{direction}"), t("gaussian_kl.minimum"), t("gaussian_kl.current_q")
-    lo, hi = KL_LOG_RANGE
-    steps = np.linspace(lo, hi, 141)
-    legend_only = {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip"}
+    bar, xaxis, yaxis = key_bar(*KL_LOG_RANGE, COLORSCALE)
+    legend_only = {**LEGEND_ONLY, "mode": "markers"}
     return figure(
         [
-            {
-                "type": "heatmap",
-                "z": steps[None, :],
-                "x0": lo,
-                "dx": steps[1] - steps[0],
-                "y0": 0,
-                "dy": 1,
-                "colorscale": COLORSCALE,
-                "zmin": lo,
-                "zmax": hi,
-                "showscale": False,
-                "hoverinfo": "skip",
-            },
+            bar,
             {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
             {**legend_only, "name": label_q, "marker": Q_MARKER},
         ],
@@ -102,6 +89,6 @@ def colour_key_figure(direction: str) -> go.Figure:
         # The two entries one a row under the tick labels, in a bottom margin of their own: beside the
         # title they crowded it and the bar's ends in a narrow column, worse at projector size.
         legend=KEY_LEGEND,
-        xaxis={**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True},
-        yaxis={"visible": False, "fixedrange": True},
+        xaxis=xaxis,
+        yaxis=yaxis,
     )

@@ -10,6 +10,7 @@ in the browser, ~15 % of its render time).
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
@@ -158,6 +159,31 @@ def key_title(text: str) -> dict:
     """A colour key's title: small, top left of the figure (the KL landscape's and the optimizer's keys)."""
     return {"text": text, "font": {"size": 14}, "xref": "paper", "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"}
 
+
+def key_bar(lo: int, hi: int, colorscale, **style) -> list[dict]:
+    """A colour key's bar (log10 values from ``lo`` to ``hi`` as one row of a heatmap) and the two
+    axes that show it with the real values on the ticks: ``(trace, xaxis, yaxis)``."""
+    steps = np.linspace(lo, hi, 141)
+    bar = {
+        "type": "heatmap",
+        "z": steps[None, :],
+        "x0": lo,
+        "dx": steps[1] - steps[0],
+        "y0": 0,
+        "dy": 1,
+        "colorscale": colorscale,
+        **style,
+        "zmin": lo,
+        "zmax": hi,
+        "showscale": False,
+        "hoverinfo": "skip",
+    }
+    xaxis = {**log_ticks(lo, hi), "range": [lo - 0.03, hi + 0.03], "fixedrange": True}
+    return [bar, xaxis, {"visible": False, "fixedrange": True}]
+
+
+# A legend entry with no data: a trace that only names a marker in a key's legend.
+LEGEND_ONLY = {"type": "scatter", "x": [None], "y": [None], "hoverinfo": "skip"}
 
 # A colour key's legend: one entry a row, pinned to the figure's bottom edge in a margin of its own (a
 # wrapping legend under a short bar ran over its tick labels and out of the figure on a projector).
