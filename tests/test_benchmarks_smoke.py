@@ -158,7 +158,7 @@ def test_page_weight_counts_websocket_frames_and_judges_targets():
     assert page_weight.target_mb("lesson") == 1.5 and page_weight.target_mb("latent") == 4.0
     paths = page_weight.page_paths()
     assert paths[:2] == ["", "lesson"] and "latent" in paths and len(set(paths)) == len(paths)
-    assert page_weight.page_paths(["home", "kl"]) == ["", "gaussian-kl"]
+    assert page_weight.page_paths(["home", "gaussian_kl"]) == ["", "gaussian-kl"]
     page = {
         "total_bytes": 1_600_000,
         "http_bytes": 1_500_000,

@@ -84,7 +84,7 @@ def test_a_missing_key_raises_under_tests_and_degrades_in_production(monkeypatch
     with pytest.raises(i18n.MissingStringError, match="gaussian_kl.no_such_key"):
         i18n.t("gaussian_kl.no_such_key")
     monkeypatch.delenv(i18n.STRICT_ENV)
-    assert i18n.t("gaussian_kl.no_such_key") == "⟦kl.no_such_key⟧"
+    assert i18n.t("gaussian_kl.no_such_key") == "⟦gaussian_kl.no_such_key⟧"
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.live_views], ids=lambda p: p.slug)

@@ -16,8 +16,8 @@ def test_show_code_is_built_only_when_opened():
     # a closed panel sends no code element, nor the highlighter with it (the share popover's link is
     # an st.code too, but a closed popover mounts nothing: /lesson and home fetch no highlighter)
     assert [c.language for c in at.code] == ["plaintext"]
-    assert "kl_show_code" in at.session_state and at.session_state["kl_show_code"] is False
-    at.session_state["kl_show_code"] = True  # what opening it in the browser sets
+    assert "gaussian_kl_show_code" in at.session_state and at.session_state["gaussian_kl_show_code"] is False
+    at.session_state["gaussian_kl_show_code"] = True  # what opening it in the browser sets
     at.run()
     assert_clean(at)
     sources = [c.value.strip() for c in at.code]

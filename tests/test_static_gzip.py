@@ -8,6 +8,7 @@ The middleware is driven as ASGI directly around Starlette's own StaticFiles (wh
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gzip
 import os
 import re
@@ -54,6 +55,13 @@ def request_then_wait():
     return receive
 
 
+def run(coroutine):
+    """asyncio.run on a thread of its own: under xdist a browser test earlier in the same worker can
+    leave Playwright's event loop installed on the main thread, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def call(app, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
     """One request through the ASGI app → (status, headers as a dict of lists, body)."""
 
@@ -80,7 +88,7 @@ def call(app, path: str, headers: dict[str, str] | None = None, method: str = "G
         await app(scope, receive, send)
         return sent
 
-    sent = asyncio.run(go())
+    sent = run(go())
     start = next(m for m in sent if m["type"] == "http.response.start")
     out: dict[str, list[str]] = {}
     for k, v in start["headers"]:
@@ -140,7 +148,7 @@ def test_concurrent_requests_in_one_loop_share_one_compression(bundle):
 
         return await asyncio.gather(*(one() for _ in range(30)))
 
-    bodies = asyncio.run(go())
+    bodies = run(go())
     assert len(set(bodies)) == 1 and app.compressions == 1
 
 

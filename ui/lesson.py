@@ -570,7 +570,7 @@ def ddpm_term_view() -> dict:
 
     card = diffusion_data.ddpm_card()
     if card is None:
-        return {k: "—" for k in ("total", "denoise", "share", "prior", "prior_calc", "recon", "late")}
+        return {k: "—" for k in ("total", "denoise", "share", "prior", "prior_calc", "recon")}
     hb = card["holdout_bound"]
     sched = diffusion_data.schedule(card["model_args"]["T"], card["model_args"]["schedule"])
     ab = float(sched.alpha_bar[-1])
@@ -596,7 +596,6 @@ def ddpm_term_view() -> dict:
         "prior": f"{hb['prior_LT']:.3f}",
         "prior_calc": f"{prior_calc:.3f}",
         "recon": f"{-hb['reconstruction_L0']:.3f}",
-        "late": num(by_steps.get("t=101..1000", float("nan")), 1),
     }
 
 

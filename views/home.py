@@ -38,6 +38,7 @@ for section in SECTIONS:
                 st.page_link(page.file, label=t("home.open"), icon="➡️")
     if section == "vae" and any(p.slug == "diffusion" for p in pages):  # the map points on to the bridge
         onward = next(p for p in pages if p.slug == "diffusion")
+        st.caption(t("home.onward_text"))  # the long sentence as text: a long link label is cut at 150 % zoom
         st.page_link(onward.file, label=t("home.onward"), icon="🌫️")
 
 left, right = st.columns(2)
