@@ -85,7 +85,8 @@ def test_every_lesson_step_reveals_its_picture_on_one_screen(lesson, number):
     wait_settled(page)
     page.get_by_role("button", name=catalogue(lesson.lang)["lesson.reveal"]).click()
     wait_settled(page)
-    page.wait_for_function(PICTURE_JS, timeout=20_000)
+    # 45 s: the drawing step's view loads the VAE's weights first (slow on a loaded two-worker run)
+    page.wait_for_function(PICTURE_JS, timeout=45_000)
     try:  # … and the paragraph that says why, with it
         page.wait_for_function(WHY_JS, timeout=20_000)
     except TimeoutError as error:
