@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests import apptest
 from tests.apptest import assert_clean, english_words, open_page, rendered, visible_texts
 from ui.i18n import catalogue
 from ui.lesson import STEPS
@@ -94,37 +95,9 @@ def test_the_rules_catch_what_they_are_for():
 
 
 # --- rendered pages -----------------------------------------------------------------------------
-# Proper names, acronyms and math identifiers that stay as they are in Chinese; unlike the shared
-# smoke test's list, no English words (recon, nats, …).
-NAMES = {
-    "Mohamed",
-    "JMLR",
-    "Kingma",
-    "Welling",
-    "Burda",
-    "Grosse",
-    "Salakhutdinov",
-    "ELBO",
-    "IWAE",
-    "MNIST",
-    "Jensen",
-    "Gibbs",
-    "English",
-    "Bernoulli",
-    "REINFORCE",
-    "softplus",
-    "logit",
-    "logits",
-    "scipy",
-    "quad",
-    "torch",
-    "numpy",
-    "diag",
-    "URL",
-    "DDPM",
-    "cuda",
-    "cpu",
-    "mps",
+# Names that stay as they are in Chinese: the shared ones (tests.apptest.NAMES) and tools, optimizers,
+# activations and keys; unlike the shared smoke test's list, no English words (recon, nats, …).
+NAMES = apptest.NAMES | {
     "AdamW",
     "Adam",
     "ReLU",
@@ -141,8 +114,7 @@ NAMES = {
     "Safari",
     "WeChat",
     "Shift",  # a key's name, as printed on the keyboard
-    "Language",
-}  # the sidebar's "语言 · Language": how a reader of the other language finds the switch
+}
 # Deliberate English in a zh string: the unit's international name, given once where 奈特 is introduced.
 EXEMPT = ("（nats，",)
 
