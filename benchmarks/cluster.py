@@ -43,7 +43,7 @@ from benchmarks import load
 from benchmarks.common import ROOT, cpu_seconds, log, log_errors, machine_busy_seconds, rss_mb
 from benchmarks.wsclient import StreamlitSession
 from deploy.serve import haproxy_path
-from harness.server import free_port
+from harness.server import free_port, launcher_command
 from ui.registry import HOME, built_pages
 
 
@@ -77,21 +77,7 @@ def launch(replicas: int, timeout: float = 120.0) -> Iterator[Launched]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_cluster_"))
     port = free_port()
     status = tmp / "status.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "deploy.serve",
-        "--replicas",
-        str(replicas),
-        "--port",
-        str(port),
-        "--host",
-        "127.0.0.1",
-        "--status-file",
-        str(status),
-        "--log-dir",
-        str(tmp),
-    ]
+    cmd = launcher_command(replicas, port, status, tmp)
     with open(tmp / "launcher.log", "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -45,6 +45,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def launcher_command(replicas: int, port: int, status: Path, log_dir: Path, script: str | None = None) -> list[str]:
+    """``python -m deploy.serve`` as a user runs it, on 127.0.0.1:port, writing its status file and logs
+    under ``log_dir`` (tests/test_deploy.py and benchmarks/cluster.py start their clusters with it)."""
+    cmd = [sys.executable, "-m", "deploy.serve", "--replicas", str(replicas), "--port", str(port)]
+    cmd += ["--host", "127.0.0.1", *(["--script", script] if script else [])]
+    return [*cmd, "--status-file", str(status), "--log-dir", str(log_dir)]
+
+
 def wait_healthy(proc: subprocess.Popen, base: str, timeout: float, poll: float = 0.02) -> None:
     """Block until the server at ``base`` answers /_stcore/health; fail fast if it exits."""
     deadline = time.monotonic() + timeout

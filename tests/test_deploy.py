@@ -17,7 +17,6 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,7 +26,7 @@ import pytest
 
 from deploy import serve
 from deploy.dns import TinyDNS, answer
-from harness.server import free_port
+from harness.server import free_port, launcher_command
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIVIAL = "benchmarks/apps/trivial.py"  # starts in well under a second; the launcher is under test
@@ -109,23 +108,7 @@ def launcher(tmp_path: Path, replicas: int, script: str = TRIVIAL):
     _needs_redis()
     port = free_port()
     status = tmp_path / "status.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "deploy.serve",
-        "--replicas",
-        str(replicas),
-        "--port",
-        str(port),
-        "--host",
-        "127.0.0.1",
-        "--script",
-        script,
-        "--status-file",
-        str(status),
-        "--log-dir",
-        str(tmp_path),
-    ]
+    cmd = launcher_command(replicas, port, status, tmp_path, script)
     with open(tmp_path / "launcher.log", "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
