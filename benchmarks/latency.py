@@ -228,8 +228,15 @@ def measure(
     return targets
 
 
-def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 400, warmup: int = 2, log=log) -> dict:
-    """Start the three servers, measure every built page and both trivial references."""
+def run(
+    moves: int = 20,
+    sliders: dict[str, int] | None = None,
+    quiet_ms: int = 400,
+    warmup: int = 2,
+    log=log,
+    pages: list[str] | None = None,
+) -> dict:
+    """Start the three servers, measure every built page (or only ``pages``, by slug) and both trivial references."""
     sliders = {**DEFAULT_SLIDER, **(sliders or {})}
     trivial = str(TRIVIAL_APP.relative_to(TRIVIAL_APP.parents[2]))
     with (
@@ -242,6 +249,8 @@ def run(moves: int = 20, sliders: dict[str, int] | None = None, quiet_ms: int = 
             Target("trivial app, project config (floor)", "floor", floor_app.base, pid=floor_app.pid),
         ]
         for info in built_pages():
+            if pages and info.slug not in pages:
+                continue
             targets.append(
                 Target(
                     info.slug,
@@ -285,8 +294,9 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SLUG=INDEX",
         help="which slider to move on a page (0 = first in the main area)",
     )
+    parser.add_argument("--pages", nargs="*", default=None, help="page slugs (default: every built page)")
     args = parser.parse_args(argv)
-    result = run(args.moves, parse_sliders(args.slider), args.quiet_ms, log=log)
+    result = run(args.moves, parse_sliders(args.slider), args.quiet_ms, log=log, pages=args.pages)
     for t in result["targets"]:
         print(
             json.dumps({k: t[k] for k in ("name", "errors", "dialogs", "note")}, ensure_ascii=False),
