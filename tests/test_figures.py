@@ -14,6 +14,8 @@ from ui.registry import built_pages
 
 # pages whose plotly charts appear only once something runs (tests/test_page_training.py validates them)
 CHARTS_ON_DEMAND = {"views/training.py"}
+# pages whose every chart is drawn by the live layer (ui/live/chart.py specs; tests/test_live_charts.py)
+NO_PLOTLY = {"views/reparameterization.py"}
 CASES = [(page.file, {}) for page in built_pages()] + [
     ("views/elbo.py", {"dist": "lognormal", "f": "square", "lnsigma": "1.5", "step": "100", "L": "10"}),
     ("views/gaussian_kl.py", {"mu1": "5", "sigma1": "0.1", "mu2": "-5", "sigma2": "5", "land": "qp"}),
@@ -34,6 +36,7 @@ def test_every_plotly_figure_is_valid(file, params):
     at = open_page(file, "en", **params) if params else rendered(file, "en")
     assert_clean(at)
     charts = at.get("plotly_chart")
-    assert charts or file in CHARTS_ON_DEMAND, f"{file} drew no plotly chart"
+    assert charts or file in CHARTS_ON_DEMAND | NO_PLOTLY, f"{file} drew no plotly chart"
+    assert not (charts and file in NO_PLOTLY), f"{file} draws a plotly chart again"
     for chart in charts:
         go.Figure(json.loads(chart.proto.spec))  # raises ValueError on any invalid property

@@ -1,11 +1,11 @@
 """Figures of the reparameterization page (views/reparameterization.py): plain functions, numbers in,
-figures out — the chapter's two computation graphs (Graphviz) and two plotly charts (the ε map is the
-live view, ui/live/reparam.py).
+figures out — the chapter's two computation graphs (Graphviz) and two charts drawn by the live layer
+(the ε map is the live view, ui/live/reparam.py).
 
-Speed (see ui/plots.py and ui/figures_monte_carlo.py): the browser redraws every chart whose spec changed,
-so the figures are lean (runs share one NaN-gapped trace per estimator and axis, bands are single
-polygons), built with :func:`ui.plots.figure`, and their margins leave room for the tick labels
-and titles (the template has no automargin: a pushed margin makes plotly.js draw twice).
+Speed: the spread and sweep charts change with every move of k (the spread entirely, the sweep by its
+k marker), so they are specs for ui/live/chart.py, drawn on a canvas from the server's numbers: as
+Plotly figures every release cost a serialisation on the server and a full plotly.js redraw in the
+browser (docs/benchmarks.md, issue 24). Runs share one NaN-gapped line per estimator and axis.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
 from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, PRIOR_GREY, Q_ORANGE
 from ui.i18n import t
-from ui.plots import figure
+from ui.live import chart as lc
 from vae_core.gradients import ESTIMATORS, PerSampleVariances, variance_ratio
 
 # One colour per estimator on this page (p/q/gap colours keep their meaning elsewhere).
@@ -78,184 +77,92 @@ def graph(kind: str, present: bool = False) -> str:
     return "\n".join([*lines, "}"])
 
 
-def hline(y: float, xref: str = "x", **line) -> dict:
-    """A horizontal line across one subplot, as a layout shape."""
-    return {
-        "type": "line",
-        "xref": f"{xref} domain",
-        "yref": xref.replace("x", "y"),
-        "x0": 0,
-        "x1": 1,
-        "y0": y,
-        "y1": y,
-        "line": line,
-    }
-
-
-def spread_figure(
+def spread_chart(
     runs: dict[str, np.ndarray],
     counts: np.ndarray,
     var: PerSampleVariances,
     exact: tuple[float, float],
     shown: tuple[str, ...],
-) -> go.Figure:
-    """Running estimates of ∂/∂μ and ∂/∂σ against L, side by side, with the exact ±2 s.d./√L bands.
+) -> dict:
+    """Running estimates of ∂/∂μ and ∂/∂σ against L, side by side, with the exact ±2 s.d./√L bands:
+    a chart the live layer draws from the running estimates (ui/live/chart.py; it was a Plotly figure
+    that every k move rebuilt and redrew in full).
 
     runs: estimator → (runs, len(counts), 2) from vae_core.gradients.running_estimates; var: exact
     per-sample variances; exact: (∂/∂μ, ∂/∂σ) of E_q[f].
     """
-    n_runs = next(iter(runs.values())).shape[0]
-    gap = np.full((n_runs, 1), np.nan)
-    data, axes, shapes = [], {}, []
+    panels = []
     for col, wrt in enumerate(("mu", "sigma")):
-        axis = "x" if col == 0 else "x2"
-        refs = {"xaxis": axis, "yaxis": axis.replace("x", "y")}
         centre = float(exact[col])
         sd = {name: float(np.sqrt(var.get(name, wrt))) for name in shown}
         size = {name: counts[counts >= (2 if name == "baseline" else 1)].astype(float) for name in shown}
+        traces = []
         for name in shown:  # bands first
             half = 2.0 * sd[name] / np.sqrt(size[name])
-            data.append(
-                {
-                    "type": "scatter",
-                    **refs,
-                    "x": np.concatenate([size[name], size[name][::-1]]),
-                    "y": np.concatenate([centre + half, (centre - half)[::-1]]),
-                    "fill": "toself",
-                    "mode": "lines",
-                    "fillcolor": COLOURS[name],
-                    "opacity": 0.3 if name == "pathwise" else 0.14,
-                    "line": {"width": 0},
-                    "hoverinfo": "skip",
-                    "legendgroup": name,
-                    "showlegend": False,
-                }
+            traces.append(
+                lc.band(size[name], centre - half, centre + half, COLOURS[name], 0.3 if name == "pathwise" else 0.14)
             )
         for name in sorted(shown, key=lambda n: n == "pathwise"):  # the pathwise runs on top
             keep = counts >= size[name][0]
-            data.append(
-                {
-                    "type": "scatter",
-                    **refs,
-                    "x": np.tile(np.append(size[name], np.nan), n_runs),
-                    "y": np.hstack([runs[name][:, keep, col], gap]).ravel(),
-                    "mode": "lines",
-                    "line": {"color": COLOURS[name], "width": 2 if name == "pathwise" else 1.2},
-                    "name": t(f"reparameterization.est_{name}"),
-                    "legendgroup": name,
-                    "showlegend": col == 0,
-                    "hoverinfo": "skip",
-                    "legendrank": ESTIMATORS.index(name),
-                }
-            )
+            line = lc.gapped(size[name], runs[name][:, keep, col])
+            traces.append(lc.line(*line, COLOURS[name], 2 if name == "pathwise" else 1.2))
         half = 2.2 * max(sd.values()) / np.sqrt(3.0) or 1.0
-        shapes.append(hline(centre, axis, color="black", dash="dash", width=1.5))
-        suffix = "2" if col else ""
-        axes[f"xaxis{suffix}"] = {
-            "type": "log",
-            "domain": [0.0, 0.46] if col == 0 else [0.54, 1.0],
-            "anchor": refs["yaxis"],
-            "title": {"text": t("reparameterization.axis_L")},
-        }
-        axes[f"yaxis{suffix}"] = {"range": [centre - half, centre + half], "anchor": axis}
-    data.append(
-        {
-            "type": "scatter",
-            "x": [None],
-            "y": [None],
-            "mode": "lines",
-            "name": t("reparameterization.exact"),
-            "line": {"color": "black", "dash": "dash"},
-        }
-    )
-    titles = [
-        {
-            "text": title,
-            "x": x,
-            "y": 1.0,
-            "xref": "paper",
-            "yref": "paper",
-            "xanchor": "center",
-            "yanchor": "bottom",
-            "showarrow": False,
-            "font": {"size": 14},
-        }
-        for title, x in (("∂/∂μ E_q[f]", 0.23), ("∂/∂σ E_q[f]", 0.77))
+        panels.append(
+            lc.panel(
+                lc.axis(t("reparameterization.axis_L"), log=True),
+                lc.axis(span=(centre - half, centre + half)),
+                traces,
+                [lc.hline(centre, lc.TEXT, 1.5, "dash")],
+                title=("∂/∂μ E_q[f]", "∂/∂σ E_q[f]")[col],
+                domain=(0.0, 0.46) if col == 0 else (0.54, 1.0),
+            )
+        )
+    legend = [
+        lc.item(t(f"reparameterization.est_{name}"), COLOURS[name], 2 if name == "pathwise" else 1.2)
+        for name in sorted(shown, key=ESTIMATORS.index)
     ]
-    # legend under the plots: the subplot titles sit above them
-    return figure(
-        data,
-        450,
-        {"l": 76, "r": 24, "t": 34, "b": 110},
-        legend_top=False,
-        hovermode=False,
-        annotations=titles,
-        shapes=shapes,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        **axes,
+    legend.append(lc.item(t("reparameterization.exact"), lc.TEXT, 2, "dash"))
+    return lc.spec(
+        "reparam_spread",
+        380,
+        {"l": 76, "r": 24, "t": 30, "b": 56},
+        panels,
+        legend,
+        legend_at="bottom",
+        aria=t("reparameterization.spread_aria"),
     )
 
 
-def sweep_figure(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: tuple[str, ...]) -> go.Figure:
-    """Per-sample variance ratio SF / RP over a grid of k at the current μ, σ (Mohamed et al., Fig. 2).
+def sweep_chart(var: PerSampleVariances, k_grid: np.ndarray, k: float, shown: tuple[str, ...]) -> dict:
+    """Per-sample variance ratio SF / RP over a grid of k at the current μ, σ (Mohamed et al., Fig. 2),
+    with the current k marked: a chart the live layer draws (ui/live/chart.py). Only the marker
+    depends on k.
 
     var: per_sample_variances over k_grid (arrays of len(k_grid)); k: the current k, marked.
     """
-    data = []
+    traces, legend, ratios = [], [], [np.ones(1)]
     for name in [s for s in shown if s != "pathwise"]:
-        for wrt, dash in (("mu", "solid"), ("sigma", "dot")):
+        for wrt, dash in (("mu", None), ("sigma", "dot")):
             ratio = np.clip(variance_ratio(var.get(name, wrt), var.get("pathwise", wrt)), 1e-8, 1e8)
-            data.append(
-                {
-                    "type": "scatter",
-                    "x": k_grid,
-                    "y": ratio,
-                    "mode": "lines",
-                    "name": t(f"reparameterization.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ"),
-                    "line": {"color": COLOURS[name], "dash": dash, "width": 2},
-                }
-            )
-    notes = [
-        {
-            "x": 0.01,
-            "y": 0,
-            "xref": "paper",
-            "text": t(key),
-            "showarrow": False,
-            "xanchor": "left",
-            "yanchor": anchor,
-            "font": {"size": 14, "color": "#444"},
-            "bgcolor": "rgba(255,255,255,0.8)",
-        }
-        for key, anchor in (("reparameterization.sweep_rp_wins", "bottom"), ("reparameterization.sweep_sf_wins", "top"))
+            ratios.append(ratio)
+            traces.append(lc.line(k_grid, ratio, COLOURS[name], 2, dash))
+            label = t(f"reparameterization.est_{name}") + (" · ∂μ" if wrt == "mu" else " · ∂σ")
+            legend.append(lc.item(label, COLOURS[name], 2, dash))
+    notes = [  # either side of the ratio 1: above it the pathwise estimator has the smaller variance
+        {"text": t("reparameterization.sweep_rp_wins"), "y": 1.0, "side": "above"},
+        {"text": t("reparameterization.sweep_sf_wins"), "y": 1.0, "side": "below"},
     ]
-    shapes = [
-        hline(1.0, color="black", width=1),
-        {
-            "type": "line",
-            "xref": "x",
-            "yref": "y domain",
-            "x0": k,
-            "x1": k,
-            "y0": 0,
-            "y1": 1,
-            "line": {"color": PRIOR_GREY, "dash": "dash"},
-        },
-    ]
-    return figure(
-        data,
-        440,
-        {"l": 76, "r": 24, "b": 56},
-        hovermode="x unified",
-        annotations=notes,
-        shapes=shapes,
-        xaxis={"type": "log", "title": {"text": "k"}},
-        yaxis={
-            "type": "log",
-            "title": {"text": t("reparameterization.sweep_axis")},
-            "exponentformat": "power",
-            "dtick": 1,
-        },
+    every = np.concatenate(ratios)
+    span = (float(every.min()) / 10**0.4, float(every.max()) * 10**0.1)  # room for the note under 1
+    shapes = [lc.hline(1.0, lc.TEXT, 1), lc.vline(k, PRIOR_GREY, 1.5, "dash")]
+    axes = lc.axis("k", log=True), lc.axis(t("reparameterization.sweep_axis"), log=True, span=span)
+    return lc.spec(
+        "reparam_sweep",
+        400,
+        {"l": 76, "r": 24, "t": 12, "b": 56},
+        [lc.panel(*axes, traces, shapes, notes)],
+        legend,
+        aria=t("reparameterization.sweep_title"),
     )
 
 

@@ -3,8 +3,9 @@
 The running estimates are a live view (ui/live/mc.py): play grows n from 1 to L and a scrubber moves
 it back and forth in the browser, from the server's one seeded computation. A slider move re-sends
 only what depends on it (the browser redraws each changed chart from
-scratch): everything lives in the ``explorer`` fragment, charts that do not depend on the moved
-control come out byte-identical and are skipped, and the histogram's own L reruns only its
+scratch): everything lives in the ``explorer`` fragment, the errors and IWAE charts are drawn by
+the live layer from the server's numbers (ui/live/chart.py: no Plotly figure to rebuild), the
+histogram comes out byte-identical and is skipped, and the histogram's own L reruns only its
 fragment. The figures are in ui/figures_monte_carlo.py, the caches and tables in ui/monte_carlo_data.py, the
 sampling (in bounded blocks) in vae_core/monte_carlo.py.
 """
@@ -14,9 +15,10 @@ import streamlit as st
 
 from ui import monte_carlo_data as data
 from ui.components import intro, md_table, metric_note, num, page_footer, tex
-from ui.figures_monte_carlo import error_figure, histogram_figure, iwae_figure
+from ui.figures_monte_carlo import error_chart, histogram_figure, iwae_chart
 from ui.i18n import count as count_text
 from ui.i18n import t
+from ui.live.chart import chart_view
 from ui.live.mc import mc_view
 from ui.plots import chart
 from ui.state import option_labels
@@ -107,7 +109,7 @@ def iwae_section(L, runs, seed, toy):
             num(final.mean()),
             data.se_text(se, "monte_carlo.pm_se_runs", runs=runs),
         )
-    chart(iwae_figure(it, chi2))
+    chart_view(STATE, "live_iwae", iwae_chart(it, chi2))
     st.caption(t("monte_carlo.iwae_caption"))
     if not np.isfinite(chi2):
         st.warning(t("monte_carlo.chi_inf"), icon="⚠️")
@@ -206,7 +208,7 @@ def explorer():
     with left:
         st.header(t("monte_carlo.err_title"), anchor="errors")
         if conv.sd > 0:
-            chart(error_figure(conv, slope))
+            chart_view(STATE, "live_errors", error_chart(conv, slope))
             st.caption(t("monte_carlo.err_caption"))
         else:
             st.info(t("monte_carlo.zero_var", why=t(f"monte_carlo.zero_{target}")), icon="🎯")

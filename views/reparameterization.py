@@ -3,8 +3,9 @@
 Pathwise vs score-function gradients of E_q[f(z)] (Mohamed et al., JMLR 2020, §3–§5), exact
 per-sample variances, and the same comparison measured on the pretrained VAE. Dragging μ or σ moves
 the samples, their gradients and the readouts live in the browser (ui/live/reparam.py); the
-release reruns the ``explorer`` fragment once. The chapter's two graphs and the plotly charts are
-built in ui/figures_reparameterization.py.
+release reruns the ``explorer`` fragment once. The chapter's two graphs and the spread and sweep
+charts (drawn by the live layer, ui/live/chart.py, from the server's numbers) are built in
+ui/figures_reparameterization.py.
 """
 
 import numpy as np
@@ -12,10 +13,10 @@ import streamlit as st
 
 from ui import reparameterization_data as data
 from ui.components import image, intro, md_table, metric, num, page_footer, tex
-from ui.figures_reparameterization import graph, ratio_text, spread_figure, sweep_figure
+from ui.figures_reparameterization import graph, ratio_text, spread_chart, sweep_chart
 from ui.i18n import t
+from ui.live.chart import chart_view
 from ui.live.reparam import reparam_view
-from ui.plots import chart
 from ui.state import option_labels, presenting
 from vae_core.gradients import (
     exact_gradient,
@@ -118,7 +119,8 @@ def explorer(seed: int):
     for cell, wrt, symbol in ((cells[2], "mu", "μ"), (cells[3], "sigma", "σ")):
         ratio = float(variance_ratio(var.get("score", wrt), var.get("pathwise", wrt)))
         cell.metric(f"Var SF / Var RP ({symbol})", ratio_text(ratio), help=t("reparameterization.ratio_help"))
-    chart(spread_figure(data.cached_running(kind, mu, sigma, k, seed), data.COUNTS, var, (d_mu, d_sigma), shown))
+    running = data.cached_running(kind, mu, sigma, k, seed)
+    chart_view(STATE, "live_spread", spread_chart(running, data.COUNTS, var, (d_mu, d_sigma), shown))
     st.caption(t("reparameterization.spread_caption", runs=data.RUNS, seed=seed))
     st.latex(data.exact_latex(kind, mu, sigma, k))
     st.markdown(f"**{t('reparameterization.table_title')}**")
@@ -129,7 +131,7 @@ def explorer(seed: int):
         st.markdown(t("reparameterization.nuance"))
     with sweep:
         st.markdown(f"**{t('reparameterization.sweep_title')}**")
-        chart(sweep_figure(data.cached_sweep(kind, mu, sigma), data.K_GRID, k, shown))
+        chart_view(STATE, "live_sweep", sweep_chart(data.cached_sweep(kind, mu, sigma), data.K_GRID, k, shown))
         st.caption(t("reparameterization.sweep_caption"))
     check_expander(kind, mu, sigma, k, seed, var)
 

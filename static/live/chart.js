@@ -1,0 +1,182 @@
+// A fixed chart drawn by the live layer: one or more panels of lines, bands and reference lines that
+// the server computed (ui/live/chart.py builds the spec; every array is the server's float64, sent
+// as base64), with its legend and notes in HTML around the canvas (CSS wraps English and Chinese)
+// and a vertical marker the page may move (the reparameterization sweep's k). It replaces Plotly
+// figures that a release rebuilt, serialised and redrew in full although a few numbers changed
+// (docs/benchmarks.md, issue 24): drawing these on a canvas costs a millisecond or two.
+// Used by the Monte Carlo page (errors, IWAE) and the reparameterization page (spread, sweep);
+// tests/browser/test_live_charts.py holds what it draws equal to the server's numbers.
+
+import { Plot } from "./plot.js";
+import { adoptStyles, decodeFloat64, mountOnce } from "./mount.js";
+import { el } from "./controls.js";
+import { rgba } from "./theme.js";
+import { TESTING } from "./instrument.js";
+import { logLabel } from "./format.js";
+
+const DASH = { dash: [6, 4], dot: [2, 3] };
+const TEXT = "text"; // ui/live/chart.py TEXT: the theme's text colour (reference lines on light and dark)
+
+/** A spec array: base64 float64 (ui.live.pack_float64) → Float64Array; a plain list as is. */
+const values = (v) => (typeof v === "string" ? decodeFloat64(v) : Float64Array.from(v));
+
+/** [lo, hi] of the finite (and, on a log axis, positive) values of ``arrays``. */
+function extent(arrays, log) {
+  let lo = Infinity, hi = -Infinity;
+  for (const a of arrays) {
+    for (const v of a) {
+      if (!Number.isFinite(v) || (log && !(v > 0))) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!(hi >= lo)) return log ? [0.1, 1] : [0, 1];
+  if (hi === lo) return log ? [lo / 2, hi * 2] : [lo - 1, hi + 1];
+  return [lo, hi];
+}
+
+/** A log axis' range widened to whole decades' labels inside it: plotly's autorange stops at the data;
+ *  so does this, but a range spanning less than one decade gets its decades either side. */
+function logRange([lo, hi]) {
+  if (Math.floor(Math.log10(hi)) - Math.ceil(Math.log10(lo)) >= 0) return [lo, hi];
+  return [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi))];
+}
+
+/** Plotly's labels of a log axis' decades: 1 … 1000, 10k, 100k, 1M; beyond, powers of ten. */
+const decadeLabel = (k) => (k >= 4 && k <= 6 ? ["10k", "100k", "1M"][k - 4] : logLabel(k));
+
+/** The decades of a log x axis, labelled as plotly does, every 2nd (3rd, …) one where labels would touch. */
+function logXTicks(g, panel) {
+  const [a, b] = panel.x; // log10 of the range
+  const ks = [];
+  for (let k = Math.ceil(a - 1e-9); k <= b + 1e-9; k++) ks.push(k);
+  g.ctx.font = g.font();
+  const widest = Math.max(...ks.map((k) => g.ctx.measureText(decadeLabel(k)).width));
+  const every = Math.max(1, Math.ceil((widest + 8) / (panel.width / Math.max(b - a, 1e-9))));
+  return ks.filter((k) => (k - ks[0]) % every === 0).map((k) => [10 ** k, decadeLabel(k)]);
+}
+
+/** An HTML legend swatch: a short line (solid, dashed, dotted) or a filled box. */
+function swatch(parent, item) {
+  const s = el(parent, "span", "live-chart-swatch");
+  const color = item.color === TEXT ? "var(--st-text-color, #222)" : item.color;
+  if (item.kind === "fill") {
+    s.style.background = rgba(item.color, item.alpha ?? 0.3);
+    s.style.height = "10px";
+  } else {
+    s.style.borderTop = `${Math.max(1, Math.round(item.width || 2))}px ${item.dash === "dot" ? "dotted" : item.dash ? "dashed" : "solid"} ${color}`;
+  }
+}
+
+class ChartView {
+  constructor(root) {
+    adoptStyles(root, "chart.css");
+    this.wrap = el(root, "div", "live-chart");
+    this.title = el(this.wrap, "div", "live-chart-title");
+    this.legendTop = el(this.wrap, "div", "live-chart-legend");
+    this.stage = el(this.wrap, "div", "live-chart-stage");
+    this.legendBottom = el(this.wrap, "div", "live-chart-legend");
+    this.plot = new Plot(this.stage, { height: 400, name: "chart", render: (g) => this.render(g) });
+    this.notes = [];
+  }
+
+  update(data) {
+    if (data !== this.data) {
+      this.data = data;
+      this.panels = data.panels.map((p) => ({
+        ...p,
+        traces: p.traces.map((t) => ({ ...t, x: values(t.x), y: values(t.y), y0: t.y0 === undefined ? undefined : values(t.y0) })),
+      }));
+      this.panels.forEach((p) => this.fit(p));
+      this.plot.opts.name = data.name;
+      this.plot.setHeight(data.height);
+      this.plot.setLabel(data.aria || "");
+      this.title.textContent = data.title || "";
+      this.title.hidden = !data.title;
+      const top = data.legend_at !== "bottom";
+      for (const [box, on] of [[this.legendTop, top], [this.legendBottom, !top]]) {
+        box.replaceChildren();
+        box.hidden = !on || !data.legend.length;
+        if (!on) continue;
+        box.classList.toggle("live-chart-legend-2", data.legend_columns === 2);
+        for (const item of data.legend) {
+          const row = el(box, "span", "live-chart-item");
+          swatch(row, item);
+          el(row, "span").textContent = item.label;
+        }
+      }
+      this.notes.forEach((n) => n.remove());
+      this.notes = this.panels.flatMap((p) => (p.notes || []).map((note) => {
+        const div = el(this.stage, "div", "live-chart-note");
+        div.textContent = note.text;
+        return { div, panel: p, note, remove: () => div.remove() };
+      }));
+    }
+    this.plot.invalidate();
+  }
+
+  /** The axes' ranges: the server's where it gave one, else the data's extent (as plotly's autorange for lines). */
+  fit(p) {
+    for (const [axis, key] of [[p.x, "x"], [p.y, "y"]]) {
+      if (axis.range) { axis.span = axis.range; continue; }
+      const arrays = p.traces.flatMap((t) => (key === "y" && t.y0 ? [t.y, t.y0] : [t[key]]));
+      if (key === "y") for (const s of p.shapes || []) if (s.kind === "hline") arrays.push([s.y]);
+      const span = extent(arrays, axis.log);
+      axis.span = axis.log ? logRange(span) : span;
+    }
+  }
+
+  render(g) {
+    const { margin } = this.data;
+    const inner = { left: margin.l, top: margin.t, width: g.width - margin.l - margin.r, height: g.height - margin.t - margin.b };
+    const colour = (c) => (c === TEXT ? g.theme.text : c);
+    let drawn = 0;
+    this.panels.forEach((p) => {
+      const [a, b] = p.domain || [0, 1];
+      const rect = { left: inner.left + a * inner.width, top: inner.top, width: (b - a) * inner.width, height: inner.height };
+      const panel = g.panel(rect, p.x.span, p.y.span, { xlog: p.x.log, ylog: p.y.log });
+      p.rect = rect;
+      panel.axes({ xlabel: p.x.title, ylabel: p.y.title, title: p.title, xgrid: true, xticks: p.x.log ? logXTicks(g, panel) : true });
+      panel.clip();
+      for (const s of p.shapes || []) {
+        if (s.kind === "hband") {
+          g.ctx.save();
+          g.ctx.fillStyle = rgba(colour(s.color), s.alpha ?? 0.08);
+          const y0 = panel.py(s.y0), y1 = panel.py(s.y1);
+          g.ctx.fillRect(rect.left, Math.min(y0, y1), rect.width, Math.abs(y1 - y0));
+          g.ctx.restore();
+        }
+      }
+      for (const t of p.traces) {
+        if (t.kind === "band") panel.band(t.x, t.y0, t.y, { color: colour(t.color), alpha: t.alpha ?? 0.2 });
+        else panel.line(t.x, t.y, { color: colour(t.color), width: t.width ?? 2, dash: DASH[t.dash] });
+        drawn += t.x.length;
+      }
+      for (const s of p.shapes || []) {
+        if (s.kind === "hline") panel.hline(s.y, { color: colour(s.color), width: s.width ?? 1.5, dash: DASH[s.dash] });
+        if (s.kind === "vline") panel.vline(s.x, { color: colour(s.color), width: s.width ?? 1.5, dash: DASH[s.dash] });
+      }
+      panel.unclip();
+    });
+    // notes: HTML over the canvas, just above or below the data value ``y`` at the panel's left
+    for (const { div, panel, note } of this.notes) {
+      const r = panel.rect;
+      const at = g.panel(r, panel.x.span, panel.y.span, { xlog: panel.x.log, ylog: panel.y.log }).py(note.y);
+      Object.assign(div.style, { left: `${r.left + 0.01 * r.width}px`, maxWidth: `${0.9 * r.width}px` });
+      if (note.side === "above") { div.style.bottom = `${g.height - at + 1}px`; div.style.top = ""; }
+      else { div.style.top = `${at + 1}px`; div.style.bottom = ""; }
+    }
+    if (TESTING) {
+      this.plot.canvas.dataset.state = JSON.stringify(this.panels.map((p) => ({
+        x: p.x.span, y: p.y.span, traces: p.traces.map((t) => ({ len: t.x.length, y: Array.from(t.y, (v) => (Number.isFinite(v) ? v : null)) })),
+      })));
+    }
+    return `${this.data.name}:${drawn}`;
+  }
+
+  destroy() { this.plot.destroy(); }
+}
+
+export function mount(component) {
+  return mountOnce(component, (root) => new ChartView(root));
+}

@@ -1,0 +1,138 @@
+"""The live layer's fixed charts (ui/live/chart.py, drawn by static/live/chart.js) carry the numbers the
+Plotly figures they replaced drew: every curve recomputed here from vae_core's own results with plain
+numpy (the oracle), decoded from the base64 the browser gets, in both languages with the same keys.
+tests/browser/test_live_charts.py holds what the browser draws equal to these specs."""
+
+import base64
+
+import numpy as np
+import pytest
+
+import ui.i18n
+from ui.figures_monte_carlo import error_chart, iwae_chart
+from ui.figures_reparameterization import COLOURS, spread_chart, sweep_chart
+from ui.i18n import catalogue
+from ui.monte_carlo_data import POINTS
+from ui.reparameterization_data import COUNTS, K_GRID, RUNS
+from vae_core.gradients import exact_gradient, per_sample_variances, running_estimates
+from vae_core.monte_carlo import Toy, chi_square, convergence, loglog_slope, toy_views
+
+
+def decode(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f8")
+
+
+def runs_of(trace: dict, k: int) -> np.ndarray:
+    """A NaN-gapped trace → (runs, k) rows (each row ends with its NaN break)."""
+    y = decode(trace["y"]).reshape(-1, k + 1)
+    assert np.isnan(y[:, -1]).all()
+    return y[:, :-1]
+
+
+@pytest.fixture(params=["en", "zh"])
+def lang(request, monkeypatch):
+    monkeypatch.setattr(ui.i18n, "current_lang", lambda: request.param)
+    return request.param
+
+
+def labels(chart: dict) -> list[str]:
+    return [item["label"] for item in chart["legend"]]
+
+
+def test_error_chart_is_every_runs_error_their_rms_and_sigma_over_root_n(lang):
+    conv = convergence("exp", 2_000, 6, 4, Toy(), POINTS)
+    rms = np.sqrt(((conv.mean - conv.exact) ** 2).mean(axis=0))
+    slope = loglog_slope(conv.n, rms)
+    chart = error_chart(conv, slope)
+    (panel,) = chart["panels"]
+    k = conv.n.size
+    err, line, ref = panel["traces"]
+    np.testing.assert_array_equal(decode(err["x"]).reshape(-1, k + 1)[:, :-1], np.tile(conv.n, (6, 1)))
+    np.testing.assert_allclose(runs_of(err, k), np.abs(conv.mean - conv.exact), rtol=0, atol=0)
+    np.testing.assert_allclose(decode(line["y"]), rms, rtol=1e-15)
+    np.testing.assert_allclose(decode(ref["y"]), conv.sd / np.sqrt(conv.n), rtol=1e-15)
+    assert panel["x"]["log"] and panel["y"]["log"] and panel["x"]["range"] is None  # autorange, as plotly's
+    cat = catalogue(lang)
+    assert labels(chart) == [
+        cat["monte_carlo.err_runs"],
+        cat["monte_carlo.rms"].format(slope=f"{slope:.2f}".replace("-", "−")),
+        cat["monte_carlo.reference"],
+    ]
+    assert panel["x"]["title"] == cat["monte_carlo.axis_n"] and panel["y"]["title"] == cat["monte_carlo.axis_err"]
+
+
+def test_iwae_chart_is_the_runs_their_means_the_asymptote_and_the_two_bounds(lang):
+    toy = Toy()
+    it = toy_views(1_000, 5, 2, toy, POINTS).iwae
+    chi2 = chi_square(toy)
+    chart = iwae_chart(it, chi2)
+    (panel,) = chart["panels"]
+    k = it.n.size
+    avg_runs, avg_mean, iwae_runs, iwae_mean, *rest = panel["traces"]
+    np.testing.assert_array_equal(runs_of(avg_runs, k), it.avg_log)
+    np.testing.assert_array_equal(runs_of(iwae_runs, k), it.iwae)
+    np.testing.assert_allclose(decode(avg_mean["y"]), it.avg_log.sum(axis=0) / 5, rtol=1e-14)
+    np.testing.assert_allclose(decode(iwae_mean["y"]), it.iwae.sum(axis=0) / 5, rtol=1e-14)
+    if rest:  # the delta method's asymptote, from L ≥ 10 χ² on
+        n = decode(rest[0]["x"])
+        assert n.min() >= max(1.0, 10 * chi2)
+        np.testing.assert_allclose(decode(rest[0]["y"]), it.log_px - chi2 / (2 * n), rtol=1e-15)
+    band, top, bottom = panel["shapes"]
+    assert (band["y0"], band["y1"], top["y"], bottom["y"]) == (it.elbo, it.log_px, it.log_px, it.elbo)
+    lo, hi = panel["y"]["range"]
+    assert lo < it.elbo < it.log_px < hi
+    assert chart["legend_columns"] == 2 and len(chart["legend"]) == len(panel["traces"]) + 2
+    assert labels(chart)[-2:] == [f"log p(x) = {it.log_px:.4f}", f"ELBO = {it.elbo:.4f}"]  # as ui.components.num
+
+
+def test_iwae_chart_of_one_run_has_no_run_lines():
+    it = toy_views(100, 1, 0, Toy(), POINTS).iwae
+    chart = iwae_chart(it, chi_square(Toy()))
+    assert all(t["width"] == 3 for t in chart["panels"][0]["traces"][:2])
+
+
+@pytest.mark.parametrize("shown", [("pathwise", "score"), ("pathwise", "score", "baseline")])
+def test_spread_chart_is_the_running_estimates_inside_their_exact_bands(lang, shown):
+    kind, mu, sigma, k, seed = "cos", 0.7, 1.3, 4.0, 5
+    runs = running_estimates(kind, mu, sigma, k, COUNTS, RUNS, seed)
+    var = per_sample_variances(kind, mu, sigma, k)
+    exact = tuple(float(g) for g in exact_gradient(kind, mu, sigma, k))
+    chart = spread_chart(runs, COUNTS, var, exact, shown)
+    assert [p["title"] for p in chart["panels"]] == ["∂/∂μ E_q[f]", "∂/∂σ E_q[f]"]
+    for col, (wrt, panel) in enumerate(zip(("mu", "sigma"), chart["panels"], strict=True)):
+        bands, lines = panel["traces"][: len(shown)], panel["traces"][len(shown) :]
+        for name, band in zip(shown, bands, strict=True):
+            size = decode(band["x"])
+            assert size[0] == (2 if name == "baseline" else 1) and band["color"] == COLOURS[name]
+            half = 2 * np.sqrt(var.get(name, wrt)) / np.sqrt(size)
+            np.testing.assert_allclose(decode(band["y"]), exact[col] + half, rtol=1e-14)
+            np.testing.assert_allclose(decode(band["y0"]), exact[col] - half, rtol=1e-14)
+        assert lines[-1]["color"] == COLOURS["pathwise"]  # drawn last: on top
+        for line in lines:
+            name = next(n for n in shown if COLOURS[n] == line["color"])
+            keep = COUNTS >= (2 if name == "baseline" else 1)
+            np.testing.assert_array_equal(runs_of(line, int(keep.sum())), runs[name][:, keep, col])
+        assert panel["shapes"] == [{"kind": "hline", "y": exact[col], "color": "text", "width": 1.5, "dash": "dash"}]
+        lo, hi = panel["y"]["range"]
+        assert lo < exact[col] < hi and hi - exact[col] == pytest.approx(exact[col] - lo)
+    cat = catalogue(lang)
+    assert labels(chart) == [cat[f"reparameterization.est_{n}"] for n in shown] + [cat["reparameterization.exact"]]
+    assert chart["legend_at"] == "bottom"
+
+
+def test_sweep_chart_marks_k_and_its_curves_do_not_depend_on_it(lang):
+    var = per_sample_variances("quad", 1.0, 1.0, K_GRID)
+    shown = ("pathwise", "score", "baseline")
+    a, b = sweep_chart(var, K_GRID, 3.0, shown), sweep_chart(var, K_GRID, 7.0, shown)
+    assert a["panels"][0]["traces"] == b["panels"][0]["traces"]  # a k move changes only the marker
+    assert [s["x"] for s in a["panels"][0]["shapes"] if s["kind"] == "vline"] == [3.0]
+    ratio = decode(a["panels"][0]["traces"][0]["y"])
+    np.testing.assert_allclose(ratio, np.clip(var.score_mu / var.pathwise_mu, 1e-8, 1e8), rtol=1e-15)
+    cat = catalogue(lang)
+    assert [(n["text"], n["y"], n["side"]) for n in a["panels"][0]["notes"]] == [
+        (cat["reparameterization.sweep_rp_wins"], 1.0, "above"),
+        (cat["reparameterization.sweep_sf_wins"], 1.0, "below"),
+    ]
+    lo, hi = a["panels"][0]["y"]["range"]
+    assert lo < 1 < hi and lo <= ratio.min() and ratio.max() <= hi
+    assert len(labels(a)) == 4 and labels(a)[0] == cat["reparameterization.est_score"] + " · ∂μ"
