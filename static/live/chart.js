@@ -166,9 +166,11 @@ class ChartView {
       if (note.side === "above") { div.style.bottom = `${g.height - at + 1}px`; div.style.top = ""; }
       else { div.style.top = `${at + 1}px`; div.style.bottom = ""; }
     }
-    if (TESTING) {
+    if (TESTING) { // tests/browser/test_live_charts.py reads what was drawn, at full precision
+      const finite = (a) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
       this.plot.canvas.dataset.state = JSON.stringify(this.panels.map((p) => ({
-        x: p.x.span, y: p.y.span, traces: p.traces.map((t) => ({ len: t.x.length, y: Array.from(t.y, (v) => (Number.isFinite(v) ? v : null)) })),
+        x: p.x.span, y: p.y.span, marks: (p.shapes || []).filter((s) => s.kind === "vline").map((s) => s.x),
+        traces: p.traces.map((t) => ({ len: t.x.length, y: finite(t.y) })),
       })));
     }
     return `${this.data.name}:${drawn}`;

@@ -1,0 +1,119 @@
+"""The live layer's fixed charts in Chromium (static/live/chart.js): what the Monte Carlo errors and
+IWAE charts and the reparameterization spread and sweep charts draw is vae_core's own numbers (bit
+for bit: float64 from the server), their log axes cover the data as plotly's autorange did, a release
+of L or k redraws them from the rerun's numbers, and the pages draw no Plotly figure for them.
+One page load per page; the spec builders themselves are tests/test_live_charts.py's."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect as expect_attribute
+
+from harness.browser import wait_settled
+from ui.monte_carlo_data import POINTS
+from ui.reparameterization_data import COUNTS, K_GRID, RUNS
+from vae_core.gradients import per_sample_variances, running_estimates, variance_ratio
+from vae_core.monte_carlo import Toy, toy_views
+
+pytestmark = pytest.mark.browser
+CHART = ".live-chart canvas.live-plot"
+
+
+def drawn(page, index: int, expect: str = "") -> list[dict]:
+    """The panels chart ``index`` of the page drew last (its canvas' data-state), once it holds ``expect``."""
+    canvas = page.locator(CHART).nth(index)
+    expect_attribute(canvas).to_have_attribute("data-state", re.compile(re.escape(expect) if expect else "."))
+    return json.loads(canvas.get_attribute("data-state"))
+
+
+def runs(trace: dict, k: int) -> np.ndarray:
+    """A NaN-gapped trace's values → (runs, k)."""
+    y = np.array([np.nan if v is None else v for v in trace["y"]]).reshape(-1, k + 1)
+    return y[:, :-1]
+
+
+def values(trace: dict) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in trace["y"]])
+
+
+def covers(span, data) -> None:
+    """A log axis' range holds every positive value and starts/ends within a decade of them."""
+    data = data[np.isfinite(data) & (data > 0)]
+    assert span[0] <= data.min() and span[1] >= data.max()
+    assert span[0] > data.min() / 10 and span[1] < data.max() * 10
+
+
+def test_monte_carlo_errors_and_iwae_draw_the_servers_numbers_and_follow_a_release_of_L(page, app_url):
+    page.goto(f"{app_url}/monte-carlo?lang=en&target=recon&L=2000&runs=6&seed=4")
+    wait_settled(page, timeout_ms=120_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # only the histogram is Plotly
+    views = toy_views(2_000, 6, 4, Toy(), POINTS)
+    conv, it = views.recon, views.iwae
+    k = conv.n.size
+    (errors,) = drawn(page, 0)
+    err_runs, rms, ref = errors["traces"]
+    err = np.abs(conv.mean - conv.exact)
+    np.testing.assert_array_equal(np.nan_to_num(runs(err_runs, k)), np.where(err > 0, err, 0))
+    np.testing.assert_allclose(values(rms), np.sqrt(np.mean(err**2, axis=0)), rtol=1e-12)
+    np.testing.assert_allclose(values(ref), conv.sd / np.sqrt(conv.n), rtol=1e-12)
+    assert errors["x"] == [pytest.approx(1.0), pytest.approx(2_000.0)]  # n from 1 to L, as plotly's autorange
+    covers(errors["y"], np.concatenate([err.ravel(), values(rms), values(ref)]))
+
+    (iwae,) = drawn(page, 1)
+    np.testing.assert_array_equal(runs(iwae["traces"][0], k), it.avg_log)
+    np.testing.assert_allclose(values(iwae["traces"][1]), it.avg_log.mean(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(runs(iwae["traces"][2], k), it.iwae)
+    np.testing.assert_allclose(values(iwae["traces"][3]), it.iwae.mean(axis=0), rtol=1e-12)
+    assert iwae["y"][0] < it.elbo < it.log_px < iwae["y"][1]
+    legend = page.locator(".live-chart-legend:not([hidden])").nth(1).inner_text()
+    assert "ELBO = " in legend and "log p(x) = " in legend
+
+    # a release of L (a Streamlit slider: the keyboard moves it one option) redraws both from the rerun
+    page.locator('[data-testid="stSlider"]').filter(has_text="L — samples per run").get_by_role("slider").press(
+        "ArrowRight"
+    )
+    page.wait_for_url(re.compile(r"[?&]L=5000(&|$)"))
+    wait_settled(page)
+    views = toy_views(5_000, 6, 4, Toy(), POINTS)
+    (errors,) = drawn(page, 0, expect="5000")
+    assert errors["x"][1] == pytest.approx(5_000.0)
+    err = np.abs(views.recon.mean - views.recon.exact)
+    np.testing.assert_allclose(values(errors["traces"][1]), np.sqrt(np.mean(err**2, axis=0)), rtol=1e-12)
+    (iwae,) = drawn(page, 1)
+    np.testing.assert_allclose(values(iwae["traces"][3]), views.iwae.iwae.mean(axis=0), rtol=1e-12)
+    assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
+
+
+def test_reparameterization_spread_and_sweep_draw_the_servers_numbers_and_k_moves_only_the_marker(page, app_url):
+    kind, mu, sigma, k, seed = "cos", 0.5, 1.2, 4.0, 3
+    page.goto(f"{app_url}/reparameterization?lang=en&f={kind}&mu={mu}&sigma={sigma}&k={k}&baseline=1&seed={seed}")
+    wait_settled(page, timeout_ms=120_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    est = running_estimates(kind, mu, sigma, k, COUNTS, RUNS, seed)
+    spread = drawn(page, 0)
+    for col, panel in enumerate(spread):
+        pathwise = panel["traces"][-1]  # drawn last, on top
+        np.testing.assert_array_equal(runs(pathwise, COUNTS.size), est["pathwise"][:, :, col])
+        score = panel["traces"][3]
+        np.testing.assert_array_equal(runs(score, COUNTS.size), est["score"][:, :, col])
+        assert panel["x"] == [pytest.approx(1.0), pytest.approx(float(COUNTS[-1]))]
+
+    var = per_sample_variances(kind, mu, sigma, K_GRID)
+    (sweep,) = drawn(page, 1)
+    np.testing.assert_allclose(
+        values(sweep["traces"][0]), np.clip(variance_ratio(var.score_mu, var.pathwise_mu), 1e-8, 1e8), rtol=1e-12
+    )
+    assert sweep["marks"] == [k]
+    assert page.locator(".live-chart-note").filter(has_text="RP has the smaller variance").count() == 1
+
+    page.locator('[data-testid="stSlider"]').get_by_role("slider").first.press("ArrowRight")  # k + 0.01
+    page.wait_for_url(re.compile(r"[?&]k=4\.01(&|$)"))
+    wait_settled(page)
+    (after,) = drawn(page, 1, expect="[4.01]")
+    assert after["marks"] == [4.01] and after["traces"] == sweep["traces"]  # the curves do not depend on k
+    est = running_estimates(kind, mu, sigma, 4.01, COUNTS, RUNS, seed)
+    spread = drawn(page, 0)
+    np.testing.assert_array_equal(runs(spread[0]["traces"][-1], COUNTS.size), est["pathwise"][:, :, 0])
+    assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
