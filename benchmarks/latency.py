@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> None:
             json.dumps({k: t[k] for k in ("name", "errors", "dialogs", "note")}, ensure_ascii=False),
             f"median={median(t['samples_ms']):.1f} p95={p95(t['samples_ms']):.1f}",
             f"server median={median(t['server_ms']):.1f}",
+            f"KB/rerun={median(t['server_kb']):.1f}" if t["server_kb"] else "",
         )
 
 

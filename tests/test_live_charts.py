@@ -23,10 +23,9 @@ def decode(b64: str) -> np.ndarray:
 
 
 def runs_of(trace: dict, k: int) -> np.ndarray:
-    """A NaN-gapped trace → (runs, k) rows (each row ends with its NaN break)."""
-    y = decode(trace["y"]).reshape(-1, k + 1)
-    assert np.isnan(y[:, -1]).all()
-    return y[:, :-1]
+    """A runs trace → (runs, k) rows: its x is sent once (k values), its rows one after the other."""
+    assert decode(trace["x"]).size == k
+    return decode(trace["y"]).reshape(trace["rows"], k)
 
 
 @pytest.fixture(params=["en", "zh"])
@@ -47,7 +46,7 @@ def test_error_chart_is_every_runs_error_their_rms_and_sigma_over_root_n(lang):
     (panel,) = chart["panels"]
     k = conv.n.size
     err, line, ref = panel["traces"]
-    np.testing.assert_array_equal(decode(err["x"]).reshape(-1, k + 1)[:, :-1], np.tile(conv.n, (6, 1)))
+    np.testing.assert_array_equal(decode(err["x"]), conv.n)
     np.testing.assert_allclose(runs_of(err, k), np.abs(conv.mean - conv.exact), rtol=0, atol=0)
     np.testing.assert_allclose(decode(line["y"]), rms, rtol=1e-15)
     np.testing.assert_allclose(decode(ref["y"]), conv.sd / np.sqrt(conv.n), rtol=1e-15)

@@ -47,7 +47,7 @@ def error_chart(conv: Convergence, slope: float) -> dict:
     rms = np.sqrt(np.mean(err**2, axis=0))
     rms_label = t("monte_carlo.rms", slope=f"{slope:.2f}".replace("-", "−"))
     traces = [
-        lc.line(*lc.gapped(n, np.where(err > 0, err, np.nan)), RUNS_GREY, 1),
+        lc.runs_line(n, np.where(err > 0, err, np.nan), RUNS_GREY, 1),
         lc.line(n, np.where(rms > 0, rms, np.nan), GAP_RED, 3),
         lc.line(n, conv.sd / np.sqrt(n), lc.TEXT, 2, "dash"),
     ]
@@ -139,7 +139,7 @@ def iwae_chart(it: Iwae, chi2: float) -> dict:
         (it.iwae, "rgba(31,119,180,0.35)", P_BLUE, "iwae"),
     ):
         if rows.shape[0] > 1:
-            traces.append(lc.line(*lc.gapped(n, rows), colour, 1))
+            traces.append(lc.runs_line(n, rows, colour, 1))
             legend.append(lc.item(t(f"monte_carlo.{key}_runs"), colour, 1.5))
         traces.append(lc.line(n, rows.mean(axis=0), mean_colour, 3))
         legend.append(lc.item(t(f"monte_carlo.{key}_mean"), mean_colour, 3))

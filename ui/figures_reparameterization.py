@@ -5,7 +5,8 @@ figures out — the chapter's two computation graphs (Graphviz) and two charts d
 Speed: the spread and sweep charts change with every move of k (the spread entirely, the sweep by its
 k marker), so they are specs for ui/live/chart.py, drawn on a canvas from the server's numbers: as
 Plotly figures every release cost a serialisation on the server and a full plotly.js redraw in the
-browser (docs/benchmarks.md, issue 24). Runs share one NaN-gapped line per estimator and axis.
+browser (docs/benchmarks.md, issue 24). Runs share one line per estimator and axis
+(broken between runs in the browser).
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def spread_chart(
             )
         for name in sorted(shown, key=lambda n: n == "pathwise"):  # the pathwise runs on top
             keep = counts >= size[name][0]
-            line = lc.gapped(size[name], runs[name][:, keep, col])
-            traces.append(lc.line(*line, COLOURS[name], 2 if name == "pathwise" else 1.2))
+            width = 2 if name == "pathwise" else 1.2
+            traces.append(lc.runs_line(size[name], runs[name][:, keep, col], COLOURS[name], width))
         half = 2.2 * max(sd.values()) / np.sqrt(3.0) or 1.0
         panels.append(
             lc.panel(

@@ -20,6 +20,17 @@ const TEXT = "text"; // ui/live/chart.py TEXT: the theme's text colour (referenc
 /** A spec array: base64 float64 (ui.live.pack_float64) → Float64Array; a plain list as is. */
 const values = (v) => (typeof v === "string" ? decodeFloat64(v) : Float64Array.from(v));
 
+/** Runs (rows × n.length, row-major) as one polyline broken by NaN between runs. */
+function gapped(n, y, rows) {
+  const K = n.length;
+  const x = new Float64Array(rows * (K + 1)).fill(NaN), out = new Float64Array(rows * (K + 1)).fill(NaN);
+  for (let r = 0; r < rows; r++) {
+    x.set(n, r * (K + 1));
+    out.set(y.subarray(r * K, (r + 1) * K), r * (K + 1));
+  }
+  return { x, y: out };
+}
+
 /** [lo, hi] of the finite (and, on a log axis, positive) values of ``arrays``. */
 function extent(arrays, log) {
   let lo = Infinity, hi = -Infinity;
@@ -85,7 +96,8 @@ class ChartView {
       this.data = data;
       this.panels = data.panels.map((p) => ({
         ...p,
-        traces: p.traces.map((t) => ({ ...t, x: values(t.x), y: values(t.y), y0: t.y0 === undefined ? undefined : values(t.y0) })),
+        traces: p.traces.map((t) => (t.rows ? { ...t, ...gapped(values(t.x), values(t.y), t.rows) }
+          : { ...t, x: values(t.x), y: values(t.y), y0: t.y0 === undefined ? undefined : values(t.y0) })),
       }));
       this.panels.forEach((p) => this.fit(p));
       this.plot.opts.name = data.name;
