@@ -68,6 +68,13 @@ WHY_JS = """() => {
 }"""
 
 
+# Where each live view's host and chart are (for the message when the picture is not on the screen).
+HOSTS_JS = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')].map((host) => {
+  const chart = host.shadowRoot && host.shadowRoot.querySelector('canvas.live-plot, canvas.draw-pad');
+  const r = host.getBoundingClientRect(), c = chart ? chart.getBoundingClientRect() : null;
+  return {host: [Math.round(r.top), Math.round(r.bottom)], chart: c && [Math.round(c.top), Math.round(c.bottom)],
+    screen: innerHeight};
+}).filter((v) => v.chart)"""
 WHY_BOXES_JS = """() => [...document.querySelectorAll('.st-key-lesson_why [data-testid="stMarkdownContainer"]')]
   .map((e) => { const r = e.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; })"""
 
@@ -86,7 +93,10 @@ def test_every_lesson_step_reveals_its_picture_on_one_screen(lesson, number):
     page.get_by_role("button", name=catalogue(lesson.lang)["lesson.reveal"]).click()
     wait_settled(page)
     # 45 s: the drawing step's view loads the VAE's weights first (slow on a loaded two-worker run)
-    page.wait_for_function(PICTURE_JS, timeout=45_000)
+    try:
+        page.wait_for_function(PICTURE_JS, timeout=45_000)
+    except TimeoutError as error:
+        raise AssertionError(f"the step's picture is not whole on the screen: {page.evaluate(HOSTS_JS)}") from error
     try:  # … and the paragraph that says why, with it
         page.wait_for_function(WHY_JS, timeout=20_000)
     except TimeoutError as error:
