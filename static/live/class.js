@@ -58,7 +58,8 @@ const CSS = `
 .lc-split { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.6rem; align-items: center; }
 .lc-stack { display: flex; height: 1.5rem; border-radius: 3px; overflow: hidden; background: rgba(49, 51, 63, 0.08); }
 .lc-part { display: flex; align-items: center; justify-content: center; color: #fff; font-size: 0.85em;
-  font-weight: 600; font-variant-numeric: tabular-nums; background: #7f7f7f; overflow: hidden; white-space: nowrap; }
+  font-weight: 600; font-variant-numeric: tabular-nums; background: #7f7f7f; overflow: hidden; white-space: nowrap;
+  min-width: 2.6em; }  /* 1 vote of 120 still shows its count */
 .lc-part.o1 { background: #a5a5a5; }
 .lc-part.o2 { background: #6b6b6b; }
 .lc-part.lc-right { background: #2ca02c; }
