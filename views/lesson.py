@@ -43,9 +43,11 @@ def class_action(action: str, **args) -> None:
     session.teach(action, **args)
 
 
-def navigation(number: int, *, teacher=None, alone: bool = True) -> None:
+def navigation(number: int, *, teacher=None, alone: bool = True, revealed: dict | None = None) -> None:
     """Previous / next (also ← / →) and the link to the step's full page; the teacher's class
-    buttons. A phone that follows the class has no previous / next: the teacher drives."""
+    buttons (with ``revealed``, the class view once this step is revealed: "vote again" too, out of
+    the text column that then holds the why). A phone that follows the class has no previous / next:
+    the teacher drives."""
     step = STEPS[number - 1]
     with st.container(horizontal=True, vertical_alignment="center"):
         if alone:
@@ -76,6 +78,8 @@ def navigation(number: int, *, teacher=None, alone: bool = True) -> None:
         if alone:
             st.caption(t("lesson.progress", n=number, total=len(STEPS)))
         if teacher is not None:
+            if revealed is not None:
+                vote_again(revealed)
             st.button(
                 t("classroom.join_show", code=teacher.code),
                 icon="📱",
@@ -163,15 +167,17 @@ def question(number: int) -> bool:
     return True
 
 
-def class_question(number: int, code: str, *, secret: str | None = None, bars=None) -> bool:
+def class_question(number: int, code: str, *, secret: str | None = None, bars=None, controls: bool = True) -> bool:
     """The step's question in a live class: the class bar's vote buttons (a phone) or its live count
-    and bars (the teacher, with the buttons that show, reveal and start a second round; the bars in
-    ``bars``, the empty picture column until the reveal). True once the teacher revealed it for everyone."""
+    and bars (the teacher: until the reveal, the options here and the bars in ``bars``, the empty
+    picture column, with the buttons that show, reveal and start a second round when ``controls``;
+    once revealed, the bars, labelled with the options, here). True once the teacher revealed it for
+    everyone."""
     step = STEPS[number - 1]
     st.markdown(f"**{t('lesson.predict')}** {t(f'lesson.{step.key}_question')}")
     labels = choices(step)
     teacher = secret is not None
-    if teacher:
+    if teacher and bars is not None:  # once revealed, the bars beside the options are the list
         st.markdown("\n".join(f"{i + 1}. {label}" for i, label in enumerate(labels)))
     answer_place = st.container()  # the revealed answer above the bars
     with bars or st.container():
@@ -183,19 +189,18 @@ def class_question(number: int, code: str, *, secret: str | None = None, bars=No
             labels=labels,
             head=not teacher,
             compact=teacher and bars is None,
+            answer=OPTIONS.index(step.correct),
         )
-    current = view is not None and view["question"] == step.key and not view["ended"]
-    if teacher and current:
-        with st.container(horizontal=True):
-            shown = view["shown"] or view["revealed"]
-            if not view["revealed"]:
+        current = view is not None and view["question"] == step.key and not view["ended"]
+        if teacher and current and controls and not view["revealed"]:  # one row under the bars, beside the options
+            with st.container(horizontal=True):
                 st.button(
-                    t("classroom.hide_counts") if shown else t("classroom.show_counts"),
+                    t("classroom.hide_counts") if view["shown"] else t("classroom.show_counts"),
                     icon="📊",
                     key="lesson_class_show",
                     on_click=class_action,
                     args=("show",),
-                    kwargs={"on": not shown},
+                    kwargs={"on": not view["shown"]},
                 )
                 st.button(
                     t("classroom.reveal"),
@@ -205,20 +210,27 @@ def class_question(number: int, code: str, *, secret: str | None = None, bars=No
                     on_click=class_action,
                     args=("reveal",),
                 )
-            st.button(
-                t("classroom.vote_again"),
-                icon="🔁",
-                key="lesson_class_again",
-                help=t("classroom.vote_again_help"),
-                on_click=class_action,
-                args=("again",),
-                kwargs={"round": view["round"] + 1},
-                disabled=view["round"] >= 3,
-            )
+                vote_again(view)
     if not (current and view["revealed"]):
         return False
+    if teacher and bars is None:
+        return True  # the class bar says the answer, above how the class split
     answer_place.success(t("classroom.answer", answer=t(f"lesson.{step.key}_{step.correct}")), icon="💡")
     return True
+
+
+def vote_again(view: dict) -> None:
+    """A second (third) round of the current question: after the students talked with a neighbour."""
+    st.button(
+        t("classroom.vote_again"),
+        icon="🔁",
+        key="lesson_class_again",
+        help=t("classroom.vote_again_help"),
+        on_click=class_action,
+        args=("again",),
+        kwargs={"round": view["round"] + 1},
+        disabled=view["round"] >= 3,
+    )
 
 
 def class_view(code: str, secret: str | None = None) -> dict | None:
@@ -259,20 +271,26 @@ else:
     if not (presenting() or follow):  # on a projector (and a phone in a class) the step's own title is enough
         st.title(t("lesson.title"))
     if phone_code and not follow:
-        class_bar(phone_code)  # exploring (or the class ended): the bar says so and leads back
-    navigation(number, teacher=teacher, alone=not follow)
+        class_bar(phone_code, dock=True)  # exploring (or the class ended): the bar says so and leads back
+    # the teacher's step once revealed for everyone: its bars (labelled with the options) take the
+    # options' place and the text column widens, so that the why fits the projector beside its picture
+    before = (class_view(teacher.code, teacher.secret) or {}) if teacher is not None else {}
+    revealed_here = bool(before.get("revealed")) and before.get("question") == step.key and not before.get("ended")
+    navigation(number, teacher=teacher, alone=not follow, revealed=before if revealed_here else None)
     st.header(f"{number}. {t(f'lesson.{step.key}_title')}", anchor=f"step-{number}")
-    wide = teacher is None and not follow and settled(step)
+    wide = revealed_here or (teacher is None and not follow and settled(step))
     ask, picture = st.columns([1.3, 2.3] if wide else [1, 2.3], gap="medium" if wide else "large")
     with ask:
         st.markdown(t(f"lesson.{step.key}_point"))
         if step.lead is not None:
             step.lead()
         if teacher is not None:  # the bars take the picture's place until the reveal, then sit under the question
-            before = class_view(teacher.code, teacher.secret) or {}
-            shown_right = not (before.get("revealed") and before.get("question") == step.key)
             revealed = class_question(
-                number, teacher.code, secret=teacher.secret, bars=picture.container() if shown_right else None
+                number,
+                teacher.code,
+                secret=teacher.secret,
+                bars=None if revealed_here else picture.container(),
+                controls=not revealed_here,
             )
         elif follow:
             revealed = class_question(number, phone_code)

@@ -25,7 +25,7 @@ const CSS = `
 .lc-options { display: flex; flex-wrap: wrap; gap: 0.5rem; }
 .lc-note { opacity: 0.85; }
 .lc-error { color: #d62728; }
-.lc-counts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 0.75rem; align-items: center; }
+.lc-counts { display: grid; grid-template-columns: fit-content(45%) 1fr; gap: 0.25rem 0.75rem; align-items: center; }
 .lc-rounds { display: flex; flex-direction: column; gap: 2px; }
 .lc-row { display: flex; align-items: center; gap: 0.4rem; }
 .lc-fill { height: 0.9rem; background: #1f77b4; border-radius: 2px; min-width: 1px; }
@@ -45,11 +45,53 @@ const CSS = `
 :host-context(.st-present) .lc-legend, .st-present .lc-legend { font-size: 1em; opacity: 1; font-weight: 600; }
 :host-context(.st-present) .lc-legend.lc-big, .st-present .lc-legend.lc-big { font-size: 1.6em; font-weight: 700; }
 :host-context(.st-present) .lc-counts, .st-present .lc-counts { gap: 0.6rem 1rem; }
-/* compact: the teacher's bars beside the revealed picture (a narrow column) */
-:host-context(.st-present) .lc-bar.lc-compact, .lc-bar.lc-compact { font-size: 1rem; }
+/* compact: the teacher's bars beside the revealed picture (a narrow column), labelled with the
+   options (in the options' size: they replace their list) */
+:host-context(.st-present) .lc-bar.lc-compact, .lc-bar.lc-compact { font-size: 1.2rem; gap: 0.2rem; }
 :host-context(.st-present) .lc-compact .lc-fill, .lc-compact .lc-fill { height: 0.9rem; }
-:host-context(.st-present) .lc-compact .lc-counts, .lc-compact .lc-counts { gap: 0.2rem 0.6rem; }
+:host-context(.st-present) .lc-compact .lc-counts, .lc-compact .lc-counts { gap: 0.15rem 0.6rem; }
+:host-context(.st-present) .lc-compact .lc-legend, .lc-compact .lc-legend { font-size: 0.75em; font-weight: 400; }
+/* the teacher's projector once revealed: the answer, then one stacked bar per round (the right
+   option's part green and marked), in the room the options' list had */
+.lc-answer { padding: 0.35rem 0.6rem; border-radius: 0.5rem; background: rgba(33, 195, 84, 0.1);
+  color: rgb(23, 114, 51); }
+.lc-split { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.6rem; align-items: center; }
+.lc-stack { display: flex; height: 1.5rem; border-radius: 3px; overflow: hidden; background: rgba(49, 51, 63, 0.08); }
+.lc-part { display: flex; align-items: center; justify-content: center; color: #fff; font-size: 0.85em;
+  font-weight: 600; font-variant-numeric: tabular-nums; background: #7f7f7f; overflow: hidden; white-space: nowrap;
+  min-width: 2.6em; }  /* 1 vote of 120 still shows its count */
+.lc-part.o1 { background: #a5a5a5; }
+.lc-part.o2 { background: #6b6b6b; }
+.lc-part.lc-right { background: #2ca02c; }
+.lc-split .lc-legend { font-size: 0.8em; opacity: 1; font-weight: 400; }
+/* dock: a phone keeps the class bar (and its "back to the class") at the bottom edge of the screen,
+   however far a full page scrolls; the page gets the same room at its end (DOCK_STYLE). */
+@media (max-width: 640px) {
+  .lc-bar.lc-dock { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999980; margin: 0;
+    padding: 0.4rem 0.75rem max(0.4rem, env(safe-area-inset-bottom));
+    background: var(--st-background-color, #fff); box-shadow: 0 -1px 6px rgba(0, 0, 0, 0.2); }
+  .lc-dock .lc-head { flex-wrap: nowrap; gap: 0.5rem; justify-content: space-between; }
+  .lc-dock .lc-status { font-size: 0.85em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+  .lc-dock button { flex: none; }
+}
 `;
+
+// The page's own room for a docked bar (outside the view's shadow root): its end can scroll above the bar.
+const DOCK_STYLE = `@media (max-width: 640px) {
+  html.lc-docked [data-testid="stMainBlockContainer"] { padding-bottom: 6rem !important; } }`;
+
+const docked = new Set();  // the docked bars mounted now (one page's bar may unmount after the next one's mounted)
+function dockPage(view, on) {
+  if (on) docked.add(view);
+  else docked.delete(view);
+  if (docked.size && !document.getElementById("lc-dock-style")) {
+    const style = document.createElement("style");
+    style.id = "lc-dock-style";
+    style.textContent = DOCK_STYLE;
+    document.head.append(style);
+  }
+  document.documentElement.classList.toggle("lc-docked", docked.size > 0);
+}
 
 function viewData(component) {
   const { data } = component;
@@ -240,6 +282,8 @@ class ClassView {
     const teacher = this.data.role === "teacher";
     const nodes = [];
     this.root.classList.toggle("lc-compact", Boolean(this.data.compact));
+    this.root.classList.toggle("lc-dock", Boolean(this.data.dock));
+    dockPage(this, Boolean(this.data.dock));
     const head = el("div", { class: "lc-head" });
     if (this.data.showHead !== false && v) {
       head.append(el("span", { class: "lc-code" }, fill(s.code, { code: v.code })));
@@ -259,6 +303,11 @@ class ClassView {
       nodes.push(el("div", { class: "lc-note", role: "status" }, s.ended));
     } else if (v.question && this.data.labels && this.data.labels.length === v.options) {
       const labels = this.data.labels;
+      if (teacher && this.data.compact && v.revealed && v.counts && this.data.answer != null) {
+        nodes.push(this.outcome(v, labels, s));
+        this.root.replaceChildren(...nodes);
+        return;
+      }
       if (!teacher && v.voting && this.data.question === v.question) {
         const chosen = remembered(`elbo-class-vote:${v.code}:${v.question}:${v.round}`);
         nodes.push(el("div", { class: "lc-note" }, fill(v.round > 1 ? s.vote_again : s.vote, { round: v.round })));
@@ -296,6 +345,27 @@ class ClassView {
     return el("div", {}, grid, this.answered(v, s));
   }
 
+  /** The projector after the reveal: the answer, and per round how the class split (the right part green). */
+  outcome(v, labels, s) {
+    const box = el("div", { class: "lc-split", "data-testid": "live-class-outcome" });
+    for (const r of Object.keys(v.counts).sort()) {
+      const counts = v.counts[r];
+      const total = counts.reduce((a, b) => a + b, 0);
+      const stack = el("div", { class: "lc-stack" });
+      counts.forEach((n, i) => {
+        if (!n) return;
+        const right = i === this.data.answer;
+        const title = `${labels[i]}: ${n}`;
+        stack.append(el("div", {
+          class: right ? "lc-part lc-right" : `lc-part o${i % 3}`, style: `flex: ${n} 1 0`,
+          title, "aria-label": title, "data-option": String(i), ...(right ? { "data-answer": "true" } : {}),
+        }, right ? `✓ ${n}` : String(n)));
+      });
+      box.append(el("div", { class: "lc-legend" }, fill(s.answered, { round: r, n: v.answered?.[r] ?? total })), stack);
+    }
+    return el("div", { class: "lc-bar-outcome" }, el("div", { class: "lc-answer", role: "status" }, this.data.answerText || ""), box);
+  }
+
   answered(v, s, big = false) {
     const rounds = Object.keys(v.counts).sort();
     const legend = el("div", { class: big ? "lc-legend lc-big" : "lc-legend", "data-testid": "live-class-answered" });
@@ -312,6 +382,7 @@ class ClassView {
     this.controller?.abort();
     this.wake?.();
     document.removeEventListener("visibilitychange", this.onVisible);
+    dockPage(this, false);
   }
 }
 

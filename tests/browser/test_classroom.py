@@ -1,7 +1,9 @@
 """Classroom mode in Chromium: presenter mode on a 1280×720 projector, the lesson path stepped
 through with the arrow keys, predict-then-reveal, and the share control's QR code."""
 
+import json
 import re
+import urllib.request
 
 import pytest
 from playwright.sync_api import TimeoutError
@@ -102,6 +104,84 @@ def test_every_lesson_step_reveals_its_picture_on_one_screen(lesson, number):
     except TimeoutError as error:
         boxes = page.evaluate(WHY_BOXES_JS)
         raise AssertionError(f"the why paragraph is off the {PROJECTOR['viewport']} screen: {boxes}") from error
+    assert not page.js_errors, page.js_errors
+
+
+class ClassLesson(Lesson):
+    """The same walk as the teacher of a live class: one presenter-mode page per language that starts
+    a class (its secret lives in that page's session, so the walk goes on by → only: a new page load
+    starts a new class) and reveals each step for everyone after the phones voted (over HTTP)."""
+
+    def go(self, number: int) -> None:
+        if self.step == number - 1:
+            super().go(number)
+            return
+        page = self.page  # a step's test run alone: a fresh page and class, from that step
+        page.goto(f"{self.app_url}/lesson?lang={self.lang}&present=1&step={number}")
+        wait_settled(page)
+        page.locator(".st-key-lesson_class_start button").first.click()
+        self.code = page.locator('[data-testid="stMetricValue"]').inner_text(timeout=30_000).strip()
+        page.locator(".st-key-lesson_class_join_hide button").first.click()
+        page.locator(f'[id="step-{number}"]').wait_for(timeout=30_000)
+        wait_settled(page)
+        self.step = number
+
+    def vote(self, question: str, options: list[int]) -> None:
+        for i, option in enumerate(options):
+            body = json.dumps({"token": f"projector-phone-{i:04d}", "question": question, "round": 1, "option": option})
+            request = urllib.request.Request(
+                f"{self.app_url}/class/api/{self.code}/vote",
+                data=body.encode(),
+                headers={"content-type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status == 200
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def class_lesson(request, contexts, app_url):
+    page = contexts.page(**PROJECTOR)
+    walk = ClassLesson(page, app_url, request.param)
+    yield walk
+    page.close()
+
+
+# The revealed class question on the projector: how many parts its stacked bar has and the right one's count.
+OUTCOME_JS = """() => {
+  const host = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .find((h) => h.shadowRoot && h.shadowRoot.querySelector('[data-testid="live-class-outcome"]'));
+  if (!host) return null;
+  const box = host.shadowRoot.querySelector('[data-testid="live-class-outcome"]');
+  const r = box.getBoundingClientRect();
+  const right = box.querySelector('[data-answer="true"]');
+  return {parts: box.querySelectorAll('.lc-part').length, right: right && right.textContent,
+          inside: r.top >= 0 && r.bottom <= innerHeight + 0.5};
+}"""
+
+
+@pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
+def test_every_step_revealed_to_a_class_fits_the_projector(class_lesson, number):
+    """The teacher of a live class (1280×720, presenter mode) walks the lesson with →: the phones
+    vote (7 votes: 1, 2 and 4 on the three options), the teacher reveals for everyone, and the step's
+    picture, the class's split (the right option's part marked with its count) and the why paragraph
+    are whole on the screen without scrolling."""
+    class_lesson.go(number)
+    page, step = class_lesson.page, STEPS[number - 1]
+    votes = [0, 1, 1, 2, 2, 2, 2]
+    class_lesson.vote(step.key, votes)
+    answered = catalogue(class_lesson.lang)["classroom.phone.answered"].format(round=1, n=len(votes))
+    page.get_by_test_id("live-class-answered").filter(has_text=answered).wait_for(timeout=30_000)
+    page.locator(".st-key-lesson_class_reveal button").first.click()
+    wait_settled(page)
+    page.wait_for_function(PICTURE_JS, timeout=45_000)
+    try:
+        page.wait_for_function(WHY_JS, timeout=20_000)
+    except TimeoutError as error:
+        boxes = page.evaluate(WHY_BOXES_JS)
+        raise AssertionError(f"the why paragraph is off the {PROJECTOR['viewport']} screen: {boxes}") from error
+    right = "abc".index(step.correct)
+    assert page.evaluate(OUTCOME_JS) == {"parts": 3, "right": f"✓ {votes.count(right)}", "inside": True}
+    assert page.locator('[data-testid="stAlertContentSuccess"]').count() == 0  # the class bar says the answer
     assert not page.js_errors, page.js_errors
 
 

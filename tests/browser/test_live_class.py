@@ -411,6 +411,24 @@ def join(chromium, app_url, code: str, lang: str = "en"):
     return context, page
 
 
+LANGS = ("en", "zh", "en")  # the three phones' languages (the teacher's projector is in English)
+# The docked class bar of a phone (390×844) that scrolled down a full page: the control (``button``) whole
+# on the screen, in its lower half (Streamlit's toolbar is at the top), the page scrolled (so docking is
+# what keeps it there), and the page's own end padded by at least the bar's height.
+DOCKED_JS = """(button) => {
+  const r = button.getBoundingClientRect();
+  const bar = button.closest('.lc-bar').getBoundingClientRect();
+  const header = document.querySelector('[data-testid="stHeader"]');
+  const top = header ? header.getBoundingClientRect().bottom : 0;
+  const boxes = document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"]');
+  const scrolled = window.scrollY > 0 || [...boxes].some((b) => b.scrollTop > 0);
+  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+  const room = parseFloat(getComputedStyle(block).paddingBottom);
+  return r.height > 0 && r.top >= Math.max(top, innerHeight / 2) && r.bottom <= innerHeight + 0.5
+    && bar.bottom <= innerHeight + 0.5 && scrolled && room >= bar.height;
+}"""
+
+
 def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url):
     strings = catalogue("en")
     teacher_context, teacher, code = start_teaching(chromium, app_url)
@@ -424,22 +442,22 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         teacher.get_by_role("heading", name=_lesson_header(1)).wait_for()
 
         phones = []
-        for _ in range(3):
-            context, page = join(chromium, app_url, code)
+        for lang in LANGS:
+            context, page = join(chromium, app_url, code, lang)
             contexts.append(context)
             page.wait_for_url(re.compile(rf"class={code}"))  # the lesson keeps ?class= in the URL
-            page.get_by_role("heading", name=_lesson_header(1)).wait_for()
+            page.get_by_role("heading", name=_lesson_header(1, lang)).wait_for()
             assert page.locator(".st-key-lesson_next").count() == 0  # the teacher drives
             phones.append(page)
 
         teacher.keyboard.press("ArrowRight")
         teacher.wait_for_url(re.compile(r"step=2(&|$)"))
-        for page in phones:
-            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+        for page, lang in zip(phones, LANGS, strict=True):
+            page.get_by_role("heading", name=_lesson_header(2, lang)).wait_for(timeout=30_000)
             page.wait_for_url(re.compile(r"step=2(&|$)"))
         for i, page in enumerate(phones):
             page.locator('[data-testid="live-class"] button[data-option]').nth([0, 2, 2][i]).click()
-            page.get_by_text(strings["classroom.phone.voted"]).wait_for()
+            page.get_by_text(catalogue(LANGS[i])["classroom.phone.voted"]).wait_for()
         answered = teacher.get_by_test_id("live-class-answered")
         answered.filter(has_text=strings["classroom.phone.answered"].format(round=1, n=3)).wait_for(timeout=30_000)
         assert teacher.get_by_test_id("live-class-counts").count() == 0  # the bars wait for the teacher
@@ -450,9 +468,10 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         assert nums.all_inner_texts() == ["1", "0", "2"]
 
         teacher.get_by_role("button", name=strings["classroom.reveal"]).click()
-        answer = strings[f"lesson.{STEPS[1].key}_{STEPS[1].correct}"]
-        for page in phones:
-            page.get_by_text(strings["classroom.answer"].format(answer=answer)).wait_for(timeout=30_000)
+        for page, lang in zip(phones, LANGS, strict=True):
+            words = catalogue(lang)
+            answer = words[f"lesson.{STEPS[1].key}_{STEPS[1].correct}"]
+            page.get_by_text(words["classroom.answer"].format(answer=answer)).wait_for(timeout=30_000)
             assert page.locator('[data-testid="live-class-counts"] .lc-num').all_inner_texts() == ["1", "0", "2"]
 
         teacher.get_by_role("button", name=strings["classroom.vote_again"]).click()
@@ -476,9 +495,14 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         page_url = re.compile(rf"/elbo\?(.*&)?class={code}(&|$)")
         teacher.get_by_role("link", name=re.compile(re.escape(strings["lesson.open_page"].split("{")[0]))).click()
         teacher.wait_for_url(re.compile(r"/elbo\?(.*&)?section=ledger"))
-        for page in phones:
+        for page, lang in zip(phones, LANGS, strict=True):
             page.wait_for_url(page_url, timeout=30_000)
             page.wait_for_function(LANDED_JS, arg="ledger", timeout=30_000)
+            # scrolled to its section, the phone still has the class bar (and its way out and back)
+            # docked at the bottom of the screen, clear of Streamlit's toolbar, with the page's end
+            # able to scroll above it
+            button = page.get_by_role("button", name=catalogue(lang)["classroom.phone.explore"])
+            assert page.evaluate(DOCKED_JS, button.element_handle()), lang
         assert call(app_url, f"/{code}")[1]["page"] == "elbo"
         phones[2].get_by_role("button", name=strings["classroom.phone.explore"]).click()
         phones[2].get_by_text(strings["classroom.phone.exploring"]).wait_for()
@@ -491,8 +515,8 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         teacher.get_by_role("heading", name=_lesson_header(2, "zh")).wait_for(timeout=30_000)
         _key(teacher, "present_lang").click()
         teacher.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
-        for page in phones[:2]:
-            page.get_by_role("heading", name=_lesson_header(2)).wait_for(timeout=30_000)
+        for page, lang in zip(phones[:2], LANGS[:2], strict=True):
+            page.get_by_role("heading", name=_lesson_header(2, lang)).wait_for(timeout=30_000)
             assert f"class={code}" in page.url
         assert "/elbo" in phones[2].url  # exploring: it stays where it is
         phones[2].get_by_role("button", name=strings["classroom.phone.back"]).click()
@@ -502,7 +526,7 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         explorer.get_by_role("button", name=strings["classroom.phone.explore"]).click()
         _key(explorer, "lesson_next").wait_for()  # alone: its own previous / next
         teacher.keyboard.press("ArrowRight")
-        phones[1].get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=30_000)
+        phones[1].get_by_role("heading", name=_lesson_header(3, LANGS[1])).wait_for(timeout=30_000)
         assert explorer.get_by_role("heading", name=_lesson_header(2)).is_visible()
         explorer.get_by_role("button", name=strings["classroom.phone.back"]).click()
         explorer.get_by_role("heading", name=_lesson_header(3)).wait_for(timeout=30_000)
@@ -512,8 +536,8 @@ def test_a_class_through_the_lesson_follow_vote_reveal_explore(chromium, app_url
         late.get_by_role("heading", name=_lesson_header(3)).wait_for()
 
         _key(teacher, "lesson_class_end").click()
-        for page in phones:
-            page.get_by_text(strings["classroom.phone.ended"]).wait_for(timeout=30_000)
+        for page, lang in zip(phones, LANGS, strict=True):
+            page.get_by_text(catalogue(lang)["classroom.phone.ended"]).wait_for(timeout=30_000)
     finally:
         for context in contexts:
             context.close()

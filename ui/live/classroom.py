@@ -65,13 +65,17 @@ def class_bar(
     labels: list[str] | None = None,
     head: bool = True,
     compact: bool = False,
+    answer: int | None = None,
+    dock: bool = False,
 ) -> dict | None:
     """Mount the class bar for ``code`` → the class as the store has it now (the teacher's view with
     ``secret``), or None when the class is unknown or expired (the bar then says so).
 
     ``question`` and its option ``labels`` (in the page's language) draw the vote buttons (phones)
     or the live bars (teacher) while that question is the class's current one (``compact``: smaller
-    bars, for a narrow column on the projector). Call it once per run;
+    bars, for a narrow column on the projector). ``answer``: the index of the right option, marked
+    beside its bar once the teacher revealed that question (never sent before). ``dock``: on a phone,
+    the bar stays on the screen, at its bottom edge, however far the page scrolls. Call it once per run;
     the page then follows ``view["step"]``, ``view["revealed"]``, … and :func:`following`."""
     try:
         code = normalize_code(code)
@@ -89,8 +93,15 @@ def class_bar(
         "following": following(code) if role == "phone" else True,
         "showHead": head,
         "compact": compact,
+        "answer": None,
+        "dock": dock,
         "strings": {name: strings[f"classroom.phone.{name}"] for name in PHONE_STRINGS},
     }
+    if answer is not None and labels and view is not None and view["revealed"] and view["question"] == question:
+        from ui.i18n import t
+
+        data["answer"] = answer  # never before the reveal: a phone's page data would give it away
+        data["answerText"] = t("classroom.answer", answer=labels[answer])
     if role == "teacher" and secret:
         data["secret"] = secret  # only ever sent to the teacher's own session
     _CLASS(key=_key(code, role), data=[data], on_moved_change=lambda: None, on_following_change=lambda: None)
@@ -132,7 +143,9 @@ def follow_teacher(view: dict, code: str, here: str) -> None:
     if target != here:
         info = _page_by_path(target)
         if info is not None:
-            params = {session.CLASS_PARAM: code}
+            # the phone's language goes with it: st.switch_page's new run lost the session's choice
+            # (a phone joined with ?lang=zh landed on the teacher's page in English)
+            params = {session.CLASS_PARAM: code, "lang": current_lang()}
             if section and target != LESSON.url_path:
                 params["section"] = section
             st.switch_page(info.file, query_params=params)
@@ -167,6 +180,6 @@ def class_on_page(here: str, top) -> None:
     if code is None:
         st.error(t("classroom.bad_code", code=bad), icon="⚠️")
         return
-    view = class_bar(code)
+    view = class_bar(code, dock=True)  # on a phone, "back to the class" stays on the screen wherever it scrolls
     if view is not None and not view["ended"] and following(code):
         follow_teacher(view, code, here)
