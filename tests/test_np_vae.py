@@ -263,10 +263,17 @@ def test_decoder_gradient_matches_autograd_for_every_activation(activation):
     assert rel(got_log_px, log_px.detach()) < F64 and rel(got_grad, grad) < F64
 
 
-# --- serving without torch --------------------------------------------------------------------------
+# --- serving without torch (nor pandas) ------------------------------------------------------------
+# One clean interpreter renders every page (the model pages also at a digit and every lesson step):
+# torch must not be imported to serve them, nor pandas (~37 MiB more per server, see
+# ui/latent_data.py's point_table). One run for both checks: each costs a fresh interpreter's renders.
 SERVE = """
 import sys
 from tests.apptest import open_page
+from ui.registry import built_pages
+for p in built_pages():
+    at = open_page(p.file, "en", z1="1.5", z2="-0.5")
+    assert not at.exception, (p.slug, [e.value for e in at.exception])
 pages = [("views/latent.py", {}, True), ("views/latent.py", {"idx": "7", "L": "1", "k": "10"}, True),
          ("views/draw.py", {}, True), ("views/training.py", {}, True),
          ("views/reparameterization.py", {}, True),
@@ -276,16 +283,28 @@ for page, params, has_metrics in pages:  # metrics: the model's numbers reached 
     assert not at.exception, (page, [e.value for e in at.exception])
     assert not at.error, (page, [e.value for e in at.error])
     assert bool(at.metric) == has_metrics, (page, params)
-print("torch" in sys.modules)
+print("torch" in sys.modules, "pandas" in sys.modules)
 """
 
 
-def test_serving_the_model_pages_never_imports_torch():
-    """A fresh interpreter renders /latent, /draw, /training, /reparameterization (its VAE section)
-    and every lesson step with the shipped model, and torch is not in sys.modules."""
+@pytest.fixture(scope="module")
+def served():
+    """(torch imported, pandas imported) after the clean interpreter above rendered the pages."""
     result = subprocess.run([sys.executable, "-c", SERVE], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "False", "torch was imported while serving the pages"
+    torch_in, pandas_in = result.stdout.strip().splitlines()[-1].split()
+    return torch_in == "True", pandas_in == "True"
+
+
+def test_serving_the_model_pages_never_imports_torch(served):
+    """A fresh interpreter renders every page, /latent, /draw, /training, /reparameterization (its VAE
+    section) and every lesson step with the shipped model, and torch is not in sys.modules."""
+    assert served[0] is False, "torch was imported while serving the pages"
+
+
+def test_no_page_imports_pandas(served):
+    """pandas would add ~37 MiB to every server (see point_table): nothing the pages run pulls it in."""
+    assert served[1] is False, "pandas was imported while serving the pages"
 
 
 def test_the_control_a_training_import_does_load_torch():

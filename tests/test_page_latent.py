@@ -220,26 +220,6 @@ def test_live_views_speak_the_page_language(lang):
     assert cat["live_latent.map_intro"] in texts(at)
 
 
-def test_no_page_imports_pandas():
-    """pandas would add ~37 MiB to every server (see point_table); run every page in a clean
-    interpreter and check that nothing pulled it in."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from tests.apptest import open_page; from ui.registry import built_pages\n"
-        "for p in built_pages():\n"
-        "    at = open_page(p.file, 'en', z1='1.5', z2='-0.5')\n"
-        "    assert not at.exception, p.slug\n"
-        "    print(p.slug, 'pandas' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    lines = out.stdout.split("\n")
-    assert any(line.startswith("latent ") for line in lines)
-    assert [line for line in lines if line.endswith("True")] == []
-
-
 def test_model_card_numbers_are_shown():
     from vae_core.checkpoint import load_model_card
 

@@ -17,9 +17,8 @@ TOL = 1e-12
 
 
 @pytest.mark.parametrize("kind", d.SCHEDULES)
-def test_schedule_matches_vae_core(page, app_url, kind):
-    page.goto(f"{app_url}/diffusion?lang=en")
-    wait_settled(page)
+def test_schedule_matches_vae_core(light_page, kind):
+    page = light_page  # the parity checks import static/live/noise_math.js on the shared light page
     rng = np.random.default_rng(3)
     rows = []
     for T in (1, 2, 3, 7, 50, 1000):
@@ -32,9 +31,8 @@ def test_schedule_matches_vae_core(page, app_url, kind):
     np.testing.assert_allclose(js_snr, [d.make_schedule(T, kind).snr[t - 1] for T, _, t in pos], rtol=1e-10)
 
 
-def test_noised_digit_matches_the_server(page, app_url):
-    page.goto(f"{app_url}/diffusion?lang=en")
-    wait_settled(page)
+def test_noised_digit_matches_the_server(light_page):
+    page = light_page
     bits, _ = data.holdout_digits()
     x0 = data.signed(bits[7])
     eps = data.noise(x0.shape, 42)

@@ -9,6 +9,7 @@ import pytest
 
 from harness.browser import wait_settled
 from harness.live import SentFrames, drag_range, sweep
+from tests.browser.conftest import DESKTOP
 from vae_core.timeline import load_timeline
 
 pytestmark = pytest.mark.browser
@@ -25,9 +26,35 @@ def open_training(page, app_url, query="lang=en"):
     page.wait_for_function(READY, timeout=60_000)
 
 
-def test_scrub_redraws_live_and_reruns_once_on_release(page, app_url):
+@pytest.fixture(scope="module")
+def default_page(contexts, app_url):
+    """/training at its defaults, loaded once: the arrays check reads it, then the scrub test moves it."""
+    page = contexts.page(**DESKTOP)
     sent = SentFrames(page)
     open_training(page, app_url)
+    page.sent = sent
+    yield page
+    page.close()
+
+
+def test_browser_arrays_equal_the_npz(default_page):
+    page = default_page
+    arrays = load_timeline()[0]
+    for s in (0, 7, 24):
+        got = page.evaluate(
+            """async (s) => { const m = await import(new URL('app/static/live/timeline.js', location.href).href);
+                              return m.snapshotArrays(s); }""",
+            s,
+        )
+        assert got["epoch"] == int(arrays["epochs"][s])
+        np.testing.assert_array_equal(
+            np.array(got["mu"], dtype=np.float32).reshape(-1, 2), arrays["mu"][s].astype(np.float32)
+        )
+        np.testing.assert_array_equal(np.array(got["manifold"], dtype=np.uint8), arrays["manifold"][s].ravel())
+
+
+def test_scrub_redraws_live_and_reruns_once_on_release(default_page):
+    page, sent = default_page, default_page.sent
     mark = sent.mark()
     frames_before = page.evaluate("() => window.__liveStats.timeline.frames")
     readout = page.locator(".live-readout-value").first
@@ -61,22 +88,6 @@ def test_keyboard_moves_the_epoch(page, app_url):
     page.wait_for_url(re.compile(r"epoch=7(&|$)"))
     wait_settled(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-
-
-def test_browser_arrays_equal_the_npz(page, app_url):
-    open_training(page, app_url)
-    arrays = load_timeline()[0]
-    for s in (0, 7, 24):
-        got = page.evaluate(
-            """async (s) => { const m = await import(new URL('app/static/live/timeline.js', location.href).href);
-                              return m.snapshotArrays(s); }""",
-            s,
-        )
-        assert got["epoch"] == int(arrays["epochs"][s])
-        np.testing.assert_array_equal(
-            np.array(got["mu"], dtype=np.float32).reshape(-1, 2), arrays["mu"][s].astype(np.float32)
-        )
-        np.testing.assert_array_equal(np.array(got["manifold"], dtype=np.uint8), arrays["manifold"][s].ravel())
 
 
 def test_play_runs_to_the_end_and_sets_the_url(page, app_url):
