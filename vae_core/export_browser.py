@@ -55,7 +55,8 @@ PARTS = ("decoder", "encoder")  # /latent fetches the first only; /draw both
 BIN_NAMES = {"decoder": "vae_decoder_q8.bin", "encoder": "vae_encoder_q8.bin"}
 MANIFEST_NAME = "vae.json"
 CODES_NAME = "holdout_codes.json"
-EXPORT_FORMAT = 2  # 1: one float32 .bin of the whole model
+EXPORT_FORMAT = 2  # the model's files (1: one float32 .bin of the whole model)
+TIMELINE_FORMAT = 1  # the timeline's files
 STORAGE = "int8 weights with a float32 scale per output row; float32 biases and q's two output layers"
 # q's output layers set μ and log σ² directly: float32 costs 3 KB and cuts μ's rounding error 3-fold
 # (mean |Δμ| over the holdout digits 0.0053 → 0.0017; /draw prints μ to 3 decimals)
@@ -193,7 +194,7 @@ def timeline_files(arrays: dict[str, np.ndarray], source_sha256: str) -> dict[st
     manifold = np.ascontiguousarray(arrays["manifold"], dtype=np.uint8)
     binaries = {TIMELINE_MU: mu.tobytes(), TIMELINE_MANIFOLD: manifold.tobytes()}
     note = {
-        "format": EXPORT_FORMAT,
+        "format": TIMELINE_FORMAT,
         "source": "assets/training/timeline.npz",
         "source_sha256": source_sha256,
         "epochs": arrays["epochs"].astype(int).tolist(),
