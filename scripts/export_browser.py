@@ -1,6 +1,6 @@
 """Write the pretrained VAE and its training timeline into static/ for the browser's live views.
 
-    python scripts/export_browser.py              # static/model/: vae_f32.bin, vae.json, holdout_codes.json
+    python scripts/export_browser.py              # static/model/: vae_{decoder,encoder}_q8.bin, vae.json, codes
     python scripts/export_browser.py --timeline   # static/training/: timeline.json, mu_f32.bin, manifold_u8.bin
     python scripts/export_browser.py --ddpm       # static/ddpm/: ddpm_q8.bin, ddpm.json (the DDPM, int8 + scales)
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vae_core.checkpoint import CARD_NAME, MODEL_DIR  # noqa: E402
-from vae_core.export_browser import BIN_NAME, card_entry, model_files, timeline_files  # noqa: E402
+from vae_core.export_browser import card_entry, model_files, timeline_files  # noqa: E402
 
 EXPORT_DIR = ROOT / "static" / "model"
 TIMELINE_EXPORT_DIR = ROOT / "static" / "training"
@@ -36,8 +36,8 @@ def write(out_dir: Path, files: dict[str, bytes]) -> None:
 
 
 def export(out_dir: Path = EXPORT_DIR, model_dir: Path | None = None, update_card: bool = True) -> dict:
-    """Write the .bin, the manifest and the holdout codes to ``out_dir``; record them in the model
-    card. Returns the manifest."""
+    """Write the two .bin files, the manifest and the holdout codes to ``out_dir``; record them in the
+    model card. Returns the manifest."""
     manifest, files = model_files(model_dir)
     write(out_dir, files)
     if update_card:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         "--out",
         type=Path,
         default=None,
-        help="folder for vae_f32.bin and vae.json (with --timeline: for the timeline files)",
+        help="folder for the model's .bin files and vae.json (with --timeline: for the timeline files)",
     )
     parser.add_argument(
         "--timeline",
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     out = args.out or EXPORT_DIR
     manifest = export(out)
-    print(f"wrote {out / BIN_NAME} ({manifest['bytes']:,} bytes, sha256 {manifest['sha256'][:12]}…)")
+    for entry in manifest["files"].values():
+        print(f"wrote {out / entry['name']} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}…)")
 
 
 if __name__ == "__main__":

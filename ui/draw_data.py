@@ -123,6 +123,14 @@ def digit_posterior(_model, key, packed: str):
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
+def digit_q(_model, key, packed: str) -> dict:
+    """q_φ(z|x) = N(μ, diag σ²) of the server's float32 model for the digit — the ledger's numbers —
+    for the pad to show at rest (the browser's encoder runs on rounded weights)."""
+    mu, sd = latent.encode(_model, bits(packed)[None])
+    return {"image": packed, "mu": mu[0].tolist(), "sd": sd[0].tolist()}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def digit_extras(_model, key, packed: str):
     """q's draws for the zoom (importance sampling, seed IS_SEED), the Monte Carlo recon term for
     the check, the reconstruction at μ and the zoom's window."""

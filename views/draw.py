@@ -131,7 +131,7 @@ def pad_and_ledger(model, key):
     """The pad's stroke end and an upload rerun only this fragment."""
     st.header(t("draw.pad_title"), anchor="pad")
     st.markdown(t("draw.pad_intro"))
-    packed = draw_view(STATE)
+    packed = draw_view(STATE, settled_q=lambda digit: data.digit_q(model, key, digit))
     st.caption(t("draw.binarization", threshold=preprocess.THRESHOLD, box=preprocess.BOX))
     noise_this_digit(packed)
     upload_picture()

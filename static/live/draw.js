@@ -79,6 +79,7 @@ class DrawView {
     if (data.image !== this.current && !this.reported.has(data.image) && !this.penDown) {
       this.start(data.image); // a new digit from outside: a link, an upload
     }
+    this.dirty = true; // the server's q may have arrived for the digit on the pad
     this.invalidate();
   }
 
@@ -214,14 +215,27 @@ class DrawView {
       binarize(this.grey, this.bits);
       const any = this.bits.some((v) => v > 0);
       if (this.model && any) {
-        this.q = this.model.encode(this.bits);
-        this.q.sd = this.q.logvar.map((v) => Math.exp(0.5 * v));
+        const server = this.penDown ? null : this.serverQ();
+        if (server) {
+          this.q = { mu: [...server.mu], sd: [...server.sd] };
+        } else {
+          this.q = this.model.encode(this.bits);
+          this.q.sd = this.q.logvar.map((v) => Math.exp(0.5 * v));
+        }
         this.recon = this.model.decode(this.q.mu);
         if (this.penDown) this.trail.push([...this.q.mu]);
       } else if (!any) { this.q = null; this.recon = null; }
     }
     this.drawPad();
     this.plot.draw();
+  }
+
+  /** The server's q for the digit on the pad, if it has sent it: at rest the pad shows the ledger's
+   *  numbers (float32 weights); while drawing, its own encoder's (rounded weights: μ may differ
+   *  in the third decimal — vae_core/export_browser.py). */
+  serverQ() {
+    const q = this.data && this.data.q;
+    return q && q.image === pack(this.bits) ? q : null;
   }
 
   drawPad() {

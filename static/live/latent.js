@@ -77,7 +77,8 @@ class LatentBase {
     this.status = el(this.head, "div", "latent-status");
     this.model = null;
     this.codes = null;
-    Promise.all([loadModel(), loadCodes()]).then(([model, codes]) => {
+    // Only the decoder's file: this page never encodes (the dots are precomputed codes).
+    Promise.all([loadModel({ encoder: false }), loadCodes()]).then(([model, codes]) => {
       this.model = model;
       this.codes = codes;
       this.status.textContent = "";

@@ -1,26 +1,57 @@
 // The pretrained VAE in the browser (exported by `python scripts/export_browser.py` from
 // assets/model/): the decoder p_θ(x|z) and the encoder q_φ(z|x) of vae_core/model.py, as plain
-// loops over float32 weights. Fetched once per visit (static/model/, cacheable) and shared by every
-// live view on the page. Browser tests hold decode/encode equal to torch (1e-5 / 1e-4).
+// loops over the exported weights (int8 with a float32 scale per row, dequantized here to float32,
+// bit-identical to vae_core.export_browser.rounded_model). Fetched once per visit (static/model/,
+// cacheable) and shared by every live view on the page. The decoder and the encoder are separate
+// files: a page that only decodes (the latent explorer) never fetches the encoder. Browser tests
+// hold decode/encode equal to rounded_model's (1e-5 / 1e-4).
 
-let loading = null;
+const base = new URL("../model/", import.meta.url);
+let manifestLoad = null;
+const partLoads = new Map(); // part name → Promise<ArrayBuffer>
+const modelLoads = new Map(); // "decoder" | "full" → Promise<Model>
 
-/** Load the exported model once; resolves to a Model. */
-export function loadModel() {
-  if (!loading) {
-    const base = new URL("../model/", import.meta.url);
-    loading = (async () => {
-      // The manifest is revalidated on every visit (a tiny request); the weights' URL carries their
-      // sha256, so the browser may keep them as long as they are unchanged.
-      const manifest = await (await fetch(new URL("vae.json", base), { cache: "no-cache" })).json();
-      const response = await fetch(new URL(`vae_f32.bin?v=${manifest.sha256.slice(0, 12)}`, base));
-      if (!response.ok) throw new Error(`model weights: HTTP ${response.status}`);
-      const buffer = await response.arrayBuffer();
-      return new Model(manifest, new Float32Array(buffer));
-    })();
-    loading.catch(() => { loading = null; }); // a failed fetch may be retried by the next mount
+/** Retry on the next call if a fetch failed (a later mount may succeed). */
+function memo(map, key, make) {
+  if (!map.has(key)) {
+    const promise = make();
+    map.set(key, promise);
+    promise.catch(() => map.delete(key));
   }
-  return loading;
+  return map.get(key);
+}
+
+function loadManifest() {
+  if (!manifestLoad) {
+    // Revalidated on every visit (a tiny request); each .bin's URL carries its sha256, so the
+    // browser may keep the weights as long as they are unchanged.
+    manifestLoad = fetch(new URL("vae.json", base), { cache: "no-cache" }).then((r) => {
+      if (!r.ok) throw new Error(`model manifest: HTTP ${r.status}`);
+      return r.json();
+    });
+    manifestLoad.catch(() => { manifestLoad = null; });
+  }
+  return manifestLoad;
+}
+
+function loadPart(manifest, part) {
+  return memo(partLoads, part, async () => {
+    const file = manifest.files[part];
+    const response = await fetch(new URL(`${file.name}?v=${file.sha256.slice(0, 12)}`, base));
+    if (!response.ok) throw new Error(`model weights (${part}): HTTP ${response.status}`);
+    return response.arrayBuffer();
+  });
+}
+
+/** Load the exported model once; resolves to a Model. ``encoder: false`` fetches only the decoder's
+ *  file (its Model then cannot encode). */
+export function loadModel({ encoder = true } = {}) {
+  return memo(modelLoads, encoder ? "full" : "decoder", async () => {
+    const manifest = await loadManifest();
+    const parts = encoder ? ["decoder", "encoder"] : ["decoder"];
+    const buffers = await Promise.all(parts.map((part) => loadPart(manifest, part)));
+    return new Model(manifest, Object.fromEntries(parts.map((part, i) => [part, buffers[i]])));
+  });
 }
 
 const ACT = {
@@ -48,20 +79,34 @@ function dense(layer, input, output, act) {
 }
 
 export class Model {
-  constructor(manifest, flat) {
+  /** ``buffers``: part name → the ArrayBuffer of its .bin (the decoder's at least). */
+  constructor(manifest, buffers) {
     this.manifest = manifest;
     const t = Object.fromEntries(manifest.tensors.map((x) => [x.name, x]));
+    const tensor = (name) => {
+      const e = t[name];
+      if (!e) throw new Error(`model export lacks ${name}`);
+      const buffer = buffers[e.part];
+      if (e.kind === "float32") return new Float32Array(buffer, e.offset, e.shape.reduce((a, b) => a * b, 1));
+      const [rows, cols] = e.shape;
+      const q = new Int8Array(buffer, e.offset, rows * cols), scale = new Float32Array(buffer, e.scale_offset, rows);
+      const w = new Float32Array(rows * cols); // float32(q · s), as numpy's dequantize
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + c] = q[r * cols + c] * scale[r];
+      return w;
+    };
     const layer = (prefix) => {
-      const w = t[`${prefix}.weight`], b = t[`${prefix}.bias`];
-      const [rows, cols] = w.shape;
-      return { rows, cols, w: flat.subarray(w.offset, w.offset + rows * cols), b: flat.subarray(b.offset, b.offset + rows) };
+      const [rows, cols] = t[`${prefix}.weight`].shape;
+      return { rows, cols, w: tensor(`${prefix}.weight`), b: tensor(`${prefix}.bias`) };
     };
     const args = manifest.model_args;
     const mlp = (prefix, count) => Array.from({ length: count }, (_, i) => layer(`${prefix}.${2 * i}`));
-    this.encoder = mlp("encoder_body", args.encoder_hidden.length);
-    this.toMu = layer("to_mu");
-    this.toLogvar = layer("to_logvar");
     this.decoder = mlp("decoder", args.decoder_hidden.length + 1);
+    this.hasEncoder = Boolean(buffers.encoder);
+    if (this.hasEncoder) {
+      this.encoder = mlp("encoder_body", args.encoder_hidden.length);
+      this.toMu = layer("to_mu");
+      this.toLogvar = layer("to_logvar");
+    }
     this.encAct = activation(args.encoder_activation);
     this.decAct = activation(args.decoder_activation);
     this.xDim = args.x_dim;
@@ -94,6 +139,7 @@ export class Model {
 
   /** q_φ(z|x) for x in [0, 1]^D_x → {mu, logvar} — VAE.encode. */
   encode(x) {
+    if (!this.hasEncoder) throw new Error("this model was loaded without its encoder");
     let h = Float64Array.from(x);
     this.encoder.forEach((layer, i) => { h = dense(layer, h, this.buffer(layer.rows, `e${i}`), this.encAct); });
     return {
@@ -103,9 +149,10 @@ export class Model {
   }
 }
 
-/** For parity tests: decode many latent points → array of arrays of probabilities. */
-export async function decodeMany(points) {
-  const model = await loadModel();
+/** For parity tests: decode many latent points → array of arrays of probabilities (``encoder:
+ *  false``: the decoder-only model /latent loads). */
+export async function decodeMany(points, { encoder = true } = {}) {
+  const model = await loadModel({ encoder });
   return points.map((z) => Array.from(model.decode(z)));
 }
 

@@ -86,3 +86,12 @@ def light_page(contexts, app_url):
     wait_settled(page)
     yield page
     page.close()
+
+
+@pytest.fixture(scope="session")
+def browser_model():
+    """The network the browser runs: the shipped VAE with static/model's rounded weights (int8 rows,
+    vae_core.export_browser.rounded_model). The server's own model (the ``model`` fixture) stays float32."""
+    from vae_core.export_browser import rounded_model
+
+    return rounded_model(ROOT / "static" / "model")

@@ -65,7 +65,7 @@ def test_preprocessing_matches_python_on_recorded_strokes(light_page):
     assert call_js(page, "preprocess", "unpackBits", [[pack(np.array(b))] for b in bits]) == bits
 
 
-def test_stroke_moves_q_live_then_sends_the_digit_once(page, app_url, model):
+def test_stroke_moves_q_live_then_sends_the_digit_once(page, app_url, model, browser_model):
     sent = SentFrames(page)
     page.goto(f"{app_url}/draw?lang=en")
     wait_settled(page)
@@ -95,9 +95,14 @@ def test_stroke_moves_q_live_then_sends_the_digit_once(page, app_url, model):
     logpx, elbo, gap = metric(page, "log p(x)"), metric(page, "ELBO"), metric(page, "KL(q‖p(z|x))")
     assert elbo <= logpx and gap >= 0 and abs(logpx - elbo - gap) < 2e-3
     shown = page.locator(MU).first.inner_text()
+    x = torch.tensor(unpack(packed), dtype=torch.float32)[None]
     with torch.no_grad():
-        mu, _ = model.encode(torch.tensor(unpack(packed), dtype=torch.float32)[None])
-    assert shown == f"({mu[0, 0]:.3f}, {mu[0, 1]:.3f})".replace("-", "−")
+        mu, _ = browser_model.encode(x)  # the weights the browser fetched (int8 rows): while drawing
+        mu32, _ = model.encode(x)  # the server's float32 encoder: the ledger's, shown at rest
+    assert shown == f"({mu32[0, 0]:.3f}, {mu32[0, 1]:.3f})".replace("-", "−")
+    assert float((mu - mu32).abs().max()) < 0.03
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
+    assert sum("/model/vae_decoder_q8.bin?v=" in u or "/model/vae_encoder_q8.bin?v=" in u for u in fetched) == 2
     assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
 
 

@@ -74,7 +74,7 @@ def test_log_prior_density_matches_vae_core(light_page):
     np.testing.assert_allclose(js, expected, rtol=RTOL, atol=0)
 
 
-def test_drag_decodes_live_and_reruns_once_on_release(page, app_url, model):
+def test_drag_decodes_live_and_reruns_once_on_release(page, app_url, model, browser_model):
     sent = SentFrames(page)
     open_latent(page, app_url)
     assert page.locator(PAD).get_attribute("aria-label") == catalogue("en")["live_latent.pad_aria"]
@@ -103,11 +103,17 @@ def test_drag_decodes_live_and_reruns_once_on_release(page, app_url, model):
     live_logp = page.locator(".latent-pad .live-readout-value").nth(1).inner_text().replace("\u2212", "-")
     assert f"log p(z) = {live_logp} nats" in server_readout(page)
     assert f"z = ({z1:.2f}, {z2:.2f})" in server_readout(page)
-    # The digit the pad shows at the released z is the torch decoder's output there.
-    expected = torch_decode(model, [z1, z2])
+    # The digit the pad shows at the released z is the torch decoder's output there (with the
+    # weights the browser fetched: the decoder's file only — this page never encodes).
+    expected = torch_decode(browser_model, [z1, z2])
     np.testing.assert_allclose(live["p"], expected, atol=1e-5, rtol=0)
     grey = np.array(live["grey"]).reshape(784, 4)[:, 0]
     assert np.abs(grey - np.rint(255 * expected)).max() <= 1
+    # the server's float32 decoder (the manifold, the interpolation) draws the same digit there
+    assert np.abs(np.array(live["p"]) - torch_decode(model, [z1, z2])).max() < 0.03
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
+    assert any("/model/vae_decoder_q8.bin?v=" in url for url in fetched), fetched
+    assert not any("vae_encoder" in url or "vae_f32" in url for url in fetched), fetched
     assert not page.js_errors
 
 
@@ -160,7 +166,7 @@ def test_click_on_a_dot_selects_that_digit(page, app_url):
     page.wait_for_url(re.compile(rf"idx={i}(&|$)"))
 
 
-def test_interpolation_plays_in_the_browser(page, app_url, model):
+def test_interpolation_plays_in_the_browser(page, app_url, browser_model):
     sent = SentFrames(page)
     open_latent(page, app_url, query="&from=50&to=450")
     play = page.locator("button.latent-play")
@@ -173,10 +179,10 @@ def test_interpolation_plays_in_the_browser(page, app_url, model):
     play.click()
     assert sent.since(mark) == 0  # the animation never talks to the server
     digit = page.locator(".latent-path .latent-digit-canvas").nth(1).evaluate(PIXELS)
-    np.testing.assert_allclose(digit["p"], torch_decode(model, digit["z"]), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(digit["p"], torch_decode(browser_model, digit["z"]), atol=1e-5, rtol=0)
 
 
-def test_reduced_motion_shows_the_end_frames(contexts, app_url, model):
+def test_reduced_motion_shows_the_end_frames(contexts, app_url, browser_model):
     page = contexts.page(**PROJECTOR)
     page.emulate_media(reduced_motion="reduce")
     try:
@@ -189,7 +195,7 @@ def test_reduced_motion_shows_the_end_frames(contexts, app_url, model):
         for n, idx in enumerate((167, 363)):  # the page's default ends
             shown = wait_z(page, codes[idx], selector=f".latent-path .latent-end >> nth={n} >> canvas")
             assert shown["z"] == codes[idx]
-            np.testing.assert_allclose(shown["p"], torch_decode(model, codes[idx]), atol=1e-5, rtol=0)
+            np.testing.assert_allclose(shown["p"], torch_decode(browser_model, codes[idx]), atol=1e-5, rtol=0)
     finally:
         page.close()
 

@@ -32,8 +32,10 @@ _TEXT_KEYS = (
 )
 
 
-def draw_view(state) -> str:
-    """Mount the pad for the page's URL state (its `draw` parameter) → the current packed digit."""
+def draw_view(state, settled_q=None) -> str:
+    """Mount the pad for the page's URL state (its `draw` parameter) → the current packed digit.
+    ``settled_q(packed)`` → the server's q for that digit (``ui.draw_data.digit_q``): the pad shows
+    it whenever that digit is on the pad, so its readouts at rest are the ledger's numbers."""
     key = state.key("live")
 
     def on_release() -> None:
@@ -45,6 +47,7 @@ def draw_view(state) -> str:
     text = {name: t(f"draw.{name}", zoom="{zoom}") for name in _TEXT_KEYS}
     packed = state.value("draw")
     starter = packed == state.params["draw"].default
-    mount(_VIEW, key, {"image": packed, "starter": starter, "text": text}, on_release)
+    q = settled_q(packed) if settled_q else None
+    mount(_VIEW, key, {"image": packed, "starter": starter, "text": text, "q": q}, on_release)
     state.write("draw", packed)
     return packed
