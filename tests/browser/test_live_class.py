@@ -277,17 +277,15 @@ def test_three_phones_follow_vote_see_the_reveal_and_explore(chromium, phone_app
         page.get_by_text("class-step-0").wait_for()
         phones.append((context, page, errors))
     try:
+        # idle, the phones long-poll and nothing reruns: after the teacher's move each phone has rerun
+        # exactly once since here (an idle rerun in between would make it two)
         runs = [_runs(p) for _, p, _ in phones]
-        # idle: the phones poll, but nothing reruns
-        phones[0][1].wait_for_timeout(1500)
-        assert [_runs(p) for _, p, _ in phones] == runs
-
         teach(phone_app, code, secret, action="move", step=4, question="q", options=3)
-        for _, page, _ in phones:
+        for (_, page, _), before in zip(phones, runs, strict=True):
             page.get_by_text("class-step-4").wait_for(timeout=20_000)
             page.get_by_text(strings["classroom.phone.vote"]).wait_for()
-        page.wait_for_timeout(500)
-        assert [_runs(p) for _, p, _ in phones] == [r + 1 for r in runs]  # one rerun per teacher action
+            wait_settled(page)
+            assert _runs(page) == before + 1  # one rerun per teacher action
         for i, (_, page, _) in enumerate(phones):
             page.locator('[data-testid="live-class"] button[data-option]').nth([2, 2, 0][i]).click()
             page.get_by_text(strings["classroom.phone.voted"]).wait_for()
