@@ -211,8 +211,15 @@ class DrawView {
     }
     if (this.dirty) {
       this.dirty = false;
-      this.grey = toMnist(this.raster.ink);
-      binarize(this.grey, this.bits);
+      if (!this.strokes.length && this.baseBits) {
+        // a digit from outside (the starter, a link, an upload) is already the model's 28×28 binary
+        // input: the pad encodes it as it is — the ledger's digit — not its picture preprocessed again
+        this.grey = Float64Array.from(this.baseBits);
+        this.bits.set(this.baseBits);
+      } else {
+        this.grey = toMnist(this.raster.ink);
+        binarize(this.grey, this.bits);
+      }
       const any = this.bits.some((v) => v > 0);
       if (this.model && any) {
         const server = this.penDown ? null : this.serverQ();

@@ -16,7 +16,7 @@ from harness.browser import NEXT_FRAME_JS, wait_settled
 from harness.live import LIVE_FRAMES_JS, SentFrames, call_js
 from tests.browser.conftest import PHONE_TOUCH
 from vae_core import latent
-from vae_core.preprocess import binarize, pack, preprocess_strokes, unpack
+from vae_core.preprocess import binarize, pack, preprocess_strokes, starter_packed, unpack
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("one_cpu_thread")]
 CASES = json.loads((Path(__file__).parents[1] / "data" / "strokes.json").read_text())["cases"]
@@ -122,12 +122,19 @@ def test_draw_link_reproduces_digit_and_numbers(page, app_url, model):
     assert shown.inner_text() == f"({post.mu_q[0]:.3f}, {post.mu_q[1]:.3f})".replace("-", "−")
 
 
-def test_garbled_link_warns_and_shows_the_starter(page, app_url):
+def test_garbled_link_warns_and_shows_the_starter(page, app_url, model):
     page.goto(f"{app_url}/draw?lang=en&draw=not-a-drawing")
     wait_settled(page)
     assert page.locator('[data-testid="stAlertContentWarning"]').count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
     assert len(draw_param(page.url)) == 131
+    # the pad encodes the starter digit as it is, so its μ is the ledger's (it once preprocessed the
+    # starter's picture again and showed (−0.00, −1.10) beside the ledger's (−0.09, −1.36))
+    post = latent.digit_posterior(model, unpack(starter_packed()))
+    shown = page.locator(MU).first
+    page.wait_for_function("el => el.innerText !== '—'", arg=shown.element_handle())
+    assert shown.inner_text() == f"({post.mu_q[0]:.3f}, {post.mu_q[1]:.3f})".replace("-", "−")
+    assert metric(page, "KL(q‖p(z|x))") == pytest.approx(post.kl_posterior, abs=2e-4)
 
 
 def test_keyboard_draws_a_stroke(page, app_url):
