@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.apptest import ROOT, assert_clean, metric_value, open_page, rendered
+from tests.apptest import assert_clean, metric_value, open_page, rendered
 from ui.i18n import catalogue
 
 PAGE = "views/latent.py"

@@ -2,7 +2,8 @@
 
 # A live view whose chart (over 150 px tall) and whose own controls above it are all on the screen.
 INSIDE_JS = """() => {
-  const inside = (r) => r.top >= 0 && r.bottom <= innerHeight + 0.5 && r.left >= 0 && r.right <= innerWidth;
+  // half a pixel either way: a scroll can leave a box at a fractional place (a top at −0.3 px)
+  const inside = (r) => r.top >= -0.5 && r.bottom <= innerHeight + 0.5 && r.left >= -0.5 && r.right <= innerWidth + 0.5;
   for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
     const chart = host.shadowRoot && host.shadowRoot.querySelector('canvas.live-plot, canvas.draw-pad');
     if (!chart) continue;

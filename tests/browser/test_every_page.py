@@ -229,5 +229,3 @@ def test_nothing_is_truncated_at_150_percent_zoom_in_presenter_mode(presenter):
     wait_settled(presenter)  # a resize may rerun nothing, but the live views redraw at the new size
     presenter.wait_for_function(APP_FIXED_JS)
     assert presenter.evaluate(TRUNCATED_JS) == []
-
-
