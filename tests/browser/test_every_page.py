@@ -19,6 +19,7 @@ elements inside ``<ul>`` (axe ``list``/``listitem``, serious); it is Streamlit's
 ours, and a trivial Streamlit app shows the same findings.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -171,20 +172,37 @@ def test_no_page_scrolls_sideways_on_a_phone(desktop):
 # --- presenter mode on a 1280×720 projector --------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=CASES, ids=IDS)
-def presenter(request, contexts, app_url):
-    info, lang = request.param
+# Presenter mode as a teacher turns it on: the sidebar's toggle on the page just checked at the desk
+# (no second load of the page; the URL gets present=1), then the page's key section scrolled to by
+# static/live/section.js, as its `section=` link does (test_classroom.py lands every section link
+# from the URL in presenter mode). The lesson opens at its KL step by its own link.
+SECTION_JS = """async (name) => {
+  const m = await import(new URL("app/static/live/section.js", location.href).href);
+  m.mount({data: [{section: name}]});
+}"""
+
+
+@pytest.fixture(scope="module")
+def presenter(desktop, contexts, app_url):
+    info, lang = desktop.info, desktop.lang
     section = KEY_SECTIONS[info.url_path]
-    page = open_view(
-        contexts,
-        f"{app_url}/{info.url_path}?lang={lang}&present=1"
-        + (f"&section={section}" if section else "")
-        + (f"&step={KL_STEP}" if info is LESSON else ""),
-        **PROJECTOR,
-    )
+    if info is LESSON:
+        page = open_view(contexts, f"{app_url}/{info.url_path}?lang={lang}&present=1&step={KL_STEP}", **PROJECTOR)
+    else:
+        page = desktop  # narrowed to a phone by the last desktop check: back to the projector's 1280×720
+        page.context.new_cdp_session(page).send("Emulation.clearDeviceMetricsOverride")
+        page.set_viewport_size(PROJECTOR["viewport"])
+        page.wait_for_function("() => innerWidth === 1280 && innerHeight === 720")
+        # a click event on the switch itself: the phone width folded the sidebar away, and it stays folded
+        page.get_by_role("switch", name=catalogue(lang)["common.present"]).dispatch_event("click")
+        page.wait_for_url(re.compile(r"[?&]present=1(&|$)"))
+        wait_settled(page)
+        if section:
+            page.evaluate(SECTION_JS, section)
     page.info, page.lang, page.section = info, lang, section
     yield page
-    page.close()
+    if page is not desktop:
+        page.close()
 
 
 def test_presenter_mode_fits_a_key_chart_on_the_projector(presenter):
