@@ -135,3 +135,24 @@ def test_sweep_chart_marks_k_and_its_curves_do_not_depend_on_it(lang):
     lo, hi = a["panels"][0]["y"]["range"]
     assert lo < 1 < hi and lo <= ratio.min() and ratio.max() <= hi
     assert len(labels(a)) == 4 and labels(a)[0] == cat["reparameterization.est_score"] + " · ∂μ"
+
+
+@pytest.mark.parametrize("direction", ["pq", "qp"])
+def test_kl_colour_key_is_the_landscapes_colour_scale_over_its_range_with_real_values_on_the_ticks(lang, direction):
+    from ui.figures_gaussian_kl import COLORSCALE, KL_LOG_RANGE, colour_key_chart
+
+    chart = colour_key_chart(direction)
+    (panel,) = chart["panels"]
+    (bar,) = panel["traces"]
+    assert (bar["kind"], bar["lo"], bar["hi"]) == ("gradient", -3.0, 4.0) == ("gradient", *map(float, KL_LOG_RANGE))
+    assert bar["stops"] == [[float(a), c] for a, c in COLORSCALE]  # the stops kl_landscape.js paints the cells with
+    assert bar["stops"][0] == [0.0, "#440154"] and bar["stops"][-1] == [1.0, "#fde725"]  # Viridis, independently
+    assert panel["x"]["range"] == [-3.03, 4.03] and panel["y"]["hidden"]
+    assert panel["x"]["ticks"] == [[-3.0, "0.001"], [-2.0, "0.01"], [-1.0, "0.1"], [0.0, "1"], [1.0, "10"], [2.0, "100"],
+                                   [3.0, "1000"], [4.0, "10000"]]
+    cat = catalogue(lang)
+    assert chart["title"] == cat[f"gaussian_kl.land_{direction}"]
+    assert [(i["label"], i["kind"], i["symbol"], i["color"]) for i in chart["legend"]] == [
+        (cat["gaussian_kl.minimum"], "marker", "star", "white"),
+        (cat["gaussian_kl.current_q"], "marker", "x", "#ff7f0e"),  # the cross on the landscape: Q_ORANGE
+    ]

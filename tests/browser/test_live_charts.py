@@ -117,3 +117,36 @@ def test_reparameterization_spread_and_sweep_draw_the_servers_numbers_and_k_move
     spread = drawn(page, 0)
     np.testing.assert_array_equal(runs(spread[0]["traces"][-1], COUNTS.size), est["pathwise"][:, :, 0])
     assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
+
+
+PIXEL_JS = """(canvas, fractions) => {
+  const ctx = canvas.getContext('2d'), dpr = canvas.width / canvas.clientWidth;
+  return fractions.map(([fx, fy]) => Array.from(ctx.getImageData(Math.round(fx * canvas.width), Math.round(fy * canvas.height), 1, 1).data));
+}"""
+
+
+def test_gaussian_kl_colour_key_is_drawn_without_plotly_in_the_pages_language(page, app_url):
+    """The key's bar is plotly's Viridis from 10⁻³ to 10⁴ (its two ends' pixels are the scale's end
+    colours), its ticks are the real values, and its title and legend are the page's, in Chinese."""
+    plotly_requests = []
+    page.on("request", lambda r: plotly_requests.append(r.url) if "plotly" in r.url.lower() else None)
+    page.goto(f"{app_url}/gaussian-kl?lang=zh&land=qp")
+    wait_settled(page, timeout_ms=120_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0 and plotly_requests == []
+    (key,) = drawn(page, 0)
+    assert key["x"] == [pytest.approx(-3.03), pytest.approx(4.03)] and key["traces"][0]["kind"] == "gradient"
+    canvas = page.locator(CHART).nth(0)
+    # the spec's margins (40 px each side of a 7.06-decade axis): sample 0.2 decades inside each end, mid-height
+    left, right = canvas.evaluate(
+        """(c) => { const w = c.clientWidth, inner = w - 80, at = (v) => (40 + inner * (v + 3.03) / 7.06) / w;
+                    return [at(-2.9), at(3.9)]; }"""
+    )
+    lo, hi = canvas.evaluate(PIXEL_JS, [[left, 0.3], [right, 0.3]])
+    assert all(abs(a - b) <= 12 for a, b in zip(lo[:3], (0x44, 0x01, 0x54), strict=True)), lo  # Viridis' ends
+    assert all(abs(a - b) <= 12 for a, b in zip(hi[:3], (0xFD, 0xE7, 0x25), strict=True)), hi
+    chart = page.locator(".live-chart").nth(0)
+    assert chart.locator(".live-chart-title").inner_text() == "KL(q‖p)"
+    legend = chart.locator(".live-chart-legend:not([hidden])").inner_text()
+    assert "q = p（KL = 0）" in legend and "当前的 q" in legend
+    assert chart.locator(".live-chart-marker svg").count() == 2
+    assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
