@@ -148,11 +148,54 @@ def test_kl_colour_key_is_the_landscapes_colour_scale_over_its_range_with_real_v
     assert bar["stops"] == [[float(a), c] for a, c in COLORSCALE]  # the stops kl_landscape.js paints the cells with
     assert bar["stops"][0] == [0.0, "#440154"] and bar["stops"][-1] == [1.0, "#fde725"]  # Viridis, independently
     assert panel["x"]["range"] == [-3.03, 4.03] and panel["y"]["hidden"]
-    assert panel["x"]["ticks"] == [[-3.0, "0.001"], [-2.0, "0.01"], [-1.0, "0.1"], [0.0, "1"], [1.0, "10"], [2.0, "100"],
-                                   [3.0, "1000"], [4.0, "10000"]]
+    assert panel["x"]["ticks"] == [
+        [-3.0, "0.001"],
+        [-2.0, "0.01"],
+        [-1.0, "0.1"],
+        [0.0, "1"],
+        [1.0, "10"],
+        [2.0, "100"],
+        [3.0, "1000"],
+        [4.0, "10000"],
+    ]
     cat = catalogue(lang)
     assert chart["title"] == cat[f"gaussian_kl.land_{direction}"]
     assert [(i["label"], i["kind"], i["symbol"], i["color"]) for i in chart["legend"]] == [
         (cat["gaussian_kl.minimum"], "marker", "star", "white"),
         (cat["gaussian_kl.current_q"], "marker", "x", "#ff7f0e"),  # the cross on the landscape: Q_ORANGE
     ]
+
+
+@pytest.mark.parametrize(("target", "L"), [("exp", 10), ("tail", 1000), ("recon", 1)])
+def test_histogram_chart_is_the_repeats_density_under_the_clt_normal(lang, target, L):
+    from ui.figures_monte_carlo import histogram_chart
+    from vae_core.monte_carlo import lattice_step
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(1.0, 0.3 / np.sqrt(L), 4_000)  # stand-in repeats; the oracle below is numpy's own
+    exact, sd = 1.0, 0.3
+    chart = histogram_chart(values, target, L, exact, sd, 4_000)
+    (panel,) = chart["panels"]
+    bars, normal = panel["traces"]
+    edges, density = decode(bars["x"]), decode(bars["y"])
+    assert bars["kind"] == "steps" and edges.size == density.size + 1
+    counts, _ = np.histogram(values, edges)
+    np.testing.assert_array_equal(counts.sum(), values.size)  # the edges reach every value
+    np.testing.assert_allclose(density, counts / (values.size * np.diff(edges)), rtol=1e-12)
+    step = lattice_step(target)
+    if step:  # bins a whole number of lattice spacings wide
+        width = np.diff(edges)[0] / (step / L)
+        assert width == pytest.approx(round(width))
+    x = decode(normal["x"])
+    clt = sd / np.sqrt(L)
+    np.testing.assert_allclose(
+        decode(normal["y"]), np.exp(-0.5 * ((x - exact) / clt) ** 2) / (clt * np.sqrt(2 * np.pi)), rtol=1e-12
+    )
+    lo, hi = panel["x"]["range"]
+    assert (lo, hi) == (x[0], x[-1]) and lo < exact - 4 * clt and hi > exact + 4 * clt
+    assert panel["y"]["range"][0] == 0 and panel["y"]["range"][1] >= max(density.max(), decode(normal["y"]).max())
+    assert panel["shapes"] == [{"kind": "vline", "x": exact, "color": "text", "width": 1.5, "dash": None}]
+    cat = catalogue(lang)
+    repeats = "4,000" if lang == "en" else "4000"  # Chinese text groups no thousands (ui.i18n.t)
+    assert labels(chart) == [cat["monte_carlo.hist_bars"].format(repeats=repeats), cat["monte_carlo.clt"]]
+    assert (panel["x"]["title"], panel["y"]["title"]) == (cat["monte_carlo.axis_q"], cat["monte_carlo.axis_density"])

@@ -82,10 +82,16 @@ def colour_key_chart(direction: str) -> dict:
         "kl_key",
         62,
         {"l": 40, "r": 40, "t": 4, "b": 24},
-        [lc.panel(lc.axis(span=(lo - 0.03, hi + 0.03), ticks=ticks), lc.axis(hidden=True), [lc.gradient(lo, hi, COLORSCALE)])],
+        [
+            lc.panel(
+                lc.axis(span=(lo - 0.03, hi + 0.03), ticks=ticks),
+                lc.axis(hidden=True),
+                [lc.gradient(lo, hi, COLORSCALE)],
+            )
+        ],
         legend,
         legend_at="bottom",
-        legend_columns=1,  # one entry a row, as the plotly key had them (beside each other they crowded a narrow column)
+        legend_columns=1,  # one entry a row, as the plotly key had them (side by side they crowded a column)
         title=t(f"gaussian_kl.land_{direction}"),
         aria=t("gaussian_kl.key_aria", title=t(f"gaussian_kl.land_{direction}")),
     )

@@ -13,8 +13,8 @@ from ui.components import intro, md_table, metric, num, page_footer, tex
 from ui.figures_gaussian_kl import colour_key_chart
 from ui.gaussian_kl_data import STATE  # the URL parameters (the lesson uses them too)
 from ui.i18n import t
-from ui.live.kl import kl_landscape, kl_view
 from ui.live.chart import chart_view
+from ui.live.kl import kl_landscape, kl_view
 from ui.state import option_labels
 from vae_core.gaussian import (
     kl_diag_to_standard_normal,

@@ -77,6 +77,35 @@ const SYMBOLS = {
   x: "M2.5 4.6 4.6 2.5 8 5.9 11.4 2.5 13.5 4.6 10.1 8 13.5 11.4 11.4 13.5 8 10.1 4.6 13.5 2.5 11.4 5.9 8Z",
 };
 
+/** A label's runs: [text, isSubscript], from plotly's markup "Q<sub>L</sub>" (the labels these charts
+ *  share with the plotly figures they replaced); never parsed as HTML. */
+function subParts(label) {
+  return String(label ?? "").split(/<sub>(.*?)<\/sub>/).map((text, i) => [text, i % 2 === 1]).filter(([text]) => text);
+}
+
+/** Put ``label`` into ``node`` as text, its <sub> runs as <sub> elements. */
+function setLabel(node, label) {
+  node.replaceChildren(...subParts(label).map(([text, sub]) => {
+    if (!sub) return document.createTextNode(text);
+    const e = document.createElement("sub");
+    e.textContent = text;
+    return e;
+  }));
+}
+
+/** An axis title on the canvas centred at (0, 0) of the current transform, its subscripts smaller and
+ *  lowered; ``baseline`` as canvas textBaseline ("top" under an x axis, "bottom" beside a y axis). */
+function axisTitle(g, label, baseline) {
+  const parts = subParts(label), small = Math.round(g.fontSize * 0.75), ctx = g.ctx;
+  const width = (text, sub) => { ctx.font = g.font(sub ? small : g.fontSize); return ctx.measureText(text).width; };
+  let x = -parts.reduce((w, [text, sub]) => w + width(text, sub), 0) / 2;
+  for (const [text, sub] of parts) {
+    const dy = sub ? (baseline === "top" ? g.fontSize * 0.45 : g.fontSize * 0.2) : 0;
+    g.text(text, x, dy, { color: g.theme.muted, size: sub ? small : undefined, baseline });
+    x += width(text, sub);
+  }
+}
+
 /** An HTML legend swatch: a short line (solid, dashed, dotted), a filled box (with an outline) or a marker. */
 function swatch(parent, item) {
   const s = el(parent, "span", "live-chart-swatch");
@@ -158,7 +187,7 @@ class ChartView {
         for (const item of data.legend) {
           const row = el(box, "span", "live-chart-item");
           swatch(row, item);
-          el(row, "span").textContent = item.label;
+          setLabel(el(row, "span"), item.label);
         }
       }
       this.notes.forEach((n) => n.remove());
@@ -203,7 +232,7 @@ class ChartView {
       p.rect = rect;
       const explicit = (axis) => (axis.hidden ? false : axis.ticks || null);
       panel.axes({
-        xlabel: p.x.title, ylabel: p.y.title, title: p.title, xgrid: !p.x.hidden && p.x.grid !== false, ygrid: !p.y.hidden,
+        title: p.title, xgrid: !p.x.hidden && p.x.grid !== false, ygrid: !p.y.hidden,
         xticks: explicit(p.x) ?? (p.x.log ? logXTicks(g, panel) : true), yticks: explicit(p.y) ?? true, zero: !!p.y.zero,
       });
       panel.clip();
@@ -249,6 +278,21 @@ class ChartView {
         if (s.kind === "vline") panel.vline(s.x, { color: colour(s.color), width: s.width ?? 1.5, dash: DASH[s.dash] });
       }
       panel.unclip();
+      // axis titles as Panel.axes places them, with plotly's <sub> markup drawn as subscripts
+      const ticked = !p.x.hidden;
+      if (p.x.title) {
+        g.ctx.save();
+        g.ctx.translate(rect.left + rect.width / 2, rect.top + rect.height + (ticked ? 8 + g.fontSize : 6));
+        axisTitle(g, p.x.title, "top");
+        g.ctx.restore();
+      }
+      if (p.y.title) {
+        g.ctx.save();
+        g.ctx.translate(rect.left - 40, rect.top + rect.height / 2);
+        g.ctx.rotate(-Math.PI / 2);
+        axisTitle(g, p.y.title, "bottom");
+        g.ctx.restore();
+      }
     });
     // notes: HTML over the canvas, just above or below the data value ``y`` at the panel's left
     for (const { div, panel, note } of this.notes) {

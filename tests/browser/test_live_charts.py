@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import expect as expect_attribute
 
 from harness.browser import wait_settled
-from ui.monte_carlo_data import POINTS
+from ui.monte_carlo_data import POINTS, REPEATS
 from ui.reparameterization_data import COUNTS, K_GRID, RUNS
 from vae_core.gradients import per_sample_variances, running_estimates, variance_ratio
-from vae_core.monte_carlo import Toy, toy_views
+from vae_core.monte_carlo import Toy, estimator_repeats, toy_views
 
 pytestmark = pytest.mark.browser
 CHART = ".live-chart canvas.live-plot"
@@ -46,9 +46,11 @@ def covers(span, data) -> None:
 
 
 def test_monte_carlo_errors_and_iwae_draw_the_servers_numbers_and_follow_a_release_of_L(page, app_url):
-    page.goto(f"{app_url}/monte-carlo?lang=en&target=recon&L=2000&runs=6&seed=4")
+    plotly_requests = []
+    page.on("request", lambda r: plotly_requests.append(r.url) if "plotly" in r.url.lower() else None)
+    page.goto(f"{app_url}/monte-carlo?lang=en&target=recon&L=2000&runs=6&seed=4&Lhist=10")
     wait_settled(page, timeout_ms=120_000)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # only the histogram is Plotly
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0 and plotly_requests == []  # no Plotly at all
     views = toy_views(2_000, 6, 4, Toy(), POINTS)
     conv, it = views.recon, views.iwae
     k = conv.n.size
@@ -61,13 +63,24 @@ def test_monte_carlo_errors_and_iwae_draw_the_servers_numbers_and_follow_a_relea
     assert errors["x"] == [pytest.approx(1.0), pytest.approx(2_000.0)]  # n from 1 to L, as plotly's autorange
     covers(errors["y"], np.concatenate([err.ravel(), values(rms), values(ref)]))
 
-    (iwae,) = drawn(page, 1)
+    # the histogram (drawn between the two, in the right-hand column): the repeats' density on its edges
+    (hist,) = drawn(page, 1)
+    repeats = estimator_repeats("recon", 10, REPEATS, 4, Toy())
+    edges, density = np.array(hist["traces"][0]["x"]), values(hist["traces"][0])
+    assert hist["traces"][0]["kind"] == "steps" and edges[0] <= repeats.min() and edges[-1] >= repeats.max()
+    np.testing.assert_allclose(density, np.histogram(repeats, edges, density=True)[0], rtol=1e-12)
+    peak = 1 / (conv.sd / np.sqrt(10) * np.sqrt(2 * np.pi))  # the CLT normal N(exact, σ²/L) at its mean
+    assert peak * 0.98 <= values(hist["traces"][1]).max() <= peak * (1 + 1e-12)
+    assert hist["y"][0] == 0 and hist["y"][1] >= max(density.max(), peak * 0.98)
+    assert hist["x"][0] < conv.exact < hist["x"][1]
+
+    (iwae,) = drawn(page, 2)
     np.testing.assert_array_equal(runs(iwae["traces"][0], k), it.avg_log)
     np.testing.assert_allclose(values(iwae["traces"][1]), it.avg_log.mean(axis=0), rtol=1e-12)
     np.testing.assert_array_equal(runs(iwae["traces"][2], k), it.iwae)
     np.testing.assert_allclose(values(iwae["traces"][3]), it.iwae.mean(axis=0), rtol=1e-12)
     assert iwae["y"][0] < it.elbo < it.log_px < iwae["y"][1]
-    legend = page.locator(".live-chart-legend:not([hidden])").nth(1).inner_text()
+    legend = page.locator(".live-chart-legend:not([hidden])").nth(2).inner_text()
     assert "ELBO = " in legend and "log p(x) = " in legend
 
     # a release of L (a Streamlit slider: the keyboard moves it one option) redraws both from the rerun
@@ -81,7 +94,7 @@ def test_monte_carlo_errors_and_iwae_draw_the_servers_numbers_and_follow_a_relea
     assert errors["x"][1] == pytest.approx(5_000.0)
     err = np.abs(views.recon.mean - views.recon.exact)
     np.testing.assert_allclose(values(errors["traces"][1]), np.sqrt(np.mean(err**2, axis=0)), rtol=1e-12)
-    (iwae,) = drawn(page, 1)
+    (iwae,) = drawn(page, 2)
     np.testing.assert_allclose(values(iwae["traces"][3]), views.iwae.iwae.mean(axis=0), rtol=1e-12)
     assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
 
@@ -120,8 +133,9 @@ def test_reparameterization_spread_and_sweep_draw_the_servers_numbers_and_k_move
 
 
 PIXEL_JS = """(canvas, fractions) => {
-  const ctx = canvas.getContext('2d'), dpr = canvas.width / canvas.clientWidth;
-  return fractions.map(([fx, fy]) => Array.from(ctx.getImageData(Math.round(fx * canvas.width), Math.round(fy * canvas.height), 1, 1).data));
+  const ctx = canvas.getContext('2d');
+  const at = ([fx, fy]) => ctx.getImageData(Math.round(fx * canvas.width), Math.round(fy * canvas.height), 1, 1).data;
+  return fractions.map((f) => Array.from(at(f)));
 }"""
 
 

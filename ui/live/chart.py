@@ -45,7 +45,14 @@ def band(x, lo, hi, colour: str, alpha: float) -> dict:
 def steps(edges, heights, colour: str, fill: str | None = None, width: float = 1) -> dict:
     """A histogram as one step outline over its n + 1 bin ``edges`` (n ``heights``), filled to zero
     with ``fill`` (plotly's line shape "hv" with fill "tozeroy")."""
-    return {"kind": "steps", "x": pack_float64(edges), "y": pack_float64(heights), "color": colour, "fill": fill, "width": width}
+    return {
+        "kind": "steps",
+        "x": pack_float64(edges),
+        "y": pack_float64(heights),
+        "color": colour,
+        "fill": fill,
+        "width": width,
+    }
 
 
 def bars(x, top, colour: str, width: float = 0.8, base=None) -> dict:
@@ -79,13 +86,17 @@ def hband(y0: float, y1: float, colour: str, alpha: float) -> dict:
     return {"kind": "hband", "y0": float(y0), "y1": float(y1), "color": colour, "alpha": alpha}
 
 
-def item(label: str, colour: str, width: float = 2, dash: str | None = None, kind: str = "line", alpha=None, **more) -> dict:
+def item(
+    label: str, colour: str, width: float = 2, dash: str | None = None, kind: str = "line", alpha=None, **more
+) -> dict:
     """A legend entry (HTML): a line swatch; kind "fill" (a box, ``line`` its outline colour); kind
     "marker" (``symbol`` "star" or "x", ``line`` its outline colour)."""
     return {"label": label, "color": colour, "width": width, "dash": dash, "kind": kind, "alpha": alpha, **more}
 
 
-def axis(title: str | None = None, log: bool = False, span=None, ticks=None, hidden: bool = False, zero: bool = False) -> dict:
+def axis(
+    title: str | None = None, log: bool = False, span=None, ticks=None, hidden: bool = False, zero: bool = False
+) -> dict:
     """An axis: its title, log10 or linear, a fixed range (else the data's extent; ``zero``: the
     extent holds 0 and y = 0 is drawn), ``ticks`` as [value, label] pairs (else automatic), or
     ``hidden`` (no ticks, no grid)."""
