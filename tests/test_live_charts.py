@@ -199,3 +199,64 @@ def test_histogram_chart_is_the_repeats_density_under_the_clt_normal(lang, targe
     repeats = "4,000" if lang == "en" else "4000"  # Chinese text groups no thousands (ui.i18n.t)
     assert labels(chart) == [cat["monte_carlo.hist_bars"].format(repeats=repeats), cat["monte_carlo.clt"]]
     assert (panel["x"]["title"], panel["y"]["title"]) == (cat["monte_carlo.axis_q"], cat["monte_carlo.axis_density"])
+
+
+@pytest.mark.parametrize(("T", "x0"), [(10, 1.5), (1, -2.0), (50, 0.3)])
+def test_diffusion_ledger_stacks_the_terms_of_vae_cores_ledger_into_two_bars_of_height_minus_elbo(lang, T, x0):
+    from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, PRIOR_GREY, Q_ORANGE
+    from ui.figures_diffusion import ledger_chart
+    from vae_core import diffusion as d
+
+    sched = d.make_schedule(T, "linear")
+    led = d.ledger(x0, sched, d.gaussian_reverse(sched, 0.5, 1.5, "beta", "standard"))
+    denoise = float(np.sum(led.denoising))
+    terms = [-float(led.reconstruction), float(led.prior_matching), denoise, -float(led.log_evidence), float(led.gap)]
+    chart = ledger_chart(
+        -float(led.log_evidence), -float(led.reconstruction), float(led.prior_matching), denoise, float(led.gap)
+    )
+    (panel,) = chart["panels"]
+    segs = [(decode(b["x"])[0], decode(b["y0"])[0], decode(b["y"])[0], b["color"]) for b in panel["traces"]]
+    assert [c for *_, c in segs] == [Q_ORANGE, PRIOR_GREY, NEG_PURPLE, P_BLUE, GAP_RED]
+    assert [x for x, *_ in segs] == [0, 0, 0, 1, 1]
+    for (_, base, top, _), value in zip(segs, terms, strict=True):
+        assert top - base == pytest.approx(value, abs=1e-12)  # each segment is its term's height
+    for bar in (0, 1):  # positives stacked upward from 0, negatives downward from 0, no overlap
+        ups = sorted((b, t_) for x, b, t_, _ in segs if x == bar and t_ >= b)
+        downs = sorted(((t_, b) for x, b, t_, _ in segs if x == bar and t_ < b), reverse=True)
+        assert all(a[1] == pytest.approx(b[0]) for a, b in zip(ups, ups[1:], strict=False)) and (
+            not ups or ups[0][0] == 0
+        )
+        assert not downs or max(b for _, b in downs) == 0
+        net = sum(t_ - b for x, b, t_, _ in segs if x == bar)
+        assert net == pytest.approx(-float(led.elbo), abs=1e-9)  # eq. 1.4.10: both bars are −ELBO tall
+    (line,) = panel["shapes"]
+    assert line["kind"] == "hline" and line["y"] == pytest.approx(-float(led.elbo), abs=1e-9) and line["dash"] == "dot"
+    lo, hi = panel["y"]["range"]
+    assert lo <= min(0, *[b for _, b, *_ in segs], *[t_ for _, _, t_, _ in segs]) and hi >= line["y"]
+    cat = catalogue(lang)
+    assert labels(chart) == [
+        cat["diffusion.term_recon"],
+        cat["diffusion.term_prior"],
+        cat["diffusion.term_denoise"],
+        "−log p(x₀)",
+        cat["diffusion.term_gap"],
+    ]
+    assert [label for _, label in panel["x"]["ticks"]] == [cat["diffusion.bar_terms"], cat["diffusion.bar_evidence"]]
+    assert panel["y"]["title"] == cat["diffusion.bar_axis"]
+
+
+@pytest.mark.parametrize("T", [2, 10, 1000])
+def test_diffusion_denoising_bars_are_vae_cores_kls_at_t_2_to_T(lang, T):
+    from ui.figures_diffusion import denoising_chart
+    from vae_core import diffusion as d
+
+    sched = d.make_schedule(T, "cosine")
+    led = d.ledger(0.4, sched, d.gaussian_reverse(sched, 0.5, 1.5, "beta", "standard"))
+    chart = denoising_chart(np.asarray(led.denoising, float))
+    ((bars,),) = [p["traces"] for p in chart["panels"]]
+    np.testing.assert_array_equal(decode(bars["x"]), np.arange(2, T + 1))
+    np.testing.assert_array_equal(decode(bars["y"]), np.asarray(led.denoising, float))
+    ticks = [v for v, _ in chart["panels"][0]["x"]["ticks"]]
+    assert 1 <= len(ticks) <= 12 and ticks[0] >= 2 and ticks[-1] <= T and all(v == int(v) for v in ticks)
+    assert chart["panels"][0]["x"]["range"] == [1.5, T + 0.5] and not chart["legend"]
+    assert chart["panels"][0]["y"]["title"] == catalogue(lang)["diffusion.denoise_axis"]

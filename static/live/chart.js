@@ -288,7 +288,9 @@ class ChartView {
       }
       if (p.y.title) {
         g.ctx.save();
-        g.ctx.translate(rect.left - 40, rect.top + rect.height / 2);
+        // the first panel's at the margin's outer edge (as plotly's), clear of tick labels at any text size
+        const right = a === 0 ? inner.left - margin.l + 2 + 1.25 * g.fontSize : rect.left - 40 * scale;
+        g.ctx.translate(right, rect.top + rect.height / 2);
         g.ctx.rotate(-Math.PI / 2);
         axisTitle(g, p.y.title, "bottom");
         g.ctx.restore();

@@ -95,11 +95,17 @@ def item(
 
 
 def axis(
-    title: str | None = None, log: bool = False, span=None, ticks=None, hidden: bool = False, zero: bool = False
+    title: str | None = None,
+    log: bool = False,
+    span=None,
+    ticks=None,
+    hidden: bool = False,
+    zero: bool = False,
+    grid: bool = True,
 ) -> dict:
     """An axis: its title, log10 or linear, a fixed range (else the data's extent; ``zero``: the
     extent holds 0 and y = 0 is drawn), ``ticks`` as [value, label] pairs (else automatic), or
-    ``hidden`` (no ticks, no grid)."""
+    ``hidden`` (no ticks, no grid); ``grid=False``: no grid lines across it (an x axis)."""
     out = {"title": title, "log": log, "range": None if span is None else [float(v) for v in span]}
     if ticks is not None:
         out["ticks"] = [[float(v), str(label)] for v, label in ticks]
@@ -107,6 +113,8 @@ def axis(
         out["hidden"] = True
     if zero:
         out["zero"] = True
+    if not grid:
+        out["grid"] = False
     return out
 
 
