@@ -164,3 +164,27 @@ def test_gaussian_kl_colour_key_is_drawn_without_plotly_in_the_pages_language(pa
     assert "q = p（KL = 0）" in legend and "当前的 q" in legend
     assert chart.locator(".live-chart-marker svg").count() == 2
     assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
+
+
+def test_diffusion_ledger_and_denoising_bars_draw_vae_cores_ledger_without_plotly(page, app_url):
+    from vae_core import diffusion as d
+
+    plotly_requests = []
+    page.on("request", lambda r: plotly_requests.append(r.url) if "plotly" in r.url.lower() else None)
+    page.goto(f"{app_url}/diffusion?lang=en&T=20&sched=cosine&x0=-1.2&mh=1&sh=2&var=beta_tilde&prior=standard")
+    wait_settled(page, timeout_ms=120_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0 and plotly_requests == []
+    sched = d.make_schedule(20, "cosine")
+    led = d.ledger(-1.2, sched, d.gaussian_reverse(sched, 1.0, 2.0, "beta_tilde", "standard"))
+    (ledger,) = drawn(page, 0)
+    heights = [tr["y"][0] - tr["y0"][0] for tr in ledger["traces"]]
+    terms = [-led.reconstruction, led.prior_matching, float(np.sum(led.denoising)), -led.log_evidence, led.gap]
+    np.testing.assert_allclose(heights, terms, rtol=1e-12, atol=1e-12)
+    assert ledger["hlines"] == [pytest.approx(-float(led.elbo), abs=1e-9)]
+    assert ledger["y"][0] <= min(0.0, *(tr["y"][0] for tr in ledger["traces"])) and ledger["y"][1] >= -led.elbo
+    (bars,) = drawn(page, 1)
+    assert bars["traces"][0]["x"] == list(range(2, 21))
+    np.testing.assert_array_equal(values(bars["traces"][0]), np.asarray(led.denoising, float))
+    legend = page.locator(".live-chart-legend:not([hidden])").first.inner_text()
+    assert "−log p(x₀)" in legend and "prior matching" in legend
+    assert page.locator('[data-testid="stException"]').count() == 0 and not page.js_errors
