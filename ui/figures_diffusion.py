@@ -63,7 +63,7 @@ def ledger_chart(neg_log_p: float, neg_recon: float, prior: float, denoise: floa
     )
 
 
-def _integer_ticks(lo: int, hi: int, most: int = 12) -> list[tuple[int, str]]:
+def _integer_ticks(lo: int, hi: int, most: int = 9) -> list[tuple[int, str]]:
     """Whole-number ticks from lo to hi, every 1, 2, 5, 10, 20, … so at most ``most`` are labelled."""
     step = next(s * 10**k for k in range(6) for s in (1, 2, 5) if (hi - lo) // (s * 10**k) + 1 <= most)
     first = -(-lo // step) * step
