@@ -4,7 +4,10 @@
 // and a vertical marker the page may move (the reparameterization sweep's k). It replaces Plotly
 // figures that a release rebuilt, serialised and redrew in full although a few numbers changed
 // (docs/benchmarks.md, issue 24): drawing these on a canvas costs a millisecond or two.
-// Used by the Monte Carlo page (errors, IWAE) and the reparameterization page (spread, sweep);
+// Used by the Monte Carlo page (errors, IWAE, the CLT histogram as a filled step outline), the
+// reparameterization page (spread, sweep), the Gaussian KL page (the landscape's colour key: a gradient
+// with explicit ticks) and the diffusion page and lesson (the ledger's stacked bars, the denoising
+// bars): with them those pages load no Plotly (docs/benchmarks.md "Pages without Plotly").
 // tests/browser/test_live_charts.py holds what it draws equal to the server's numbers.
 
 import { Plot } from "./plot.js";
