@@ -15,7 +15,7 @@ from ui.registry import built_pages
 # pages whose plotly charts appear only once something runs (tests/test_page_training.py validates them)
 CHARTS_ON_DEMAND = {"views/training.py"}
 # pages whose every chart is drawn by the live layer (ui/live/chart.py specs; tests/test_live_charts.py)
-NO_PLOTLY = {"views/reparameterization.py"}
+NO_PLOTLY = {"views/reparameterization.py", "views/gaussian_kl.py", "views/monte_carlo.py", "views/diffusion.py"}
 CASES = [(page.file, {}) for page in built_pages()] + [
     ("views/elbo.py", {"dist": "lognormal", "f": "square", "lnsigma": "1.5", "step": "100", "L": "10"}),
     ("views/gaussian_kl.py", {"mu1": "5", "sigma1": "0.1", "mu2": "-5", "sigma2": "5", "land": "qp"}),

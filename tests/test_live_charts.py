@@ -135,3 +135,128 @@ def test_sweep_chart_marks_k_and_its_curves_do_not_depend_on_it(lang):
     lo, hi = a["panels"][0]["y"]["range"]
     assert lo < 1 < hi and lo <= ratio.min() and ratio.max() <= hi
     assert len(labels(a)) == 4 and labels(a)[0] == cat["reparameterization.est_score"] + " · ∂μ"
+
+
+@pytest.mark.parametrize("direction", ["pq", "qp"])
+def test_kl_colour_key_is_the_landscapes_colour_scale_over_its_range_with_real_values_on_the_ticks(lang, direction):
+    from ui.figures_gaussian_kl import COLORSCALE, KL_LOG_RANGE, colour_key_chart
+
+    chart = colour_key_chart(direction)
+    (panel,) = chart["panels"]
+    (bar,) = panel["traces"]
+    assert (bar["kind"], bar["lo"], bar["hi"]) == ("gradient", -3.0, 4.0) == ("gradient", *map(float, KL_LOG_RANGE))
+    assert bar["stops"] == [[float(a), c] for a, c in COLORSCALE]  # the stops kl_landscape.js paints the cells with
+    assert bar["stops"][0] == [0.0, "#440154"] and bar["stops"][-1] == [1.0, "#fde725"]  # Viridis, independently
+    assert panel["x"]["range"] == [-3.03, 4.03] and panel["y"]["hidden"]
+    assert panel["x"]["ticks"] == [
+        [-3.0, "0.001"],
+        [-2.0, "0.01"],
+        [-1.0, "0.1"],
+        [0.0, "1"],
+        [1.0, "10"],
+        [2.0, "100"],
+        [3.0, "1000"],
+        [4.0, "10000"],
+    ]
+    cat = catalogue(lang)
+    assert chart["title"] == cat[f"gaussian_kl.land_{direction}"]
+    assert [(i["label"], i["kind"], i["symbol"], i["color"]) for i in chart["legend"]] == [
+        (cat["gaussian_kl.minimum"], "marker", "star", "white"),
+        (cat["gaussian_kl.current_q"], "marker", "x", "#ff7f0e"),  # the cross on the landscape: Q_ORANGE
+    ]
+
+
+@pytest.mark.parametrize(("target", "L"), [("exp", 10), ("tail", 1000), ("recon", 1)])
+def test_histogram_chart_is_the_repeats_density_under_the_clt_normal(lang, target, L):
+    from ui.figures_monte_carlo import histogram_chart
+    from vae_core.monte_carlo import lattice_step
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(1.0, 0.3 / np.sqrt(L), 4_000)  # stand-in repeats; the oracle below is numpy's own
+    exact, sd = 1.0, 0.3
+    chart = histogram_chart(values, target, L, exact, sd, 4_000)
+    (panel,) = chart["panels"]
+    bars, normal = panel["traces"]
+    edges, density = decode(bars["x"]), decode(bars["y"])
+    assert bars["kind"] == "steps" and edges.size == density.size + 1
+    counts, _ = np.histogram(values, edges)
+    np.testing.assert_array_equal(counts.sum(), values.size)  # the edges reach every value
+    np.testing.assert_allclose(density, counts / (values.size * np.diff(edges)), rtol=1e-12)
+    step = lattice_step(target)
+    if step:  # bins a whole number of lattice spacings wide
+        width = np.diff(edges)[0] / (step / L)
+        assert width == pytest.approx(round(width))
+    x = decode(normal["x"])
+    clt = sd / np.sqrt(L)
+    np.testing.assert_allclose(
+        decode(normal["y"]), np.exp(-0.5 * ((x - exact) / clt) ** 2) / (clt * np.sqrt(2 * np.pi)), rtol=1e-12
+    )
+    lo, hi = panel["x"]["range"]
+    assert (lo, hi) == (x[0], x[-1]) and lo < exact - 4 * clt and hi > exact + 4 * clt
+    assert panel["y"]["range"][0] == 0 and panel["y"]["range"][1] >= max(density.max(), decode(normal["y"]).max())
+    assert panel["shapes"] == [{"kind": "vline", "x": exact, "color": "text", "width": 1.5, "dash": None}]
+    cat = catalogue(lang)
+    repeats = "4,000" if lang == "en" else "4000"  # Chinese text groups no thousands (ui.i18n.t)
+    assert labels(chart) == [cat["monte_carlo.hist_bars"].format(repeats=repeats), cat["monte_carlo.clt"]]
+    assert (panel["x"]["title"], panel["y"]["title"]) == (cat["monte_carlo.axis_q"], cat["monte_carlo.axis_density"])
+
+
+@pytest.mark.parametrize(("T", "x0"), [(10, 1.5), (1, -2.0), (50, 0.3)])
+def test_diffusion_ledger_stacks_the_terms_of_vae_cores_ledger_into_two_bars_of_height_minus_elbo(lang, T, x0):
+    from ui.components import GAP_RED, NEG_PURPLE, P_BLUE, PRIOR_GREY, Q_ORANGE
+    from ui.figures_diffusion import ledger_chart
+    from vae_core import diffusion as d
+
+    sched = d.make_schedule(T, "linear")
+    led = d.ledger(x0, sched, d.gaussian_reverse(sched, 0.5, 1.5, "beta", "standard"))
+    denoise = float(np.sum(led.denoising))
+    terms = [-float(led.reconstruction), float(led.prior_matching), denoise, -float(led.log_evidence), float(led.gap)]
+    chart = ledger_chart(
+        -float(led.log_evidence), -float(led.reconstruction), float(led.prior_matching), denoise, float(led.gap)
+    )
+    (panel,) = chart["panels"]
+    segs = [(decode(b["x"])[0], decode(b["y0"])[0], decode(b["y"])[0], b["color"]) for b in panel["traces"]]
+    assert [c for *_, c in segs] == [Q_ORANGE, PRIOR_GREY, NEG_PURPLE, P_BLUE, GAP_RED]
+    assert [x for x, *_ in segs] == [0, 0, 0, 1, 1]
+    for (_, base, top, _), value in zip(segs, terms, strict=True):
+        assert top - base == pytest.approx(value, abs=1e-12)  # each segment is its term's height
+    for bar in (0, 1):  # positives stacked upward from 0, negatives downward from 0, no overlap
+        ups = sorted((b, t_) for x, b, t_, _ in segs if x == bar and t_ >= b)
+        downs = sorted(((t_, b) for x, b, t_, _ in segs if x == bar and t_ < b), reverse=True)
+        assert all(a[1] == pytest.approx(b[0]) for a, b in zip(ups, ups[1:], strict=False)) and (
+            not ups or ups[0][0] == 0
+        )
+        assert not downs or max(b for _, b in downs) == 0
+        net = sum(t_ - b for x, b, t_, _ in segs if x == bar)
+        assert net == pytest.approx(-float(led.elbo), abs=1e-9)  # eq. 1.4.10: both bars are −ELBO tall
+    (line,) = panel["shapes"]
+    assert line["kind"] == "hline" and line["y"] == pytest.approx(-float(led.elbo), abs=1e-9) and line["dash"] == "dot"
+    lo, hi = panel["y"]["range"]
+    assert lo <= min(0, *[b for _, b, *_ in segs], *[t_ for _, _, t_, _ in segs]) and hi >= line["y"]
+    cat = catalogue(lang)
+    assert labels(chart) == [
+        cat["diffusion.term_recon"],
+        cat["diffusion.term_prior"],
+        cat["diffusion.term_denoise"],
+        "−log p(x₀)",
+        cat["diffusion.term_gap"],
+    ]
+    assert [label for _, label in panel["x"]["ticks"]] == [cat["diffusion.bar_terms"], cat["diffusion.bar_evidence"]]
+    assert panel["y"]["title"] == cat["diffusion.bar_axis"]
+
+
+@pytest.mark.parametrize("T", [2, 10, 1000])
+def test_diffusion_denoising_bars_are_vae_cores_kls_at_t_2_to_T(lang, T):
+    from ui.figures_diffusion import denoising_chart
+    from vae_core import diffusion as d
+
+    sched = d.make_schedule(T, "cosine")
+    led = d.ledger(0.4, sched, d.gaussian_reverse(sched, 0.5, 1.5, "beta", "standard"))
+    chart = denoising_chart(np.asarray(led.denoising, float))
+    ((bars,),) = [p["traces"] for p in chart["panels"]]
+    np.testing.assert_array_equal(decode(bars["x"]), np.arange(2, T + 1))
+    np.testing.assert_array_equal(decode(bars["y"]), np.asarray(led.denoising, float))
+    ticks = [v for v, _ in chart["panels"][0]["x"]["ticks"]]
+    assert 1 <= len(ticks) <= 12 and ticks[0] >= 2 and ticks[-1] <= T and all(v == int(v) for v in ticks)
+    assert chart["panels"][0]["x"]["range"] == [1.5, T + 0.5] and not chart["legend"]
+    assert chart["panels"][0]["y"]["title"] == catalogue(lang)["diffusion.denoise_axis"]

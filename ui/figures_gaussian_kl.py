@@ -1,10 +1,10 @@
-"""Figures of the Gaussian KL page (views/gaussian_kl.py): numbers in, a plotly figure with its
-labels in the current language (``t()``) out, and the landscape's grid for its live view. No widgets.
+"""Figures of the Gaussian KL page (views/gaussian_kl.py): numbers in, chart specs with their labels
+in the current language (``t()``) out, and the landscape's grid for its live view. No widgets.
 
-Speed (docs/benchmarks.md, ui/plots.py): every plotly figure whose spec changes is redrawn from
-scratch in the browser. The landscape, which every release changed, is drawn by the live layer
-(static/live/kl_landscape.js) from p, q and :func:`landscape_data`; its colour key, which no slider
-changes, stays a plotly figure of its own that is byte-identical between moves.
+Both are drawn by the live layer, so the page loads no Plotly (its 4.7 MB module cost every fresh
+load ~1–2 s of browser CPU for one small key; docs/benchmarks.md "Pages without Plotly"): the
+landscape (static/live/kl_landscape.js) from p, q and :func:`landscape_data`, its colour key
+(static/live/chart.js) from :func:`colour_key_chart`, which no slider changes.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import math
 
 import numpy as np
 import plotly.colors
-import plotly.graph_objects as go
 
 from ui.components import Q_ORANGE
 from ui.i18n import t
-from ui.plots import KEY_LEGEND, LEGEND_ONLY, figure, key_bar, key_title
+from ui.live import chart as lc
 from vae_core.gaussian import kl_normal
 
 KL_FLOOR = 1e-3  # log-scale colouring needs KL > 0; the minimum itself is marked with a star
@@ -69,26 +68,30 @@ def landscape_data(direction: str) -> dict:
     }
 
 
-def colour_key_figure(direction: str) -> go.Figure:
-    """The landscape's key: its colour scale as a horizontal bar (log10 KL from 10⁻³ to 10⁴, real
-    values on the ticks) and what the star and the cross mean. It depends on nothing a slider moves,
-    so it is not redrawn when one does."""
-    title, label_min, label_q = t(f"gaussian_kl.land_{direction}"), t("gaussian_kl.minimum"), t("gaussian_kl.current_q")
-    bar, xaxis, yaxis = key_bar(*KL_LOG_RANGE, COLORSCALE)
-    legend_only = {**LEGEND_ONLY, "mode": "markers"}
-    return figure(
+def colour_key_chart(direction: str) -> dict:
+    """The landscape's key (a ui/live/chart.py spec): its colour scale as a horizontal bar (log10 KL
+    from 10⁻³ to 10⁴, real values on the ticks), its title and what the star and the cross mean in
+    HTML around it. It depends on nothing a slider moves, so it is not redrawn when one does."""
+    lo, hi = KL_LOG_RANGE
+    ticks = [(v, f"{10.0**v:g}") for v in range(lo, hi + 1)]
+    legend = [
+        lc.item(t("gaussian_kl.minimum"), MIN_MARKER["color"], kind="marker", symbol="star", line="#000000"),
+        lc.item(t("gaussian_kl.current_q"), Q_MARKER["color"], kind="marker", symbol="x", line="#000000"),
+    ]
+    return lc.spec(
+        "kl_key",
+        62,
+        {"l": 40, "r": 40, "t": 4, "b": 24},
         [
-            bar,
-            {**legend_only, "name": label_min, "marker": {**MIN_MARKER, "color": "white"}},
-            {**legend_only, "name": label_q, "marker": Q_MARKER},
+            lc.panel(
+                lc.axis(span=(lo - 0.03, hi + 0.03), ticks=ticks),
+                lc.axis(hidden=True),
+                [lc.gradient(lo, hi, COLORSCALE)],
+            )
         ],
-        140,
-        {"l": 50, "r": 40, "t": 34, "b": 70},
-        legend_top=False,
-        title=key_title(title),
-        # The two entries one a row under the tick labels, in a bottom margin of their own: beside the
-        # title they crowded it and the bar's ends in a narrow column, worse at projector size.
-        legend=KEY_LEGEND,
-        xaxis=xaxis,
-        yaxis=yaxis,
+        legend,
+        legend_at="bottom",
+        legend_columns=1,  # one entry a row, as the plotly key had them (side by side they crowded a column)
+        title=t(f"gaussian_kl.land_{direction}"),
+        aria=t("gaussian_kl.key_aria", title=t(f"gaussian_kl.land_{direction}")),
     )

@@ -4,23 +4,21 @@
 The errors and IWAE charts change with every move of L or runs, so they are drawn by the live layer
 (:func:`error_chart`, :func:`iwae_chart` → ui/live/chart.py specs): as Plotly figures each release
 cost ~10 ms of server CPU to serialise and a full plotly.js redraw (docs/benchmarks.md, issue 24).
-The histogram stays Plotly: it has its own fragment and changes only with its own L, and it is one
-filled step line rather than hundreds of bars, built with :func:`ui.plots.figure` (no per-property
-validation; tests/test_figures.py validates every page's figures instead).
+The histogram (:func:`histogram_chart`) is a live chart too, one filled step outline rather than
+hundreds of bars: with it the page loads no Plotly, whose module alone cost every fresh load ~1–2 s
+of browser CPU (docs/benchmarks.md "Pages without Plotly").
 """
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from ui.components import GAP_RED, P_BLUE, Q_ORANGE, num
 from ui.i18n import t
 from ui.live import chart as lc
-from ui.plots import figure
 from vae_core.monte_carlo import Convergence, Iwae, histogram, lattice_step
 
-RUNS_GREY, EXACT_BLACK, RUN1_DARK = "rgba(120,130,150,0.45)", "#222222", "#3b4a6b"
+RUNS_GREY, RUN1_DARK = "rgba(120,130,150,0.45)", "#3b4a6b"
 HIST_FILL, HIST_LINE = "rgba(59,74,107,0.55)", "rgba(59,74,107,0.8)"
 CURVE_POINTS = 200  # a smooth curve (the CLT normal) needs ~200 points, not 1,000
 
@@ -67,8 +65,10 @@ def error_chart(conv: Convergence, slope: float) -> dict:
     )
 
 
-def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: float, repeats: int) -> go.Figure:
-    """Histogram of repeated Q_L (one filled step line) under the CLT's normal N(exact, σ²/L)."""
+def histogram_chart(values: np.ndarray, target: str, L: int, exact: float, sd: float, repeats: int) -> dict:
+    """Histogram of repeated Q_L (one filled step outline) under the CLT's normal N(exact, σ²/L), the
+    exact value a vertical line: a chart the live layer draws (ui/live/chart.py), so the page loads no
+    Plotly. The x view is the bulk and the CLT curve, not a far outlier; y starts at 0."""
     step = lattice_step(target)
     edges, density = histogram(values, lattice=step / L if step else None)
     clt_sd = sd / np.sqrt(L)
@@ -78,49 +78,20 @@ def histogram_figure(values: np.ndarray, target: str, L: int, exact: float, sd: 
     view = [view[0] - pad, view[1] + pad]
     grid = np.linspace(view[0], view[1], CURVE_POINTS)
     normal = np.exp(-0.5 * ((grid - exact) / clt_sd) ** 2) / (clt_sd * np.sqrt(2 * np.pi))
-    # the bars' outline: up at each left edge, across, down at the last right edge
-    x = np.concatenate([edges[:1], edges])
-    y = np.concatenate([[0.0], density, [0.0]])
-    data = [
-        {
-            "type": "scatter",
-            "x": x,
-            "y": y,
-            "mode": "lines",
-            "line": {"shape": "hv", "color": HIST_LINE, "width": 1},
-            "fill": "tozeroy",
-            "fillcolor": HIST_FILL,
-            "name": t("monte_carlo.hist_bars", repeats=f"{repeats:,}"),
-            "hovertemplate": "%{x:.4g}: %{y:.3g}<extra></extra>",
-        },
-        {
-            "type": "scatter",
-            "x": grid,
-            "y": normal,
-            "mode": "lines",
-            "line": {"color": GAP_RED, "width": 2.5},
-            "name": t("monte_carlo.clt"),
-            "hoverinfo": "skip",
-        },
+    top = 1.05 * max(float(density.max()), float(normal.max()))  # as plotly's autorange: a little room above
+    traces = [lc.steps(edges, density, HIST_LINE, fill=HIST_FILL), lc.line(grid, normal, GAP_RED, 2.5)]
+    legend = [
+        lc.item(t("monte_carlo.hist_bars", repeats=f"{repeats:,}"), HIST_FILL, kind="fill", line=HIST_LINE),
+        lc.item(t("monte_carlo.clt"), GAP_RED, 2.5),
     ]
-    exact_line = {
-        "type": "line",
-        "xref": "x",
-        "yref": "y domain",
-        "x0": exact,
-        "x1": exact,
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": EXACT_BLACK, "width": 1.5},
-    }
-    return figure(
-        data,
-        400,
-        MARGIN,
-        hovermode="closest",
-        shapes=[exact_line],
-        xaxis={"title": {"text": t("monte_carlo.axis_q")}, "range": view},
-        yaxis={"title": {"text": t("monte_carlo.axis_density")}, "rangemode": "tozero"},
+    axes = lc.axis(t("monte_carlo.axis_q"), span=view), lc.axis(t("monte_carlo.axis_density"), span=(0.0, top))
+    return lc.spec(
+        "mc_histogram",
+        370,
+        {**MARGIN, "t": 12},
+        [lc.panel(*axes, traces, [lc.vline(exact, lc.TEXT)])],
+        legend,
+        aria=t("monte_carlo.hist_aria", repeats=f"{repeats:,}", L=f"{L:,}"),
     )
 
 

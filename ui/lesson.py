@@ -511,11 +511,12 @@ X_BIG_T_CLASSES = (0, 3, 5, 7, 9)  # the picture's columns: the first holdout di
 def vae_t1_view() -> dict:
     """The T = 1 diffusion ledger beside the ELBO page's toy model: two libraries, the same numbers."""
     from ui.components import md_table
-    from ui.figures_diffusion import ledger_figure
-    from ui.plots import chart
+    from ui.figures_diffusion import ledger_chart
+    from ui.live.chart import chart_view
 
     b = diffusion_data.bridge()
-    chart(ledger_figure(-b["diff_log_p"], -b["diff_recon"], b["diff_prior"], 0.0, b["diff_gap"]))
+    ledger = ledger_chart(-b["diff_log_p"], -b["diff_recon"], b["diff_prior"], 0.0, b["diff_gap"])
+    chart_view(diffusion_data.STATE, "lesson_t1_ledger", ledger)  # a live chart (static/live/chart.js)
     rows = [
         (t("diffusion.vae_row_diff"), num(b["diff_log_p"]), num(b["diff_elbo"]), num(b["diff_gap"])),
         (t("diffusion.vae_row_toy"), num(b["toy_log_p"]), num(b["toy_elbo"]), num(b["toy_gap"])),

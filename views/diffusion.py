@@ -10,12 +10,12 @@ import streamlit as st
 
 from ui import diffusion_data as data
 from ui.components import image, intro, md_table, metric, num, page_footer, tex
-from ui.figures_diffusion import denoising_figure, ledger_figure
+from ui.figures_diffusion import denoising_chart, ledger_chart
 from ui.i18n import t
 from ui.images import mosaic, png
+from ui.live.chart import chart_view
 from ui.live.ddpm import ddpm_view
 from ui.live.noise import noise_view
-from ui.plots import chart
 from ui.state import option_labels
 from vae_core import diffusion as d
 
@@ -167,7 +167,8 @@ def ledger_section():
             metric("ELBO", res.elbo)
         with cols[2]:
             metric(t("diffusion.gap_metric"), res.gap)
-        chart(ledger_figure(-res.log_evidence, -res.reconstruction, res.prior_matching, denoise, res.gap))
+        ledger = ledger_chart(-res.log_evidence, -res.reconstruction, res.prior_matching, denoise, res.gap)
+        chart_view(STATE, "live_ledger", ledger)
     formula, words = st.columns([1, 1.3], gap="medium")
     with formula:
         recon, prior_, denoise_ = (t(f"diffusion.tex_{k}") for k in ("recon", "prior", "denoise"))
@@ -190,7 +191,7 @@ def ledger_section():
             st.success(t("diffusion.gap_closed"), icon="🎯")
     if T > 1:
         st.caption(t("diffusion.denoise_caption"))
-        chart(denoising_figure(res.denoising))
+        chart_view(STATE, "live_denoising", denoising_chart(res.denoising))
     ledger_check(T, kind, x0, mh, sh, variance, prior, res)
 
 

@@ -3,17 +3,18 @@
 Fragments follow what depends on what, so a control redraws only its own charts: the p and q
 sliders rerun ``explorer``; the landscape's direction and the check's N and seed rerun only
 their nested fragments. The landscape is a live view too (ui/live/kl.py: the browser computes its
-cells from p and q, and it follows a drag); its colour key is built in ui/figures_gaussian_kl.py.
+cells from p and q, and it follows a drag); its colour key is a live chart
+(ui/figures_gaussian_kl.py), so the page loads no Plotly.
 """
 
 import streamlit as st
 
 from ui.components import intro, md_table, metric, num, page_footer, tex
-from ui.figures_gaussian_kl import colour_key_figure
+from ui.figures_gaussian_kl import colour_key_chart
 from ui.gaussian_kl_data import STATE  # the URL parameters (the lesson uses them too)
 from ui.i18n import t
+from ui.live.chart import chart_view
 from ui.live.kl import kl_landscape, kl_view
-from ui.plots import chart
 from ui.state import option_labels
 from vae_core.gaussian import (
     kl_diag_to_standard_normal,
@@ -62,7 +63,7 @@ def landscape(mu1, sigma1, mu2, sigma2):
     st.header(t("gaussian_kl.landscape_title"), anchor="landscape")
     direction = STATE.choice("land", t("gaussian_kl.landscape_which"), option_labels("gaussian_kl.land_"))
     kl_landscape(STATE, mu1, sigma1, mu2, sigma2, direction)  # drawn in the browser (ui/live/kl.py)
-    chart(colour_key_figure(direction))
+    chart_view(STATE, "live_kl_key", colour_key_chart(direction))  # static/live/chart.js: no Plotly
     st.caption(t("gaussian_kl.landscape_caption"))
 
 

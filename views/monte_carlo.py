@@ -15,12 +15,11 @@ import streamlit as st
 
 from ui import monte_carlo_data as data
 from ui.components import intro, md_table, metric_note, num, page_footer, tex
-from ui.figures_monte_carlo import error_chart, histogram_figure, iwae_chart
+from ui.figures_monte_carlo import error_chart, histogram_chart, iwae_chart
 from ui.i18n import count as count_text
 from ui.i18n import t
 from ui.live.chart import chart_view
 from ui.live.mc import mc_view
-from ui.plots import chart
 from ui.state import option_labels
 from ui.toy import TOY_NAMES
 from vae_core.monte_carlo import (
@@ -135,7 +134,7 @@ def clt_section(target, seed, toy, exact, sd):
         st.info(t("monte_carlo.zero_hist"), icon="🎯")
         return
     values = data.cached_repeats(target, L, seed, toy)
-    chart(histogram_figure(values, target, L, exact, sd, data.REPEATS))
+    chart_view(STATE, "live_histogram", histogram_chart(values, target, L, exact, sd, data.REPEATS))
     st.latex(r"Q_L\ \dot\sim\ \mathcal N\Big(\mathbb E f(X),\ \frac{\sigma^2}{L}\Big)")
     st.latex(
         rf"\sigma^2=\operatorname{{Var}}f(X)={tex(sd**2, 4)},\quad"

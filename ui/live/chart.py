@@ -42,6 +42,37 @@ def band(x, lo, hi, colour: str, alpha: float) -> dict:
     }
 
 
+def steps(edges, heights, colour: str, fill: str | None = None, width: float = 1) -> dict:
+    """A histogram as one step outline over its n + 1 bin ``edges`` (n ``heights``), filled to zero
+    with ``fill`` (plotly's line shape "hv" with fill "tozeroy")."""
+    return {
+        "kind": "steps",
+        "x": pack_float64(edges),
+        "y": pack_float64(heights),
+        "color": colour,
+        "fill": fill,
+        "width": width,
+    }
+
+
+def bars(x, top, colour: str, width: float = 0.8, base=None) -> dict:
+    """Vertical bars centred at ``x``, ``width`` data units wide, from ``base`` (0 if None) to ``top``."""
+    return {
+        "kind": "bars",
+        "x": pack_float64(x),
+        "y": pack_float64(top),
+        "y0": None if base is None else pack_float64(base),
+        "color": colour,
+        "width": float(width),
+    }
+
+
+def gradient(lo: float, hi: float, stops) -> dict:
+    """A colour scale across x from ``lo`` to ``hi`` over the panel's height: ``stops`` are
+    [position in 0…1, CSS colour] pairs (a colour key's bar)."""
+    return {"kind": "gradient", "lo": float(lo), "hi": float(hi), "stops": [[float(a), str(c)] for a, c in stops]}
+
+
 def hline(y: float, colour: str, width: float = 1.5, dash: str | None = None) -> dict:
     return {"kind": "hline", "y": float(y), "color": colour, "width": width, "dash": dash}
 
@@ -55,14 +86,36 @@ def hband(y0: float, y1: float, colour: str, alpha: float) -> dict:
     return {"kind": "hband", "y0": float(y0), "y1": float(y1), "color": colour, "alpha": alpha}
 
 
-def item(label: str, colour: str, width: float = 2, dash: str | None = None, kind: str = "line", alpha=None) -> dict:
-    """A legend entry (HTML): a line swatch, or kind "fill"."""
-    return {"label": label, "color": colour, "width": width, "dash": dash, "kind": kind, "alpha": alpha}
+def item(
+    label: str, colour: str, width: float = 2, dash: str | None = None, kind: str = "line", alpha=None, **more
+) -> dict:
+    """A legend entry (HTML): a line swatch; kind "fill" (a box, ``line`` its outline colour); kind
+    "marker" (``symbol`` "star" or "x", ``line`` its outline colour)."""
+    return {"label": label, "color": colour, "width": width, "dash": dash, "kind": kind, "alpha": alpha, **more}
 
 
-def axis(title: str | None = None, log: bool = False, span=None) -> dict:
-    """An axis: its title, log10 or linear, and a fixed range (else the data's extent)."""
-    return {"title": title, "log": log, "range": None if span is None else [float(v) for v in span]}
+def axis(
+    title: str | None = None,
+    log: bool = False,
+    span=None,
+    ticks=None,
+    hidden: bool = False,
+    zero: bool = False,
+    grid: bool = True,
+) -> dict:
+    """An axis: its title, log10 or linear, a fixed range (else the data's extent; ``zero``: the
+    extent holds 0 and y = 0 is drawn), ``ticks`` as [value, label] pairs (else automatic), or
+    ``hidden`` (no ticks, no grid); ``grid=False``: no grid lines across it (an x axis)."""
+    out = {"title": title, "log": log, "range": None if span is None else [float(v) for v in span]}
+    if ticks is not None:
+        out["ticks"] = [[float(v), str(label)] for v, label in ticks]
+    if hidden:
+        out["hidden"] = True
+    if zero:
+        out["zero"] = True
+    if not grid:
+        out["grid"] = False
+    return out
 
 
 def panel(x: dict, y: dict, traces: list[dict], shapes=(), notes=(), title=None, domain=(0.0, 1.0)) -> dict:
