@@ -1,17 +1,20 @@
-"""Every page × language × mode in Chromium, each (page, language, mode) loaded once and all its
-checks run against that one load (a module-scoped fixture per mode; several small tests read it).
+"""Every page × language × mode in Chromium, each (page, language) loaded once and every mode's checks
+run against that one load, in this order: the desk, a phone's width, presenter mode, 150 % zoom (the
+lesson loads once more, at its KL step, for presenter mode).
 
 Modes:
 - desktop (1280×720): the page renders without an exception, its heading in the page's language,
   `lang=` kept in the URL, every formula rendered by KaTeX, every plotly chart drawn, no JS error;
   axe-core finds nothing critical or serious; plotly text ≥ 14 px; a full-page screenshot under
   artifacts/screenshots/<slug>_<lang>.png.
-- presenter (1280×720, `present=1`, the page's key section link; the lesson at its KL step): no
+- phone (the same page narrowed to 390×844): no page is wider than the screen (neither the document
+  nor stMain scrolls sideways).
+- presenter (back to 1280×720, the sidebar's presenter switch turned on, the key section scrolled to
+  as its link does; the lesson loaded at its KL step with `present=1`): no
   sidebar, the key live view whole on the projector's screen with its own controls, metric numbers
   ≥ 40 px; axe-core again; plotly text ≥ 18 px.
 - zoom: the presenter page, then the projector zoomed to 150 % (853×480 CSS px at 1.5 device pixels
   per px): no label, metric or note ends in "…" or is cut off by its box.
-- phone (390×844): no page is wider than the screen (neither the document nor stMain scrolls sideways).
 
 axe-core is vendored (tests/browser/vendor/axe-core/, version in its VERSION file). Exempt, on purpose:
 Streamlit's sidebar navigation (``[data-testid="stSidebarNav"]``). Its markup puts non-``<li>``
