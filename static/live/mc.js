@@ -318,7 +318,9 @@ class MCView {
     const top = legendH + 30, runH = 300;
     const L = this.n[this.n.length - 1];
     const top2 = top + runH + 96;
-    const bottom = g.height - (wide ? 96 : 50); // room for the panels' legends (two rows when wide)
+    // room below the panels for their axis titles and legends (two rows when wide; one row, whole, when
+    // stacked — at 50 px the histogram's legend was cut in half by the canvas's bottom edge)
+    const bottom = g.height - (wide ? 96 : 66);
     let err, hist;
     if (wide) {
       const w = (g.width - left - right - 80) / 2;
