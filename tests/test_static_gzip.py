@@ -62,39 +62,41 @@ def run(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def request(app, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> list[dict]:
+    """One request through the ASGI app, on the running loop → the messages the app sent."""
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "http_version": "1.1",
+    }
+    await app(scope, request_then_wait(), send)
+    return sent
+
+
+def body_of(sent: list[dict]) -> bytes:
+    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
 def call(app, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
     """One request through the ASGI app → (status, headers as a dict of lists, body)."""
-
-    async def go():
-        sent = []
-
-        receive = request_then_wait()
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": method,
-            "path": path,
-            "raw_path": path.encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-            "scheme": "http",
-            "server": ("testserver", 80),
-            "http_version": "1.1",
-        }
-        await app(scope, receive, send)
-        return sent
-
-    sent = run(go())
+    sent = run(request(app, path, headers, method))
     start = next(m for m in sent if m["type"] == "http.response.start")
     out: dict[str, list[str]] = {}
     for k, v in start["headers"]:
         out.setdefault(k.decode().lower(), []).append(v.decode())
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], out, body
+    return start["status"], out, body_of(sent)
 
 
 GZ = {"Accept-Encoding": "gzip, deflate, br, zstd"}
@@ -127,26 +129,8 @@ def test_concurrent_requests_in_one_loop_share_one_compression(bundle):
     app = make(bundle)
 
     async def go():
-        async def one():
-            sent = []
-
-            receive = request_then_wait()
-
-            async def send(message):
-                sent.append(message)
-
-            scope = {
-                "type": "http",
-                "method": "GET",
-                "path": "/static/Chart.abc123.js",
-                "root_path": "",
-                "query_string": b"",
-                "headers": [(b"accept-encoding", b"gzip")],
-            }
-            await app(scope, receive, send)
-            return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-
-        return await asyncio.gather(*(one() for _ in range(30)))
+        requests = [request(app, "/static/Chart.abc123.js", {"Accept-Encoding": "gzip"}) for _ in range(30)]
+        return [body_of(sent) for sent in await asyncio.gather(*requests)]
 
     bodies = run(go())
     assert len(set(bodies)) == 1 and app.compressions == 1
