@@ -176,6 +176,20 @@ SETTLED_JS = """() => {
 NEXT_FRAME_JS = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
 
+def at_rest(page, read, same=lambda a, b: a == b, frames: int = 60):
+    """``read()`` once it gives the same value over one drawn frame (at most ``frames`` frames): a
+    layout still settling after a run (a chart redrawn, a late view) moves boxes for a few frames, and
+    a press or a measurement taken meanwhile lands at a stale place."""
+    value = read()
+    for _ in range(frames):
+        page.evaluate(NEXT_FRAME_JS)
+        again = read()
+        if same(again, value):
+            return again
+        value = again
+    return value
+
+
 def wait_settled(page, timeout_ms: float = 60_000) -> None:
     """Wait until the app has no run pending or going (the websocket's word, where the page is
     tracked) and the page shows the finished run (the DOM's word), then for one more frame drawn."""

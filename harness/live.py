@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 
-from harness.browser import NEXT_FRAME_JS
+from harness.browser import at_rest
 
 LIVE_FRAMES_JS = "(name) => { const s = (window.__liveStats || {})[name]; return s ? s.frames : 0; }"
 
@@ -43,13 +43,7 @@ def drag_range(page, selector: str, read, fractions: list[float]) -> list[str]:
     still down when this returns: the caller releases it with ``page.mouse.up()``."""
     control = page.locator(selector).first
     control.scroll_into_view_if_needed()
-    box = control.bounding_box()
-    for _ in range(60):  # the control at rest over one frame: a layout still settling moves it, and a
-        page.evaluate(NEXT_FRAME_JS)  # press at its old place misses it (seen once on a loaded run)
-        again = control.bounding_box()
-        if again == box:
-            break
-        box = again
+    box = at_rest(page, control.bounding_box)  # a press at a stale place missed it once on a loaded run
     y = box["y"] + box["height"] / 2
     x = [box["x"] + 9 + f * (box["width"] - 18) for f in fractions]
     page.mouse.move(x[0], y)

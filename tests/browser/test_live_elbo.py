@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from harness.browser import NEXT_FRAME_JS, wait_settled
+from harness.browser import at_rest, wait_settled
 from harness.live import SentFrames, call_js, drag_range, sweep
 from tests.browser.conftest import PHONE_TOUCH
 from ui.figures_elbo import ledger_range
@@ -324,14 +324,7 @@ BELOW_JS = """() => {
 def steady_below(page) -> float:
     """BELOW_JS on the settled page, once it is the same over a frame: wait_settled waits for the plotly
     chart between the two to draw, but a loaded run measured it mid-redraw once (143 px lower)."""
-    below = page.evaluate(BELOW_JS)
-    for _ in range(60):
-        page.evaluate(NEXT_FRAME_JS)
-        again = page.evaluate(BELOW_JS)
-        if abs(again - below) < 0.5:
-            break
-        below = again
-    return below
+    return at_rest(page, lambda: page.evaluate(BELOW_JS), same=lambda a, b: abs(a - b) < 0.5)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
