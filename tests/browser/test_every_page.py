@@ -97,6 +97,18 @@ def open_view(contexts, url: str, **options):
     return page
 
 
+def resize(page, width: int, height: int, scale: float = 1) -> None:
+    """The window of an open page resized (CSS px) at ``scale`` device pixels per px, as a phone's screen
+    or the browser's zoom gives it (DevTools' device metrics), then settled: a resize may rerun nothing,
+    but the live views redraw at the new size."""
+    page.context.new_cdp_session(page).send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": False},
+    )
+    page.wait_for_function("([w, s]) => innerWidth === w && devicePixelRatio === s", arg=[width, scale])
+    wait_settled(page)
+
+
 def heading(page) -> str:
     return page.locator('[data-testid="stHeading"] h1').first.inner_text().strip()
 
@@ -160,12 +172,8 @@ def test_screenshot(desktop):
 def test_no_page_scrolls_sideways_on_a_phone(desktop):
     """Last on the page: the same page narrowed to a phone's 390×844 (the window resized, as the zoom
     check below does; the layout is CSS and ResizeObservers, so it is the layout a phone opening the link
-    gets — without a second load of the page): neither the document nor stMain scrolls sideways, and
-    Streamlit has folded the sidebar away as on a phone."""
-    cdp = desktop.context.new_cdp_session(desktop)
-    cdp.send("Emulation.setDeviceMetricsOverride", {**PHONE["viewport"], "deviceScaleFactor": 1, "mobile": False})
-    desktop.wait_for_function("() => innerWidth === 390")
-    wait_settled(desktop)
+    gets — without a second load of the page): neither the document nor stMain scrolls sideways."""
+    resize(desktop, **PHONE["viewport"])
     desktop.wait_for_function(APP_FIXED_JS)
     widths = desktop.evaluate(WIDTHS)
     assert max(widths.values()) <= 390, widths
@@ -242,11 +250,6 @@ def test_presenter_plot_text_is_readable(presenter):
 def test_nothing_is_truncated_at_150_percent_zoom_in_presenter_mode(presenter):
     """Last on the page: the projector zoomed to 150 % (853×480 CSS px at 1.5 device pixels per px,
     as the browser's zoom does it). No label, metric or note ends in "…" or is cut off by its box."""
-    cdp = presenter.context.new_cdp_session(presenter)
-    cdp.send(
-        "Emulation.setDeviceMetricsOverride", {"width": 853, "height": 480, "deviceScaleFactor": 1.5, "mobile": False}
-    )
-    presenter.wait_for_function("() => innerWidth === 853 && devicePixelRatio === 1.5")
-    wait_settled(presenter)  # a resize may rerun nothing, but the live views redraw at the new size
+    resize(presenter, width=853, height=480, scale=1.5)
     presenter.wait_for_function(APP_FIXED_JS)
     assert presenter.evaluate(TRUNCATED_JS) == []
